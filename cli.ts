@@ -1,5 +1,41 @@
 #!/usr/bin/env node
-// Single entry point: `turnrelay relay|operator|credentials ...`.
-const [command] = process.argv.slice(2);
-console.error(`turnrelay: command ${command ?? '(none)'} not implemented yet`);
-process.exit(2);
+// The one executable: `turnrelay relay|operator|credentials ...`. Each command
+// lives in its own module and is loaded only when used, so running the relay
+// never loads the Kubernetes client.
+const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  relay: () => import('./relay/cli.js'),
+  operator: () => import('./operator/cli.js'),
+  credentials: () => import('./credentials-cli.js'),
+};
+
+const USAGE = `usage: turnrelay <command> [options]
+
+commands:
+  relay [--config FILE]            run the TURN relay (no config: embedded dev defaults)
+  operator [--kubeconfig FILE]     run the Kubernetes operator
+  credentials --secrets-file F --user U [--ttl 1h] [--urls ...]
+  credentials --namespace N --name RELAY --user U [--ttl 1h]
+                                   mint TURN REST credentials as RTCConfiguration JSON
+`;
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`turnrelay: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(`turnrelay: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
