@@ -1,0 +1,51 @@
+// The API resources the operator touches, with the REST paths built from them.
+export interface ResourceKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+const kind = (apiVersion: string, k: string, plural: string, namespaced = true): ResourceKind => ({ apiVersion, kind: k, plural, namespaced });
+
+export const TURNRELAY_KIND = kind('turnrelay.dev/v1alpha1', 'TurnRelay', 'turnrelays');
+export const SECRET_KIND = kind('v1', 'Secret', 'secrets');
+export const NODE_KIND = kind('v1', 'Node', 'nodes', false);
+export const ENDPOINTSLICE_KIND = kind('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices');
+export const EVENT_KIND = kind('v1', 'Event', 'events');
+export const LEASE_KIND = kind('coordination.k8s.io/v1', 'Lease', 'leases');
+export const CERTIFICATE_KIND = kind('cert-manager.io/v1', 'Certificate', 'certificates');
+
+/** Kinds the renderer may produce as children; each is watched by label and pruned when unwanted. */
+export const CHILD_KINDS: readonly ResourceKind[] = [
+  kind('v1', 'ServiceAccount', 'serviceaccounts'),
+  kind('v1', 'ConfigMap', 'configmaps'),
+  kind('v1', 'Service', 'services'),
+  kind('apps/v1', 'Deployment', 'deployments'),
+  kind('apps/v1', 'DaemonSet', 'daemonsets'),
+  kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
+  kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
+  CERTIFICATE_KIND,
+];
+
+export function kindKey(apiVersion: string, k: string): string {
+  return `${apiVersion}/${k}`;
+}
+
+export function childKindOf(apiVersion: string | undefined, k: string | undefined): ResourceKind | undefined {
+  return CHILD_KINDS.find((c) => c.apiVersion === apiVersion && c.kind === k);
+}
+
+function groupPrefix(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+export function collectionPath(r: ResourceKind, namespace?: string): string {
+  const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${groupPrefix(r.apiVersion)}${ns}/${r.plural}`;
+}
+
+export function objectPath(r: ResourceKind, namespace: string | undefined, name: string): string {
+  return `${collectionPath(r, namespace)}/${encodeURIComponent(name)}`;
+}
