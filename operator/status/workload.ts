@@ -1,0 +1,50 @@
+// The replica counts and rollout state of the relay workload, whichever kind
+// the renderer chose (Deployment, or DaemonSet for HostNetwork relays).
+export interface WorkloadState {
+  desired: number;
+  current: number;
+  ready: number;
+  updated: number;
+  /** The workload controller has seen the latest spec. */
+  observedLatest: boolean;
+  selector?: string;
+}
+
+interface LabelSelector { matchLabels?: Record<string, string> }
+interface WorkloadObject {
+  kind?: string;
+  metadata?: { generation?: number };
+  spec?: { replicas?: number; selector?: LabelSelector };
+  status?: Record<string, unknown> & { observedGeneration?: number };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+export function selectorString(sel: LabelSelector | undefined): string | undefined {
+  const labels = Object.entries(sel?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return labels.length ? labels.map(([k, v]) => `${k}=${v}`).join(',') : undefined;
+}
+
+export function workloadState(obj: WorkloadObject): WorkloadState {
+  const s = obj.status ?? {};
+  const observedLatest = obj.metadata?.generation === undefined || num(s.observedGeneration) >= obj.metadata.generation;
+  const selector = selectorString(obj.spec?.selector);
+  if (obj.kind === 'DaemonSet') {
+    return {
+      desired: num(s['desiredNumberScheduled']),
+      current: num(s['currentNumberScheduled']),
+      ready: num(s['numberReady']),
+      updated: num(s['updatedNumberScheduled']),
+      observedLatest,
+      ...(selector ? { selector } : {}),
+    };
+  }
+  return {
+    desired: obj.spec?.replicas ?? 1,
+    current: num(s['replicas']),
+    ready: num(s['readyReplicas']),
+    updated: num(s['updatedReplicas']),
+    observedLatest,
+    ...(selector ? { selector } : {}),
+  };
+}
