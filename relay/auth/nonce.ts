@@ -1,0 +1,43 @@
+// Stateless nonces: the nonce is its own issue time plus an HMAC binding that
+// time to the client (its transport address), so the relay keeps no per-client
+// state and memory stays bounded however many clients knock. A nonce from
+// another client or another relay instance is 'invalid'; an old one is
+// 'stale' (the server answers 438 and the client retries with the new one).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const MAC_BYTES = 16;
+const MAX_CLOCK_SKEW_MS = 5_000;
+
+export class NonceIssuer {
+  private readonly lifetimeMs: number;
+  private readonly key: Buffer;
+
+  constructor(opts: { lifetimeMs: number; key?: Buffer }) {
+    if (!(opts.lifetimeMs > 0)) throw new Error('nonce lifetime must be positive');
+    this.lifetimeMs = opts.lifetimeMs;
+    this.key = opts.key ?? randomBytes(32);
+  }
+
+  private mac(issuedMs: string, clientKey: string): Buffer {
+    return createHmac('sha256', this.key).update(`${issuedMs}\0${clientKey}`).digest().subarray(0, MAC_BYTES);
+  }
+
+  /** A nonce of at most 40 characters from [0-9a-z_-], safe as a STUN NONCE (quoted-string). */
+  issue(clientKey: string, nowMs: number): string {
+    const issued = Math.floor(nowMs).toString(36);
+    return `${issued}-${this.mac(issued, clientKey).toString('base64url')}`;
+  }
+
+  check(nonce: string, clientKey: string, nowMs: number): 'ok' | 'stale' | 'invalid' {
+    if (nonce.length > 64) return 'invalid';
+    const dash = nonce.indexOf('-');
+    if (dash < 1 || dash > 12) return 'invalid';
+    const issued = nonce.slice(0, dash);
+    if (!/^[0-9a-z]+$/.test(issued)) return 'invalid';
+    const given = Buffer.from(nonce.slice(dash + 1), 'base64url');
+    if (given.length !== MAC_BYTES || !timingSafeEqual(given, this.mac(issued, clientKey))) return 'invalid';
+    const issuedMs = parseInt(issued, 36);
+    if (issuedMs > nowMs + MAX_CLOCK_SKEW_MS) return 'invalid';
+    return nowMs - issuedMs > this.lifetimeMs ? 'stale' : 'ok';
+  }
+}

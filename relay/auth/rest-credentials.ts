@@ -1,0 +1,34 @@
+// TURN REST API ephemeral credentials (draft-uberti-behave-turn-rest, as
+// implemented by coturn and consumed by browsers): the username carries its
+// own expiry, and the password is an HMAC of the username under a shared
+// secret the application server and the relay both know.
+import { createHmac } from 'node:crypto';
+
+const MAX_USERNAME_BYTES = 512; // STUN USERNAME limit (RFC 8489 section 14.3)
+
+export function restPassword(secret: string, username: string): string {
+  return createHmac('sha1', secret).update(username).digest('base64');
+}
+
+/** `<unix-expiry-seconds>` or `<unix-expiry-seconds>:<user>`; null for anything else. */
+export function parseRestUsername(username: string): { expiry: number; user: string } | null {
+  const match = /^(\d{1,12})(?::(.*))?$/s.exec(username);
+  if (!match) return null;
+  return { expiry: Number(match[1]), user: match[2] ?? '' };
+}
+
+export function mintRestCredential(
+  secret: string,
+  opts: { user?: string; ttlSeconds: number; now?: number },
+): { username: string; password: string; expiresAt: Date } {
+  if (!secret) throw new Error('cannot mint a credential: the shared secret is empty');
+  if (!Number.isInteger(opts.ttlSeconds) || opts.ttlSeconds < 1) {
+    throw new Error(`ttlSeconds must be a positive whole number of seconds (got ${opts.ttlSeconds})`);
+  }
+  const user = opts.user ?? '';
+  if (/[\x00-\x1f\x7f]/.test(user)) throw new Error('user must not contain control characters');
+  const expiry = Math.floor((opts.now ?? Date.now()) / 1000) + opts.ttlSeconds;
+  const username = user ? `${expiry}:${user}` : String(expiry);
+  if (Buffer.byteLength(username) > MAX_USERNAME_BYTES) throw new Error(`user is too long (username must fit in ${MAX_USERNAME_BYTES} bytes)`);
+  return { username, password: restPassword(secret, username), expiresAt: new Date(expiry * 1000) };
+}

@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { PeerPolicy, PEER_DENY_REASONS, type PeerDenyReason } from '../../../relay/policy/peer-policy.js';
+import { IPV4_SPECIAL, IPV6_SPECIAL } from '../../../relay/policy/special-purpose.js';
+import { parseCidr } from '../../../relay/policy/cidr.js';
+import { formatIPv4, formatIPv6 } from '../../../relay/policy/ip-address.js';
+
+const defaults = () => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
+
+function expectDenied(policy: PeerPolicy, ip: string, reason: PeerDenyReason): void {
+  expect({ ip, verdict: policy.check(ip) }).toEqual({ ip, verdict: { allowed: false, reason } });
+}
+
+// First, a middle and the last address of a range, so every entry is exercised at both edges.
+function samples(cidr: string): string[] {
+  const c = parseCidr(cidr, { mappedAsIPv4: false });
+  if (c.family === 4) {
+    const last = (c.base | ~c.mask) >>> 0;
+    return [...new Set([c.base, (c.base | (~c.mask & 0x5a5a5a5a)) >>> 0, last])].map(formatIPv4);
+  }
+  const fill = (pattern: number) => c.base.map((b, i) => (b | (~(c.mask[i] as number) & pattern)) >>> 0) as unknown as readonly [number, number, number, number];
+  return [...new Set([formatIPv6(c.base), formatIPv6(fill(0x5a5a5a5a)), formatIPv6(fill(0xffffffff))])];
+}
+
+describe('built-in deny list covers every IANA special-purpose entry', () => {
+  const policy = defaults();
+  test.each(IPV4_SPECIAL.map((r) => [r.cidr, r.reason, r.name] as const))('IPv4 %s -> %s (%s)', (cidr, reason) => {
+    for (const ip of samples(cidr)) {
+      const verdict = policy.check(ip);
+      expect({ ip, allowed: verdict.allowed }).toEqual({ ip, allowed: false });
+      // A more specific entry may report a narrower label (0.0.0.0/32 inside 0.0.0.0/8).
+      if (!verdict.allowed && ip === samples(cidr)[1] && cidr !== '0.0.0.0/8') expect(verdict.reason).toBe(reason);
+    }
+  });
+  test.each(IPV6_SPECIAL.map((r) => [r.cidr, r.reason, r.name] as const))('IPv6 %s -> %s (%s)', (cidr) => {
+    for (const ip of samples(cidr)) expect({ ip, allowed: policy.check(ip).allowed }).toEqual({ ip, allowed: false });
+  });
+
+  test.each([
+    ['0.0.0.0', 'unspecified'], ['0.1.2.3', 'this-network'], ['10.0.0.1', 'private'], ['100.64.0.1', 'cgnat'],
+    ['100.127.255.255', 'cgnat'], ['127.0.0.1', 'loopback'], ['127.255.255.254', 'loopback'],
+    ['169.254.169.254', 'link-local'], ['172.16.0.1', 'private'], ['172.31.255.255', 'private'],
+    ['192.0.0.9', 'ietf-protocol'], ['192.0.0.170', 'ietf-protocol'], ['192.0.2.1', 'documentation'],
+    ['192.31.196.1', 'as112'], ['192.52.193.1', 'amt'], ['192.88.99.1', '6to4-relay'], ['192.168.1.1', 'private'],
+    ['192.175.48.6', 'as112'], ['198.18.0.1', 'benchmarking'], ['198.19.255.255', 'benchmarking'],
+    ['198.51.100.7', 'documentation'], ['203.0.113.7', 'documentation'], ['224.0.0.251', 'multicast'],
+    ['239.255.255.250', 'multicast'], ['240.0.0.1', 'reserved'], ['255.255.255.254', 'reserved'],
+    ['255.255.255.255', 'broadcast'],
+    ['::', 'unspecified'], ['::1', 'loopback'], ['::ffff:8.8.8.8', 'ipv4-mapped'], ['64:ff9b:1::808:808', 'nat64-local'],
+    ['100::1', 'discard'], ['100:0:0:1::1', 'dummy'], ['2001:0:808:808::f7f7:f7f7', 'teredo'], ['2001:1::1', 'ietf-protocol'],
+    ['2001:1::2', 'ietf-protocol'], ['2001:1::3', 'ietf-protocol'], ['2001:2::1', 'benchmarking'], ['2001:3::1', 'amt'],
+    ['2001:4:112::1', 'as112'], ['2001:10::1', 'orchid'], ['2001:20::1', 'orchid'], ['2001:30::1', 'drip'],
+    ['2001:1ff::1', 'ietf-protocol'], ['2001:db8::1', 'documentation'], ['2002:808:808::1', '6to4'],
+    ['2620:4f:8000::1', 'as112'], ['3fff::1', 'documentation'], ['3fff:fff::1', 'documentation'], ['5f00::1', 'srv6'],
+    ['fc00::1', 'unique-local'], ['fd12:3456::1', 'unique-local'], ['fe80::1', 'link-local'], ['febf::1', 'link-local'],
+    ['fec0::1', 'site-local'], ['ff02::1', 'multicast'], ['ff0e::1', 'multicast'],
+    // outside 2000::/3 global unicast
+    ['4000::1', 'reserved'], ['1::1', 'reserved'], ['8000::1', 'reserved'], ['e000::1', 'reserved'], ['::1:0:0:0', 'reserved'],
+  ] as const)('%s -> %s', (ip, reason) => expectDenied(defaults(), ip, reason));
+});
+
+describe('IPv6 forms embedding a denied IPv4 are denied as that IPv4', () => {
+  test.each([
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['::ffff:a9fe:a9fe', 'link-local'],
+    ['::FFFF:A9FE:A9FE', 'link-local'],
+    ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
+    ['0000:0000:0000:0000:0000:ffff:7f00:0001', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:10.1.2.3', 'private'],
+    ['::ffff:0.0.0.0', 'unspecified'],
+    ['::127.0.0.1', 'loopback'],
+    ['::a9fe:a9fe', 'link-local'],
+    ['::192.168.0.1', 'private'],
+    ['64:ff9b::a9fe:a9fe', 'link-local'],
+    ['64:ff9b::169.254.169.254', 'link-local'],
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['64:FF9B::0A00:0001', 'private'],
+    ['64:ff9b:1::a9fe:a9fe', 'link-local'], // local-use, /96 layout
+    ['64:ff9b:1:a9fe:a9:fe00::', 'link-local'], // local-use, /48 layout (u octet skipped)
+    ['64:ff9b:1:a9:fe:a9fe::', 'link-local'], // local-use, /56 layout
+    ['64:ff9b:1:0:a9:fea9:fe00:0', 'link-local'], // local-use, /64 layout
+    ['2002:a9fe:a9fe::', 'link-local'],
+    ['2002:7f00:1::1', 'loopback'],
+    ['2002:c0a8:101::42', 'private'],
+    // Teredo: client IPv4 is the bitwise NOT of the last 32 bits (169.254.169.254 -> 5601:5601).
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'link-local'],
+    ['2001:0000:4136:e378:8000:63bf:80ff:fffe', 'loopback'],
+    // Teredo with a denied server address
+    ['2001:0:a00:1:8000:63bf:f7f7:f7f7', 'private'],
+  ] as const)('%s -> %s', (ip, reason) => expectDenied(defaults(), ip, reason));
+
+  test('embedded IPv4 is judged even when the IPv6 block itself is explicitly allowed', () => {
+    const policy = new PeerPolicy({ allowCIDRs: ['2002::/16', '2001::/32', '64:ff9b:1::/48', '::ffff:0:0/96'], denyCIDRs: [], relayAddresses: [] });
+    expectDenied(policy, '2002:a9fe:a9fe::', 'link-local');
+    expectDenied(policy, '2001:0:4136:e378:8000:63bf:5601:5601', 'link-local');
+    expectDenied(policy, '64:ff9b:1::a9fe:a9fe', 'link-local');
+    expect(policy.check('2002:808:808::1')).toEqual({ allowed: true });
+    expect(policy.check('2001:0:4136:e378:8000:63bf:f7f7:f7f7')).toEqual({ allowed: true }); // client 8.8.8.8
+    expect(policy.check('64:ff9b:1::808:808')).toEqual({ allowed: true });
+    expect(policy.check('::ffff:8.8.8.8')).toEqual({ allowed: true });
+    expectDenied(policy, '::ffff:10.0.0.1', 'private');
+    expectDenied(policy, '10.0.0.1', 'private'); // allowing the mapped block does not open IPv4
+  });
+});
+
+describe('allowed peers', () => {
+  test.each(['8.8.8.8', '1.1.1.1', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255',
+    '198.17.255.255', '198.20.0.0', '223.255.255.255', '2606:4700::1111', '2a00:1450:4001:80b::200e', '2001:4860:4860::8888',
+    '64:ff9b::808:808', '64:ff9b::8.8.8.8', '2001:200::1', '[2606:4700::1111]'])('%s', (ip) => {
+    expect(defaults().check(ip)).toEqual({ allowed: true });
+  });
+});
+
+describe('invalid input is denied as invalid, never thrown', () => {
+  test.each(['', 'localhost', '127.1', '0x7f.0.0.1', '0177.0.0.1', '127.000.000.001', '2130706433', '1.2.3.4.5',
+    '256.0.0.1', '1.2.3', ' 8.8.8.8', '8.8.8.8 ', '8.8.8.8/32', ':::1', '1::2::3', '2606:4700::1111%', 'g::1',
+    '::ffff:127.1', '[::1', '2606:4700::1111%eth0'])('%j', (ip) => expectDenied(defaults(), ip, 'invalid'));
+
+  test('zone ids do not hide a denied scope', () => {
+    expectDenied(defaults(), 'fe80::1%eth0', 'link-local');
+    expectDenied(defaults(), 'FE80::1%25', 'link-local');
+  });
+
+  test('check() never throws and always returns a known verdict', () => {
+    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8'], denyCIDRs: ['8.8.4.0/24'], relayAddresses: ['203.0.113.7'] });
+    const ipish = fc.oneof(
+      fc.string(),
+      fc.ipV4(), fc.ipV4Extended(), fc.ipV6(),
+      fc.tuple(fc.ipV6(), fc.string()).map(([a, z]) => `${a}%${z}`),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatIPv6([0, 1, 2, 3].map((i) => Buffer.from(b).readUInt32BE(i * 4)) as never)),
+    );
+    fc.assert(fc.property(ipish, fc.option(fc.integer({ min: -1, max: 70000 }), { nil: undefined }), (ip, port) => {
+      const v = policy.check(ip, port);
+      expect(v.allowed || (PEER_DENY_REASONS as readonly string[]).includes(v.reason)).toBe(true);
+    }), { numRuns: 5000 });
+  });
+
+  test('checkBytes agrees with check on random addresses', () => {
+    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), (bytes) => {
+      const b = Buffer.from(bytes);
+      const text = b.length === 4 ? formatIPv4(b.readUInt32BE(0)) : formatIPv6([0, 1, 2, 3].map((i) => b.readUInt32BE(i * 4)) as never);
+      expect(policy.checkBytes(b)).toEqual(policy.check(text));
+    }), { numRuns: 5000 });
+    expect(policy.checkBytes(new Uint8Array(5))).toEqual({ allowed: false, reason: 'invalid' });
+  });
+});
+
+describe('explicit lists', () => {
+  test('allowCIDRs override the built-in denies', () => {
+    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', '::1/128'], denyCIDRs: [], relayAddresses: [] });
+    for (const ip of ['10.1.2.3', '127.0.0.1', 'fd00::5', '::1']) expect(policy.check(ip)).toEqual({ allowed: true });
+    expectDenied(policy, '127.0.0.2', 'loopback');
+    expectDenied(policy, '192.168.0.1', 'private');
+    // The mapped form of an allowed IPv4 is still an IPv4-mapped address (wrong family for a relay).
+    expectDenied(policy, '::ffff:10.1.2.3', 'ipv4-mapped');
+  });
+
+  test('denyCIDRs always win, in every spelling', () => {
+    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8', '8.0.0.0/8', '::ffff:0:0/96'], denyCIDRs: ['10.9.0.0/16', '8.8.8.8', '2606:4700::/32'], relayAddresses: [] });
+    expectDenied(policy, '10.9.1.1', 'denied-cidr');
+    expectDenied(policy, '8.8.8.8', 'denied-cidr');
+    expectDenied(policy, '::ffff:8.8.8.8', 'denied-cidr');
+    expectDenied(policy, '64:ff9b::808:808', 'denied-cidr');
+    expectDenied(policy, '2002:808:808::', 'denied-cidr');
+    expectDenied(policy, '2606:4700::1111', 'denied-cidr');
+    expect(policy.check('10.8.1.1')).toEqual({ allowed: true });
+    expect(policy.check('8.8.4.4')).toEqual({ allowed: true });
+  });
+
+  test('IPv4-mapped CIDRs in the lists mean their IPv4 range', () => {
+    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: ['::ffff:1.1.1.0/120'], relayAddresses: [] });
+    expectDenied(policy, '1.1.1.1', 'denied-cidr');
+    expect(policy.check('1.1.2.1')).toEqual({ allowed: true });
+  });
+
+  test('bad CIDRs are rejected by update() and the old lists keep working', () => {
+    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: ['8.8.8.8'], relayAddresses: [] });
+    expect(() => policy.update({ allowCIDRs: ['10.0.0.0/33'], denyCIDRs: [], relayAddresses: [] })).toThrow(/prefix length/);
+    expect(() => policy.update({ allowCIDRs: ['nope'], denyCIDRs: [], relayAddresses: [] })).toThrow(/invalid CIDR "nope"/);
+    expectDenied(policy, '8.8.8.8', 'denied-cidr');
+    policy.update({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
+    expect(policy.check('8.8.8.8')).toEqual({ allowed: true });
+  });
+});
+
+describe("the relay's own addresses", () => {
+  test('are denied in every spelling when no relay port range is known', () => {
+    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['1.2.3.4', '2606:4700::7'] });
+    expectDenied(policy, '1.2.3.4', 'relay-address');
+    expectDenied(policy, '2606:4700::7', 'relay-address');
+    expectDenied(policy, '::ffff:1.2.3.4', 'relay-address');
+    expectDenied(policy, '64:ff9b::102:304', 'relay-address');
+    expect(policy.check('1.2.3.5')).toEqual({ allowed: true });
+  });
+
+  test('are allowed only at relay ports (another allocation on this relay), never at listener or admin ports', () => {
+    const policy = new PeerPolicy({
+      allowCIDRs: [], denyCIDRs: [], relayAddresses: ['1.2.3.4', '2606:4700::7'], relayPortRange: { min: 49152, max: 65535 },
+    });
+    for (const port of [3478, 5349, 9641, 22, 49151]) {
+      expect(policy.check('1.2.3.4', port)).toEqual({ allowed: false, reason: 'relay-address' });
+      expect(policy.check('2606:4700::7', port)).toEqual({ allowed: false, reason: 'relay-address' });
+    }
+    for (const port of [49152, 50000, 65535]) {
+      expect(policy.check('1.2.3.4', port)).toEqual({ allowed: true });
+      expect(policy.check('2606:4700::7', port)).toEqual({ allowed: true });
+    }
+    // Permissions carry no port; data to that peer is judged per port later.
+    expect(policy.check('1.2.3.4')).toEqual({ allowed: true });
+  });
+
+  test('a relay address in a special range stays denied by that range', () => {
+    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.5'], relayPortRange: { min: 49152, max: 65535 } });
+    expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'private' });
+    expect(policy.check('10.0.0.5', 3478)).toEqual({ allowed: false, reason: 'relay-address' });
+  });
+
+  test('an explicit allowCIDRs entry covers the relay address (development on loopback)', () => {
+    const policy = new PeerPolicy({ allowCIDRs: ['127.0.0.0/8'], denyCIDRs: [], relayAddresses: ['127.0.0.1'], relayPortRange: { min: 49152, max: 65535 } });
+    expect(policy.check('127.0.0.1', 3480)).toEqual({ allowed: true });
+  });
+
+  test('relay addresses must be single addresses', () => {
+    expect(() => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.0/8'] })).toThrow(/single address/);
+  });
+});
