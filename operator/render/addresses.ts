@@ -1,0 +1,41 @@
+// Which addresses the relay advertises: an explicit spec override, else the
+// node addresses (HostNetwork) or the Service's load-balancer ingress.
+import { isIp, isIpv6 } from '../api/cidr.js';
+import type { TurnRelay } from '../api/turnrelay.js';
+import type { Observed } from './observed.js';
+
+/** Hosts (IPs or DNS names) clients reach the relay on, in a stable order. */
+export function advertisedHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses'>): string[] {
+  const { network } = relay.spec;
+  const hosts = network.externalAddresses?.length
+    ? network.externalAddresses
+    : network.mode === 'HostNetwork'
+      ? observed.nodeAddresses
+      : observed.serviceIngress;
+  return [...new Set(hosts)];
+}
+
+/**
+ * The relayed-address override for the relay config (XOR-RELAYED-ADDRESS).
+ * One config serves every pod, so a family gets an address only when it is
+ * unambiguous: several distinct node addresses leave it unset (each pod then
+ * advertises its own bound address).
+ */
+export function externalRelayAddresses(
+  relay: TurnRelay,
+  observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses'>,
+): { externalAddress?: string; externalAddress6?: string } {
+  const ips = advertisedHosts(relay, observed).filter(isIp);
+  const v4 = ips.filter((ip) => !isIpv6(ip));
+  const v6 = ips.filter(isIpv6);
+  const pick = (list: string[]) =>
+    relay.spec.network.mode === 'HostNetwork' && !relay.spec.network.externalAddresses?.length
+      ? list.length === 1 ? list[0] : undefined
+      : list[0];
+  const out: { externalAddress?: string; externalAddress6?: string } = {};
+  const a4 = pick(v4);
+  const a6 = pick(v6);
+  if (a4) out.externalAddress = a4;
+  if (a6) out.externalAddress6 = a6;
+  return out;
+}

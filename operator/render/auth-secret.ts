@@ -1,0 +1,148 @@
+// The auth Secret's lifecycle as a pure plan: create it with one random
+// shared secret when absent; every rotationInterval prepend a new one; drop a
+// secret only once its successor has been the signing secret for at least
+// credentialTTL, so every credential minted with it has expired. Existing
+// secret values are never regenerated or rewritten, and a Secret the operator
+// did not create is only read.
+import type { V1Secret } from '@kubernetes/client-node';
+import { parseDurationSeconds } from '../api/duration.js';
+import type { TurnRelay } from '../api/turnrelay.js';
+import { authSecretNameFor, ownerReference, relayNamespace, selectorLabels } from './names.js';
+
+/** Marks a Secret the operator created and may rotate. */
+export const MANAGED_ANNOTATION = 'turnrelay.dev/managed-auth-secret';
+/** JSON array of ISO-8601 creation times, one per line of `secrets`, newest first. */
+export const CREATED_AT_ANNOTATION = 'turnrelay.dev/secrets-created-at';
+export const SECRETS_KEY = 'secrets';
+export const USERS_KEY = 'users';
+
+export type AuthSecretPlan = {
+  /** Full desired object to create or update; undefined = no write. */
+  secret?: V1Secret;
+  create: boolean;
+  /** Time until the next rotation or drop. */
+  requeueAfterMs?: number;
+  /** Whether the operator rotates this Secret. */
+  managed: boolean;
+  /** Why the Secret is left alone, for the status message. */
+  note?: string;
+};
+
+type Entry = { value: string; createdMs: number };
+
+const MIN_REQUEUE_MS = 1000;
+
+/** Secret values from the file format: one per line, blank and # lines ignored. */
+export function parseSecretLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function decodeKey(secret: V1Secret, key: string): string | undefined {
+  const encoded = secret.data?.[key];
+  if (encoded !== undefined) return Buffer.from(encoded, 'base64').toString('utf8');
+  return secret.stringData?.[key];
+}
+
+function readEntries(secret: V1Secret): Entry[] | string {
+  const text = decodeKey(secret, SECRETS_KEY);
+  if (text === undefined) return `has no "${SECRETS_KEY}" key`;
+  const values = parseSecretLines(text);
+  let times: unknown;
+  try {
+    times = JSON.parse(secret.metadata?.annotations?.[CREATED_AT_ANNOTATION] ?? 'null');
+  } catch {
+    times = null;
+  }
+  const createdMs = Array.isArray(times) ? times.map((t) => (typeof t === 'string' ? Date.parse(t) : NaN)) : [];
+  if (values.length === 0 || createdMs.length !== values.length || createdMs.some(Number.isNaN)) {
+    return `annotation ${CREATED_AT_ANNOTATION} does not match the ${values.length} secret(s); rotation paused until it does`;
+  }
+  return values.map((value, i) => ({ value, createdMs: createdMs[i]! }));
+}
+
+function writeEntries(base: V1Secret, entries: Entry[]): V1Secret {
+  const metadata = { ...base.metadata };
+  delete metadata.managedFields;
+  metadata.annotations = {
+    ...metadata.annotations,
+    [MANAGED_ANNOTATION]: 'true',
+    [CREATED_AT_ANNOTATION]: JSON.stringify(entries.map((e) => new Date(e.createdMs).toISOString())),
+  };
+  const text = entries.map((e) => e.value).join('\n') + '\n';
+  const data = { ...base.data, [SECRETS_KEY]: Buffer.from(text, 'utf8').toString('base64') };
+  const secret: V1Secret = { ...base, apiVersion: 'v1', kind: 'Secret', metadata, data };
+  delete secret.stringData;
+  return secret;
+}
+
+function freshSecretValue(newSecret: () => string): string {
+  const value = newSecret();
+  if (!value || /\s/.test(value) || value.startsWith('#')) throw new Error('newSecret() must return a non-empty token without whitespace');
+  return value;
+}
+
+/** Rotation and expiry applied to managed entries (newest first). */
+export function rotate(entries: Entry[], nowMs: number, intervalMs: number, ttlMs: number, newSecret: () => string) {
+  let next = [...entries];
+  if (nowMs >= next[0]!.createdMs + intervalMs) next.unshift({ value: freshSecretValue(newSecret), createdMs: nowMs });
+  // Entry i stopped signing when entry i-1 was created; keep it for ttl after that.
+  const keep = next.findIndex((_, i) => i > 0 && nowMs >= next[i - 1]!.createdMs + ttlMs);
+  if (keep > 0) next = next.slice(0, keep);
+  const deadlines = [next[0]!.createdMs + intervalMs, ...next.slice(1).map((_, i) => next[i]!.createdMs + ttlMs)];
+  const requeueAfterMs = Math.max(MIN_REQUEUE_MS, Math.min(...deadlines) - nowMs);
+  const changed = next.length !== entries.length || next[0] !== entries[0];
+  return { entries: next, changed, requeueAfterMs };
+}
+
+export function planAuthSecret(
+  existing: V1Secret | undefined,
+  relay: TurnRelay,
+  nowMs: number,
+  newSecret: () => string,
+): AuthSecretPlan {
+  const intervalMs = parseDurationSeconds(relay.spec.auth.rotationInterval) * 1000;
+  const ttlMs = parseDurationSeconds(relay.spec.auth.credentialTTL) * 1000;
+  const name = authSecretNameFor(relay);
+
+  if (!existing) {
+    const base: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      // Deliberately without the turnrelay.dev/relay label: label-based pruning
+      // of rendered children must never reach the credentials.
+      metadata: {
+        name,
+        namespace: relayNamespace(relay),
+        labels: { ...selectorLabels(relay), 'app.kubernetes.io/component': 'auth', 'app.kubernetes.io/managed-by': 'turnrelay-operator' },
+        ownerReferences: [ownerReference(relay)],
+      },
+    };
+    const secret = writeEntries(base, [{ value: freshSecretValue(newSecret), createdMs: nowMs }]);
+    return { secret, create: true, managed: true, requeueAfterMs: intervalMs };
+  }
+
+  if (existing.metadata?.annotations?.[MANAGED_ANNOTATION] !== 'true') {
+    const missing = decodeKey(existing, SECRETS_KEY) === undefined;
+    return {
+      create: false,
+      managed: false,
+      note: missing
+        ? `Secret ${name} was not created by the operator and has no "${SECRETS_KEY}" key`
+        : `Secret ${name} was not created by the operator; rotating its secrets is up to its owner`,
+    };
+  }
+
+  const entries = readEntries(existing);
+  if (typeof entries === 'string') return { create: false, managed: true, note: `Secret ${name} ${entries}` };
+  const result = rotate(entries, nowMs, intervalMs, ttlMs, newSecret);
+  return {
+    ...(result.changed ? { secret: writeEntries(existing, result.entries) } : {}),
+    create: false,
+    managed: true,
+    requeueAfterMs: result.requeueAfterMs,
+  };
+}

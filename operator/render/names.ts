@@ -1,0 +1,75 @@
+// Names, labels and owner references of a TurnRelay's children. The selector
+// labels are our own and never change for a relay: selectors are immutable.
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, KIND, type TurnRelay } from '../api/turnrelay.js';
+
+export const FIELD_MANAGER = 'turnrelay-operator';
+export const RELAY_LABEL = 'turnrelay.dev/relay';
+
+export function relayName(relay: TurnRelay): string {
+  const name = relay.metadata.name;
+  if (!name) throw new Error('TurnRelay has no metadata.name');
+  return name;
+}
+
+export function relayNamespace(relay: TurnRelay): string {
+  const namespace = relay.metadata.namespace;
+  if (!namespace) throw new Error(`TurnRelay ${relay.metadata.name ?? '?'} has no metadata.namespace`);
+  return namespace;
+}
+
+export const childNames = (relay: TurnRelay) => {
+  const name = relayName(relay);
+  return {
+    workload: name,
+    service: name,
+    serviceAccount: name,
+    configMap: `${name}-config`,
+    certificate: name,
+    tlsSecret: relay.spec.tls?.secretName ?? `${name}-tls`,
+    authSecret: relay.spec.auth.secretRef?.name ?? `${name}-turn-auth`,
+    podDisruptionBudget: name,
+    autoscaler: name,
+    networkPolicy: name,
+  };
+};
+
+/** Default auth Secret name unless spec.auth.secretRef names one. */
+export function authSecretNameFor(relay: TurnRelay): string {
+  return childNames(relay).authSecret;
+}
+
+/** Labels the pods are selected by (stable for the relay's lifetime). */
+export function selectorLabels(relay: TurnRelay): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': relayName(relay) };
+}
+
+/** The selector as a string, for status.selector (scale subresource). */
+export function selectorString(relay: TurnRelay): string {
+  return Object.entries(selectorLabels(relay))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Labels on every child; the runtime prunes unwanted children by RELAY_LABEL. */
+export function childLabels(relay: TurnRelay): Record<string, string> {
+  return {
+    ...selectorLabels(relay),
+    'app.kubernetes.io/component': 'relay',
+    'app.kubernetes.io/managed-by': FIELD_MANAGER,
+    [RELAY_LABEL]: relayName(relay),
+  };
+}
+
+export function ownerReference(relay: TurnRelay): V1OwnerReference {
+  const uid = relay.metadata.uid;
+  if (!uid) throw new Error(`TurnRelay ${relayName(relay)} has no metadata.uid (render only objects read from the API server)`);
+  return {
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: KIND,
+    name: relayName(relay),
+    uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
