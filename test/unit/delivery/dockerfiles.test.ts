@@ -1,0 +1,154 @@
+// `docker build` is not available here, so the images' recipes are checked
+// statically against the repository: every file a COPY needs is in the repo
+// and in the build context, every npm script a RUN calls exists, the runtime
+// stage runs the built CLI as a numeric non-root user on Node 24, and the two
+// images share their build stages. The production install itself is
+// exercised in package-install.test.ts.
+import ignore from '@balena/dockerignore';
+import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  license: string;
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+};
+const buildTsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+  compilerOptions: { outDir: string };
+  include: string[];
+};
+const dockerignore = ignore().add(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
+
+type Stage = { name: string; image: string; instructions: Instruction[] };
+
+const IMAGES = [
+  { file: 'relay/Dockerfile', command: 'relay' },
+  { file: 'operator/Dockerfile', command: 'operator' },
+];
+
+function parse(file: string): Dockerfile {
+  return DockerfileParser.parse(readFileSync(join(REPO_ROOT, file), 'utf8'));
+}
+
+/** Stages with ${ARG} references in FROM resolved from the global ARG defaults. */
+function stages(dockerfile: Dockerfile): Stage[] {
+  const globals = new Map<string, string>();
+  const out: Stage[] = [];
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword();
+    const args = instruction.getArguments().map((a) => a.getValue());
+    if (keyword === 'FROM') {
+      const image = args[0]!.replace(/\$\{(\w+)\}/g, (_, name: string) => globals.get(name) ?? `<unset ${name}>`);
+      const name = args[1]?.toUpperCase() === 'AS' ? args[2]! : `stage-${out.length}`;
+      out.push({ name, image, instructions: [] });
+    } else if (out.length === 0 && keyword === 'ARG') {
+      const [name, value = ''] = args[0]!.split('=');
+      globals.set(name!, value);
+    } else {
+      out.at(-1)?.instructions.push(instruction);
+    }
+  }
+  return out;
+}
+
+const keywordArgs = (stage: Stage, keyword: string): string[][] =>
+  stage.instructions.filter((i) => i.getKeyword() === keyword).map((i) => i.getArguments().map((a) => a.getValue()));
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(join(REPO_ROOT, f)).isFile());
+}
+
+describe.each(IMAGES)('$file', ({ file, command }) => {
+  const dockerfile = parse(file);
+  const all = stages(dockerfile);
+  const runtime = all.at(-1)!;
+
+  test('builds on Node 24 and runs on a Node 24 distroless image', () => {
+    for (const stage of all.slice(0, -1)) expect(stage.image).toMatch(/^node:24-/);
+    expect(runtime.image).toMatch(/^gcr\.io\/distroless\/nodejs24-/);
+  });
+
+  test('every COPY from the build context exists in the repository and is not excluded by .dockerignore', () => {
+    const sources = dockerfile
+      .getCOPYs()
+      .filter((copy) => !copy.getFlags().some((flag) => flag.getName() === 'from'))
+      .flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue()));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      expect({ source, exists: existsSync(join(REPO_ROOT, source)) }).toEqual({ source, exists: true });
+      const files = statSync(join(REPO_ROOT, source)).isDirectory() ? filesUnder(source) : [source];
+      const sent = files.filter((f) => !dockerignore.ignores(relative('.', f)));
+      const typescript = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+      // Every TypeScript source of a copied folder reaches the build.
+      expect({ source, missing: typescript.filter((f) => !sent.includes(f)) }).toEqual({ source, missing: [] });
+      expect({ source, sent: sent.length > 0 }).toEqual({ source, sent: true });
+    }
+  });
+
+  test('RUN steps call npm scripts that exist, and npm ci has the lockfile', () => {
+    for (const stage of all) {
+      let copied: string[] = [];
+      for (const instruction of stage.instructions) {
+        const args = instruction.getArguments().map((a) => a.getValue());
+        if (instruction.getKeyword() === 'COPY') copied = copied.concat(args.slice(0, -1));
+        if (instruction.getKeyword() !== 'RUN') continue;
+        const text = instruction.getArgumentsContent() ?? '';
+        for (const [, script] of text.matchAll(/npm run ([\w:-]+)/g)) expect(Object.keys(pkg.scripts)).toContain(script);
+        if (/npm ci\b/.test(text)) expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
+      }
+    }
+  });
+
+  test('COPY --from takes what the earlier stage produced', () => {
+    const workdirs = new Map(all.map((s) => [s.name, keywordArgs(s, 'WORKDIR').at(-1)?.[0]]));
+    const outDir = buildTsconfig.compilerOptions.outDir;
+    for (const copy of dockerfile.getCOPYs()) {
+      const from = copy.getFlags().find((flag) => flag.getName() === 'from')?.getValue();
+      if (!from) continue;
+      const [source] = copy.getArguments().map((a) => a.getValue());
+      expect(workdirs.has(from)).toBe(true);
+      expect(source!.startsWith(`${workdirs.get(from)}/`)).toBe(true);
+      // The two artefacts: the tsc output dir and the production node_modules.
+      expect([`${workdirs.get(from)}/${outDir}`, `${workdirs.get(from)}/node_modules`]).toContain(source);
+    }
+  });
+
+  test('the runtime stage runs the built CLI entry as numeric non-root user 10001', () => {
+    expect(keywordArgs(runtime, 'RUN')).toEqual([]); // distroless: no shell
+    expect(keywordArgs(runtime, 'USER')).toEqual([['10001:10001']]);
+    const entrypoint = JSON.parse(runtime.instructions.find((i) => i.getKeyword() === 'ENTRYPOINT')!.getArgumentsContent()!) as string[];
+    const cmd = JSON.parse(runtime.instructions.find((i) => i.getKeyword() === 'CMD')!.getArgumentsContent()!) as string[];
+    expect(entrypoint).toEqual(['/nodejs/bin/node', `/app/${pkg.bin['turnrelay']}`]);
+    expect(cmd).toEqual([command]);
+    // dist/cli.js is what tsc emits for cli.ts with the build tsconfig.
+    expect(pkg.bin['turnrelay']).toBe(`${buildTsconfig.compilerOptions.outDir}/cli.js`);
+    expect(buildTsconfig.include).toContain('cli.ts');
+  });
+
+  test('carries OCI labels for source, version and licenses', () => {
+    const labels = Object.fromEntries(
+      keywordArgs(runtime, 'LABEL')
+        .flat()
+        .join(' ')
+        .matchAll(/([\w.]+)="([^"]*)"/g)
+        .map(([, key, value]) => [key!, value!]),
+    );
+    expect(labels['org.opencontainers.image.source']).toBe('${SOURCE}');
+    expect(labels['org.opencontainers.image.version']).toBe('${VERSION}');
+    expect(labels['org.opencontainers.image.revision']).toBe('${REVISION}');
+    expect(labels['org.opencontainers.image.licenses']).toBe(pkg.license);
+  });
+});
+
+test('the relay and operator images are built by identical build stages', () => {
+  const recipe = (file: string) =>
+    stages(parse(file))
+      .slice(0, -1)
+      .map((s) => ({ name: s.name, image: s.image, steps: s.instructions.map((i) => `${i.getKeyword()} ${i.getArgumentsContent()}`) }));
+  const [relay, operator] = IMAGES.map(({ file }) => recipe(file));
+  expect(operator).toEqual(relay);
+});
