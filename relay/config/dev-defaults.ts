@@ -53,7 +53,8 @@ export async function generateSelfSignedCert(opts: { commonName?: string; dnsNam
   return { certPem: cert.toString('pem'), keyPem };
 }
 
-export async function createDevSetup(opts: { dir?: string } = {}): Promise<DevSetup> {
+/** `quiet` skips logging the warnings (they are returned either way). */
+export async function createDevSetup(opts: { dir?: string; quiet?: boolean } = {}): Promise<DevSetup> {
   // mkdtemp creates the directory 0700: only this user can read the secret and key.
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'turnrelay-dev-'));
   const secret = randomBytes(32).toString('base64url');
@@ -82,7 +83,9 @@ export async function createDevSetup(opts: { dir?: string } = {}): Promise<DevSe
     'development mode: loopback peers (127.0.0.0/8, ::1) are allowed because the relay only listens on 127.0.0.1; '
       + 'use a config file (--config) for anything reachable from other machines',
   ];
-  const log = createLogger('dev-defaults');
-  for (const w of warnings) log.warn({ dir }, w);
+  if (!opts.quiet) {
+    const log = createLogger('dev-defaults');
+    for (const w of warnings) log.warn({ dir }, w);
+  }
   return { config, secret, dir, certPem, secretsFile, warnings };
 }
