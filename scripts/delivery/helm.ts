@@ -21,6 +21,7 @@ export function helm(args: string[]): string {
   return execFileSync(helmBinary(), args, {
     cwd: REPO_ROOT,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
     // No user config or repository cache from the machine leaks into renders.
     env: { ...process.env, HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/tmp/turnrelay-helm-cache', HELM_DATA_HOME: '/nonexistent' },
