@@ -15,9 +15,10 @@ export const HASH_ANNOTATION = 'turnrelay.dev/applied-hash';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface ManagedFieldsEntry { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }
-interface ObjectWithMeta {
-  metadata?: { annotations?: Record<string, string> | undefined; managedFields?: ManagedFieldsEntry[] | undefined; [k: string]: unknown } | undefined;
-}
+interface Meta { annotations?: Record<string, string> | undefined; managedFields?: ManagedFieldsEntry[] | undefined }
+// Loose on purpose: client-node's typed objects and raw JSON both fit.
+interface ObjectWithMeta { metadata?: object | undefined }
+const metaOf = (o: ObjectWithMeta | undefined): Meta | undefined => o?.metadata as Meta | undefined;
 
 const SEP = '\u0000';
 const ANY = '*';
@@ -40,7 +41,7 @@ export function contentHash(obj: unknown): string {
 /** Returns a copy of `obj` carrying the hash of its own content as an annotation. */
 export function withContentHash<T extends ObjectWithMeta>(obj: T): T {
   const copy = structuredClone(obj);
-  const meta = (copy.metadata ??= {});
+  const meta = (copy.metadata ??= {}) as Meta;
   const annotations = { ...(meta.annotations ?? {}) };
   delete annotations[HASH_ANNOTATION];
   meta.annotations = annotations;
@@ -119,9 +120,9 @@ export type ApplyReason = 'missing' | 'changed' | 'drifted';
 /** Why `desired` (already carrying its hash annotation) must be applied over `live`, or undefined if not. */
 export function applyReason(desired: ObjectWithMeta, live: ObjectWithMeta | undefined, fieldManager: string): ApplyReason | undefined {
   if (!live) return 'missing';
-  const want = desired.metadata?.annotations?.[HASH_ANNOTATION];
-  if (!want || live.metadata?.annotations?.[HASH_ANNOTATION] !== want) return 'changed';
-  const ours = (live.metadata?.managedFields ?? []).filter((e) => e.manager === fieldManager && e.operation === 'Apply' && !e.subresource);
+  const want = metaOf(desired)?.annotations?.[HASH_ANNOTATION];
+  if (!want || metaOf(live)?.annotations?.[HASH_ANNOTATION] !== want) return 'changed';
+  const ours = (metaOf(live)?.managedFields ?? []).filter((e) => e.manager === fieldManager && e.operation === 'Apply' && !e.subresource);
   const owned = new Map<string, number>();
   for (const e of ours) for (const [p, n] of ownedLeafPaths(e.fieldsV1)) owned.set(p, (owned.get(p) ?? 0) + n);
   return uncoveredPaths(desiredLeafPaths(desired as Json), owned).length > 0 ? 'drifted' : undefined;

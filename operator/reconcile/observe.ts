@@ -1,0 +1,49 @@
+// Cluster facts the renderer needs, computed purely from cached objects.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { TurnRelay } from '../api/turnrelay.js';
+
+interface ServiceLike { status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } } }
+interface NodeLike { status?: { addresses?: Array<{ type?: string; address?: string }> } }
+interface EndpointSliceLike extends KubernetesObject {
+  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean; terminating?: boolean } }>;
+}
+
+const sortedUnique = (xs: Iterable<string>) => [...new Set(xs)].sort();
+
+export function serviceIngress(service: ServiceLike | undefined): string[] {
+  return sortedUnique((service?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean));
+}
+
+/** Each node's external address, else its internal one (what a HostNetwork relay is reached on). */
+export function nodeAddresses(nodes: readonly NodeLike[]): string[] {
+  const out: string[] = [];
+  for (const node of nodes) {
+    const addrs = node.status?.addresses ?? [];
+    const pick = addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'InternalIP')?.address;
+    if (pick) out.push(pick);
+  }
+  return sortedUnique(out);
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Namespace/name of every Service the relay may relay to. */
+export function allowedServiceKeys(relay: Pick<TurnRelay, 'metadata'> & { spec?: { peers?: { allowServices?: Array<{ name: string; namespace?: string }> } } }): string[] {
+  const ns = relay.metadata.namespace ?? '';
+  return (relay.spec?.peers?.allowServices ?? []).map((s) => `${s.namespace ?? ns}/${s.name}`);
+}
+
+/** Addresses of the endpoints of those Services that are not known to be unready. */
+export function endpointIPs(slices: readonly EndpointSliceLike[], serviceKeys: readonly string[]): string[] {
+  const wanted = new Set(serviceKeys);
+  const out: string[] = [];
+  for (const slice of slices) {
+    const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!svc || !wanted.has(`${slice.metadata?.namespace}/${svc}`)) continue;
+    for (const ep of slice.endpoints ?? []) {
+      if (ep.conditions?.ready === false) continue;
+      out.push(...(ep.addresses ?? []));
+    }
+  }
+  return sortedUnique(out);
+}

@@ -1,0 +1,17 @@
+// Which live children are no longer wanted: labelled for this relay, owned by
+// it (controller reference with its uid, so a user's look-alike object is
+// never touched) and not in the rendered set.
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export function childId(kind: string | undefined, name: string | undefined): string {
+  return `${kind ?? ''}/${name ?? ''}`;
+}
+
+export function ownedBy(obj: KubernetesObject, uid: string): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
+}
+
+export function unwantedChildren(live: ReadonlyArray<{ kind: string; obj: KubernetesObject }>, desired: readonly KubernetesObject[], relayUid: string): Array<{ kind: string; obj: KubernetesObject }> {
+  const want = new Set(desired.map((o) => childId(o.kind, o.metadata?.name)));
+  return live.filter(({ kind, obj }) => ownedBy(obj, relayUid) && !want.has(childId(kind, obj.metadata?.name)) && !obj.metadata?.deletionTimestamp);
+}

@@ -1,0 +1,181 @@
+// The one reconcile entry for a TurnRelay:
+//   get → validate (invalid: status + Event only) → auth Secret (create if
+//   absent, rotate if ours, never overwrite) → observe → render → apply
+//   changed children → prune unwanted children → status (only if changed).
+// Every step reads caches; writes happen only where something differs.
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { TurnRelay } from '../api/turnrelay.js';
+import { validateTurnRelay } from '../api/validate.js';
+import { planAuthSecret } from '../render/auth-secret.js';
+import { iceServerUrls } from '../render/ice-servers.js';
+import { renderRelay, type Observed, type RenderedChildren } from '../render/index.js';
+import { FIELD_MANAGER, authSecretNameFor } from '../render/names.js';
+import { computeStatus, transitionEvents, type StatusInput, type TlsObservation } from '../status/compute-status.js';
+import { statusMergePatch } from '../status/status-patch.js';
+import { workloadState } from '../status/workload.js';
+import { applyReason, withContentHash } from '../runtime/drift.js';
+import { CONTENT, isConflict, isNotFound } from '../runtime/kube-rest.js';
+import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath } from '../runtime/resources.js';
+import type { ReconcileContext, ReconcileOutcome } from './context.js';
+import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceIngress } from './observe.js';
+import { unwantedChildren } from './prune.js';
+
+const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promise<{ name: string; note?: string; requeueAfterMs?: number }> {
+  const name = authSecretNameFor(relay);
+  const ns = relay.metadata.namespace!;
+  // Read from the API, not a cache: credentials must be decided on the latest data.
+  const existing = await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, name));
+  const plan = planAuthSecret(existing, relay, ctx.now(), ctx.newSecret);
+  if (plan.secret) {
+    ctx.assertMayWrite();
+    if (plan.create) {
+      await ctx.rest.request('POST', collectionPath(SECRET_KIND, ns), { body: plan.secret });
+      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secret: name }, 'created auth secret');
+      await ctx.event(relay, 'Normal', 'AuthSecretCreated', `created Secret ${name} with a new TURN REST shared secret`);
+    } else {
+      // PUT carries the resourceVersion we read: a concurrent change makes it fail (409) instead of overwriting.
+      await ctx.rest.request('PUT', objectPath(SECRET_KIND, ns, name), { body: plan.secret });
+      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secret: name }, 'rotated auth secret');
+      await ctx.event(relay, 'Normal', 'AuthSecretRotated', `rotated the shared secrets in Secret ${name}`);
+    }
+  }
+  return { name, ...(plan.note ? { note: plan.note } : {}), ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}) };
+}
+
+function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): Observed {
+  const ns = relay.metadata.namespace!;
+  const services = ctx.children.get(kindKey('v1', 'Service'))?.view;
+  return {
+    serviceIngress: serviceIngress(services?.get(serviceName, ns) as never),
+    nodeAddresses: relay.spec.network.mode === 'HostNetwork' ? nodeAddresses(ctx.nodes.list() as never) : [],
+    allowedServiceIPs: endpointIPs(ctx.endpointSlices.list() as never, allowedServiceKeys(relay)),
+    certManager: ctx.certManagerInstalled(),
+  };
+}
+
+async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<void> {
+  for (const obj of rendered.objects) {
+    const kind = childKindOf(obj.apiVersion, obj.kind);
+    if (!kind) throw new Error(`renderer produced ${obj.apiVersion}/${obj.kind}, which the runtime does not manage`);
+    const view = ctx.children.get(kindKey(kind.apiVersion, kind.kind))?.view;
+    const desired = withContentHash(obj);
+    const name = desired.metadata!.name!;
+    const ns = desired.metadata!.namespace ?? relay.metadata.namespace!;
+    const reason = applyReason(desired, view?.get(name, ns), FIELD_MANAGER);
+    if (!reason) continue;
+    ctx.assertMayWrite();
+    // force: a field another manager took from us is taken back.
+    const applied = await ctx.rest.request<KubernetesObject>('PATCH', objectPath(kind, ns, name), {
+      body: desired,
+      contentType: CONTENT.apply,
+      query: { fieldManager: FIELD_MANAGER, force: true },
+    });
+    view?.remember(applied);
+    ctx.metrics.applies.inc({ kind: kind.kind, reason });
+    ctx.log.info({ relay: `${relay.metadata.namespace}/${relay.metadata.name}`, kind: kind.kind, name, reason }, 'applied child');
+    if (reason === 'drifted') await ctx.event(relay, 'Warning', 'DriftCorrected', `${kind.kind} ${name} was changed by another field manager; restored`);
+  }
+}
+
+async function pruneChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<void> {
+  const ns = relay.metadata.namespace!;
+  const live: Array<{ kind: string; obj: KubernetesObject }> = [];
+  for (const { kind, view } of ctx.children.values()) {
+    for (const obj of view.list(ns)) {
+      if (obj.metadata?.labels?.['turnrelay.dev/relay'] === relay.metadata.name) live.push({ kind: kind.kind, obj });
+    }
+  }
+  for (const { kind, obj } of unwantedChildren(live, rendered.objects, relay.metadata.uid!)) {
+    const entry = [...ctx.children.values()].find((c) => c.kind.kind === kind)!;
+    ctx.assertMayWrite();
+    try {
+      await ctx.rest.request('DELETE', objectPath(entry.kind, ns, obj.metadata!.name!), { query: { propagationPolicy: 'Background' } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    entry.view.forget(obj.metadata!.name!, ns);
+    ctx.metrics.prunes.inc({ kind });
+    ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, kind, name: obj.metadata!.name }, 'pruned child');
+  }
+}
+
+async function observeTls(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<TlsObservation | undefined> {
+  if (!rendered.tlsSecretName) return undefined;
+  const ns = relay.metadata.namespace!;
+  const viaIssuer = !!relay.spec.tls?.issuerRef;
+  const secret = await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, rendered.tlsSecretName));
+  const certObj = rendered.objects.find((o) => o.kind === CERTIFICATE_KIND.kind);
+  const cert = certObj ? ctx.children.get(kindKey(CERTIFICATE_KIND.apiVersion, CERTIFICATE_KIND.kind))?.view.get(certObj.metadata!.name!, ns) : undefined;
+  const ready = (cert as { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } } | undefined)?.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    viaIssuer,
+    certManagerInstalled: ctx.certManagerInstalled(),
+    secretName: rendered.tlsSecretName,
+    secretPresent: !!secret,
+    certificateExists: !!cert,
+    ...(ready ? { certificateReady: ready } : {}),
+  };
+}
+
+async function writeStatus(ctx: ReconcileContext, raw: KubernetesObject & { status?: TurnRelay['status'] }, input: Omit<StatusInput, 'relay' | 'now'>): Promise<TurnRelay['status']> {
+  const status = computeStatus({ ...input, relay: raw as TurnRelay, now: new Date(ctx.now()) });
+  const patch = statusMergePatch(raw.status, status);
+  if (patch) {
+    ctx.assertMayWrite();
+    const ns = raw.metadata!.namespace!;
+    const updated = await ctx.rest.request<KubernetesObject>('PATCH', `${objectPath(TURNRELAY_KIND, ns, raw.metadata!.name!)}/status`, { body: patch, contentType: CONTENT.merge });
+    ctx.relays.remember(updated);
+    for (const e of transitionEvents(raw.status?.conditions, status.conditions)) await ctx.event(raw, e.type, e.reason, e.message);
+  }
+  return status;
+}
+
+export async function reconcileRelay(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileOutcome> {
+  const raw = ctx.relays.get(name, namespace) as (KubernetesObject & { status?: TurnRelay['status'] }) | undefined;
+  // Gone or going: the garbage collector removes children through their owner references.
+  if (!raw || raw.metadata?.deletionTimestamp) return { result: 'gone' };
+
+  const validation = validateTurnRelay(raw);
+  if (!validation.ok) {
+    await writeStatus(ctx, raw, { invalid: validation.issues });
+    return { result: 'invalid' };
+  }
+  const relay = validation.relay;
+
+  let auth: Awaited<ReturnType<typeof ensureAuthSecret>> | undefined;
+  try {
+    auth = await ensureAuthSecret(ctx, relay);
+    const observed = observe(ctx, relay, relay.metadata.name!);
+    const rendered = renderRelay({ relay, image: ctx.image, authSecretName: auth.name, observed });
+    await applyChildren(ctx, relay, rendered);
+    await pruneChildren(ctx, relay, rendered);
+
+    const workloadObj = rendered.objects.find((o) => o.metadata?.name === rendered.workloadName && (o.kind === 'Deployment' || o.kind === 'DaemonSet'));
+    const workloadKind = workloadObj && childKindOf(workloadObj.apiVersion, workloadObj.kind);
+    const liveWorkload = workloadKind ? ctx.children.get(kindKey(workloadKind.apiVersion, workloadKind.kind))?.view.get(rendered.workloadName, namespace) : undefined;
+    const tls = await observeTls(ctx, relay, rendered);
+    const addresses = observed.serviceIngress.length ? observed.serviceIngress : observed.nodeAddresses;
+    const status = await writeStatus(ctx, raw, {
+      ...(liveWorkload ? { workload: workloadState({ ...liveWorkload, kind: workloadObj!.kind } as never) } : {}),
+      iceServers: iceServerUrls(relay, observed),
+      endpoints: addresses,
+      authSecretName: auth.name,
+      ...(auth.note ? { authNote: auth.note } : {}),
+      ...(tls ? { tls } : {}),
+    });
+    const ready = status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    return { result: ready ? 'ready' : 'not-ready', ...(auth.requeueAfterMs !== undefined ? { requeueAfterMs: auth.requeueAfterMs } : {}) };
+  } catch (err) {
+    // Report the failure on the resource (best effort), then let the queue retry with backoff.
+    if (!isConflict(err)) {
+      try {
+        await writeStatus(ctx, raw, { error: errMessage(err), ...(auth ? { authSecretName: auth.name } : {}), iceServers: raw.status?.iceServers ?? [] });
+      } catch (statusErr) {
+        ctx.log.debug({ err: errMessage(statusErr) }, 'could not report reconcile error in status');
+      }
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,231 @@
+// The TurnRelay controller: informers feed a work queue, workers run one
+// reconcile per key, results drive backoff and timed requeues. It runs only
+// while this instance may write (leader, or no leader election).
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../../relay/log.js';
+import type { ReconcileContext } from '../reconcile/context.js';
+import { allowedServiceKeys, nodeAddresses, SERVICE_NAME_LABEL } from '../reconcile/observe.js';
+import { reconcileRelay } from '../reconcile/reconcile-relay.js';
+import { RELAY_LABEL } from '../render/names.js';
+import type { EventRecorder } from './events.js';
+import { Informer, type InformerEvent } from './informer.js';
+import type { KubeRest } from './kube-rest.js';
+import { LatestView } from './latest-view.js';
+import type { OperatorMetrics } from './metrics.js';
+import { CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, TURNRELAY_KIND, kindKey, type ResourceKind } from './resources.js';
+import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+
+export class NotLeaderError extends Error {
+  constructor() {
+    super('this operator instance is not the leader; not writing');
+    this.name = 'NotLeaderError';
+  }
+}
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  rest: KubeRest;
+  namespace?: string;
+  image: string;
+  workers: number;
+  resyncMs: number;
+  informerRestartBaseMs: number;
+  queue: WorkQueueOptions;
+  now: () => number;
+  mayWrite: () => boolean;
+  recorder: EventRecorder;
+  metrics: OperatorMetrics;
+  log: Logger;
+}
+
+type Obj = KubernetesObject & { spec?: Record<string, unknown> };
+
+export class Controller {
+  private readonly queue: WorkQueue;
+  private readonly informers: Informer<Obj>[] = [];
+  private readonly children = new Map<string, { kind: ResourceKind; view: LatestView<Obj> }>();
+  private relays!: LatestView<Obj>;
+  private endpointSlices!: LatestView<Obj>;
+  private nodes!: LatestView<Obj>;
+  private certManager = false;
+  private certInformerStarted = false;
+  private readonly nodeAddressCache = new Map<string, string>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+  synced = false;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.queue = new WorkQueue(opts.queue);
+  }
+
+  private informer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<Obj> {
+    let view: LatestView<Obj> | undefined;
+    const inf = new Informer<Obj>({
+      kc: this.opts.kc,
+      rest: this.opts.rest,
+      resource,
+      ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}),
+      ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+      onEvent: (e, o) => {
+        if (e === 'delete') view?.forget(o.metadata?.name ?? '', o.metadata?.namespace);
+        onEvent(e, o);
+      },
+      log: this.opts.log,
+      restartBaseMs: this.opts.informerRestartBaseMs,
+    });
+    view = new LatestView(inf);
+    this.informers.push(inf);
+    return view;
+  }
+
+  private enqueueObject = (o: KubernetesObject): void => {
+    if (o.metadata?.name && o.metadata.namespace) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
+  };
+
+  private enqueueOwner = (_e: InformerEvent, o: KubernetesObject): void => {
+    const ns = o.metadata?.namespace;
+    const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === TURNRELAY_KIND.kind && r.apiVersion === TURNRELAY_KIND.apiVersion);
+    const name = owner?.name ?? o.metadata?.labels?.[RELAY_LABEL];
+    if (ns && name) this.queue.add(`${ns}/${name}`);
+  };
+
+  private enqueueAll(filter: (relay: Obj) => boolean = () => true): void {
+    for (const r of this.relays.list()) if (filter(r)) this.enqueueObject(r);
+  }
+
+  private onEndpointSlice = (_e: InformerEvent, slice: KubernetesObject): void => {
+    const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) return;
+    const key = `${slice.metadata?.namespace}/${svc}`;
+    this.enqueueAll((r) => allowedServiceKeys(r as never).includes(key));
+  };
+
+  private onNode = (e: InformerEvent, node: KubernetesObject): void => {
+    // Node objects change constantly (heartbeats); only address changes matter.
+    const name = node.metadata?.name ?? '';
+    const addrs = e === 'delete' ? '' : nodeAddresses([node as never]).join(',');
+    if (this.nodeAddressCache.get(name) === addrs) return;
+    if (e === 'delete') this.nodeAddressCache.delete(name);
+    else this.nodeAddressCache.set(name, addrs);
+    this.enqueueAll((r) => (r.spec?.['network'] as { mode?: string } | undefined)?.mode === 'HostNetwork');
+  };
+
+  private async detectCertManager(): Promise<void> {
+    try {
+      const res = await this.opts.rest.find<{ resources?: Array<{ name: string }> }>('/apis/cert-manager.io/v1');
+      this.certManager = !!res?.resources?.some((r) => r.name === CERTIFICATE_KIND.plural);
+    } catch (err) {
+      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not check for cert-manager');
+      return;
+    }
+    if (this.certManager && !this.certInformerStarted) {
+      this.certInformerStarted = true;
+      const view = this.informer(CERTIFICATE_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+      this.children.set(kindKey(CERTIFICATE_KIND.apiVersion, CERTIFICATE_KIND.kind), { kind: CERTIFICATE_KIND, view });
+      await this.informers[this.informers.length - 1]!.start();
+      this.enqueueAll();
+    }
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.opts;
+    this.relays = this.informer(TURNRELAY_KIND, (_e, o) => this.enqueueObject(o));
+    for (const kind of CHILD_KINDS) {
+      if (kind === CERTIFICATE_KIND) continue; // started once cert-manager is found
+      this.children.set(kindKey(kind.apiVersion, kind.kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
+    }
+    // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
+    this.informer({ apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true }, this.enqueueOwner, { labelSelector: 'app.kubernetes.io/component=auth,app.kubernetes.io/managed-by=turnrelay-operator' });
+    this.endpointSlices = this.informer(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
+    this.nodes = this.informer(NODE_KIND, this.onNode, { clusterWide: true });
+    await this.detectCertManager();
+    await Promise.all(this.informers.map((i) => i.start()));
+    if (this.stopping) return;
+    this.synced = true;
+    log.info({ informers: this.informers.map((i) => i.name) }, 'caches synced; starting workers');
+    for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
+    this.enqueueAll();
+    const resync = () => {
+      void this.detectCertManager().then(() => this.enqueueAll());
+      this.resyncTimer = setTimeout(resync, this.opts.resyncMs);
+      this.resyncTimer.unref();
+    };
+    this.resyncTimer = setTimeout(resync, this.opts.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  get queueDelayed(): number {
+    return this.queue.delayedCount;
+  }
+
+  private context(): ReconcileContext {
+    const o = this.opts;
+    return {
+      rest: o.rest,
+      relays: this.relays,
+      children: this.children,
+      endpointSlices: this.endpointSlices,
+      nodes: this.nodes,
+      certManagerInstalled: () => this.certManager,
+      image: o.image,
+      now: o.now,
+      newSecret: () => randomBytes(32).toString('base64url'),
+      assertMayWrite: () => {
+        if (this.stopping || !o.mayWrite()) throw new NotLeaderError();
+      },
+      event: async (target, type, reason, message) => {
+        if (this.stopping || !o.mayWrite()) return;
+        await o.recorder.record(
+          { apiVersion: target.apiVersion ?? TURNRELAY_KIND.apiVersion, kind: target.kind ?? TURNRELAY_KIND.kind, name: target.metadata!.name!, namespace: target.metadata!.namespace!, ...(target.metadata?.uid ? { uid: target.metadata.uid } : {}) },
+          type,
+          reason,
+          message,
+        );
+      },
+      metrics: o.metrics,
+      log: o.log,
+    };
+  }
+
+  private async work(): Promise<void> {
+    const ctx = this.context();
+    const { metrics, log } = this.opts;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const [namespace, name] = key.split('/') as [string, string];
+      const end = metrics.duration.startTimer();
+      try {
+        const out = await reconcileRelay(ctx, namespace, name);
+        this.queue.forget(key);
+        metrics.reconciles.inc({ result: out.result });
+        if (out.requeueAfterMs !== undefined) this.queue.addAfter(key, out.requeueAfterMs);
+      } catch (err) {
+        metrics.reconciles.inc({ result: 'error' });
+        if (!(err instanceof NotLeaderError)) {
+          metrics.errors.inc();
+          const retryInMs = this.queue.addRateLimited(key);
+          log.warn({ relay: key, err: err instanceof Error ? err.message : String(err), retryInMs }, 'reconcile failed');
+        }
+      } finally {
+        end();
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish, and closes the watches. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.queue.shutdown();
+    await Promise.all(this.workers);
+    for (const i of this.informers) i.stop();
+  }
+}
