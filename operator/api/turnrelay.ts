@@ -6,6 +6,7 @@
 // CEL rules that matter for the operator's input (validate.ts).
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { parseDuration } from '../../relay/config/duration.js';
 import { DURATION_PATTERN } from './duration.js';
 import { isCidr } from './cidr.js';
 import { ADMIN_PORT } from './constants.js';
@@ -29,11 +30,14 @@ const celIsUdp = (l: string) => `(${l}.protocol == 'UDP')`;
 type Rule = { rule: string; message: string; fieldPath?: string; reason?: string };
 const cel = (...rules: Rule[]) => ({ 'x-kubernetes-validations': rules });
 
+const DURATION_RE = new RegExp(DURATION_PATTERN);
 const duration = (description: string, fallback: string, minimum: string) =>
   z
     .string()
     .max(32)
-    .regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 90s, 30m, 1h or 1h30m')
+    .regex(DURATION_RE, 'must be a duration such as 90s, 30m, 1h or 1h30m')
+    // Malformed text is already reported by the pattern.
+    .refine((text) => !DURATION_RE.test(text) || parseDuration(text) >= parseDuration(minimum), `must be at least ${minimum}`)
     .default(fallback)
     .meta({
       description: `${description} Go-style duration (e.g. 30m, 1h, 24h); at least ${minimum}.`,
@@ -102,6 +106,8 @@ export const TlsSchema = z
       .meta({ description: 'Use an existing kubernetes.io/tls Secret (keys tls.crt, tls.key) instead of cert-manager.' }),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').meta({ description: 'Lowest TLS version accepted.' }),
   })
+  .refine((t) => (t.issuerRef === undefined) !== (t.secretName === undefined), 'exactly one of issuerRef or secretName must be set')
+  .refine((t) => !t.issuerRef || (t.dnsNames?.length ?? 0) > 0, { message: 'issuerRef needs at least one entry in dnsNames', path: ['dnsNames'] })
   .meta({
     description: 'Certificate for TLS listeners: exactly one of issuerRef or secretName.',
     ...cel(
@@ -240,7 +246,7 @@ export const TurnRelaySpecSchema = z
     realm: z
       .string()
       .min(1)
-      .max(253)
+      .max(127) // the REALM attribute's limit (RFC 8489)
       .regex(/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/, 'must be a hostname-like realm')
       .default('turnrelay')
       .meta({ description: 'Authentication realm (REALM attribute), usually the relay DNS name.' }),

@@ -5,7 +5,7 @@
 // secret values are never regenerated or rewritten, and a Secret the operator
 // did not create is only read.
 import type { V1Secret } from '@kubernetes/client-node';
-import { parseDurationSeconds } from '../api/duration.js';
+import { durationSeconds } from '../api/duration.js';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { authSecretNameFor, ownerReference, relayNamespace, selectorLabels } from './names.js';
 
@@ -103,8 +103,8 @@ export function planAuthSecret(
   nowMs: number,
   newSecret: () => string,
 ): AuthSecretPlan {
-  const intervalMs = parseDurationSeconds(relay.spec.auth.rotationInterval) * 1000;
-  const ttlMs = parseDurationSeconds(relay.spec.auth.credentialTTL) * 1000;
+  const intervalMs = durationSeconds(relay.spec.auth.rotationInterval) * 1000;
+  const ttlMs = durationSeconds(relay.spec.auth.credentialTTL) * 1000;
   const name = authSecretNameFor(relay);
 
   if (!existing) {
@@ -120,6 +120,8 @@ export function planAuthSecret(
         labels: { ...selectorLabels(relay), 'app.kubernetes.io/component': 'auth', 'app.kubernetes.io/managed-by': 'turnrelay-operator' },
         ownerReferences: [ownerReference(relay)],
       },
+      // An empty users file, so /auth/users exists; users may add entries later.
+      data: { [USERS_KEY]: '' },
     };
     const secret = writeEntries(base, [{ value: freshSecretValue(newSecret), createdMs: nowMs }]);
     return { secret, create: true, managed: true, requeueAfterMs: intervalMs };

@@ -1,9 +1,11 @@
 // The relay's configuration file, derived from a TurnRelay. Field names follow
 // the relay config contract (relay/config/schema.ts); paths are where the
-// Deployment mounts the auth and TLS Secrets.
+// Deployment mounts the auth and TLS Secrets. The result is parsed by the
+// relay's schema, so the operator never ships a config the relay rejects.
 import { hostCidr } from '../api/cidr.js';
 import { ADMIN_PORT } from '../api/constants.js';
-import { parseDurationSeconds } from '../api/duration.js';
+import { durationSeconds } from '../api/duration.js';
+import { RelayConfigSchema, type RelayConfig, type RelayConfigInput } from '../../relay/config/schema.js';
 import { listenerPort, type TurnRelay } from '../api/turnrelay.js';
 import { externalRelayAddresses } from './addresses.js';
 import type { Observed } from './observed.js';
@@ -13,33 +15,7 @@ export const CONFIG_FILE = 'config.yaml';
 export const AUTH_DIR = '/auth';
 export const TLS_DIR = '/tls';
 
-export type RelayConfig = {
-  realm: string;
-  software: string;
-  listeners: Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }>;
-  tls?: { certFile: string; keyFile: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
-  auth: { secretsFile: string; usersFile?: string };
-  relay: {
-    host: string;
-    host6?: string;
-    externalAddress?: string;
-    externalAddress6?: string;
-    portRange: { min: number; max: number };
-  };
-  peers: { allowCIDRs: string[]; denyCIDRs: string[] };
-  limits: {
-    maxAllocations: number;
-    maxAllocationsPerUser: number;
-    maxBitrateKbps: number;
-    maxConnections: number;
-    maxConnectionsPerIp: number;
-    maxLifetimeSeconds: number;
-    defaultLifetimeSeconds: number;
-  };
-  admin: { host: string; port: number };
-  drain: { gracePeriodSeconds: number };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
-};
+export type { RelayConfig };
 
 export function hasTlsListener(relay: TurnRelay): boolean {
   return relay.spec.listeners.some((l) => l.protocol === 'TLS');
@@ -54,8 +30,8 @@ function peerAllowList(relay: TurnRelay, allowedServiceIPs: string[]): string[] 
 export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayConfig {
   const { spec } = relay;
   const addresses = externalRelayAddresses(relay, observed);
-  const maxLifetime = parseDurationSeconds(spec.limits.maxLifetime);
-  const config: RelayConfig = {
+  const maxLifetime = durationSeconds(spec.limits.maxLifetime);
+  const config: RelayConfigInput = {
     realm: spec.realm,
     software: 'turnrelay',
     listeners: spec.listeners.map((l) => ({
@@ -83,13 +59,19 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       defaultLifetimeSeconds: Math.min(600, maxLifetime),
     },
     admin: { host: '0.0.0.0', port: ADMIN_PORT },
-    drain: { gracePeriodSeconds: parseDurationSeconds(spec.drain.gracePeriod) },
+    drain: { gracePeriodSeconds: durationSeconds(spec.drain.gracePeriod) },
     log: { level: spec.logLevel },
   };
   if (hasTlsListener(relay) && spec.tls) {
     config.tls = { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, minVersion: spec.tls.minVersion };
   }
-  return config;
+  // The relay's own schema fills its defaults and proves the output loadable.
+  const parsed = RelayConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`rendered relay config is invalid: ${issues}`);
+  }
+  return parsed.data;
 }
 
 /**

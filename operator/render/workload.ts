@@ -8,7 +8,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { ADMIN_PORT, RELAY_UID } from '../api/constants.js';
-import { parseDurationSeconds } from '../api/duration.js';
+import { durationSeconds } from '../api/duration.js';
 import { listenerName, listenerPort, type TurnRelay } from '../api/turnrelay.js';
 import { childLabels, childNames, ownerReference, selectorLabels } from './names.js';
 import {
@@ -83,7 +83,7 @@ export function relayDeployment(scope: Construct, input: WorkloadInput): kplus.D
   const { relay, config } = input;
   const names = childNames(relay);
   const hostNetwork = relay.spec.network.mode === 'HostNetwork';
-  const graceSeconds = parseDurationSeconds(relay.spec.drain.gracePeriod);
+  const graceSeconds = durationSeconds(relay.spec.drain.gracePeriod);
 
   const deployment = new kplus.Deployment(scope, 'deployment', {
     metadata: { name: names.workload, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },

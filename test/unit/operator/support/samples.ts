@@ -1,0 +1,32 @@
+// Loads operator/samples/*.yaml for the unit and API-server tests.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { validateTurnRelay } from '../../../../operator/api/validate.js';
+import type { TurnRelay } from '../../../../operator/api/turnrelay.js';
+
+export const SAMPLES_DIR = join(process.cwd(), 'operator', 'samples');
+
+export type Sample = { file: string; manifest: Record<string, any> };
+
+export function loadSamples(): Sample[] {
+  return readdirSync(SAMPLES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => ({ file, manifest: parse(readFileSync(join(SAMPLES_DIR, file), 'utf8')) }));
+}
+
+export function loadSample(file: string): Sample {
+  const sample = loadSamples().find((s) => s.file === file);
+  if (!sample) throw new Error(`no sample ${file}`);
+  return sample;
+}
+
+/** A validated TurnRelay as the operator would see it from the API server. */
+export function asRelay(manifest: Record<string, any>, namespace = 'media', uid = '7c1f3a52-0000-4000-8000-000000000001'): TurnRelay {
+  const obj = structuredClone(manifest);
+  obj.metadata = { ...obj.metadata, namespace, uid };
+  const result = validateTurnRelay(obj);
+  if (!result.ok) throw new Error(`invalid: ${JSON.stringify(result.issues)}`);
+  return result.relay;
+}
