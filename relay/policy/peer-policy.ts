@@ -14,7 +14,7 @@
 //   5. the address itself must pass the built-in list or allowCIDRs
 import { CidrSet, parseCidr, type Cidr } from './cidr.js';
 import { someEmbeddedIPv4 } from './embedded-ipv4.js';
-import { parseIPv4, parseIPv6, type IPv6Words } from './ip-address.js';
+import { parseIPv4Range, parseIPv6Range, type IPv6Words } from './ip-address.js';
 import {
   IPV4_SPECIAL, IPV6_GLOBAL_UNICAST, IPV6_SPECIAL, NAT64_WELL_KNOWN, PEER_DENY_REASONS,
   type PeerDenyReason, type SpecialRange,
@@ -56,8 +56,12 @@ const V6_SPECIAL = compileSpecial(6, IPV6_SPECIAL);
 const GLOBAL_UNICAST = new CidrSet([IPV6_GLOBAL_UNICAST]);
 const NAT64_WKP = new CidrSet([NAT64_WELL_KNOWN]);
 
+// Indexed by first octet, so an IPv4 check looks at one or two entries.
+const V4_BY_OCTET: Tagged<4>[][] = Array.from({ length: 256 }, (_, octet) =>
+  V4_SPECIAL.filter((c) => ((((octet << 24) >>> 0) & c.mask) >>> 0) >>> 24 === c.base >>> 24));
+
 function v4SpecialReason(v4: number): PeerDenyReason | undefined {
-  for (const c of V4_SPECIAL) if (((v4 & c.mask) >>> 0) === c.base) return c.reason;
+  for (const c of V4_BY_OCTET[v4 >>> 24] as Tagged<4>[]) if (((v4 & c.mask) >>> 0) === c.base) return c.reason;
   return undefined;
 }
 
@@ -72,12 +76,19 @@ function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
   return GLOBAL_UNICAST.hasV6(w) ? undefined : 'reserved';
 }
 
+const ZONE = /^[A-Za-z0-9_.\-]{1,64}$/;
+
+function readWord(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
 export class PeerPolicy {
   private allow!: CidrSet;
   private denyList!: CidrSet;
   private relay!: CidrSet;
   private portMin = 1;
   private portMax = 0; // empty range unless configured
+  private readonly words: [number, number, number, number] = [0, 0, 0, 0]; // parse scratch
   // Scratch for the embedded-IPv4 visitor, so the hot path allocates no closures.
   private embeddedReason: PeerDenyReason | undefined;
   private readonly visitDenied = (v4: number): boolean => this.denyList.hasV4(v4);
@@ -120,23 +131,35 @@ export class PeerPolicy {
    * port is judged again when data is sent.
    */
   check(ip: string, port?: number): PeerVerdict {
-    const v4 = parseIPv4(ip);
+    let end = ip.length;
+    const v4 = parseIPv4Range(ip, 0, end);
     if (v4 !== -1) return this.checkV4(v4, port);
-    const v6 = parseIPv6(ip.length > 2 && ip.charCodeAt(0) === 91 /* [ */ && ip.endsWith(']') ? ip.slice(1, -1) : ip);
-    if (!v6) return deny('invalid');
-    const verdict = this.checkV6(v6.words, port);
+    let start = 0;
+    if (end > 2 && ip.charCodeAt(0) === 91 /* [ */ && ip.charCodeAt(end - 1) === 93 /* ] */) {
+      start = 1;
+      end -= 1;
+    }
+    const percent = ip.indexOf('%', start);
+    const hasZone = percent !== -1 && percent < end;
+    if (hasZone && !ZONE.test(ip.slice(percent + 1, end))) return deny('invalid');
+    if (!parseIPv6Range(ip, start, hasZone ? percent : end, this.words)) return deny('invalid');
+    const verdict = this.checkV6(this.words, port);
     // A zone id only makes sense for link-local scope, which is denied anyway;
     // on any other address it is malformed input.
-    if (v6.zone !== undefined && verdict.allowed) return deny('invalid');
+    if (hasZone && verdict.allowed) return deny('invalid');
     return verdict;
   }
 
   /** Judges a peer given as raw address bytes (4 or 16, network order), as decoded from XOR-PEER-ADDRESS. */
   checkBytes(addr: Uint8Array, port?: number): PeerVerdict {
-    const word = (i: number) => ((addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!) >>> 0;
-    if (addr.length === 4) return this.checkV4(word(0), port);
-    if (addr.length === 16) return this.checkV6([word(0), word(4), word(8), word(12)], port);
-    return deny('invalid');
+    if (addr.length === 4) return this.checkV4(readWord(addr, 0), port);
+    if (addr.length !== 16) return deny('invalid');
+    const w = this.words;
+    w[0] = readWord(addr, 0);
+    w[1] = readWord(addr, 4);
+    w[2] = readWord(addr, 8);
+    w[3] = readWord(addr, 12);
+    return this.checkV6(w, port);
   }
 
   private relayPortOk(port: number | undefined): boolean {

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { PeerPolicy, PEER_DENY_REASONS, type PeerDenyReason } from '../../../relay/policy/peer-policy.js';
 import { IPV4_SPECIAL, IPV6_SPECIAL } from '../../../relay/policy/special-purpose.js';
 import { parseCidr } from '../../../relay/policy/cidr.js';
-import { formatIPv4, formatIPv6 } from '../../../relay/policy/ip-address.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6Range } from '../../../relay/policy/ip-address.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 const defaults = () => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
 
@@ -223,5 +225,52 @@ describe("the relay's own addresses", () => {
 
   test('relay addresses must be single addresses', () => {
     expect(() => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.0/8'] })).toThrow(/single address/);
+  });
+});
+
+describe('address parser', () => {
+  // Strings built from IPv6-ish pieces, so most are near-valid.
+  const ipv6ish = fc.array(fc.oneof(
+    fc.constantFrom(':', '::', '.', '%', 'ffff', '0', '00000', 'FfFf', '1.2.3.4', '255.255.255.255', '01.2.3.4', '64:ff9b', 'g'),
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 1, maxLength: 5 }),
+  ), { maxLength: 12 }).map((p) => p.join(''));
+
+  // Oracle for the value: the WHATWG URL parser prints IPv6 hosts canonically
+  // in plain hex groups. (ipaddr.js is not one: it reads ::a.b.c.d as ::ffff:a.b.c.d.)
+  function wordsViaUrl(text: string): number[] {
+    const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+    const [head, tail] = host.split('::') as [string, string | undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    const g = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t].map((x) => parseInt(x, 16));
+    return [0, 2, 4, 6].map((i) => (g[i] as number) * 65536 + (g[i + 1] as number));
+  }
+
+  test('ipaddr.js quirk that made us parse ourselves', () => {
+    expect(ipaddr.IPv6.parse('::127.0.0.1').parts[5]).toBe(0xffff);
+    const out = [0, 0, 0, 0];
+    expect(parseIPv6Range('::127.0.0.1', 0, 11, out)).toBe(true);
+    expect(out).toEqual([0, 0, 0, 0x7f000001]);
+  });
+
+  test('accepts exactly what the platform inet_pton accepts, with the same value as the URL parser', () => {
+    fc.assert(fc.property(fc.oneof(ipv6ish, fc.ipV6(), fc.string({ maxLength: 50 })), (text) => {
+      if (text.includes('%')) return; // zones are handled by the caller
+      const out = [0, 0, 0, 0];
+      const ok = parseIPv6Range(text, 0, text.length, out);
+      expect({ text, ok }).toEqual({ text, ok: isIPv6(text) });
+      if (ok) {
+        expect(out).toEqual(wordsViaUrl(text));
+      }
+    }), { numRuns: 10_000 });
+  });
+
+  test('IPv4: canonical dotted quads only', () => {
+    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.string({ maxLength: 16 })), (text) => {
+      const v4 = parseIPv4(text);
+      const canonical = isIPv4(text) && text.split('.').every((o) => o === String(Number(o)));
+      expect({ text, ok: v4 !== -1 }).toEqual({ text, ok: canonical });
+      if (canonical) expect(formatIPv4(v4)).toBe(text);
+    }), { numRuns: 10_000 });
   });
 });
