@@ -1,0 +1,30 @@
+// The operator's RBAC, the single source of truth (the Helm chart's
+// ClusterRole/Role are generated from these). Least privilege: only the verbs
+// the runtime really uses. Server-side apply that creates an object is
+// authorized as both "patch" and "create"; prune needs "delete"; informers
+// need "list" and "watch". Secrets are never patched or deleted: the auth
+// Secret is created once and then only replaced (rotation) with its
+// resourceVersion, and TLS Secrets are only read.
+import type { V1PolicyRule } from '@kubernetes/client-node';
+
+const CHILD_VERBS = ['list', 'watch', 'create', 'patch', 'delete'];
+
+export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
+  { apiGroups: ['turnrelay.dev'], resources: ['turnrelays'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['turnrelay.dev'], resources: ['turnrelays/status'], verbs: ['patch'] },
+  { apiGroups: [''], resources: ['configmaps', 'services', 'serviceaccounts'], verbs: CHILD_VERBS },
+  { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: CHILD_VERBS },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: CHILD_VERBS },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CHILD_VERBS },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: CHILD_VERBS },
+  { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: CHILD_VERBS },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+];
+
+/** Granted in the operator's own namespace only: the leader-election Lease. */
+export const OPERATOR_NAMESPACE_RULES: V1PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
