@@ -1,4 +1,84 @@
-// Placeholder until this command is implemented; replaced by its owner.
-export async function run(_argv: string[]): Promise<number> {
-  throw new Error('not implemented yet');
+// `turnrelay operator`: runs the controller until SIGTERM/SIGINT, then drains
+// in-flight reconciles, releases the leader lease and exits 0.
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '../relay/log.js';
+import { DEFAULT_RELAY_IMAGE, startOperator } from './main.js';
+
+const USAGE = `usage: turnrelay operator [options]
+
+  --kubeconfig FILE      kubeconfig (default: in-cluster config, else $KUBECONFIG / ~/.kube/config)
+  --namespace NS         watch TurnRelays in one namespace only (default: all namespaces)
+  --relay-image IMAGE    relay container image (default ${DEFAULT_RELAY_IMAGE})
+  --metrics-port PORT    /metrics, /healthz, /readyz port (default 8080; 0 picks a free one)
+  --metrics-host HOST    address the admin endpoints bind (default 0.0.0.0)
+  --leader-elect         elect a leader through a Lease so only one replica writes
+  --lease-namespace NS   namespace of the Lease (default: $POD_NAMESPACE, else the kubeconfig's namespace)
+  --workers N            concurrent reconciles (default 2)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'relay-image': { type: 'string' },
+        'metrics-port': { type: 'string', default: '8080' },
+        'metrics-host': { type: 'string', default: '0.0.0.0' },
+        'leader-elect': { type: 'boolean', default: false },
+        'lease-namespace': { type: 'string' },
+        workers: { type: 'string', default: '2' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`turnrelay operator: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = Number(values['metrics-port']);
+  const workers = Number(values.workers);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`turnrelay operator: --metrics-port must be a port number (got "${values['metrics-port']}")\n`);
+    return 2;
+  }
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    process.stderr.write(`turnrelay operator: --workers must be between 1 and 64 (got "${values.workers}")\n`);
+    return 2;
+  }
+
+  const kc = new KubeConfig();
+  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+  else kc.loadFromDefault();
+  const log = createLogger('operator');
+  const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+
+  const handle = await startOperator({
+    kubeConfig: kc,
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(values['relay-image'] ? { image: values['relay-image'] } : {}),
+    admin: { host: values['metrics-host'], port },
+    ...(values['leader-elect'] ? { leaderElection: { namespace: leaseNamespace, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) } } : {}),
+    workers,
+    log,
+  });
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  await handle.stop();
+  return 0;
 }

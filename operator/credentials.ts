@@ -1,0 +1,64 @@
+// `turnrelay credentials --namespace N --name RELAY`: mints a TURN REST
+// credential for a TurnRelay from its auth Secret, read through the API (so
+// kubectl-style RBAC decides who may mint), with the ICE server URLs the
+// operator published in the TurnRelay's status.
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseSecretsFile } from '../relay/auth/files.js';
+import { mintRestCredential } from '../relay/auth/rest-credentials.js';
+import type { TurnRelay } from './api/turnrelay.js';
+import { KubeRest, isNotFound } from './runtime/kube-rest.js';
+import { SECRET_KIND, TURNRELAY_KIND, objectPath } from './runtime/resources.js';
+
+export interface MintOptions {
+  namespace: string;
+  name: string;
+  user?: string;
+  ttlSeconds: number;
+  kubeconfig?: string;
+  /** Override the status' ICE server URLs. */
+  urls?: string[];
+  now?: number;
+}
+
+export interface IceConfiguration {
+  iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+  expiresAt: string;
+}
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function mintFromCluster(opts: MintOptions): Promise<IceConfiguration> {
+  const rest = await KubeRest.fromKubeConfig(loadKubeConfig(opts.kubeconfig));
+  try {
+    const where = `${opts.namespace}/${opts.name}`;
+    let relay: Partial<TurnRelay>;
+    try {
+      relay = await rest.get<TurnRelay>(objectPath(TURNRELAY_KIND, opts.namespace, opts.name));
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`TurnRelay ${where} not found`);
+      throw err;
+    }
+    const secretName = relay.status?.authSecretName ?? relay.spec?.auth?.secretRef?.name ?? `${opts.name}-turn-auth`;
+    const urls = opts.urls?.length ? opts.urls : (relay.status?.iceServers ?? []);
+    if (urls.length === 0) throw new Error(`TurnRelay ${where} has no ICE servers in its status yet (is it Ready?); pass --urls to choose them`);
+    let secret: { data?: Record<string, string> };
+    try {
+      secret = await rest.get(objectPath(SECRET_KIND, opts.namespace, secretName));
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`auth Secret ${opts.namespace}/${secretName} of TurnRelay ${where} not found`);
+      throw err;
+    }
+    const encoded = secret.data?.['secrets'];
+    const newest = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
+    if (!newest) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "secrets"`);
+    const cred = mintRestCredential(newest, { ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now(), ...(opts.user ? { user: opts.user } : {}) });
+    return { iceServers: [{ urls, username: cred.username, credential: cred.password }], expiresAt: cred.expiresAt.toISOString() };
+  } finally {
+    rest.close();
+  }
+}
