@@ -88,7 +88,8 @@ export function relayDeployment(scope: Construct, input: WorkloadInput): kplus.D
   const deployment = new kplus.Deployment(scope, 'deployment', {
     metadata: { name: names.workload, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },
     select: false,
-    replicas: relay.spec.replicas ?? 1,
+    // With autoscaling the HPA owns the count (cdk8s-plus then omits it).
+    ...(relay.spec.autoscaling ? {} : { replicas: relay.spec.replicas ?? 1 }),
     podMetadata: {
       labels: childLabels(relay),
       annotations: { [RESTART_CHECKSUM_ANNOTATION]: restartChecksum(config) },

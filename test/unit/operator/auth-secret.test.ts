@@ -1,0 +1,130 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import fc from 'fast-check';
+import {
+  CREATED_AT_ANNOTATION,
+  MANAGED_ANNOTATION,
+  parseSecretLines,
+  planAuthSecret,
+} from '../../../operator/render/auth-secret.js';
+import { asRelay, loadSample } from './support/samples.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+// rotationInterval 24h, credentialTTL 1h (the full sample)
+const relay = asRelay(loadSample('full-tls-cert-manager.yaml').manifest);
+const counter = () => {
+  let n = 0;
+  return () => `secret-${++n}`;
+};
+const secretsOf = (secret: V1Secret) => parseSecretLines(Buffer.from(secret.data!['secrets']!, 'base64').toString('utf8'));
+/** The API server's view after a write: what the next plan sees. */
+const stored = (secret: V1Secret): V1Secret => ({ ...structuredClone(secret), metadata: { ...secret.metadata, resourceVersion: '1' } });
+
+describe('planAuthSecret', () => {
+  test('creates the Secret with one random secret when absent', () => {
+    const plan = planAuthSecret(undefined, relay, T0, counter());
+    expect(plan).toMatchObject({ create: true, managed: true, requeueAfterMs: 24 * HOUR });
+    const secret = plan.secret!;
+    expect(secret.metadata).toMatchObject({
+      name: 'edge-turn-auth',
+      namespace: 'media',
+      annotations: { [MANAGED_ANNOTATION]: 'true', [CREATED_AT_ANNOTATION]: JSON.stringify(['2026-01-01T00:00:00.000Z']) },
+    });
+    expect(secret.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'TurnRelay', name: 'edge', controller: true })]);
+    expect(secret.metadata!.labels?.['turnrelay.dev/relay']).toBeUndefined();
+    expect(secretsOf(secret)).toEqual(['secret-1']);
+    expect(secret.data!['users']).toBe('');
+    expect(secret.type).toBe('Opaque');
+  });
+
+  test('uses spec.auth.secretRef as the name', () => {
+    const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
+    manifest.spec.auth = { secretRef: { name: 'shared-auth' } };
+    expect(planAuthSecret(undefined, asRelay(manifest), T0, counter()).secret?.metadata?.name).toBe('shared-auth');
+  });
+
+  test('writes nothing before the rotation interval', () => {
+    const created = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
+    const plan = planAuthSecret(created, relay, T0 + 23 * HOUR, counter());
+    expect(plan).toEqual({ create: false, managed: true, requeueAfterMs: HOUR });
+  });
+
+  test('rotation prepends a new secret and keeps the old one byte-identical for the overlap', () => {
+    const newSecret = counter();
+    const first = stored(planAuthSecret(undefined, relay, T0, newSecret).secret!);
+    const rotated = planAuthSecret(first, relay, T0 + 24 * HOUR, newSecret);
+    expect(rotated.create).toBe(false);
+    expect(secretsOf(rotated.secret!)).toEqual(['secret-2', 'secret-1']);
+    expect(rotated.requeueAfterMs).toBe(HOUR); // when secret-1 may go
+    expect(rotated.secret!.metadata!.resourceVersion).toBe('1'); // optimistic concurrency on update
+    const second = stored(rotated.secret!);
+    // One millisecond before the overlap ends, the old secret is still there.
+    expect(planAuthSecret(second, relay, T0 + 25 * HOUR - 1, newSecret).secret).toBeUndefined();
+    const dropped = planAuthSecret(second, relay, T0 + 25 * HOUR, newSecret);
+    expect(secretsOf(dropped.secret!)).toEqual(['secret-2']);
+    expect(dropped.requeueAfterMs).toBe(23 * HOUR);
+  });
+
+  test('rotation keeps other keys such as users', () => {
+    const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
+    first.data!['users'] = Buffer.from('alice:wonderland\n').toString('base64');
+    const rotated = planAuthSecret(first, relay, T0 + 24 * HOUR, counter());
+    expect(rotated.secret!.data!['users']).toBe(first.data!['users']);
+  });
+
+  test('never touches a Secret the operator did not create', () => {
+    const mine: V1Secret = { metadata: { name: 'edge-turn-auth', namespace: 'media' }, data: { secrets: Buffer.from('hand-made\n').toString('base64') } };
+    const plan = planAuthSecret(mine, relay, T0 + 1000 * HOUR, counter());
+    expect(plan).toEqual({ create: false, managed: false, note: expect.stringContaining('rotating its secrets is up to its owner') });
+    const empty = planAuthSecret({ metadata: { name: 'edge-turn-auth' } }, relay, T0, counter());
+    expect(empty.note).toContain('has no "secrets" key');
+  });
+
+  test('a managed Secret whose annotation no longer matches is left alone, with a note', () => {
+    const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
+    first.data!['secrets'] = Buffer.from('secret-1\nadded-by-hand\n').toString('base64');
+    const plan = planAuthSecret(first, relay, T0 + 48 * HOUR, counter());
+    expect(plan.secret).toBeUndefined();
+    expect(plan.note).toMatch(/does not match/);
+  });
+
+  test('after a long outage only one secret is added, and the next rotation is a full interval later', () => {
+    const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
+    const plan = planAuthSecret(first, relay, T0 + 100 * HOUR, counter());
+    expect(secretsOf(plan.secret!)).toHaveLength(2);
+    expect(plan.requeueAfterMs).toBe(HOUR);
+  });
+
+  test('property: a credential minted with the newest secret verifies until it expires; values never change', () => {
+    const intervalH = fc.integer({ min: 1, max: 48 });
+    const ttlH = fc.integer({ min: 1, max: 72 });
+    const steps = fc.array(fc.integer({ min: 1, max: 6 * 60 }), { minLength: 1, maxLength: 120 }); // minutes between reconciles
+    fc.assert(
+      fc.property(intervalH, ttlH, steps, (interval, ttl, gaps) => {
+        const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
+        manifest.spec.auth = { rotationInterval: `${interval}h`, credentialTTL: `${ttl}h` };
+        const r = asRelay(manifest);
+        const newSecret = counter();
+        let now = T0;
+        let secret = stored(planAuthSecret(undefined, r, now, newSecret).secret!);
+        const minted: Array<{ value: string; expires: number }> = [];
+        const everSeen = new Set<string>(secretsOf(secret));
+        for (const gap of gaps) {
+          minted.push({ value: secretsOf(secret)[0]!, expires: now + ttl * HOUR });
+          now += gap * 60_000;
+          const plan = planAuthSecret(secret, r, now, newSecret);
+          if (plan.secret) secret = stored(plan.secret);
+          const current = secretsOf(secret);
+          for (const c of minted) if (c.expires >= now && !current.includes(c.value)) return false;
+          // A dropped secret never comes back; new ones are fresh values.
+          for (const v of current) everSeen.add(v);
+          if (new Set(current).size !== current.length) return false;
+          if (plan.requeueAfterMs === undefined || plan.requeueAfterMs <= 0) return false;
+        }
+        return everSeen.size === Number(newSecret().split('-')[1]) - 1;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
