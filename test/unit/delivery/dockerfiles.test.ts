@@ -4,7 +4,7 @@
 // stage runs the built CLI as a numeric non-root user on Node 24, and the two
 // images share their build stages. The production install itself is
 // exercised in package-install.test.ts.
-import ignore from '@balena/dockerignore';
+import dockerignoreModule from '@balena/dockerignore';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,6 +19,11 @@ const buildTsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.js
   compilerOptions: { outDir: string };
   include: string[];
 };
+// A CommonJS module whose typings declare an ES default export: at run time the
+// default import is the factory itself.
+type IgnoreFactory = typeof dockerignoreModule.default;
+const ignore: IgnoreFactory =
+  typeof dockerignoreModule === 'function' ? (dockerignoreModule as unknown as IgnoreFactory) : dockerignoreModule.default;
 const dockerignore = ignore().add(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
 
 type Stage = { name: string; image: string; instructions: Instruction[] };
@@ -130,13 +135,8 @@ describe.each(IMAGES)('$file', ({ file, command }) => {
   });
 
   test('carries OCI labels for source, version and licenses', () => {
-    const labels = Object.fromEntries(
-      keywordArgs(runtime, 'LABEL')
-        .flat()
-        .join(' ')
-        .matchAll(/([\w.]+)="([^"]*)"/g)
-        .map(([, key, value]) => [key!, value!]),
-    );
+    const text = keywordArgs(runtime, 'LABEL').flat().join(' ');
+    const labels = Object.fromEntries(Array.from(text.matchAll(/([\w.]+)="([^"]*)"/g), ([, key, value]) => [key!, value!]));
     expect(labels['org.opencontainers.image.source']).toBe('${SOURCE}');
     expect(labels['org.opencontainers.image.version']).toBe('${VERSION}');
     expect(labels['org.opencontainers.image.revision']).toBe('${REVISION}');
