@@ -1,0 +1,45 @@
+// Admin HTTP endpoint: /metrics (Prometheus), /healthz (process alive),
+// /readyz (accepting new allocations; 503 while draining).
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface AdminServer {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(opts: { host: string; port: number; registry: Registry; ready: () => boolean }): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      opts.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body),
+        () => res.writeHead(500).end('metrics collection failed\n'),
+      );
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ready = opts.ready();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: opts.host, port: opts.port }, () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address();
+  return {
+    host: opts.host,
+    port: typeof addr === 'object' && addr ? addr.port : opts.port,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

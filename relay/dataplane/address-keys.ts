@@ -1,0 +1,16 @@
+// Map keys for peers without per-packet string building in the IPv4 case:
+// an IPv4 address packs into a number, and address+port into ip*65536+port
+// (< 2^48, exact in a double). IPv6 falls back to strings.
+import { ipv4ToInt } from '../stun/ip.js';
+
+export type IpKey = number | string;
+
+export function ipKey(ip: string): IpKey {
+  const v = ipv4ToInt(ip);
+  return v >= 0 ? v : ip;
+}
+
+export function peerKey(ip: string, port: number): IpKey {
+  const v = ipv4ToInt(ip);
+  return v >= 0 ? v * 65536 + port : `${ip}|${port}`;
+}

@@ -1,0 +1,16 @@
+import type { DataPlaneCounters, DirectionCounters } from './types.js';
+
+const direction = (): DirectionCounters => ({
+  clientToPeerPackets: 0, clientToPeerBytes: 0, peerToClientPackets: 0, peerToClientBytes: 0,
+});
+
+export function createCounters(): DataPlaneCounters {
+  return {
+    byTransport: { udp: direction(), tcp: direction(), tls: direction() },
+    droppedNoPermission: 0,
+    droppedNoChannel: 0,
+    droppedRateLimited: 0,
+    droppedBackpressure: 0,
+    sendErrors: 0,
+  };
+}

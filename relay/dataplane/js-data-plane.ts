@@ -1,0 +1,178 @@
+// The JavaScript data plane: one UDP relay socket per allocation, forwarding
+// tables keyed by numbers for IPv4 peers, counters as plain numbers.
+// Per packet it allocates only what Node itself requires (the received
+// buffer, and a small header for the client-bound direction taken from
+// Node's buffer pool).
+import { randomBytes } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
+import { AttributeType, MAGIC_COOKIE, Method, MessageClass } from '../stun/constants.js';
+import { encodeMessageType } from '../stun/message.js';
+import { ipToBytes, ipv4ToInt } from '../stun/ip.js';
+import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
+import { createCounters } from './counters.js';
+import { ipKey, type IpKey } from './address-keys.js';
+import { TokenBucket } from './token-bucket.js';
+import type {
+  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
+} from './types.js';
+
+const DATA_INDICATION_TYPE = encodeMessageType(Method.Data, MessageClass.Indication);
+const COOKIE_HI = MAGIC_COOKIE >>> 16;
+const COOKIE_BYTES = Buffer.from([0x21, 0x12, 0xa4, 0x42]);
+
+interface ChannelEntry {
+  channel: number;
+  ip: string;
+  port: number;
+  permissionKey: IpKey;
+  peerKey: IpKey;
+  expiresAt: number;
+}
+
+/** Indication transaction ids: random per process prefix + counter (unique, no per-packet RNG call). */
+const tidPrefix = randomBytes(8);
+let tidCounter = 0;
+
+class JsRelayEndpoint implements RelayEndpoint {
+  private readonly permissions = new Map<IpKey, number>();
+  private readonly channels = new Map<number, ChannelEntry>();
+  private readonly channelByPeer = new Map<IpKey, ChannelEntry>();
+  private bucket: TokenBucket | null;
+  private readonly stats: DirectionCounters;
+  private closed = false;
+
+  constructor(private readonly spec: RelayEndpointSpec, private readonly counters: DataPlaneCounters) {
+    this.stats = counters.byTransport[spec.sink.transport];
+    this.bucket = spec.maxBitrateKbps > 0 ? new TokenBucket(spec.maxBitrateKbps) : null;
+    spec.socket.on('message', (msg, rinfo) => this.fromPeer(msg, rinfo));
+    // Send failures (ICMP unreachable, EPERM...) surface here; count, never crash.
+    spec.socket.on('error', () => { this.counters.sendErrors++; });
+  }
+
+  permit(peerIp: string, expiresAtMs: number): void {
+    this.permissions.set(ipKey(peerIp), expiresAtMs);
+  }
+
+  revoke(peerIp: string): void {
+    const key = ipKey(peerIp);
+    this.permissions.delete(key);
+    for (const entry of this.channels.values()) if (entry.permissionKey === key) this.unbindChannel(entry.channel);
+  }
+
+  hasPermission(peerIp: string, nowMs: number): boolean {
+    const exp = this.permissions.get(ipKey(peerIp));
+    return exp !== undefined && exp >= nowMs;
+  }
+
+  bindChannel(channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void {
+    const permissionKey = ipKey(peerIp);
+    const peerKey = typeof permissionKey === 'number' ? permissionKey * 65536 + peerPort : `${peerIp}|${peerPort}`;
+    const entry: ChannelEntry = { channel, ip: peerIp, port: peerPort, permissionKey, peerKey, expiresAt: expiresAtMs };
+    this.channels.set(channel, entry);
+    this.channelByPeer.set(peerKey, entry);
+  }
+
+  unbindChannel(channel: number): void {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    this.channels.delete(channel);
+    if (this.channelByPeer.get(entry.peerKey) === entry) this.channelByPeer.delete(entry.peerKey);
+  }
+
+  setMaxBitrate(kbps: number): void {
+    if (kbps <= 0) this.bucket = null;
+    else if (this.bucket) this.bucket.setRate(kbps);
+    else this.bucket = new TokenBucket(kbps);
+  }
+
+  fromClientChannelData(frame: Buffer): void {
+    const length = frame.readUInt16BE(2);
+    if (CHANNEL_DATA_HEADER + length > frame.length) return; // truncated: drop silently
+    const entry = this.channels.get(frame.readUInt16BE(0));
+    const now = Date.now();
+    if (entry === undefined || entry.expiresAt < now) { this.counters.droppedNoChannel++; return; }
+    const perm = this.permissions.get(entry.permissionKey);
+    if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
+    if (this.bucket !== null && !this.bucket.take(length, now)) { this.counters.droppedRateLimited++; return; }
+    this.spec.socket.send(frame, CHANNEL_DATA_HEADER, length, entry.port, entry.ip);
+    this.stats.clientToPeerPackets++;
+    this.stats.clientToPeerBytes += length;
+  }
+
+  fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void {
+    const now = Date.now();
+    if (this.bucket !== null && !this.bucket.take(payload.length, now)) { this.counters.droppedRateLimited++; return; }
+    this.spec.socket.send(payload, peerPort, peerIp);
+    this.stats.clientToPeerPackets++;
+    this.stats.clientToPeerBytes += payload.length;
+  }
+
+  private fromPeer(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    const v4 = ipv4ToInt(rinfo.address);
+    const permissionKey: IpKey = v4 >= 0 ? v4 : rinfo.address;
+    const now = Date.now();
+    const perm = this.permissions.get(permissionKey);
+    if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
+    if (this.bucket !== null && !this.bucket.take(msg.length, now)) { this.counters.droppedRateLimited++; return; }
+    const sink = this.spec.sink;
+    const channel = this.channelByPeer.get(v4 >= 0 ? v4 * 65536 + rinfo.port : `${rinfo.address}|${rinfo.port}`);
+    let sent: boolean;
+    if (channel !== undefined && channel.expiresAt >= now) {
+      const header = Buffer.allocUnsafe(CHANNEL_DATA_HEADER);
+      header.writeUInt16BE(channel.channel, 0);
+      header.writeUInt16BE(msg.length, 2);
+      sent = sink.send(header, msg, sink.padChannelData ? (4 - (msg.length & 3)) & 3 : 0);
+    } else {
+      sent = sink.send(dataIndicationHeader(v4, rinfo.address, rinfo.port, msg.length), msg, (4 - (msg.length & 3)) & 3);
+    }
+    if (!sent) { this.counters.droppedBackpressure++; return; }
+    this.stats.peerToClientPackets++;
+    this.stats.peerToClientBytes += msg.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.permissions.clear();
+    this.channels.clear();
+    this.channelByPeer.clear();
+    try { this.spec.socket.close(); } catch { /* already closed */ }
+  }
+}
+
+/** STUN header + XOR-PEER-ADDRESS + DATA attribute header for a Data indication carrying `length` bytes. */
+function dataIndicationHeader(v4: number, address: string, port: number, length: number): Buffer {
+  const addrLen = v4 >= 0 ? 8 : 20;
+  const size = 20 + 4 + addrLen + 4;
+  const h = Buffer.allocUnsafe(size);
+  h.writeUInt16BE(DATA_INDICATION_TYPE, 0);
+  h.writeUInt16BE(size - 20 + ((length + 3) & ~3), 2);
+  h.writeUInt32BE(MAGIC_COOKIE, 4);
+  tidPrefix.copy(h, 8);
+  h.writeUInt32BE((tidCounter = (tidCounter + 1) >>> 0), 16);
+  h.writeUInt16BE(AttributeType.XorPeerAddress, 20);
+  h.writeUInt16BE(addrLen, 22);
+  h[24] = 0;
+  h[25] = v4 >= 0 ? 1 : 2;
+  h.writeUInt16BE((port ^ COOKIE_HI) & 0xffff, 26);
+  if (v4 >= 0) {
+    h.writeUInt32BE((v4 ^ MAGIC_COOKIE) >>> 0, 28);
+  } else {
+    const ip = ipToBytes(address);
+    for (let i = 0; i < 16; i++) h[28 + i] = ip[i]! ^ (i < 4 ? COOKIE_BYTES[i]! : h[8 + i - 4]!);
+  }
+  h.writeUInt16BE(AttributeType.Data, 20 + 4 + addrLen);
+  h.writeUInt16BE(length, 20 + 4 + addrLen + 2);
+  return h;
+}
+
+export class JsDataPlane implements DataPlane {
+  readonly counters = createCounters();
+
+  openRelay(spec: RelayEndpointSpec): RelayEndpoint {
+    return new JsRelayEndpoint(spec, this.counters);
+  }
+}
+
+export type { ClientSink };

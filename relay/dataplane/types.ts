@@ -1,0 +1,66 @@
+// The narrow interface between the control plane (allocations, permissions,
+// channels, auth) and the data plane (moving relayed bytes). The control plane
+// only installs and removes forwarding entries; everything per packet happens
+// behind this interface, so a native implementation (recvmmsg/sendmmsg, GSO)
+// can replace the JavaScript one without touching the server.
+import type { Socket as UdpSocket } from 'node:dgram';
+
+export type ClientTransport = 'udp' | 'tcp' | 'tls';
+
+export interface DirectionCounters {
+  clientToPeerPackets: number;
+  clientToPeerBytes: number;
+  peerToClientPackets: number;
+  peerToClientBytes: number;
+}
+
+/** Plain numbers, read by the metrics collector at scrape time. */
+export interface DataPlaneCounters {
+  byTransport: Record<ClientTransport, DirectionCounters>;
+  droppedNoPermission: number;
+  droppedNoChannel: number;
+  droppedRateLimited: number;
+  droppedBackpressure: number;
+  sendErrors: number;
+}
+
+/** Where peer traffic for one allocation goes: the client's 5-tuple. */
+export interface ClientSink {
+  readonly transport: ClientTransport;
+  /** Whether ChannelData must be padded to 4 bytes (stream transports). */
+  readonly padChannelData: boolean;
+  /**
+   * Sends header + payload (+ zero padding) as one message to the client.
+   * Returns false when the message was dropped (e.g. stream backpressure).
+   */
+  send(header: Buffer, payload: Buffer, padding: number): boolean;
+}
+
+export interface RelayEndpointSpec {
+  /** Bound relay socket; the data plane owns it from now on and closes it. */
+  socket: UdpSocket;
+  family: 4 | 6;
+  sink: ClientSink;
+  /** Per-allocation bitrate cap (both directions together), 0 = unlimited. */
+  maxBitrateKbps: number;
+}
+
+/** Forwarding state of one allocation. All addresses are canonical IP text. */
+export interface RelayEndpoint {
+  permit(peerIp: string, expiresAtMs: number): void;
+  revoke(peerIp: string): void;
+  bindChannel(channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void;
+  unbindChannel(channel: number): void;
+  setMaxBitrate(kbps: number): void;
+  /** Client → peer, ChannelData: `frame` starts with the 4-byte ChannelData header. */
+  fromClientChannelData(frame: Buffer): void;
+  /** Client → peer, Send indication (policy and permission already checked by the caller). */
+  fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void;
+  hasPermission(peerIp: string, nowMs: number): boolean;
+  close(): void;
+}
+
+export interface DataPlane {
+  readonly counters: DataPlaneCounters;
+  openRelay(spec: RelayEndpointSpec): RelayEndpoint;
+}

@@ -1,0 +1,242 @@
+// Wires the relay together: config -> auth, policy, data plane, TURN server,
+// listeners, admin endpoint; then watches the config, auth and TLS files and
+// applies changes live. A bad reload is logged (naming the field) and the old
+// configuration keeps serving. Listeners and the admin port are never
+// restarted by a reload.
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
+import type { RelayConfig } from './config/schema.js';
+import { loadRelayConfigFile } from './config/load.js';
+import { watchFiles } from './config/file-watch.js';
+import { CredentialStore } from './auth/credential-store.js';
+import { NonceIssuer } from './auth/nonce.js';
+import { AuthFailureLimiter } from './auth/failure-limiter.js';
+import { PeerPolicy, type PeerPolicyOptions } from './policy/peer-policy.js';
+import { JsDataPlane } from './dataplane/js-data-plane.js';
+import { AllocationTable } from './server/allocation-table.js';
+import { RelayPortAllocator } from './server/relay-ports.js';
+import { createServerStats, countError } from './server/stats.js';
+import { TurnServer } from './server/turn-server.js';
+import { UdpListener } from './transport/udp-listener.js';
+import { ConnectionCounter, StreamListener, type ConnectionLimits, type TlsMaterial } from './transport/stream-listener.js';
+import { startAdminServer } from './admin/admin-server.js';
+import { createRelayMetrics } from './metrics.js';
+import { applyAuthMaterial, readAuthMaterial } from './auth-files.js';
+import { createLogger, type Logger } from './log.js';
+
+export type ListenerInfo = { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number };
+
+export interface RelayServer {
+  listeners: ListenerInfo[];
+  admin: { host: string; port: number };
+  /** What SIGTERM does: not ready, no new allocations, wait for allocations to end or the grace period. */
+  drain(): Promise<void>;
+  /** Immediate stop; frees every socket and timer. */
+  close(): Promise<void>;
+  /** For tests and tools: the control plane, and a way to run a reload now instead of waiting for the watcher. */
+  readonly turn: TurnServer;
+  reload(): Promise<void>;
+}
+
+function isUnspecified(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+/** Every address the relay can be reached on: peers there would loop back into the relay. */
+function relayAddresses(config: RelayConfig): string[] {
+  const out = new Set<string>();
+  const hosts = [config.relay.host, config.relay.host6, ...config.listeners.map((l) => l.host)].filter((h): h is string => !!h);
+  for (const h of hosts) if (!isUnspecified(h)) out.add(h);
+  if (hosts.some(isUnspecified)) {
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (!i.address.includes('%')) out.add(i.address);
+  }
+  if (config.relay.externalAddress) out.add(config.relay.externalAddress);
+  if (config.relay.externalAddress6) out.add(config.relay.externalAddress6);
+  return [...out];
+}
+
+function policyOptions(config: RelayConfig): PeerPolicyOptions {
+  return { allowCIDRs: config.peers.allowCIDRs, denyCIDRs: config.peers.denyCIDRs, relayAddresses: relayAddresses(config), relayPortRange: config.relay.portRange };
+}
+
+async function readTls(config: RelayConfig): Promise<TlsMaterial | undefined> {
+  if (!config.tls) return undefined;
+  const [cert, key] = await Promise.all([readFile(config.tls.certFile), readFile(config.tls.keyFile)]);
+  return { cert, key, minVersion: config.tls.minVersion };
+}
+
+function watchedPaths(config: RelayConfig, configPath?: string): string[] {
+  return [configPath, config.auth.secretsFile, config.auth.usersFile, config.tls?.certFile, config.tls?.keyFile]
+    .filter((p): p is string => !!p);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function startRelay(opts: { config: RelayConfig; configPath?: string; log?: Logger }): Promise<RelayServer> {
+  let config = opts.config;
+  const log = opts.log ?? createLogger('relay', config.log.level);
+  const credentials = new CredentialStore();
+  const auth = await readAuthMaterial(config.auth);
+  applyAuthMaterial(credentials, auth);
+  if (auth.secrets.length === 0 && auth.users.size === 0) log.warn('the auth files hold no secrets and no users: every request will be refused');
+  let tls = await readTls(config);
+
+  const stats = createServerStats();
+  const allocations = new AllocationTable();
+  const dataPlane = new JsDataPlane();
+  const turn = new TurnServer({
+    config,
+    credentials,
+    nonces: new NonceIssuer({ lifetimeMs: config.auth.nonceLifetimeSeconds * 1000 }),
+    limiter: new AuthFailureLimiter({ maxFailures: config.auth.maxFailuresPerIp, windowMs: config.auth.failureWindowSeconds * 1000 }),
+    policy: new PeerPolicy(policyOptions(config)),
+    dataPlane,
+    allocations,
+    ports: new RelayPortAllocator(config.relay.portRange, () => Math.max(16, config.limits.maxAllocations)),
+    stats,
+    log,
+  });
+  const ctx = turn.ctx;
+
+  const limits: ConnectionLimits = {
+    maxConnections: () => ctx.config.limits.maxConnections,
+    maxConnectionsPerIp: () => ctx.config.limits.maxConnectionsPerIp,
+    idleTimeoutMs: () => ctx.config.limits.connectionIdleTimeoutSeconds * 1000,
+    maxBufferedBytes: () => ctx.config.limits.maxBufferedBytesPerConnection,
+  };
+  const counter = new ConnectionCounter();
+  const udp: UdpListener[] = [];
+  const streams: StreamListener[] = [];
+  const listeners: ListenerInfo[] = [];
+  const closeListeners = () => Promise.all([...udp.map((l) => l.close()), ...streams.map((l) => l.close())]);
+  try {
+    for (const l of config.listeners) {
+      if (l.protocol === 'udp') {
+        const u = await UdpListener.start(turn, l.host, l.port);
+        udp.push(u);
+        listeners.push({ protocol: 'udp', host: l.host, port: u.port });
+      } else {
+        const s = await StreamListener.start(turn, l.protocol, l.host, l.port, counter, limits, tls);
+        streams.push(s);
+        listeners.push({ protocol: l.protocol, host: l.host, port: s.port });
+      }
+    }
+  } catch (err) {
+    await closeListeners();
+    turn.close();
+    throw err;
+  }
+
+  let ready = true;
+  const registry = createRelayMetrics({
+    stats,
+    dataPlane: dataPlane.counters,
+    allocations,
+    connections: () => ({
+      tcp: streams.filter((s) => s.protocol === 'tcp').reduce((n, s) => n + s.connectionCount, 0),
+      tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
+    }),
+    draining: () => ctx.draining,
+  });
+  let admin;
+  try {
+    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry, ready: () => ready && !ctx.draining });
+  } catch (err) {
+    await closeListeners();
+    turn.close();
+    throw err;
+  }
+
+  // Reloads run one at a time; a burst of file events coalesces in the watcher.
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (): Promise<void> => (reloading = reloading.then(reloadNow, reloadNow));
+  async function reloadNow(): Promise<void> {
+    let next = config;
+    if (opts.configPath) {
+      try {
+        next = await loadRelayConfigFile(opts.configPath);
+      } catch (err) {
+        countError(stats, 'config_reload');
+        log.error({ file: opts.configPath, error: errorMessage(err) }, 'config reload rejected; the previous config stays in effect');
+        next = config;
+      }
+    }
+    let material;
+    let nextTls;
+    try {
+      material = await readAuthMaterial(next.auth);
+      nextTls = await readTls(next);
+      if (nextTls) for (const s of streams) s.reloadCertificate(nextTls); // throws on a bad key pair
+      if (next !== config) new PeerPolicy(policyOptions(next)); // validate before touching anything
+    } catch (err) {
+      countError(stats, 'config_reload');
+      log.error({ error: errorMessage(err) }, 'reload rejected (auth or TLS files); the previous config and credentials stay in effect');
+      if (tls) for (const s of streams) s.reloadCertificate(tls);
+      return;
+    }
+    applyAuthMaterial(credentials, material);
+    tls = nextTls;
+    if (next !== config) applyConfig(next);
+  }
+
+  function applyConfig(next: RelayConfig): void {
+    const prev = config;
+    for (const key of ['listeners', 'admin'] as const) {
+      if (!isDeepStrictEqual(prev[key], next[key])) log.warn({ field: key }, 'changed in the config file; takes effect only after a restart');
+    }
+    config = next;
+    ctx.config = next;
+    ctx.policy.update(policyOptions(next));
+    turn.revalidatePeers();
+    ctx.ports.setRange(next.relay.portRange);
+    if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
+    if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
+      ctx.nonces = new NonceIssuer({ lifetimeMs: next.auth.nonceLifetimeSeconds * 1000 });
+    }
+    if (prev.auth.maxFailuresPerIp !== next.auth.maxFailuresPerIp || prev.auth.failureWindowSeconds !== next.auth.failureWindowSeconds) {
+      ctx.limiter = new AuthFailureLimiter({ maxFailures: next.auth.maxFailuresPerIp, windowMs: next.auth.failureWindowSeconds * 1000 });
+    }
+    log.level = next.log.level;
+    if (!isDeepStrictEqual(watchedPaths(prev, opts.configPath), watchedPaths(next, opts.configPath))) rewatch();
+    log.info('config reloaded');
+  }
+
+  let watcher: { close(): void } | undefined;
+  function rewatch(): void {
+    watcher?.close();
+    watcher = watchFiles(watchedPaths(config, opts.configPath), () => { void reload(); });
+  }
+  rewatch();
+
+  const adminInfo = { host: admin.host, port: admin.port };
+  log.info({ listeners, admin: adminInfo }, 'relay started');
+
+  let closed = false;
+  return {
+    listeners,
+    admin: adminInfo,
+    turn,
+    reload,
+    async drain() {
+      ready = false;
+      ctx.draining = true;
+      const graceMs = config.drain.gracePeriodSeconds * 1000;
+      log.info({ allocations: allocations.size, graceSeconds: config.drain.gracePeriodSeconds }, 'draining: no new allocations');
+      const deadline = Date.now() + graceMs;
+      while (allocations.size > 0 && Date.now() < deadline && !closed) {
+        await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
+      }
+      log.info({ allocations: allocations.size }, 'drain finished');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      watcher?.close();
+      turn.close();
+      await Promise.all([closeListeners(), admin.close()]);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Prometheus metrics, one registry per relay. Hot-path counters are plain
+// numbers owned by the data plane and the server; prom-client reads them at
+// scrape time through collect(), so nothing is done per packet here.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DataPlaneCounters, ClientTransport } from './dataplane/types.js';
+import type { AllocationTable } from './server/allocation-table.js';
+import { ALLOCATION_RESULTS, AUTH_RESULTS, type ServerStats } from './server/stats.js';
+
+export interface MetricSources {
+  stats: ServerStats;
+  dataPlane: DataPlaneCounters;
+  allocations: AllocationTable;
+  connections(): Record<Exclude<ClientTransport, 'udp'>, number>;
+  draining(): boolean;
+}
+
+const TRANSPORTS: ClientTransport[] = ['udp', 'tcp', 'tls'];
+
+export function createRelayMetrics(src: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'turnrelay_process_' });
+  // Counters mirroring absolute values we own: reset and re-add at each scrape.
+  const mirror = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) =>
+    new Counter({
+      name, help, labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+
+  new Gauge({
+    name: 'turnrelay_allocations', help: 'Current allocations by relay address family', labelNames: ['family'], registers: [registry],
+    collect() {
+      this.set({ family: 'ipv4' }, src.allocations.countFamily(4));
+      this.set({ family: 'ipv6' }, src.allocations.countFamily(6));
+    },
+  });
+  mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'],
+    () => ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]));
+  mirror('turnrelay_auth_total', 'Authentication outcomes of TURN requests', ['result'],
+    () => AUTH_RESULTS.map((r) => [{ result: r }, src.stats.auth[r]]));
+  mirror('turnrelay_peer_refusals_total', 'Peers refused by the peer policy, by reason and request path', ['reason', 'path'],
+    () => [...src.stats.peerRefusals].map(([key, v]) => {
+      const [reason = '', path = ''] = key.split('|');
+      return [{ reason, path }, v];
+    }));
+  mirror('turnrelay_relayed_packets_total', 'Relayed packets by client transport and direction', ['transport', 'direction'],
+    () => TRANSPORTS.flatMap((t) => [
+      [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t].clientToPeerPackets],
+      [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t].peerToClientPackets],
+    ] as Array<[Record<string, string>, number]>));
+  mirror('turnrelay_relayed_bytes_total', 'Relayed payload bytes by client transport and direction', ['transport', 'direction'],
+    () => TRANSPORTS.flatMap((t) => [
+      [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t].clientToPeerBytes],
+      [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t].peerToClientBytes],
+    ] as Array<[Record<string, string>, number]>));
+  mirror('turnrelay_dropped_packets_total', 'Packets the data plane dropped, by reason', ['reason'], () => [
+    [{ reason: 'no_permission' }, src.dataPlane.droppedNoPermission],
+    [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],
+    [{ reason: 'rate_limited' }, src.dataPlane.droppedRateLimited],
+    [{ reason: 'backpressure' }, src.dataPlane.droppedBackpressure],
+  ]);
+  mirror('turnrelay_errors_total', 'Errors by kind (malformed input, limits, send failures, internal)', ['kind'],
+    () => [...src.stats.errors, ['relay_send', src.dataPlane.sendErrors] as [string, number]].map(([kind, v]) => [{ kind }, v]));
+  new Gauge({
+    name: 'turnrelay_connections', help: 'Open client connections by transport', labelNames: ['transport'], registers: [registry],
+    collect() {
+      const c = src.connections();
+      this.set({ transport: 'tcp' }, c.tcp);
+      this.set({ transport: 'tls' }, c.tls);
+    },
+  });
+  new Gauge({
+    name: 'turnrelay_draining', help: '1 while the relay drains (SIGTERM received)', registers: [registry],
+    collect() { this.set(src.draining() ? 1 : 0); },
+  });
+  return registry;
+}

@@ -1,0 +1,44 @@
+// Everything a request handler needs, passed explicitly (no globals).
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/schema.js';
+import type { CredentialStore } from '../auth/credential-store.js';
+import type { NonceIssuer } from '../auth/nonce.js';
+import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
+import type { PeerPolicy } from '../policy/peer-policy.js';
+import type { DataPlane } from '../dataplane/types.js';
+import type { StunMessage } from '../stun/message.js';
+import type { AllocationTable } from './allocation-table.js';
+import type { RelayPortAllocator } from './relay-ports.js';
+import type { ServerStats } from './stats.js';
+import type { ClientConnection } from './client-connection.js';
+import type { Allocation } from './allocation.js';
+
+export interface ServerContext {
+  config: RelayConfig;
+  credentials: CredentialStore;
+  nonces: NonceIssuer;
+  limiter: AuthFailureLimiter;
+  policy: PeerPolicy;
+  dataPlane: DataPlane;
+  allocations: AllocationTable;
+  ports: RelayPortAllocator;
+  stats: ServerStats;
+  log: Logger;
+  draining: boolean;
+  /** Deletes an allocation everywhere (table, data plane, port, client). */
+  deleteAllocation(a: Allocation, why: string): void;
+}
+
+/** The result of a successful long-term credential check. */
+export interface AuthContext {
+  username: string;
+  user: string;
+  key: Buffer;
+  sha256: boolean;
+}
+
+export interface TurnRequest {
+  msg: StunMessage;
+  client: ClientConnection;
+  now: number;
+}

@@ -1,0 +1,206 @@
+// The TURN control plane: decodes STUN requests from any client transport,
+// authenticates, dispatches to the method handlers, caches responses for
+// retransmissions, and expires allocations, permissions and channels.
+import { AttributeType, MessageClass, Method, UNDERSTOOD_REQUIRED_ATTRIBUTES } from '../stun/constants.js';
+import { ErrorCode } from '../stun/error-codes.js';
+import { FingerprintMismatchError, StunDecodeError } from '../stun/errors.js';
+import { decodeMessageType, decodeStunMessage, StunMessageBuilder, type StunMessage } from '../stun/message.js';
+import { encodeErrorCode } from '../stun/attributes/error-code.js';
+import { encodeUnknownAttributes } from '../stun/attributes/unknown-attributes.js';
+import { MAGIC_COOKIE } from '../stun/constants.js';
+import type { Allocation } from './allocation.js';
+import type { ClientConnection } from './client-connection.js';
+import type { AuthContext, ServerContext, TurnRequest } from './context.js';
+import { authenticate } from './authenticate.js';
+import { ResponseCache } from './response-cache.js';
+import { errorResponse } from './responses.js';
+import { countError } from './stats.js';
+import { handleBinding } from './handlers/binding.js';
+import { handleAllocate } from './handlers/allocate.js';
+import { handleRefresh } from './handlers/refresh.js';
+import { handleCreatePermission } from './handlers/create-permission.js';
+import { handleChannelBind } from './handlers/channel-bind.js';
+import { handleSend } from './handlers/send.js';
+
+const SWEEP_INTERVAL_MS = 1000;
+const AUTHENTICATED_METHODS: ReadonlySet<number> = new Set([Method.Allocate, Method.Refresh, Method.CreatePermission, Method.ChannelBind]);
+
+export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining'>;
+
+/** 400 for a request whose header is readable but whose body is not. */
+function badRequestFromHeader(buf: Buffer, software: string): Buffer | null {
+  if (buf.length < 20 || buf.readUInt32BE(4) !== MAGIC_COOKIE || (buf[0]! & 0xc0) !== 0) return null;
+  const { method, cls } = decodeMessageType(buf.readUInt16BE(0));
+  if (cls !== MessageClass.Request) return null;
+  return new StunMessageBuilder(method, MessageClass.ErrorResponse, Buffer.from(buf.subarray(8, 20)))
+    .add(AttributeType.ErrorCode, encodeErrorCode(ErrorCode.BadRequest))
+    .add(AttributeType.Software, Buffer.from(software, 'utf8'))
+    .build({ fingerprint: true });
+}
+
+function unknownRequiredAttributes(msg: StunMessage): number[] {
+  const unknown: number[] = [];
+  for (const a of msg.attributes) {
+    if (a.type < 0x8000 && !UNDERSTOOD_REQUIRED_ATTRIBUTES.has(a.type) && !unknown.includes(a.type)) unknown.push(a.type);
+  }
+  return unknown;
+}
+
+export class TurnServer {
+  readonly ctx: ServerContext;
+  private readonly cache: ResponseCache;
+  /** Requests whose (asynchronous) handling is in progress; retransmissions meanwhile are dropped. */
+  private readonly inFlight = new Set<string>();
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(deps: ServerDeps) {
+    this.ctx = { ...deps, draining: false, deleteAllocation: (a, why) => this.deleteAllocation(a, why) };
+    this.cache = new ResponseCache(Math.max(1000, Math.min(100_000, deps.config.limits.maxAllocations * 4)));
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  get cachedResponses(): number {
+    return this.cache.size;
+  }
+
+  /** One STUN message from a client (a whole datagram, or one framed message on a stream). */
+  handleStun(buf: Buffer, client: ClientConnection): void {
+    let msg: StunMessage;
+    try {
+      msg = decodeStunMessage(buf);
+    } catch (err) {
+      countError(this.ctx.stats, err instanceof FingerprintMismatchError ? 'bad_fingerprint' : 'malformed_message');
+      if (!(err instanceof FingerprintMismatchError)) {
+        const response = badRequestFromHeader(buf, this.ctx.config.software);
+        if (response) client.sendControl(response);
+      }
+      return;
+    }
+    if (msg.cls === MessageClass.Indication) {
+      if (msg.method === Method.Send) this.guard(() => handleSend(this.ctx, { msg, client, now: Date.now() }));
+      return;
+    }
+    if (msg.cls !== MessageClass.Request) return; // responses from clients are meaningless here
+    this.handleRequest({ msg, client, now: Date.now() });
+  }
+
+  /** ChannelData on a stream connection (UDP listeners route it themselves). */
+  handleChannelData(frame: Buffer, client: ClientConnection): void {
+    client.allocation?.endpoint.fromClientChannelData(frame);
+  }
+
+  /** A stream connection went away: its allocation goes with it (RFC 8656 §3.1). */
+  clientClosed(client: ClientConnection): void {
+    const a = client.allocation ?? this.ctx.allocations.get(client.key);
+    if (a) this.deleteAllocation(a, 'client connection closed');
+  }
+
+  private handleRequest(req: TurnRequest): void {
+    const { msg, client } = req;
+    const cacheKey = `${client.key}|${msg.transactionId.toString('hex')}`;
+    const cached = this.cache.get(cacheKey, req.now);
+    if (cached) { client.sendControl(cached); return; }
+    if (this.inFlight.has(cacheKey)) return;
+
+    const unknown = unknownRequiredAttributes(msg);
+    if (unknown.length > 0) {
+      client.sendControl(errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [[AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)]]));
+      return;
+    }
+    if (msg.method === Method.Binding) { this.guard(() => client.sendControl(handleBinding(this.ctx, req))); return; }
+    if (!AUTHENTICATED_METHODS.has(msg.method)) { client.sendControl(errorResponse(this.ctx, req, ErrorCode.BadRequest)); return; }
+
+    const outcome = authenticate(this.ctx, req);
+    if (!outcome.ok) {
+      if (outcome.response) client.sendControl(outcome.response);
+      return;
+    }
+    const auth = outcome.auth;
+    const reply = (response: Buffer) => {
+      this.cache.set(cacheKey, response, Date.now());
+      client.sendControl(response);
+    };
+    if (msg.method === Method.Allocate) {
+      this.inFlight.add(cacheKey);
+      handleAllocate(this.ctx, req, auth)
+        .catch((err: unknown) => this.failure(err, req, auth))
+        .then(reply, (err: unknown) => this.internalError(err))
+        .finally(() => this.inFlight.delete(cacheKey));
+      return;
+    }
+    let response: Buffer;
+    try {
+      response = msg.method === Method.Refresh ? handleRefresh(this.ctx, req, auth)
+        : msg.method === Method.CreatePermission ? handleCreatePermission(this.ctx, req, auth)
+        : handleChannelBind(this.ctx, req, auth);
+    } catch (err) {
+      response = this.failure(err, req, auth);
+    }
+    reply(response);
+  }
+
+  /** Malformed attribute values answer 400; anything else is our bug: 500, counted and logged without payload. */
+  private failure(err: unknown, req: TurnRequest, auth: AuthContext): Buffer {
+    if (err instanceof StunDecodeError) {
+      countError(this.ctx.stats, 'malformed_attribute');
+      return errorResponse(this.ctx, req, ErrorCode.BadRequest, [], auth);
+    }
+    this.internalError(err);
+    return errorResponse(this.ctx, req, ErrorCode.ServerError, [], auth);
+  }
+
+  private internalError(err: unknown): void {
+    countError(this.ctx.stats, 'internal');
+    this.ctx.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'request handling failed');
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof StunDecodeError) countError(this.ctx.stats, 'malformed_attribute');
+      else this.internalError(err);
+    }
+  }
+
+  deleteAllocation(a: Allocation, why: string): void {
+    if (!this.ctx.allocations.remove(a)) return;
+    a.endpoint.close();
+    this.ctx.ports.free(a.family, a.relayed.port);
+    if (a.client.allocation === a) a.client.onAllocationChange(null);
+    this.ctx.log.info({ allocation: a.id, user: a.user, reason: why }, 'allocation deleted');
+  }
+
+  /** Re-judges every installed permission against the current peer policy (after a live reload). */
+  revalidatePeers(): void {
+    for (const a of this.ctx.allocations.values()) {
+      for (const ip of [...a.permissions.keys()]) {
+        if (!this.ctx.policy.check(ip).allowed) a.removePermission(ip);
+      }
+      for (const [channel, b] of [...a.channels]) {
+        if (!this.ctx.policy.check(b.peerIp, b.peerPort).allowed) a.removeChannel(channel);
+      }
+    }
+  }
+
+  setMaxBitrate(kbps: number): void {
+    for (const a of this.ctx.allocations.values()) a.endpoint.setMaxBitrate(kbps);
+  }
+
+  sweep(nowMs: number): void {
+    for (const a of [...this.ctx.allocations.values()]) {
+      if (a.expiresAt < nowMs) this.deleteAllocation(a, 'lifetime expired');
+      else a.expire(nowMs);
+    }
+    this.cache.sweep(nowMs);
+    this.ctx.ports.sweep(nowMs);
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+    for (const a of [...this.ctx.allocations.values()]) this.deleteAllocation(a, 'server closing');
+    this.ctx.ports.close();
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,71 @@
+// One TCP or TLS client connection: frames the byte stream, feeds STUN to
+// the control plane and ChannelData to the relay endpoint, enforces the idle
+// timeout for connections without an allocation and the send buffer cap.
+import type { Socket } from 'node:net';
+import { StreamClientSink } from '../dataplane/client-sinks.js';
+import { FramingError, StreamFramer } from '../stun/stream-framer.js';
+import type { Allocation } from '../server/allocation.js';
+import { fiveTupleKey, type ClientConnection } from '../server/client-connection.js';
+import type { TurnServer } from '../server/turn-server.js';
+import { countError } from '../server/stats.js';
+
+export interface StreamLimits {
+  idleTimeoutMs(): number;
+  maxBufferedBytes(): number;
+}
+
+export class StreamClient implements ClientConnection {
+  readonly key: string;
+  readonly sink: StreamClientSink;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  allocation: Allocation | null = null;
+  private readonly framer: StreamFramer;
+
+  constructor(readonly transport: 'tcp' | 'tls', private readonly socket: Socket, private readonly server: TurnServer, private readonly limits: StreamLimits) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.key = fiveTupleKey(transport, this.localAddress, this.localPort, this.remoteAddress, this.remotePort);
+    this.sink = new StreamClientSink(transport, socket, limits.maxBufferedBytes);
+    this.framer = new StreamFramer((frame, kind) => {
+      if (kind === 'channel') server.handleChannelData(frame, this);
+      else server.handleStun(frame, this);
+    });
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs());
+    socket.on('timeout', () => {
+      if (!this.allocation) socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.framer.push(chunk);
+      } catch (err) {
+        countError(server.ctx.stats, err instanceof FramingError ? 'framing' : 'internal');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => { /* 'close' follows and cleans up */ });
+    socket.on('close', () => server.clientClosed(this));
+  }
+
+  sendControl(message: Buffer): void {
+    if (this.socket.destroyed) return;
+    if (this.socket.writableLength + message.length > this.limits.maxBufferedBytes()) {
+      countError(this.server.ctx.stats, 'send_buffer_full');
+      return;
+    }
+    this.socket.write(message);
+  }
+
+  onAllocationChange(allocation: Allocation | null): void {
+    this.allocation = allocation;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,84 @@
+// UDP client listener. Demultiplexes on the first byte: ChannelData goes
+// straight to the client's relay endpoint through a numeric-keyed route
+// table (the hot path), STUN goes to the control plane.
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { peerKey, type IpKey } from '../dataplane/address-keys.js';
+import { UdpClientSink } from '../dataplane/client-sinks.js';
+import { ipv4ToInt } from '../stun/ip.js';
+import type { Allocation } from '../server/allocation.js';
+import { fiveTupleKey, type ClientConnection } from '../server/client-connection.js';
+import type { TurnServer } from '../server/turn-server.js';
+
+class UdpClient implements ClientConnection {
+  readonly transport = 'udp' as const;
+  readonly key: string;
+  readonly sink: UdpClientSink;
+  allocation: Allocation | null = null;
+
+  constructor(
+    private readonly listener: UdpListener,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    private readonly routeKey: IpKey,
+  ) {
+    this.key = fiveTupleKey('udp', listener.host, listener.port, remoteAddress, remotePort);
+    this.sink = new UdpClientSink(listener.socket, remoteAddress, remotePort);
+  }
+
+  get localAddress(): string { return this.listener.host; }
+  get localPort(): number { return this.listener.port; }
+
+  sendControl(message: Buffer): void {
+    this.listener.socket.send(message, this.remotePort, this.remoteAddress);
+  }
+
+  onAllocationChange(allocation: Allocation | null): void {
+    this.allocation = allocation;
+    if (allocation) this.listener.routes.set(this.routeKey, this);
+    else this.listener.routes.delete(this.routeKey);
+  }
+}
+
+export class UdpListener {
+  /** Clients that hold an allocation, by packed address+port. */
+  readonly routes = new Map<IpKey, UdpClient>();
+  port = 0;
+
+  private constructor(readonly socket: UdpSocket, readonly host: string, private readonly server: TurnServer) {
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    // Errors on an unconnected UDP socket (e.g. ICMP feedback) must not kill the listener.
+    socket.on('error', () => { /* counted nowhere useful; the socket stays open */ });
+  }
+
+  static async start(server: TurnServer, host: string, port: number): Promise<UdpListener> {
+    const family = host.includes(':') ? 'udp6' : 'udp4';
+    const socket = createSocket({ type: family, ipv6Only: family === 'udp6' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port, address: host, exclusive: true }, () => { socket.off('error', reject); resolve(); });
+    });
+    const listener = new UdpListener(socket, host, server);
+    listener.port = socket.address().port;
+    return listener;
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (msg.length === 0) return;
+    const top = msg[0]! & 0xc0;
+    const v4 = ipv4ToInt(rinfo.address);
+    const key: IpKey = v4 >= 0 ? v4 * 65536 + rinfo.port : `${rinfo.address}|${rinfo.port}`;
+    if (top === 0x40) {
+      this.routes.get(key)?.allocation?.endpoint.fromClientChannelData(msg);
+      return;
+    }
+    if (top !== 0) return; // neither STUN nor ChannelData
+    const client = this.routes.get(key) ?? new UdpClient(this, rinfo.address, rinfo.port, key);
+    this.server.handleStun(msg, client);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+export { peerKey };
