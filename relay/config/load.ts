@@ -39,7 +39,13 @@ export function parseRelayConfig(text: string, source: string): RelayConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => `syntax: ${e.message.split('\n')[0]}`));
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }); // bounded: no alias bombs
+  } catch (err) {
+    // e.g. an alias to an anchor that does not exist, or too many aliases
+    throw new ConfigError(source, [`syntax: ${(err as Error).message.split('\n')[0]}`]);
+  }
   if (data === null || data === undefined) throw new ConfigError(source, ['(root): the file is empty']);
   const result = RelayConfigSchema.safeParse(data);
   if (!result.success) throw new ConfigError(source, formatZodIssues(result.error.issues));

@@ -1,6 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
 import { ConfigError, loadRelayConfigFile, parseRelayConfig } from '../../../relay/config/load.js';
 
 const minimal = `
@@ -125,4 +127,27 @@ test('loadRelayConfigFile reads a file and names it in errors', async () => {
   await writeFile(bad, `${minimal}\nrealm: 5\n`);
   await expect(loadRelayConfigFile(bad)).rejects.toThrow(`invalid relay config ${bad}:\n  realm: `);
   await expect(loadRelayConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml:\n  cannot read the file \(ENOENT\)/);
+});
+
+test('any input either parses or fails with a ConfigError, never anything else', () => {
+  const keys = ['realm', 'listeners', 'tls', 'auth', 'relay', 'peers', 'limits', 'admin', 'drain', 'log', 'protocol', 'port', 'host', 'min', 'max', 'secretsFile'];
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+      fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom(...keys), tie('node'), { maxKeys: 4 })),
+  })).node;
+  fc.assert(fc.property(fc.oneof(fc.string(), value.map((v) => JSON.stringify(v) ?? ''), value.map((v) => stringify(v))), (text) => {
+    try {
+      parseRelayConfig(text, 'fuzz.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems.length).toBeGreaterThan(0);
+    }
+  }), { numRuns: 3000 });
+});
+
+test('YAML alias tricks are ConfigErrors', () => {
+  expect(problemsOf('realm: *nope\n')[0]).toMatch(/^syntax: /);
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 8; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+  expect(problemsOf(`${bomb.join('\n')}\n`)[0]).toMatch(/^syntax: .*alias/i);
 });
