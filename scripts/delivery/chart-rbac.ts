@@ -5,7 +5,7 @@
 // rules cluster-wide, leader-election rules in the operator's namespace.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from './expected-rbac.js';
+import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
 
 export const CHART_RBAC_FILE = 'charts/turnrelay-operator/files/operator-rbac.yaml';
 

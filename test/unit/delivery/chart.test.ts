@@ -6,6 +6,7 @@
 import type { KubernetesObject, V1ClusterRole, V1Deployment, V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_RELAY_IMAGE } from '../../../operator/main.js';
 import { renderChart } from '../../../scripts/delivery/chart-render.js';
 import { chartRbacRules } from '../../../scripts/delivery/chart-rbac.js';
 import { CHART_DIR, REPO_ROOT, helm, helmBinary } from '../../../scripts/delivery/helm.js';
@@ -43,9 +44,11 @@ describe('default values', () => {
   });
 
   test('operator and relay images default to the package version', () => {
-    expect(container.image).toBe(`ghcr.io/turnrelay/operator:${version}`);
+    expect(container.image).toBe(`ghcr.io/turnrelay/turnrelay-operator:${version}`);
     const relayImage = container.args![container.args!.indexOf('--relay-image') + 1];
-    expect(relayImage).toBe(`ghcr.io/turnrelay/relay:${version}`);
+    expect(relayImage).toBe(`ghcr.io/turnrelay/turnrelay:${version}`);
+    // The operator run without the chart defaults to the same image.
+    expect(DEFAULT_RELAY_IMAGE).toBe(relayImage);
   });
 
   test('restricted pod security: non-root 10001, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
@@ -129,8 +132,8 @@ test('a pinned digest wins over the tag', () => {
   const digest = `sha256:${'a'.repeat(64)}`;
   const { objects } = renderChart({ set: { 'image.digest': digest, 'relayImage.digest': digest } });
   const container = only<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!;
-  expect(container.image).toBe(`ghcr.io/turnrelay/operator@${digest}`);
-  expect(container.args).toContain(`ghcr.io/turnrelay/relay@${digest}`);
+  expect(container.image).toBe(`ghcr.io/turnrelay/turnrelay-operator@${digest}`);
+  expect(container.args).toContain(`ghcr.io/turnrelay/turnrelay@${digest}`);
 });
 
 test.each([
