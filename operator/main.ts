@@ -60,7 +60,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
   const identity = opts.identity ?? opts.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
   let controller: Controller | undefined;
   const metrics = new OperatorMetrics({ depth: () => controller?.queueDepth ?? 0, delayed: () => controller?.queueDelayed ?? 0 });
-  const rest = await KubeRest.fromKubeConfig(opts.kubeConfig);
+  const rest = await KubeRest.fromKubeConfig(opts.kubeConfig, `turnrelay-operator/${identity}`);
   rest.observe((method, _path, status) => metrics.apiRequests.inc({ method, code: String(status) }));
   const recorder = new EventRecorder(rest, 'turnrelay-operator', identity, log);
 

@@ -1,0 +1,106 @@
+// Credentials survive: the auth Secret is byte-identical across operator
+// restarts and re-applies, rotation keeps the previous secret for the
+// credential TTL, a user's own Secret is never modified, and the CLI's
+// mintFromCluster signs with the newest secret.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
+import {
+  adminRest, applyRelay, relayObject, authSecretLines, condition, getRelay, installTurnRelayCrd, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition,
+} from './operator-fixtures.js';
+import { mintFromCluster } from '../../operator/credentials.js';
+import type { OperatorHandle } from '../../operator/main.js';
+import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { restPassword } from '../../relay/auth/rest-credentials.js';
+
+let kc: KubeConfig;
+let rest: KubeRest;
+let ns: string;
+const operators: OperatorHandle[] = [];
+
+beforeAll(async () => {
+  kc = testKubeConfig();
+  rest = await adminRest(kc);
+  await installTurnRelayCrd(rest);
+});
+afterAll(() => rest.close());
+beforeEach(async () => {
+  ns = await createTestNamespace('op-creds', kc);
+});
+afterEach(async () => {
+  for (const o of operators.splice(0)) await o.stop();
+  await deleteTestNamespace(ns, kc);
+});
+
+const relay = relayObject;
+const BASE = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
+const rawSecret = async (name: string) => (await rest.find<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>(`/api/v1/namespaces/${ns}/secrets/${name}`));
+
+test('the auth Secret is byte-identical across operator restarts and re-applies', async () => {
+  operators.push(await startTestOperator(kc, ns));
+  await applyRelay(rest, ns, relay('keep', BASE));
+  const first = await waitFor('auth Secret', () => rawSecret('keep-turn-auth'));
+  expect(first.data?.['secrets']).toBeDefined();
+  await operators.pop()!.stop();
+
+  await applyRelay(rest, ns, relay('keep', { ...BASE, realm: 'other.example.com' }));
+  operators.push(await startTestOperator(kc, ns));
+  const relayObj = await waitFor('new generation observed', async () => {
+    const r = await getRelay(rest, ns, 'keep');
+    return r?.status?.['observedGeneration'] === r?.metadata?.generation && r?.metadata?.generation === 2 ? r : undefined;
+  });
+  expect(relayObj.status?.['authSecretName']).toBe('keep-turn-auth');
+  const after = await rawSecret('keep-turn-auth');
+  expect(after?.data).toEqual(first.data);
+  expect(after?.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+});
+
+test('rotation adds a new secret and keeps the previous one for the credential TTL', async () => {
+  let now = Date.now();
+  operators.push(await startTestOperator(kc, ns, { now: () => now }));
+  await applyRelay(rest, ns, relay('rot', { ...BASE, auth: { rotationInterval: '10m', credentialTTL: '5m' } }));
+  const [a] = await waitFor('first secret', async () => (await authSecretLines(rest, ns, 'rot-turn-auth'))?.length === 1 && authSecretLines(rest, ns, 'rot-turn-auth'));
+  expect(a).toMatch(/^\S{20,}$/);
+
+  now += 10 * 60_000 + 1_000; // past the rotation interval; resync runs the reconcile
+  const rotated = await waitFor('rotation', async () => {
+    const lines = await authSecretLines(rest, ns, 'rot-turn-auth');
+    return lines?.length === 2 ? lines : undefined;
+  });
+  expect(rotated[1]).toBe(a); // newest first; the previous secret still verifies issued credentials
+  const b = rotated[0];
+
+  now += 2 * 60_000; // inside the overlap: nothing changes
+  await new Promise((r) => setTimeout(r, 2_500));
+  expect(await authSecretLines(rest, ns, 'rot-turn-auth')).toEqual([b, a]);
+
+  now += 3 * 60_000 + 1_000; // overlap of credentialTTL has passed: the oldest goes
+  await waitFor('old secret dropped', async () => (await authSecretLines(rest, ns, 'rot-turn-auth'))?.join() === b);
+});
+
+test('a Secret the operator did not create is only read, and the status says rotation is up to its owner', async () => {
+  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, { body: { metadata: { name: 'mine' }, stringData: { secrets: 'my-own-shared-secret\n' } } });
+  const before = await rawSecret('mine');
+  operators.push(await startTestOperator(kc, ns));
+  await applyRelay(rest, ns, relay('own', { ...BASE, auth: { secretRef: { name: 'mine' } } }));
+  const r = await waitForCondition(rest, ns, 'own', 'Progressing', 'True');
+  expect(r.status?.['authSecretName']).toBe('mine');
+  expect(condition(r, 'Degraded')?.message).toMatch(/not created by the operator/);
+  const after = await rawSecret('mine');
+  expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
+  expect(after?.data).toEqual(before?.data);
+});
+
+test('mintFromCluster signs a credential with the newest secret for the status ICE servers', async () => {
+  operators.push(await startTestOperator(kc, ns));
+  await applyRelay(rest, ns, relay('mint', BASE));
+  await setLoadBalancerIngress(rest, ns, 'mint', '198.51.100.9');
+  await waitFor('ICE servers in status', async () => ((await getRelay(rest, ns, 'mint'))?.status?.['iceServers'] as string[] | undefined)?.length);
+  const [newest] = (await authSecretLines(rest, ns, 'mint-turn-auth'))!;
+  const now = Date.now();
+  const out = await mintFromCluster({ namespace: ns, name: 'mint', user: 'alice', ttlSeconds: 600, kubeconfig: testKubeconfigPath(), now });
+  const server = out.iceServers[0]!;
+  expect(server.urls).toEqual(['turn:198.51.100.9:3478?transport=udp']);
+  expect(server.username).toBe(`${Math.floor(now / 1000) + 600}:alice`);
+  expect(server.credential).toBe(restPassword(newest!, server.username));
+  await expect(mintFromCluster({ namespace: ns, name: 'absent', ttlSeconds: 60, kubeconfig: testKubeconfigPath() })).rejects.toThrow(`TurnRelay ${ns}/absent not found`);
+});
