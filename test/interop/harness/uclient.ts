@@ -1,0 +1,78 @@
+// Runs coturn's turnutils_uclient against a TURN server with one scenario:
+// client transport, ChannelData or Send indications, long-term or REST
+// credentials, and an echo peer or client-to-client relaying.
+import type { ChildSet, RunResult } from './children.js';
+import { parseUclientReport, type UclientReport } from './uclient-report.js';
+import { requireTools } from './tools.js';
+
+export type ClientTransport = 'udp' | 'tcp' | 'tls';
+
+export type UclientAuth =
+  | { kind: 'long-term'; user: string; password: string }
+  | { kind: 'rest-secret'; user: string; secret: string };
+
+export type UclientPeer = { kind: 'echo'; host: string; port: number } | { kind: 'client-to-client' };
+
+export interface UclientScenario {
+  server: { host: string; port: number };
+  transport: ClientTransport;
+  method: 'channel-data' | 'send-indication';
+  auth: UclientAuth;
+  peer: UclientPeer;
+  sessions: number;
+  messages: number;
+  /** Payload bytes per message. */
+  size: number;
+  /** Milliseconds between packets of one session (uclient -z); uclient's default is 20. */
+  intervalMs?: number;
+  timeoutMs: number;
+}
+
+export interface UclientOutcome {
+  args: string[];
+  run: RunResult;
+  report: UclientReport;
+}
+
+export function uclientArgs(s: UclientScenario): string[] {
+  const args = ['-c', '-X', '-m', String(s.sessions), '-n', String(s.messages), '-l', String(s.size)];
+  if (s.intervalMs !== undefined) args.push('-z', String(s.intervalMs));
+  if (s.transport !== 'udp') args.push('-t');
+  if (s.transport === 'tls') args.push('-S');
+  if (s.method === 'send-indication') args.push('-s');
+  if (s.auth.kind === 'long-term') args.push('-u', s.auth.user, '-w', s.auth.password);
+  else args.push('-u', s.auth.user, '-W', s.auth.secret);
+  if (s.peer.kind === 'echo') args.push('-e', s.peer.host, '-r', String(s.peer.port));
+  else args.push('-y');
+  args.push('-p', String(s.server.port), s.server.host);
+  return args;
+}
+
+/** Messages uclient sends in total: one stream per session (-c: no RTCP streams). */
+export function expectedMessages(s: UclientScenario): number {
+  return s.sessions * s.messages;
+}
+
+export async function runUclient(children: ChildSet, scenario: UclientScenario): Promise<UclientOutcome> {
+  const tools = requireTools(['turnutils_uclient']);
+  const args = uclientArgs(scenario);
+  const run = await children.run(tools.turnutils_uclient, args, { timeoutMs: scenario.timeoutMs });
+  const transcript = `turnutils_uclient ${redactArgs(args).join(' ')}\nexit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''}\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-1000)}`;
+  if (run.code !== 0) throw new Error(`turnutils_uclient failed:\n${transcript}`);
+  let report: UclientReport;
+  try {
+    report = parseUclientReport(run.stdout);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${transcript}`);
+  }
+  return { args, run, report };
+}
+
+/** Never print passwords or shared secrets, even in test failure messages. */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => (args[i - 1] === '-w' || args[i - 1] === '-W' ? '<redacted>' : arg));
+}
+
+export function startPeerArgs(host: string, port: number): string[] {
+  return ['-L', host, '-p', String(port)];
+}
