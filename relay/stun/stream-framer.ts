@@ -6,8 +6,8 @@
 // maximum-size frame.
 import { HEADER_LENGTH, MAGIC_COOKIE } from './constants.js';
 
-/** Largest possible frame: ChannelData with 65535 bytes plus padding, or STUN with a 65532-byte body. */
-export const MAX_FRAME = 4 + 65536;
+/** Largest possible frame: STUN with a 65532-byte body (ChannelData tops out at 4 + 65536). */
+export const MAX_FRAME = 20 + 65532;
 
 export type FrameKind = 'stun' | 'channel';
 
