@@ -176,7 +176,7 @@ export const NetworkSchema = z
       })
       .prefault({})
       .meta({ description: 'The Service in front of the listeners.' }),
-    relayPortRange: portRange.prefault({}),
+    relayPortRange: portRange.prefault({ min: 49152, max: 65535 }),
     externalAddresses: z
       .array(z.ipv4().or(z.ipv6()))
       .max(2)
