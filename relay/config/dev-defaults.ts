@@ -3,13 +3,10 @@
 // directory. Loopback only. Loopback peers are allowed here (the built-in
 // policy denies them), because only local processes can reach a relay that
 // listens on 127.0.0.1; this is logged as a warning at startup.
-import 'reflect-metadata'; // @peculiar/x509 (via tsyringe) needs it at load time
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { createLogger } from '../log.js';
 import { RelayConfigSchema, type RelayConfig } from './schema.js';
 
@@ -26,6 +23,10 @@ export interface DevSetup {
 
 /** A self-signed ECDSA P-256 certificate for localhost and 127.0.0.1 (and ::1). */
 export async function generateSelfSignedCert(opts: { commonName?: string; dnsNames?: string[]; ips?: string[]; days?: number } = {}): Promise<{ certPem: string; keyPem: string }> {
+  // Loaded on demand: a relay started from a config file never needs them.
+  // @peculiar/x509 (through tsyringe) requires the reflect-metadata polyfill first.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const now = Date.now();
