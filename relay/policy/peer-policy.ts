@@ -65,8 +65,12 @@ function v4SpecialReason(v4: number): PeerDenyReason | undefined {
   return undefined;
 }
 
+// Indexed by the first byte, for the same reason.
+const V6_BY_TOP_BYTE: Tagged<6>[][] = Array.from({ length: 256 }, (_, byte) =>
+  V6_SPECIAL.filter((c) => (((byte << 24) & c.mask[0] & 0xff000000) >>> 0) === ((c.base[0] & 0xff000000) >>> 0)));
+
 function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
-  for (const c of V6_SPECIAL) {
+  for (const c of V6_BY_TOP_BYTE[w[0] >>> 24] as Tagged<6>[]) {
     if (((w[0] & c.mask[0]) >>> 0) === c.base[0] && ((w[1] & c.mask[1]) >>> 0) === c.base[1]
       && ((w[2] & c.mask[2]) >>> 0) === c.base[2] && ((w[3] & c.mask[3]) >>> 0) === c.base[3]) {
       return c.reason;
