@@ -20,8 +20,10 @@ and prints RTCConfiguration JSON: {"iceServers":[{urls,username,credential}],"ex
   --secrets-file FILE  shared secrets, one per line, newest first (the relay's auth.secretsFile)
   --user USER          who the credential is for (counts against the per-user allocation quota)
   --ttl DURATION       lifetime, Go-style: 30m, 1h, 24h (default 1h)
-  --urls LIST          comma-separated ICE server URLs (repeatable); default: the local
-                       development relay (turn:127.0.0.1:3478 udp+tcp, turns:127.0.0.1:5349)
+  --urls LIST          comma-separated ICE server URLs (repeatable); default: with
+                       --secrets-file the local development relay (turn:127.0.0.1:3478
+                       udp+tcp, turns:127.0.0.1:5349), with --namespace the URLs in the
+                       TurnRelay's status
   --namespace NS --name RELAY
                        read the secret of TurnRelay NS/RELAY from the cluster instead
   --kubeconfig FILE    kubeconfig for --namespace (default: in-cluster or $KUBECONFIG)
@@ -32,10 +34,6 @@ export const DEV_URLS = [
   'turn:127.0.0.1:3478?transport=tcp',
   'turns:127.0.0.1:5349?transport=tcp',
 ];
-
-// Where the operator engineer's cluster variant lives; a variable so the
-// relay-only build does not need it at compile time.
-const CLUSTER_MODULE = './operator/credentials.js';
 
 class UsageError extends Error {}
 
@@ -98,16 +96,25 @@ async function mint(argv: string[]): Promise<unknown> {
   if (values.namespace !== undefined || values.name !== undefined) {
     if (values['secrets-file'] !== undefined) throw new UsageError('use either --secrets-file or --namespace/--name, not both');
     if (!values.namespace || !values.name) throw new UsageError('--namespace and --name go together');
-    let mod: { mintFromCluster?: (opts: unknown) => Promise<unknown> };
+    // Loaded only here, so minting from a file never loads the Kubernetes client.
+    let mod: typeof import('./operator/credentials.js');
     try {
-      mod = await import(CLUSTER_MODULE) as typeof mod;
+      mod = await import('./operator/credentials.js');
     } catch (err) {
       throw new Error(`minting from the cluster is unavailable: ${(err as Error).message}`);
     }
-    if (typeof mod.mintFromCluster !== 'function') throw new Error('minting from the cluster is unavailable in this build');
-    return mod.mintFromCluster({
-      namespace: values.namespace, name: values.name, user: values.user, ttlSeconds, urls, kubeconfig: values.kubeconfig,
-    });
+    try {
+      return await mod.mintFromCluster({
+        namespace: values.namespace,
+        name: values.name,
+        user: values.user,
+        ttlSeconds,
+        ...(urls ? { urls } : {}),
+        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      });
+    } catch (err) {
+      throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`);
+    }
   }
 
   const file = values['secrets-file'];

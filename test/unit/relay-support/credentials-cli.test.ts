@@ -93,3 +93,18 @@ test('--help prints usage', async () => {
   expect(code).toBe(0);
   expect(stdout).toMatch(/turnrelay credentials --secrets-file FILE --user USER/);
 });
+
+test('--namespace/--name reads through the Kubernetes API and reports failures clearly', async () => {
+  // A kubeconfig pointing at a closed loopback port: the cluster path loads and fails cleanly.
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: c',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: c, context: {cluster: c, user: u}}]', '',
+  ].join('\n'));
+  const { code, stdout, stderr } = await cli('--namespace', 'media', '--name', 'edge', '--user', 'a', '--kubeconfig', kubeconfig);
+  expect(stdout).toBe('');
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^turnrelay credentials: cannot mint for TurnRelay media\/edge: .*ECONNREFUSED/);
+});
