@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../relay/config/duration.js';
 import { DURATION_PATTERN } from './duration.js';
 import { isCidr } from './cidr.js';
-import { ADMIN_PORT } from './constants.js';
+import { ADMIN_PORT, ADMIN_PORT_NAME } from './constants.js';
 
 export const API_GROUP = 'turnrelay.dev';
 export const API_VERSION = 'v1alpha1';
@@ -72,9 +72,14 @@ export const ListenerSchema = z
       .string()
       .min(1)
       .max(15)
-      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase name of at most 15 characters starting with a letter')
+      // IANA service name rules (container port names): no leading, trailing or double hyphen.
+      .regex(/^[a-z](-?[a-z0-9])*$/, 'must be a lowercase name starting with a letter, without double or trailing hyphens')
+      .refine((name) => name !== ADMIN_PORT_NAME, `"${ADMIN_PORT_NAME}" names the relay's metrics and health port`)
       .optional()
-      .meta({ description: 'Port name on the Service and the pod (at most 15 characters). Defaults to the lowercase protocol.' }),
+      .meta({
+        description: `Port name on the Service and the pod (at most 15 characters; not "${ADMIN_PORT_NAME}"). Defaults to the lowercase protocol.`,
+        ...cel({ rule: `self != '${ADMIN_PORT_NAME}'`, message: `"${ADMIN_PORT_NAME}" names the relay's metrics and health port` }),
+      }),
     protocol: z.enum(['UDP', 'TCP', 'TLS']).meta({ description: 'Transport: UDP, TCP, or TLS (turns: over TCP).' }),
     port: z
       .number()

@@ -7,7 +7,7 @@ import type { V1Affinity, V1Deployment, V1ResourceRequirements } from '@kubernet
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { ADMIN_PORT, RELAY_UID } from '../api/constants.js';
+import { ADMIN_PORT, ADMIN_PORT_NAME, RELAY_UID } from '../api/constants.js';
 import { durationSeconds } from '../api/duration.js';
 import { listenerName, listenerPort, type TurnRelay } from '../api/turnrelay.js';
 import { childLabels, childNames, ownerReference, selectorLabels } from './names.js';
@@ -47,7 +47,7 @@ function containerPorts(relay: TurnRelay): kplus.ContainerPort[] {
     number: listenerPort(l),
     protocol: l.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP,
   }));
-  return [...listeners, { name: 'admin', number: ADMIN_PORT, protocol: kplus.Protocol.TCP }];
+  return [...listeners, { name: ADMIN_PORT_NAME, number: ADMIN_PORT, protocol: kplus.Protocol.TCP }];
 }
 
 const adminProbe = (path: string, periodSeconds: number) =>

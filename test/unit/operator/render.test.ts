@@ -161,6 +161,15 @@ describe('renderRelay details', () => {
     expect(rendered.tlsSecretName).toBe('my-tls');
   });
 
+  test('spec.tls without a TLS listener renders no Certificate and no TLS mount', () => {
+    const manifest = structuredClone(loadSample('full-tls-cert-manager.yaml').manifest);
+    manifest.spec.listeners = [{ protocol: 'UDP' }];
+    const rendered = render(asRelay(manifest));
+    expect(rendered.objects.map((o) => o.kind)).not.toContain('Certificate');
+    expect(rendered.tlsSecretName).toBeUndefined();
+    expect(rendered.relayConfig.tls).toBeUndefined();
+  });
+
   test('no TLS listener: no TLS volume, no tls config', () => {
     const rendered = render(sampleRelay('udp-only.yaml'));
     expect(rendered.tlsSecretName).toBeUndefined();

@@ -102,6 +102,18 @@ export const INVALID_SPECS: InvalidCase[] = [
     message: /reserved/,
   },
   {
+    name: 'listener named like the admin port',
+    spec: { listeners: [{ name: 'admin', protocol: 'UDP' }] },
+    field: 'spec.listeners[0].name',
+    message: /metrics and health port/,
+  },
+  {
+    name: 'listener name with a double hyphen',
+    spec: { listeners: [{ name: 'turn--udp', protocol: 'UDP' }] },
+    field: 'spec.listeners[0].name',
+    message: /hyphen|should match/,
+  },
+  {
     name: 'port out of range',
     spec: { listeners: [{ protocol: 'UDP', port: 70000 }] },
     field: 'spec.listeners[0].port',
