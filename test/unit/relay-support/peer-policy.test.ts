@@ -274,3 +274,44 @@ describe('address parser', () => {
     }), { numRuns: 10_000 });
   });
 });
+
+describe('agrees with a naive oracle built on ipaddr.js range matching', () => {
+  const policy = defaults();
+  const longest = (ranges: typeof IPV4_SPECIAL, addr: ipaddr.IPv4 | ipaddr.IPv6) => {
+    let best: { prefix: number; reason: PeerDenyReason } | undefined;
+    for (const r of ranges) {
+      const [base, prefix] = ipaddr.parseCIDR(r.cidr);
+      if (base.kind() === addr.kind() && addr.match([base, prefix] as never) && (!best || prefix > best.prefix)) best = { prefix, reason: r.reason };
+    }
+    return best?.reason;
+  };
+  // Random host bits inside a random special range (plus fully random addresses).
+  const inRange = (ranges: typeof IPV4_SPECIAL, bytes: number) => fc.tuple(fc.nat(ranges.length - 1), fc.uint8Array({ minLength: bytes, maxLength: bytes }))
+    .map(([i, rnd]) => {
+      const c = parseCidr((ranges[i] as { cidr: string }).cidr, { mappedAsIPv4: false });
+      const out = Buffer.from(rnd);
+      const base = c.family === 4 ? [c.base] : c.base;
+      const mask = c.family === 4 ? [c.mask] : c.mask;
+      base.forEach((b, w) => out.writeUInt32BE(((b | (out.readUInt32BE(w * 4) & ~(mask[w] as number))) >>> 0), w * 4));
+      return out;
+    });
+
+  test('IPv4', () => {
+    fc.assert(fc.property(fc.oneof(inRange(IPV4_SPECIAL, 4), fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => Buffer.from(b))), (b) => {
+      const text = formatIPv4(b.readUInt32BE(0));
+      const reason = longest(IPV4_SPECIAL, ipaddr.IPv4.parse(text));
+      expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
+    }), { numRuns: 10_000 });
+  });
+
+  test('IPv6 without embedded IPv4', () => {
+    const embeds = ['::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32'].map((c) => ipaddr.parseCIDR(c));
+    fc.assert(fc.property(fc.oneof(inRange(IPV6_SPECIAL, 16), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b))), (b) => {
+      const addr = ipaddr.fromByteArray([...b]) as ipaddr.IPv6;
+      fc.pre(!embeds.some((r) => addr.match(r as never)));
+      const text = addr.toString();
+      const reason = longest(IPV6_SPECIAL, addr) ?? (addr.match(ipaddr.parseCIDR('2000::/3') as never) ? undefined : 'reserved');
+      expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
+    }), { numRuns: 10_000 });
+  });
+});
