@@ -1,10 +1,13 @@
-// Address helpers shared by validation and rendering.
-import ipaddr from 'ipaddr.js';
+// Address helpers shared by validation and rendering. CIDRs are parsed by the
+// relay's own parser, so the operator never accepts one the relay would refuse.
+import { isIP, isIPv6 as isNodeIPv6 } from 'node:net';
+import { parseCidr } from '../../relay/policy/cidr.js';
 
+/** An address with an explicit /prefix (the relay also takes bare addresses; the API asks for the prefix). */
 export function isCidr(text: string): boolean {
-  if (!text.includes('/')) return false;
+  if (!text.includes('/') || text.trim() !== text) return false;
   try {
-    ipaddr.parseCIDR(text);
+    parseCidr(text);
     return true;
   } catch {
     return false;
@@ -12,11 +15,11 @@ export function isCidr(text: string): boolean {
 }
 
 export function isIp(text: string): boolean {
-  return ipaddr.isValid(text) && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text));
+  return isIP(text) !== 0;
 }
 
 export function isIpv6(text: string): boolean {
-  return !ipaddr.IPv4.isValidFourPartDecimal(text) && ipaddr.IPv6.isValid(text);
+  return isNodeIPv6(text);
 }
 
 /** A single address as a host CIDR: /32 for IPv4, /128 for IPv6. */

@@ -2,8 +2,9 @@
 // validates with it and operator/api/crd.ts turns it into the CRD. Every field
 // carries a description (shown by `kubectl explain`); cross-field rules are CEL
 // expressions in `x-kubernetes-validations`, so the API server refuses invalid
-// specs before the operator ever sees them. zod's own refinements mirror the
-// CEL rules that matter for the operator's input (validate.ts).
+// specs before the operator ever sees them. zod refinements mirror every CEL
+// rule, so validate.ts and the API server agree (test/k8s/api-schema.test.ts
+// runs the same invalid specs against both).
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { parseDuration } from '../../relay/config/duration.js';
