@@ -13,5 +13,12 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'k8s',
+      testMatch: ['<rootDir>/test/k8s/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/k8s/global-setup.ts',
+      globalTeardown: '<rootDir>/test/k8s/global-teardown.ts',
+    },
   ],
 };

@@ -1,0 +1,281 @@
+// A real Kubernetes control plane for tests: etcd, kube-apiserver and
+// kube-controller-manager built from the Kubernetes Go modules
+// (test/controlplane), on free loopback ports, with fresh credentials and a
+// temp dir that is removed on stop and on any start failure. No scheduler or
+// kubelet: pods never run, so tests that need an available Deployment patch
+// its status themselves.
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, mkdir, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildControlPlane, locateBinaries, type ControlPlaneBinary } from './binaries.js';
+import { ComponentProcess } from './component-process.js';
+import { writeCredentials, type ControlPlaneCredentials } from './credentials.js';
+import { writeKubeconfig } from './kubeconfig-file.js';
+import { assertPortFree, freePorts } from './ports.js';
+import { exitedError, get, waitUntil } from './probes.js';
+
+export interface ControlPlaneOptions {
+  /** Folder with etcd, kube-apiserver, kube-controller-manager. Default:
+   * $TURNRELAY_CONTROLPLANE_BIN_DIR, else whatever test/controlplane/build.sh builds. */
+  binDir?: string;
+  /** kube-controller-manager controllers to run (default: DEFAULT_CONTROLLERS). */
+  controllers?: string[];
+  /** Fixed ports instead of free ones. */
+  ports?: { etcdClient?: number; etcdPeer?: number; apiServer?: number };
+  /** Where the cluster's temp dir is made (default: the OS temp dir). */
+  parentDir?: string;
+  /** Per-component readiness timeout (default 120 s: a cold start on 2 cores is slow). */
+  readyTimeoutMs?: number;
+}
+
+export interface ControlPlane {
+  /** Kubeconfig for a system:masters admin (bearer token), mode 0600. */
+  kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** PEM bundle that verifies the API server's serving certificate. */
+  caPem: string;
+  /** The temp dir with data, logs and credentials (removed by stop()). */
+  dir: string;
+  /** Where the binaries came from (build.sh also puts kubectl there). */
+  binDir: string;
+  /** Process ids, e.g. for measuring memory. */
+  pids(): Record<'etcd' | 'kubeApiServer' | 'kubeControllerManager', number | undefined>;
+  stop(): Promise<void>;
+  /** Stops kube-apiserver and starts it again on the same port and etcd, then waits until ready. */
+  restartApiServer(): Promise<void>;
+}
+
+/**
+ * Garbage collector, namespace deletion, Deployments → ReplicaSets, default
+ * ServiceAccounts and their token secrets, and aggregated ClusterRoles
+ * (admin/edit/view), which RBAC tests of a chart rely on.
+ */
+export const DEFAULT_CONTROLLERS = [
+  'garbage-collector-controller',
+  'namespace-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'clusterrole-aggregation-controller',
+];
+
+const HOST = '127.0.0.1';
+const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+// Temp dirs of control planes not yet stopped: removed when the process exits
+// without stop() (a crashed test run); their processes die by the same hook
+// in component-process.ts, registered first since that module loads first.
+const liveDirs = new Set<string>();
+process.on('exit', () => {
+  if (process.env.TURNRELAY_CONTROLPLANE_KEEP_DIR) return;
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const binDir = options.binDir ?? process.env.TURNRELAY_CONTROLPLANE_BIN_DIR ?? (await buildControlPlane());
+  const binaries = await locateBinaries(binDir);
+  const ports = await choosePorts(options.ports ?? {});
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'turnrelay-controlplane-'));
+  liveDirs.add(dir);
+  const cluster = new RunningControlPlane(dir, binDir, binaries, ports, options);
+  try {
+    await cluster.start();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiServer: number;
+}
+
+async function choosePorts(fixed: ControlPlaneOptions['ports'] & object): Promise<Ports> {
+  const [etcdClient, etcdPeer, apiServer] = await freePorts(3);
+  const ports: Ports = {
+    etcdClient: fixed.etcdClient ?? etcdClient!,
+    etcdPeer: fixed.etcdPeer ?? etcdPeer!,
+    apiServer: fixed.apiServer ?? apiServer!,
+  };
+  await assertPortFree(ports.etcdClient, 'etcd clients');
+  await assertPortFree(ports.etcdPeer, 'etcd peers');
+  await assertPortFree(ports.apiServer, 'kube-apiserver');
+  return ports;
+}
+
+class RunningControlPlane implements ControlPlane {
+  readonly kubeconfigPath: string;
+  readonly server: string;
+  caPem = '';
+  private credentials: ControlPlaneCredentials | undefined;
+  private etcd: ComponentProcess | undefined;
+  private apiServer: ComponentProcess | undefined;
+  private controllerManager: ComponentProcess | undefined;
+  private apiServerStarts = 0;
+  private stopped = false;
+  private readonly readyTimeoutMs: number;
+  private readonly controllers: string[];
+
+  constructor(
+    readonly dir: string,
+    readonly binDir: string,
+    private readonly binaries: Record<ControlPlaneBinary, string>,
+    private readonly ports: Ports,
+    options: ControlPlaneOptions,
+  ) {
+    this.kubeconfigPath = join(dir, 'admin.kubeconfig');
+    this.server = `https://${HOST}:${ports.apiServer}`;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+    this.controllers = options.controllers ?? DEFAULT_CONTROLLERS;
+  }
+
+  pids(): ReturnType<ControlPlane['pids']> {
+    return { etcd: this.etcd?.pid, kubeApiServer: this.apiServer?.pid, kubeControllerManager: this.controllerManager?.pid };
+  }
+
+  async start(): Promise<void> {
+    await mkdir(join(this.dir, 'logs'));
+    this.credentials = await writeCredentials(this.dir);
+    await this.startEtcd();
+    await this.startApiServer();
+    await writeKubeconfig(this.kubeconfigPath, {
+      server: this.server,
+      caPem: this.caPem,
+      user: 'turnrelay-test-admin',
+      token: this.credentials.adminToken,
+    });
+    await this.startControllerManager();
+  }
+
+  private async startEtcd(): Promise<void> {
+    const { etcdClient, etcdPeer } = this.ports;
+    const clientUrl = `http://${HOST}:${etcdClient}`;
+    const peerUrl = `http://${HOST}:${etcdPeer}`;
+    const etcd = (this.etcd = new ComponentProcess('etcd', this.binaries.etcd, [
+      '--name=turnrelay-test',
+      `--data-dir=${join(this.dir, 'etcd')}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=turnrelay-test=${peerUrl}`,
+      '--unsafe-no-fsync', // throwaway data: durability only costs time
+      '--log-level=warn',
+    ], join(this.dir, 'logs', 'etcd.log')));
+    await waitUntil('etcd /health', etcd, async () => {
+      const res = await get(`${clientUrl}/health`);
+      return res.status === 200 && JSON.parse(res.body).health === 'true';
+    }, this.readyTimeoutMs);
+  }
+
+  private async startApiServer(): Promise<void> {
+    const credentials = this.requireCredentials();
+    const certDir = join(this.dir, 'apiserver-certs');
+    this.apiServerStarts += 1;
+    const apiServer = (this.apiServer = new ComponentProcess('kube-apiserver', this.binaries['kube-apiserver'], [
+      `--etcd-servers=http://${HOST}:${this.ports.etcdClient}`,
+      `--bind-address=${HOST}`,
+      `--advertise-address=${HOST}`,
+      `--secure-port=${this.ports.apiServer}`,
+      // Self-signed serving certificate, written here on first start and
+      // reused after a restart, so clients keep trusting the same CA.
+      `--cert-dir=${certDir}`,
+      `--token-auth-file=${credentials.tokenFile}`,
+      '--authorization-mode=RBAC',
+      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+      `--service-account-key-file=${credentials.serviceAccountPublicKeyFile}`,
+      `--service-account-signing-key-file=${credentials.serviceAccountPrivateKeyFile}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      // It refuses a loopback advertise address; no pods reach it anyway.
+      '--endpoint-reconciler-type=none',
+      '--allow-privileged=true',
+      '--profiling=false',
+    ], join(this.dir, 'logs', `kube-apiserver.${this.apiServerStarts}.log`)));
+
+    const caFile = join(certDir, 'apiserver.crt');
+    await waitUntil('its self-signed serving certificate', apiServer, () => fileExists(caFile), this.readyTimeoutMs);
+    this.caPem = await readFile(caFile, 'utf8');
+    const probe = { caPem: this.caPem, token: credentials.adminToken };
+    await waitUntil('/readyz', apiServer, async () => (await get(`${this.server}/readyz`, probe)).status === 200, this.readyTimeoutMs);
+    await waitUntil('the default namespace', apiServer, async () => {
+      return (await get(`${this.server}/api/v1/namespaces/default`, probe)).status === 200;
+    }, this.readyTimeoutMs);
+  }
+
+  private async startControllerManager(): Promise<void> {
+    const credentials = this.requireCredentials();
+    const kubeconfig = join(this.dir, 'kube-controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, {
+      server: this.server,
+      caPem: this.caPem,
+      user: 'system:kube-controller-manager',
+      token: credentials.controllerManagerToken,
+    });
+    const controllerManager = (this.controllerManager = new ComponentProcess(
+      'kube-controller-manager',
+      this.binaries['kube-controller-manager'],
+      [
+        `--kubeconfig=${kubeconfig}`,
+        '--leader-elect=false',
+        `--controllers=${this.controllers.join(',')}`,
+        `--service-account-private-key-file=${credentials.serviceAccountPrivateKeyFile}`,
+        `--root-ca-file=${join(this.dir, 'apiserver-certs', 'apiserver.crt')}`,
+        '--secure-port=0', // nothing probes it; one port fewer to collide on
+        '--profiling=false',
+      ],
+      join(this.dir, 'logs', 'kube-controller-manager.log'),
+    ));
+    if (this.controllers.includes('serviceaccount-controller')) {
+      // The default ServiceAccount appearing proves the controllers are running.
+      const probe = { caPem: this.caPem, token: credentials.adminToken };
+      await waitUntil('the default ServiceAccount (created by its serviceaccount controller)', controllerManager, async () => {
+        return (await get(`${this.server}/api/v1/namespaces/default/serviceaccounts/default`, probe)).status === 200;
+      }, this.readyTimeoutMs);
+    } else {
+      // No observable effect to wait for: just make sure it did not die at once.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (controllerManager.exitState !== undefined) throw exitedError(controllerManager, 'starting');
+    }
+  }
+
+  async restartApiServer(): Promise<void> {
+    if (this.stopped) throw new Error('control plane: restartApiServer() after stop()');
+    await this.apiServer?.stop();
+    await this.startApiServer();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Clients first, storage last, so nothing logs spurious connection errors.
+    await this.controllerManager?.stop();
+    await this.apiServer?.stop();
+    await this.etcd?.stop();
+    liveDirs.delete(this.dir);
+    if (process.env.TURNRELAY_CONTROLPLANE_KEEP_DIR) {
+      process.stderr.write(`control plane: kept ${this.dir} (TURNRELAY_CONTROLPLANE_KEEP_DIR is set)\n`);
+      return;
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private requireCredentials(): ControlPlaneCredentials {
+    if (!this.credentials) throw new Error('control plane: credentials not written yet');
+    return this.credentials;
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
