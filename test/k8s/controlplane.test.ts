@@ -15,7 +15,7 @@ import {
   RbacAuthorizationV1Api,
   Watch,
   setHeaderOptions,
-  type KubeConfig,
+  KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { buildControlPlane, BUILD_SCRIPT } from './harness/binaries.js';
@@ -248,6 +248,42 @@ describe('the shared test control plane', () => {
     });
     expect(replicaSet.spec?.replicas).toBe(1);
   });
+});
+
+describe('a control plane of its own', () => {
+  test('restartApiServer keeps the endpoint, CA and data; stop leaves no process or file behind', async () => {
+    const parentDir = await mkdtemp(join(tmpdir(), 'turnrelay-controlplane-test-'));
+    try {
+      const cp = await startControlPlane({ parentDir });
+      let stopped = false;
+      try {
+        const kc = new KubeConfig();
+        kc.loadFromFile(cp.kubeconfigPath);
+        const core = kc.makeApiClient(CoreV1Api);
+        await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept' }, data: { k: 'v' } } });
+        const apiServerPid = cp.pids().kubeApiServer;
+
+        await cp.restartApiServer();
+
+        expect(cp.pids().kubeApiServer).not.toBe(apiServerPid);
+        // The same client (same URL, same trusted CA, same token) reads what was written before.
+        expect((await core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).data).toEqual({ k: 'v' });
+        expect(cp.pids().etcd).toBeDefined();
+
+        await cp.stop();
+        stopped = true;
+        expect(await readdir(parentDir)).toEqual([]);
+        expect(await processesMentioning(parentDir)).toEqual([]);
+        expect(await status(core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).catch((e: Error) => e.message)).toMatch(
+          /ECONNREFUSED|fetch failed/,
+        );
+      } finally {
+        if (!stopped) await cp.stop();
+      }
+    } finally {
+      await rm(parentDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 describe('startControlPlane failures name their cause', () => {
