@@ -11,7 +11,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { createLogger } from '../../relay/log.js';
 import { startOperator, type OperatorHandle, type OperatorOptions } from '../../operator/main.js';
-import { CONTENT, KubeRest, isNotFound } from '../../operator/runtime/kube-rest.js';
+import { CONTENT, KubeApiError, KubeRest, isNotFound } from '../../operator/runtime/kube-rest.js';
 import { CHILD_KINDS, TURNRELAY_KIND, collectionPath, objectPath, type ResourceKind } from '../../operator/runtime/resources.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,12 +37,18 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** Installs the committed TurnRelay CRD (idempotent) and waits until it is served. */
+/**
+ * Installs the committed TurnRelay CRD unless it exists, and waits until it is
+ * served. Create-only: other test files apply the same CRD with their own
+ * field managers, and a forced apply here would make theirs conflict.
+ */
 export async function installTurnRelayCrd(rest: KubeRest): Promise<void> {
   const crd = parse(await readFile(join(ROOT, 'crds', 'turnrelay.dev_turnrelays.yaml'), 'utf8')) as KubernetesObject;
-  await rest.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`, {
-    body: crd, contentType: CONTENT.apply, query: { fieldManager: 'turnrelay-test', force: true },
-  });
+  try {
+    await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd });
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.code === 409)) throw err;
+  }
   await waitFor('TurnRelay CRD served', async () => {
     const res = await rest.find<{ resources?: Array<{ name: string }> }>('/apis/turnrelay.dev/v1alpha1');
     return res?.resources?.some((r) => r.name === 'turnrelays');
