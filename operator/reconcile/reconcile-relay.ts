@@ -32,12 +32,12 @@ async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promis
     ctx.assertMayWrite();
     if (plan.create) {
       await ctx.rest.request('POST', collectionPath(SECRET_KIND, ns), { body: plan.secret });
-      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secret: name }, 'created auth secret');
+      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secretName: name }, 'created auth secret');
       await ctx.event(relay, 'Normal', 'AuthSecretCreated', `created Secret ${name} with a new TURN REST shared secret`);
     } else {
       // PUT carries the resourceVersion we read: a concurrent change makes it fail (409) instead of overwriting.
       await ctx.rest.request('PUT', objectPath(SECRET_KIND, ns, name), { body: plan.secret });
-      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secret: name }, 'rotated auth secret');
+      ctx.log.info({ relay: `${ns}/${relay.metadata.name}`, secretName: name }, 'rotated auth secret');
       await ctx.event(relay, 'Normal', 'AuthSecretRotated', `rotated the shared secrets in Secret ${name}`);
     }
   }
