@@ -1,10 +1,14 @@
 // One control-plane component (etcd, kube-apiserver, kube-controller-manager)
 // running as a child process. Its output goes to a log file in the cluster's
 // temp dir rather than memory, since the API server is chatty; the tail of
-// that file is what start errors quote. Every live component is also killed
-// from a synchronous 'exit' hook, so a crashed Jest run leaves no orphans.
+// that file is what start errors quote. No orphans when the test process
+// dies: an 'exit' hook kills live components, and where util-linux's setpriv
+// exists each component also gets SIGKILL from the kernel when its parent
+// dies, which covers a SIGKILLed Jest too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -31,7 +35,8 @@ export class ComponentProcess {
   ) {
     const log = openSync(logFile, 'a');
     try {
-      this.child = spawn(binary, args, { stdio: ['ignore', log, log] });
+      const [command, commandArgs] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
+      this.child = spawn(command, commandArgs, { stdio: ['ignore', log, log] });
     } finally {
       closeSync(log); // the child holds its own descriptor
     }

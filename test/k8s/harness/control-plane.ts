@@ -12,7 +12,7 @@ import { buildControlPlane, locateBinaries, type ControlPlaneBinary } from './bi
 import { ComponentProcess } from './component-process.js';
 import { writeCredentials, type ControlPlaneCredentials } from './credentials.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
-import { assertPortFree, freePorts } from './ports.js';
+import { assertPortFree, freePorts, PortInUseError } from './ports.js';
 import { exitedError, get, waitUntil } from './probes.js';
 
 export interface ControlPlaneOptions {
@@ -74,9 +74,27 @@ process.on('exit', () => {
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Attempts when a freely chosen port is taken by someone else before a component binds it. */
+const PORT_ATTEMPTS = 3;
+
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binDir = options.binDir ?? process.env.TURNRELAY_CONTROLPLANE_BIN_DIR ?? (await buildControlPlane());
   const binaries = await locateBinaries(binDir);
+  const portsChosenHere = Object.values(options.ports ?? {}).every((port) => port === undefined);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binDir, binaries, options);
+    } catch (error) {
+      if (!(error instanceof PortInUseError && portsChosenHere && attempt < PORT_ATTEMPTS)) throw error;
+    }
+  }
+}
+
+async function startOnce(
+  binDir: string,
+  binaries: Record<ControlPlaneBinary, string>,
+  options: ControlPlaneOptions,
+): Promise<ControlPlane> {
   const ports = await choosePorts(options.ports ?? {});
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'turnrelay-controlplane-'));
   liveDirs.add(dir);

@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:net';
 
 const HOST = '127.0.0.1';
 
+/** A port the control plane needs is taken (by the time a component binds it, or before). */
+export class PortInUseError extends Error {}
+
 function listen(port: number): Promise<Server> {
   const server = createServer();
   return new Promise((resolve, reject) => {
@@ -35,8 +38,10 @@ export async function assertPortFree(port: number, user: string): Promise<void> 
     server = await listen(port);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${code ?? String(error)})`;
-    throw new Error(`control plane: port ${HOST}:${port} for ${user} ${why}`, { cause: error });
+    if (code === 'EADDRINUSE') {
+      throw new PortInUseError(`control plane: port ${HOST}:${port} for ${user} is already in use`, { cause: error });
+    }
+    throw new Error(`control plane: port ${HOST}:${port} for ${user} cannot be bound (${code ?? String(error)})`, { cause: error });
   }
   await close(server);
 }

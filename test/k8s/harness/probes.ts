@@ -3,6 +3,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ComponentProcess } from './component-process.js';
+import { PortInUseError } from './ports.js';
 
 export interface ProbeResponse {
   status: number;
@@ -76,8 +77,8 @@ export function exitedError(component: ComponentProcess, what: string): Error {
   const tail = component.logTail();
   const inUse = /[^\n]*address already in use[^\n]*/.exec(tail);
   const cause = inUse ? ` because a port it needs is already in use (${inUse[0].trim()})` : '';
-  return new Error(
+  const message =
     `control plane: ${component.name} ${component.exitState ?? 'stopped'} before ${what}${cause}; ` +
-      `log ${component.logFile}:\n${tail}`,
-  );
+    `log ${component.logFile}:\n${tail}`;
+  return inUse ? new PortInUseError(message) : new Error(message);
 }
