@@ -32,6 +32,9 @@ async function main(): Promise<void> {
   try {
     await installTurnRelayCrd(rest);
     await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
+    // The harness's service range (/24) holds fewer Services than relays: add
+    // a second range through the ServiceCIDR API (GA since Kubernetes 1.33).
+    await rest.request('POST', '/apis/networking.k8s.io/v1/servicecidrs', { body: { metadata: { name: 'bench' }, spec: { cidrs: ['10.96.0.0/20'] } } });
     const names = Array.from({ length: RELAYS }, (_, i) => `relay-${String(i).padStart(4, '0')}`);
     const t0 = Date.now();
     await inParallel(names, 16, (name) =>
