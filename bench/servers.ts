@@ -1,11 +1,10 @@
 // The two TURN servers under comparison, each as its own process on one
 // loopback address with long-term user auth, UDP listener only, loopback
 // peers allowed: ours through the built CLI (dist/cli.js), and coturn.
-import { fileURLToPath } from 'node:url';
 import type { ChildSet, StartedChild } from '../test/interop/harness/children.js';
 import { startCoturn } from '../test/interop/harness/coturn-server.js';
 import { writeRelayFiles } from '../test/interop/harness/relay-config-files.js';
-import { waitForStunBinding } from '../test/interop/harness/stun-probe.js';
+import { relayFromBuild, startRelayProcess } from '../test/interop/harness/relay-process.js';
 
 export interface ServerUnderTest {
   name: 'turnrelay' | 'coturn';
@@ -19,8 +18,6 @@ export interface ServerUnderTest {
 }
 
 export const benchUser = { name: 'bench', password: 'bench-password-not-secret' };
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export async function startOurRelayProcess(
   children: ChildSet,
@@ -37,16 +34,10 @@ export async function startOurRelayProcess(
     limits: { maxAllocations: 10000, maxAllocationsPerUser: 100000 },
     logLevel: 'info',
   });
-  const child = children.start(process.execPath, [`${repoRoot}dist/cli.js`, 'relay', '--config', configPath], { cwd: repoRoot });
-  const line = await child.waitForOutput(/^\{.*"relay started".*\}$/m, 20_000);
-  const started = JSON.parse(line[0]) as { listeners: Array<{ protocol: string; host: string; port: number }>; admin: { host: string; port: number } };
-  const udp = started.listeners.find((l) => l.protocol === 'udp');
-  if (!udp) throw new Error(`relay started without a udp listener: ${line[0]}`);
-  await waitForStunBinding(udp.host, udp.port, 10_000);
-  const metricsUrl = `http://${started.admin.host}:${started.admin.port}/metrics`;
+  const relay = await startRelayProcess(children, relayFromBuild, configPath);
+  const { host, port } = relay.endpoint('udp');
   return {
-    name: 'turnrelay', child, pid: child.pid, host: udp.host, port: udp.port, portRange: options.portRange,
-    metrics: async () => (await fetch(metricsUrl)).text(),
+    name: 'turnrelay', child: relay.child, pid: relay.child.pid, host, port, portRange: options.portRange, metrics: relay.metrics,
   };
 }
 
