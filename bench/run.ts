@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ChildSet } from '../test/interop/harness/children.js';
 import { randomLoopbackAddress } from '../test/interop/harness/relay-config-files.js';
+import { findRepoRoot } from '../test/interop/harness/repo-root.js';
 import { requireTools } from '../test/interop/harness/tools.js';
 import { runEchoBaseline, type EchoResult } from './echo-baseline.js';
 import { measureAllocationMemory, type MemoryResult } from './memory.js';
@@ -30,7 +30,7 @@ interface ServerResults {
   memory: MemoryResult;
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const repoRoot = findRepoRoot(import.meta.url);
 
 async function benchServer(
   children: ChildSet,
@@ -58,17 +58,18 @@ function fmt(value: number | undefined, digits = 1): string {
 }
 
 function printTable(echo: EchoResult[], servers: ServerResults[]): void {
-  const rows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)', 'relayed pkts']];
+  const rows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)', 'relayed pkts', 'per metrics']];
   for (const s of servers) {
     for (const l of s.loads) {
       rows.push([
         s.server, l.label, fmt(l.offeredRelayedPerSecond, 0), fmt(l.steady?.relayedPerSecond, 0), fmt(l.lossPercent, 3),
         fmt(l.steady?.cpuMicrosPerRelayedPacket, 2), fmt(l.wholeRun.cpuMicrosPerRelayedPacket, 2), String(l.relayedPackets),
+        l.metricsRelayedPackets === undefined ? '-' : String(l.metricsRelayedPackets),
       ]);
     }
   }
   for (const e of echo) {
-    rows.push(['node dgram echo', e.label, fmt(e.offeredPerSecond, 0), fmt(e.echoedPerSecond, 0), fmt(e.lossPercent, 3), fmt(e.cpuMicrosPerPacket, 2), '', String(e.echoed)]);
+    rows.push(['node dgram echo', e.label, fmt(e.offeredPerSecond, 0), fmt(e.echoedPerSecond, 0), fmt(e.lossPercent, 3), fmt(e.cpuMicrosPerPacket, 2), '', String(e.echoed), '-']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const [i, row] of rows.entries()) {

@@ -1,9 +1,9 @@
 // Our relay as a separate process through its CLI (`turnrelay relay
 // --config FILE`), found ready by the contract's "relay started" JSON line.
 // Tests run it from sources with tsx; the benchmark runs the built dist/.
-import { fileURLToPath } from 'node:url';
 import type { ChildSet, StartedChild } from './children.js';
 import type { ListenerProtocol } from './relay-config-files.js';
+import { findRepoRoot } from './repo-root.js';
 import { waitForStunBinding } from './stun-probe.js';
 
 export interface RelayCommand {
@@ -11,7 +11,7 @@ export interface RelayCommand {
   args: string[];
 }
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = findRepoRoot(import.meta.url);
 
 export const relayFromSources: RelayCommand = { file: `${repoRoot}node_modules/.bin/tsx`, args: [`${repoRoot}cli.ts`] };
 export const relayFromBuild: RelayCommand = { file: process.execPath, args: [`${repoRoot}dist/cli.js`] };
