@@ -11,13 +11,16 @@ export interface Capture {
 
 export async function startLoopbackCapture(children: ChildSet, file: string, filter: string): Promise<Capture> {
   const tools = requireTools(['tcpdump']);
-  // -U: write each packet as it arrives, so nothing sits in a buffer at stop.
-  const child: StartedChild = children.start(tools.tcpdump, ['-i', 'lo', '-n', '-U', '-s', '0', '-w', file, filter]);
+  // --immediate-mode: libpcap hands over each packet at once instead of per
+  // ring block (else the last second of traffic is lost at stop); -U: write
+  // each packet to the file as it arrives.
+  const args = ['-i', 'lo', '-n', '--immediate-mode', '-U', '-s', '0', '-w', file, filter];
+  const child: StartedChild = children.start(tools.tcpdump, args);
   await child.waitForOutput(/listening on lo/, 10_000);
   return {
     async stop() {
-      // Packets sent just before stop may still sit in the kernel's capture buffer.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Give tcpdump a moment to read the packets sent just before stop.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       await child.stop('SIGINT');
       const [code] = await child.exited;
       if (code !== 0) throw new Error(`tcpdump exited with ${code}:\n${child.tail()}`);
