@@ -1,8 +1,8 @@
 // The chart's RBAC rules file (charts/turnrelay-operator/files/operator-rbac.yaml),
 // rendered from the operator's own list of permissions so the chart grants
 // exactly what the operator uses. templates/rbac.yaml binds the three groups:
-// namespaced rules cluster-wide (or in watchNamespace only), cluster-scoped
-// rules cluster-wide, leader-election rules in the operator's namespace.
+// namespaced rules cluster-wide (or in watchNamespace only), cluster-wide
+// rules always cluster-wide, leader-election rules in the operator's namespace.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
@@ -24,30 +24,38 @@ export const CLUSTER_SCOPED_RESOURCES = new Set([
   'rbac.authorization.k8s.io/clusterrolebindings',
 ]);
 
-export type ChartRbacRules = { namespaced: V1PolicyRule[]; clusterScoped: V1PolicyRule[]; leaderElection: V1PolicyRule[] };
+/**
+ * Namespaced resources the operator reads across namespaces even when it
+ * watches one: `peers.allowServices` may name a Service in another namespace,
+ * whose EndpointSlices it must follow.
+ */
+export const CROSS_NAMESPACE_READS = new Set(['discovery.k8s.io/endpointslices']);
 
-const isClusterScoped = (group: string, resource: string): boolean =>
-  CLUSTER_SCOPED_RESOURCES.has(`${group}/${resource.split('/')[0]}`);
+export type ChartRbacRules = { namespaced: V1PolicyRule[]; clusterWide: V1PolicyRule[]; leaderElection: V1PolicyRule[] };
 
-/** Splits rules by the scope of their resources (a mixed rule is split in two). */
-export function splitByScope(rules: readonly V1PolicyRule[]): Pick<ChartRbacRules, 'namespaced' | 'clusterScoped'> {
+const key = (group: string, resource: string): string => `${group}/${resource.split('/')[0]}`;
+const needsClusterWide = (group: string, resource: string): boolean =>
+  CLUSTER_SCOPED_RESOURCES.has(key(group, resource)) || CROSS_NAMESPACE_READS.has(key(group, resource));
+
+/** Splits rules into those a RoleBinding can grant and those that must be cluster-wide (a mixed rule is split in two). */
+export function splitByScope(rules: readonly V1PolicyRule[]): Pick<ChartRbacRules, 'namespaced' | 'clusterWide'> {
   const namespaced: V1PolicyRule[] = [];
-  const clusterScoped: V1PolicyRule[] = [];
+  const clusterWide: V1PolicyRule[] = [];
   for (const rule of rules) {
     const groups = rule.apiGroups ?? [''];
     const resources = rule.resources ?? [];
     if (rule.nonResourceURLs?.length) {
-      clusterScoped.push(rule);
+      clusterWide.push(rule);
       continue;
     }
-    const scoped = (wantCluster: boolean) =>
-      resources.filter((r) => groups.some((g) => isClusterScoped(g, r)) === wantCluster);
-    const cluster = scoped(true);
-    const local = scoped(false);
+    const pick = (wantClusterWide: boolean) =>
+      resources.filter((r) => groups.some((g) => needsClusterWide(g, r)) === wantClusterWide);
+    const cluster = pick(true);
+    const local = pick(false);
     if (local.length > 0) namespaced.push({ ...rule, resources: local });
-    if (cluster.length > 0) clusterScoped.push({ ...rule, resources: cluster });
+    if (cluster.length > 0) clusterWide.push({ ...rule, resources: cluster });
   }
-  return { namespaced, clusterScoped };
+  return { namespaced, clusterWide };
 }
 
 export function chartRbacRules(): ChartRbacRules {
@@ -58,6 +66,6 @@ export function chartRbacYaml(): string {
   const header =
     '# Generated from operator/rbac.ts by `npm run generate:chart`. Do not edit.\n' +
     '# Bound by templates/rbac.yaml.\n';
-  const { namespaced, clusterScoped, leaderElection } = chartRbacRules();
-  return header + stringify({ namespaced, clusterScoped, leaderElection }, { lineWidth: 0, aliasDuplicateObjects: false });
+  const { namespaced, clusterWide, leaderElection } = chartRbacRules();
+  return header + stringify({ namespaced, clusterWide, leaderElection }, { lineWidth: 0, aliasDuplicateObjects: false });
 }

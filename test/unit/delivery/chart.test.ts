@@ -86,7 +86,7 @@ describe('default values', () => {
     const sa = only(objects, 'ServiceAccount');
     expect(pod.serviceAccountName).toBe(sa.metadata!.name);
     expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator').rules).toEqual(rules.namespaced);
-    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-cluster').rules).toEqual(rules.clusterScoped);
+    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-cluster').rules).toEqual(rules.clusterWide);
     const lease = only<V1Role>(objects, 'Role', 'turnrelay-operator-leader-election');
     expect(lease.metadata!.namespace).toBe('turnrelay-system');
     expect(lease.rules).toEqual(rules.leaderElection);
