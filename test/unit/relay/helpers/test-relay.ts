@@ -97,4 +97,5 @@ export function metricValue(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref: a pending sleep in a lost Promise.race must not keep Jest alive.
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
