@@ -44,7 +44,6 @@ export async function startTestRelay(overrides: Overrides = {}): Promise<TestRel
       { protocol: 'tls', host: '127.0.0.1', port: 0 },
     ],
     tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
-    auth: { secretsFile: join(dir, 'secrets'), usersFile: join(dir, 'users') },
     relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 } },
     peers: { allowCIDRs: ['127.0.0.0/8'] },
     admin: { host: '127.0.0.1', port: 0 },
