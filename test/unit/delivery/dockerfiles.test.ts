@@ -94,6 +94,14 @@ describe.each(IMAGES)('$file', ({ file, command }) => {
     }
   });
 
+  test('the build stage copies everything the build tsconfig compiles', () => {
+    const build = all.find((s) => keywordArgs(s, 'RUN').some((args) => args.join(' ') === 'npm run build'))!;
+    const copied = keywordArgs(build, 'COPY').flatMap((args) => args.slice(0, -1));
+    for (const input of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...buildTsconfig.include]) {
+      expect({ input, copied: copied.includes(input) }).toEqual({ input, copied: true });
+    }
+  });
+
   test('RUN steps call npm scripts that exist, and npm ci has the lockfile', () => {
     for (const stage of all) {
       let copied: string[] = [];
