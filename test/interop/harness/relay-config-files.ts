@@ -45,6 +45,8 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
     relay: { host: options.host, portRange: options.portRange },
     peers: { allowCIDRs: [...options.allowCIDRs], denyCIDRs: [] },
     admin: { host: options.host, port: 0 },
+    // Stopping a test relay should not wait for its allocations to expire.
+    drain: { gracePeriodSeconds: 0 },
     log: { level: options.logLevel ?? 'warn' },
   };
   if (options.limits) config.limits = options.limits;
