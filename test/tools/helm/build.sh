@@ -11,7 +11,7 @@ if [ ! -x "$out/helm" ]; then
   mkdir -p "$out"
   # Build into a temp name and rename, so an interrupted build never leaves a
   # half-written binary that later runs would trust.
-  (cd "$here" && CGO_ENABLED=0 go build -trimpath -o "$out/helm.tmp" helm.sh/helm/v4/cmd/helm) >&2
+  (cd "$here" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$out/helm.tmp" helm.sh/helm/v4/cmd/helm) >&2
   mv "$out/helm.tmp" "$out/helm"
 fi
 echo "$out/helm"
