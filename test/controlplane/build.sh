@@ -70,13 +70,13 @@ echo "controlplane/build.sh: building Kubernetes $k8s_version control plane into
 start=$(date +%s)
 go mod download >&2 || fail "go mod download failed (is the Go module proxy reachable?)"
 # One invocation for the three Kubernetes commands so they share compilation.
-go build -trimpath -ldflags="$ldflags" -o "$tmp/" \
+go build -trimpath -buildvcs=false -ldflags="$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kubectl >&2 ||
   fail "go build of kube-apiserver/kube-controller-manager/kubectl failed (see the compiler output above)"
 # etcd's main package path ends in /v3, so name the output explicitly.
-go build -trimpath -ldflags="-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2 ||
+go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2 ||
   fail "go build of etcd (go.etcd.io/etcd/server/v3) failed (see the compiler output above)"
 
 touch "$tmp/.complete"
