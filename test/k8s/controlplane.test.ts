@@ -20,7 +20,10 @@ import {
 } from '@kubernetes/client-node';
 import { buildControlPlane, BUILD_SCRIPT } from './harness/binaries.js';
 import { createTestNamespace, kubeConfigForServiceAccount, testKubeConfig } from './harness/cluster.js';
+import { ComponentProcess } from './harness/component-process.js';
 import { startControlPlane } from './harness/control-plane.js';
+import { freePorts, PortInUseError } from './harness/ports.js';
+import { waitUntil } from './harness/probes.js';
 
 const GROUP = 'controlplane-test.turnrelay.dev';
 const VERSION = 'v1';
@@ -306,6 +309,30 @@ describe('startControlPlane failures name their cause', () => {
         `port 127.0.0.1:${port} for kube-apiserver is already in use`,
       );
       expect(await readdir(scratch)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("a port taken after it was chosen: the component's own bind error is recognised", async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    const [peer] = await freePorts(1);
+    try {
+      const etcd = new ComponentProcess('etcd', join(await buildControlPlane({ quiet: true }), 'etcd'), [
+        `--data-dir=${join(scratch, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${taken}`,
+        `--advertise-client-urls=http://127.0.0.1:${taken}`,
+        `--listen-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-cluster=default=http://127.0.0.1:${peer}`,
+      ], join(scratch, 'etcd.log'));
+      const error = await waitUntil('etcd /health', etcd, async () => false, 30_000).then(() => undefined, (e: unknown) => e);
+      await etcd.stop();
+      expect(error).toBeInstanceOf(PortInUseError);
+      expect((error as Error).message).toMatch(/etcd exited with code \d+ before etcd \/health because a port it needs is already in use/);
+      expect((error as Error).message).toContain(`127.0.0.1:${taken}`);
     } finally {
       blocker.close();
     }
