@@ -57,6 +57,19 @@ function fmt(value: number | undefined, digits = 1): string {
   return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
 }
 
+/** Ours divided by coturn's CPU per relayed packet, per load (lower is better for us). */
+function cpuRatios(servers: ServerResults[]): Array<{ load: string; steady: number | undefined; wholeRun: number | undefined }> {
+  const ours = servers.find((s) => s.server === 'turnrelay');
+  const coturn = servers.find((s) => s.server === 'coturn');
+  if (!ours || !coturn) return [];
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+  return loads.map((load, i) => ({
+    load: load.label,
+    steady: ratio(ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket, coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket),
+    wholeRun: ratio(ours.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket, coturn.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket),
+  }));
+}
+
 function printTable(echo: EchoResult[], servers: ServerResults[]): void {
   const rows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)', 'relayed pkts', 'per metrics']];
   for (const s of servers) {
@@ -77,14 +90,8 @@ function printTable(echo: EchoResult[], servers: ServerResults[]): void {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log('');
-  const ours = servers.find((s) => s.server === 'turnrelay');
-  const coturn = servers.find((s) => s.server === 'coturn');
-  if (ours && coturn) {
-    for (const [i, load] of loads.entries()) {
-      const a = ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket;
-      const b = coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket;
-      console.log(`CPU per relayed packet, ours/coturn, ${load.label}: ${a && b ? (a / b).toFixed(2) : '-'}x`);
-    }
+  for (const r of cpuRatios(servers)) {
+    console.log(`CPU per relayed packet, ours/coturn, ${r.load}: ${fmt(r.steady, 2)}x steady, ${fmt(r.wholeRun, 2)}x whole run`);
   }
   for (const s of servers) {
     console.log(
@@ -128,7 +135,7 @@ async function main(): Promise<void> {
     printTable(echo, servers);
     const results = {
       date: new Date().toISOString(), node: process.version, cpus: cpus().map((c) => c.model)[0], cpuCount: cpus().length,
-      durationSeconds: (Date.now() - started) / 1000, echo, servers,
+      durationSeconds: (Date.now() - started) / 1000, echo, servers, cpuRatiosOursToCoturn: cpuRatios(servers),
     };
     await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
     await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
