@@ -38,7 +38,7 @@ beforeAll(async () => {
   relay = await startRelayProcess(children, relayFromSources, configPath);
   peerPort = await freeUdpPort(host);
   children.start(tools.turnutils_peer, ['-L', host, '-p', String(peerPort)]);
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await children.stopAll();

@@ -30,7 +30,7 @@ export interface RelayProcess {
 
 export async function startRelayProcess(children: ChildSet, command: RelayCommand, configPath: string): Promise<RelayProcess> {
   const child = children.start(command.file, [...command.args, 'relay', '--config', configPath], { cwd: repoRoot });
-  const line = await child.waitForOutput(/^\{.*"msg":"relay started".*\}$/m, 30_000);
+  const line = await child.waitForOutput(/^\{.*"msg":"relay started".*\}$/m, 45_000);
   const started = JSON.parse(line[0]) as StartedLine;
   const endpoint = (protocol: ListenerProtocol) => {
     const listener = started.listeners.find((l) => l.protocol === protocol);
