@@ -5,15 +5,17 @@ import type { Socket as NetSocket } from 'node:net';
 import type { ClientSink, ClientTransport } from './types.js';
 
 const ZEROS = Buffer.alloc(4);
+/** Preallocated padding views, indexed by length, so padding costs no allocation per packet. */
+const PADDING = [ZEROS.subarray(0, 0), ZEROS.subarray(0, 1), ZEROS.subarray(0, 2), ZEROS.subarray(0, 3)];
 
 export class UdpClientSink implements ClientSink {
-  readonly transport = 'udp' as const;
+  readonly transport = 'udp';
   readonly padChannelData = false;
 
   constructor(private readonly socket: UdpSocket, private readonly address: string, private readonly port: number) {}
 
   send(header: Buffer, payload: Buffer, padding: number): boolean {
-    this.socket.send(padding ? [header, payload, ZEROS.subarray(0, padding)] : [header, payload], this.port, this.address);
+    this.socket.send(padding ? [header, payload, PADDING[padding & 3]!] : [header, payload], this.port, this.address);
     return true;
   }
 }
@@ -34,7 +36,7 @@ export class StreamClientSink implements ClientSink {
     s.cork();
     s.write(header);
     s.write(payload);
-    if (padding) s.write(ZEROS.subarray(0, padding));
+    if (padding) s.write(PADDING[padding & 3]!);
     s.uncork();
     return true;
   }

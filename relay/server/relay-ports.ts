@@ -1,6 +1,7 @@
 // Binds relay sockets inside the configured port range, including EVEN-PORT
 // allocation and the RESERVATION-TOKEN handoff of port+1 (RFC 8656 §7.2).
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { createUdpSocket } from '../dataplane/udp-socket.js';
 import { randomBytes } from 'node:crypto';
 
 /** How long a reserved port+1 stays held for a later Allocate with the token (RFC 8656 suggests 30 s). */
@@ -19,7 +20,7 @@ interface Reservation extends BoundRelay {
 
 function bindOnce(family: 4 | 6, host: string, port: number): Promise<UdpSocket | null> {
   return new Promise((resolve) => {
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+    const socket = createUdpSocket(family);
     const onError = () => { socket.close(); resolve(null); };
     socket.once('error', onError);
     socket.bind({ port, address: host, exclusive: true }, () => {

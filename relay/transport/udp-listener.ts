@@ -1,8 +1,9 @@
 // UDP client listener. Demultiplexes on the first byte: ChannelData goes
 // straight to the client's relay endpoint through a numeric-keyed route
 // table (the hot path), STUN goes to the control plane.
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { peerKey, type IpKey } from '../dataplane/address-keys.js';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
+import { createUdpSocket } from '../dataplane/udp-socket.js';
+import type { IpKey } from '../dataplane/address-keys.js';
 import { UdpClientSink } from '../dataplane/client-sinks.js';
 import { ipv4ToInt } from '../stun/ip.js';
 import type { Allocation } from '../server/allocation.js';
@@ -51,8 +52,7 @@ export class UdpListener {
   }
 
   static async start(server: TurnServer, host: string, port: number): Promise<UdpListener> {
-    const family = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type: family, ipv6Only: family === 'udp6' });
+    const socket = createUdpSocket(host.includes(':') ? 6 : 4);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port, address: host, exclusive: true }, () => { socket.off('error', reject); resolve(); });
@@ -81,4 +81,3 @@ export class UdpListener {
   }
 }
 
-export { peerKey };
