@@ -83,6 +83,10 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   applyAuthMaterial(credentials, auth);
   if (auth.secrets.length === 0 && auth.users.size === 0) log.warn('the auth files hold no secrets and no users: every request will be refused');
   let tls = await readTls(config);
+  if (isUnspecified(config.relay.host) && !config.relay.externalAddress && config.listeners.some((l) => l.protocol === 'udp' && isUnspecified(l.host))) {
+    log.warn('relay.host and a UDP listener bind the unspecified address and relay.externalAddress is not set: '
+      + 'clients on UDP may be told an unusable relayed address; set relay.externalAddress (or bind relay.host to a concrete IP)');
+  }
 
   const stats = createServerStats();
   const allocations = new AllocationTable();

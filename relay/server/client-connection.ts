@@ -12,6 +12,8 @@ export interface ClientConnection {
   readonly key: string;
   readonly sink: ClientSink;
   allocation: Allocation | null;
+  /** True once a stream connection has gone away (always false for UDP). */
+  isClosed(): boolean;
   /** Sends a STUN message (response) to this client. */
   sendControl(message: Buffer): void;
   /** Called by the server when an allocation is created on / removed from this 5-tuple. */

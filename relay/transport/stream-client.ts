@@ -52,6 +52,10 @@ export class StreamClient implements ClientConnection {
     socket.on('close', () => server.clientClosed(this));
   }
 
+  isClosed(): boolean {
+    return this.socket.destroyed;
+  }
+
   sendControl(message: Buffer): void {
     if (this.socket.destroyed) return;
     if (this.socket.writableLength + message.length > this.limits.maxBufferedBytes()) {

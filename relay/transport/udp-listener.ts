@@ -29,6 +29,10 @@ class UdpClient implements ClientConnection {
   get localAddress(): string { return this.listener.host; }
   get localPort(): number { return this.listener.port; }
 
+  isClosed(): boolean {
+    return false;
+  }
+
   sendControl(message: Buffer): void {
     this.listener.socket.send(message, this.remotePort, this.remoteAddress);
   }
