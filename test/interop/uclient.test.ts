@@ -94,3 +94,21 @@ describe.each<ClientTransport>(['udp', 'tcp', 'tls'])('turnutils_uclient over %s
     expect(delta('peer_to_client', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
   }, 45_000);
 });
+
+// The allow-list above names one address; the rest of loopback keeps the
+// default deny, so the same client is refused a peer next door.
+test('a loopback peer outside the allow-list is refused with 403 and counted', async () => {
+  const before = await relay!.metrics();
+  const outside = host.replace(/\.(\d+)$/, (_, last: string) => `.${(Number(last) % 254) + 1}`);
+  const run = await children.run(
+    tools.turnutils_uclient,
+    ['-c', '-X', '-m', '1', '-n', '5', '-u', user.name, '-w', user.password, '-e', outside, '-r', String(peerPort),
+      '-p', String(relay!.endpoint('udp').port), host],
+    { timeoutMs: 30_000 },
+  );
+  expect(run.code).not.toBe(0);
+  expect(run.stdout).toMatch(/error 403/);
+  const after = await relay!.metrics();
+  const refusals = (text: string) => sumSamples(text, 'turnrelay_peer_refusals_total', { reason: 'loopback' });
+  expect(refusals(after) - refusals(before)).toBeGreaterThanOrEqual(1);
+}, 45_000);
