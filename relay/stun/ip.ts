@@ -1,5 +1,6 @@
 // IP address text <-> bytes, with a fast path for dotted IPv4 (the common case
 // on the per-packet Send path) and ipaddr.js for IPv6.
+import { SocketAddress } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export type IpFamily = 4 | 6;
@@ -42,6 +43,15 @@ function stripZone(address: string): string {
   return i < 0 ? address : address.slice(0, i);
 }
 
+/** "::a.b.c.d" -> "::xxxx:yyyy": ipaddr.js reads some dotted-tail forms as IPv4-mapped, so convert first. */
+function hexTail(address: string): string {
+  if (!address.includes('.') || !address.includes(':')) return address;
+  const i = address.lastIndexOf(':');
+  const v4 = ipv4ToInt(address.slice(i + 1));
+  if (v4 < 0) return address;
+  return `${address.slice(0, i + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+}
+
 export function ipToBytes(address: string): Buffer {
   const v4 = ipv4ToInt(address);
   if (v4 >= 0) {
@@ -49,19 +59,27 @@ export function ipToBytes(address: string): Buffer {
     b.writeUInt32BE(v4, 0);
     return b;
   }
-  const parsed = ipaddr.parse(stripZone(address));
+  const parsed = ipaddr.parse(hexTail(stripZone(address)));
   if (parsed.kind() !== 'ipv6') throw new Error(`not an IP address: ${address}`);
   return Buffer.from(parsed.toByteArray());
 }
 
 export function bytesToIp(bytes: Buffer): string {
   if (bytes.length === 4) return intToIpv4(bytes.readUInt32BE(0));
-  if (bytes.length === 16) return ipaddr.fromByteArray([...bytes]).toString();
+  if (bytes.length === 16) return formatIpv6(ipaddr.fromByteArray([...bytes]).toString());
   throw new Error('address must be 4 or 16 bytes');
+}
+
+/**
+ * IPv6 text exactly as Node reports peer addresses (inet_ntop: RFC 5952, with
+ * dotted IPv4 in ::ffff:a.b.c.d), so permission keys match `rinfo.address`.
+ */
+function formatIpv6(address: string): string {
+  return new SocketAddress({ address, family: 'ipv6' }).address;
 }
 
 /** Canonical text for an address, so "::0001" and "::1" compare equal. */
 export function canonicalIp(address: string): string {
   if (ipv4ToInt(address) >= 0) return address;
-  return ipaddr.parse(stripZone(address)).toString();
+  return formatIpv6(stripZone(address));
 }

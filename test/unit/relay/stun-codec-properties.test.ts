@@ -57,7 +57,7 @@ describe('STUN codec properties', () => {
       const d = decodeXorAddress(encodeXorAddress({ address, port }, t), t);
       expect(d.port).toBe(port);
       expect(encodeXorAddress(d, t)).toEqual(encodeXorAddress({ address, port }, t));
-    }));
+    }), { numRuns: 3000 });
   });
 
   test('error codes, EVEN-PORT, UNKNOWN-ATTRIBUTES and ChannelData round-trip', () => {
@@ -101,5 +101,15 @@ describe('STUN codec properties', () => {
       expectDecodeOrDecodeError(m.subarray(0, cut));
       expectDecodeOrDecodeError(m);
     }), { numRuns: 3000 });
+  });
+});
+
+describe('IPv6 text form', () => {
+  test('decoded and canonical IPv6 text matches what Node reports for peers', async () => {
+    const { canonicalIp, bytesToIp, ipToBytes } = await import('../../../relay/stun/ip.js');
+    expect(canonicalIp('2001:0db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(canonicalIp('::ffff:102:304')).toBe('::ffff:1.2.3.4');
+    expect(bytesToIp(ipToBytes('::ffff:1.2.3.4'))).toBe('::ffff:1.2.3.4');
+    expect(canonicalIp('10.0.0.1')).toBe('10.0.0.1');
   });
 });
