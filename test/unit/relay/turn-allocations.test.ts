@@ -6,7 +6,7 @@ import { encodeRequestedTransport } from '../../../relay/stun/attributes/request
 import { encodeRequestedAddressFamily } from '../../../relay/stun/attributes/requested-address-family.js';
 import { encodeEvenPort } from '../../../relay/stun/attributes/even-port.js';
 import { encodeLifetime } from '../../../relay/stun/attributes/lifetime.js';
-import { metricsText, metricValue, PASSWORD, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import { metricsText, metricValue, PASSWORD, startPeer, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
 
 const UDP_TRANSPORT: [number, Buffer] = [AttributeType.RequestedTransport, encodeRequestedTransport(17)];
 
@@ -139,6 +139,48 @@ describe('IPv6 relays', () => {
       expect(metricValue(await metricsText(t.relay), 'turnrelay_allocations{family="ipv6"}')).toBe(1);
     } finally {
       c.close();
+    }
+  });
+
+  test('data flows through an IPv6 relay: Send/Data indications and ChannelData with an IPv6 peer', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer('::1');
+    try {
+      const res = await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]);
+      const relayed = c.relayedAddress(res);
+      expect(isSuccess(await c.createPermission(peer))).toBe(true);
+      c.sendIndication(peer, Buffer.from('v6 send'));
+      expect((await peer.next()).data.toString()).toBe('v6 send');
+      peer.socket.send(Buffer.from('v6 data'), relayed.port, relayed.address);
+      const back = await c.nextData();
+      expect(back.data.toString()).toBe('v6 data');
+      expect(back.peer).toMatchObject({ family: 6, address: '::1', port: peer.port });
+      expect(isSuccess(await c.channelBind(0x4010, peer))).toBe(true);
+      c.sendChannelData(0x4010, Buffer.from('v6 channel'));
+      expect((await peer.next()).data.toString()).toBe('v6 channel');
+      peer.socket.send(Buffer.from('v6 channel back'), relayed.port, relayed.address);
+      expect(await c.nextData()).toMatchObject({ channel: 0x4010 });
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+});
+
+describe('relay capacity', () => {
+  test('508 Insufficient Capacity once maxAllocations are in use', async () => {
+    const t = await startTestRelay({ limits: { maxAllocations: 1 } });
+    const a = await TurnTestClient.udp(t.port('udp'));
+    const b = await TurnTestClient.udp(t.port('udp'));
+    try {
+      expect(isSuccess(await a.allocate(USER, PASSWORD))).toBe(true);
+      expect(errorCodeOf(await b.allocate('bob', 'bob-password'))).toBe(508);
+      expect(metricValue(await metricsText(t.relay), 'turnrelay_allocations_total{result="insufficient_capacity"}')).toBe(1);
+    } finally {
+      a.close();
+      b.close();
+      await t.stop();
     }
   });
 });
