@@ -9,6 +9,9 @@ import { ipv4ToInt } from '../stun/ip.js';
 import type { Allocation } from '../server/allocation.js';
 import { fiveTupleKey, type ClientConnection } from '../server/client-connection.js';
 import type { TurnServer } from '../server/turn-server.js';
+import { countError } from '../server/stats.js';
+
+const LISTENER_SOCKET_BUFFER = 4 * 1024 * 1024;
 
 class UdpClient implements ClientConnection {
   readonly transport = 'udp' as const;
@@ -52,7 +55,7 @@ export class UdpListener {
   private constructor(readonly socket: UdpSocket, readonly host: string, private readonly server: TurnServer) {
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     // Errors on an unconnected UDP socket (e.g. ICMP feedback) must not kill the listener.
-    socket.on('error', () => { /* counted nowhere useful; the socket stays open */ });
+    socket.on('error', () => countError(server.ctx.stats, 'udp_listener'));
   }
 
   static async start(server: TurnServer, host: string, port: number): Promise<UdpListener> {
@@ -61,6 +64,11 @@ export class UdpListener {
       socket.once('error', reject);
       socket.bind({ port, address: host, exclusive: true }, () => { socket.off('error', reject); resolve(); });
     });
+    // One listener socket carries every UDP client: larger kernel buffers absorb bursts
+    // (Linux caps these at net.core.rmem_max/wmem_max; failure to raise them is harmless).
+    for (const set of [socket.setRecvBufferSize, socket.setSendBufferSize]) {
+      try { set.call(socket, LISTENER_SOCKET_BUFFER); } catch { /* keep the default */ }
+    }
     const listener = new UdpListener(socket, host, server);
     listener.port = socket.address().port;
     return listener;
