@@ -15,9 +15,9 @@ import { CHART_DIR, REPO_ROOT, helm, helmBinary } from '../../scripts/delivery/h
 import { INSTALL_FILE, INSTALL_NAMESPACE } from '../../scripts/delivery/install-manifest.js';
 import { applyYaml, kubectl } from './delivery-kubectl.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
+import { adminRest, installTurnRelayCrd } from './operator-fixtures.js';
 
 const FIELD_MANAGER = 'turnrelay-install-test';
-const CRD_NAME = 'turnrelays.turnrelay.dev';
 const kc = testKubeConfig();
 
 beforeAll(() => {
@@ -29,10 +29,9 @@ const readYaml = (path: string): KubernetesObject[] =>
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null);
 
-/** The shared TurnRelay CRD, applied as a user would (other test files apply the same file). */
+/** The shared TurnRelay CRD, created once for all test files (create-only, so nobody's fields are taken over). */
 async function installCrd(): Promise<void> {
-  await applyYaml(readFileSync(join(REPO_ROOT, 'crds/turnrelay.dev_turnrelays.yaml'), 'utf8'), { fieldManager: FIELD_MANAGER, forceConflicts: true });
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+  await installTurnRelayCrd(await adminRest(kc));
 }
 
 describe('helm-rendered objects are accepted by the API server (server-side dry-run, strict fields)', () => {
