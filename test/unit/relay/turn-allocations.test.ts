@@ -79,6 +79,12 @@ describe('TURN allocations', () => {
     expect(errorCodeOf(await d.request(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(6)]]))).toBe(442);
   });
 
+  test('DONT-FRAGMENT is accepted (Linux UDP sockets already send with DF via path-MTU discovery)', async () => {
+    const c = await client();
+    expect(isSuccess(await c.allocate(USER, PASSWORD, [[AttributeType.DontFragment, Buffer.alloc(0)]]))).toBe(true);
+    await c.refresh(0);
+  });
+
   test('440 for an IPv6 relay when relay.host6 is not configured, and for unknown families', async () => {
     const c = await client();
     expect(errorCodeOf(await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]))).toBe(440);
