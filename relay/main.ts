@@ -22,7 +22,7 @@ import { UdpListener } from './transport/udp-listener.js';
 import { ConnectionCounter, StreamListener, type ConnectionLimits, type TlsMaterial } from './transport/stream-listener.js';
 import { startAdminServer } from './admin/admin-server.js';
 import { createRelayMetrics } from './metrics.js';
-import { applyAuthMaterial, readAuthMaterial } from './auth-files.js';
+import { readAuthFiles, type AuthFiles } from './auth/load-auth-files.js';
 import { createLogger, type Logger } from './log.js';
 
 export type ListenerInfo = { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number };
@@ -79,9 +79,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   let config = opts.config;
   const log = opts.log ?? createLogger('relay', config.log.level);
   const credentials = new CredentialStore();
-  const auth = await readAuthMaterial(config.auth);
-  applyAuthMaterial(credentials, auth);
-  if (auth.secrets.length === 0 && auth.users.size === 0) log.warn('the auth files hold no secrets and no users: every request will be refused');
+  applyAuthFiles(credentials, await readAuthFiles(config.auth));
   let tls = await readTls(config);
   if (isUnspecified(config.relay.host) && !config.relay.externalAddress && config.listeners.some((l) => l.protocol === 'udp' && isUnspecified(l.host))) {
     log.warn('relay.host and a UDP listener bind the unspecified address and relay.externalAddress is not set: '
@@ -171,7 +169,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
     let material;
     let nextTls;
     try {
-      material = await readAuthMaterial(next.auth);
+      material = await readAuthFiles(next.auth);
       nextTls = await readTls(next);
       if (nextTls) for (const s of streams) s.reloadCertificate(nextTls); // throws on a bad key pair
       if (next !== config) new PeerPolicy(policyOptions(next)); // validate before touching anything
@@ -181,7 +179,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
       if (tls) for (const s of streams) s.reloadCertificate(tls);
       return;
     }
-    applyAuthMaterial(credentials, material);
+    applyAuthFiles(credentials, material);
     tls = nextTls;
     if (next !== config) applyConfig(next);
   }
@@ -243,4 +241,9 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
       await Promise.all([closeListeners(), admin.close()]);
     },
   };
+}
+
+function applyAuthFiles(store: CredentialStore, files: AuthFiles): void {
+  store.setSecrets(files.secrets);
+  store.setUsers(files.users);
 }
