@@ -214,7 +214,9 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   rewatch();
 
   const adminInfo = { host: admin.host, port: admin.port };
-  log.info({ listeners, admin: adminInfo }, 'relay started');
+  // Always written, whatever log.level says: parent processes read the actual
+  // ports from this line.
+  log.child({}, { level: 'info' }).info({ listeners, admin: adminInfo }, 'relay started');
 
   let closed = false;
   return {

@@ -24,7 +24,7 @@ describe('turnrelay relay (CLI)', () => {
   });
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  test('starts from a config file, reports its ports, drains on SIGTERM and exits 0', async () => {
+  test('starts from a config file, reports its ports (even at log level warn), drains on SIGTERM and exits 0', async () => {
     const config = join(dir, 'relay.yaml');
     await writeFile(config, [
       'listeners:',
@@ -33,6 +33,7 @@ describe('turnrelay relay (CLI)', () => {
       `auth: {secretsFile: ${join(dir, 'secrets')}}`,
       'relay: {host: 127.0.0.1}',
       'admin: {host: 127.0.0.1, port: 0}',
+      'log: {level: warn}',
     ].join('\n'));
     const p = runCli(['--config', config]);
     const exited = exitCode(p);
