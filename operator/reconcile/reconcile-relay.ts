@@ -127,6 +127,7 @@ async function writeStatus(ctx: ReconcileContext, raw: KubernetesObject & { stat
     const ns = raw.metadata!.namespace!;
     const updated = await ctx.rest.request<KubernetesObject>('PATCH', `${objectPath(TURNRELAY_KIND, ns, raw.metadata!.name!)}/status`, { body: patch, contentType: CONTENT.merge });
     ctx.relays.remember(updated);
+    ctx.log.debug({ relay: `${ns}/${raw.metadata!.name}`, changed: Object.keys(patch.status), rv: updated.metadata?.resourceVersion, basedOn: raw.metadata?.resourceVersion }, 'status updated');
     for (const e of transitionEvents(raw.status?.conditions, status.conditions)) await ctx.event(raw, e.type, e.reason, e.message);
   }
   return status;

@@ -94,7 +94,7 @@ test('mintFromCluster signs a credential with the newest secret for the status I
   operators.push(await startTestOperator(kc, ns));
   await applyRelay(rest, ns, relay('mint', BASE));
   await setLoadBalancerIngress(rest, ns, 'mint', '198.51.100.9');
-  await waitFor('ICE servers in status', async () => ((await getRelay(rest, ns, 'mint'))?.status?.['iceServers'] as string[] | undefined)?.length);
+  await waitFor('ICE servers in status', async () => (((await getRelay(rest, ns, 'mint'))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0);
   const [newest] = (await authSecretLines(rest, ns, 'mint-turn-auth'))!;
   const now = Date.now();
   const out = await mintFromCluster({ namespace: ns, name: 'mint', user: 'alice', ttlSeconds: 600, kubeconfig: testKubeconfigPath(), now });

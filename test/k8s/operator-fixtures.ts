@@ -21,13 +21,14 @@ export async function adminRest(kc: KubeConfig): Promise<KubeRest> {
   return KubeRest.fromKubeConfig(kc, TEST_AGENT);
 }
 
+/** Polls until `probe` returns something truthy (0 and '' count as not yet). */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v !== undefined && v !== false) return v;
+      if (v) return v;
       last = v;
     } catch (err) {
       last = err;
