@@ -43,8 +43,8 @@ test('the operator works with exactly the rules of operator/rbac.ts', async () =
   });
   const saKc = await kubeConfigForServiceAccount(ns, 'operator', { admin: kc });
 
-  // Watches all namespaces (the chart's default), as the ServiceAccount.
-  operator = await startTestOperator(saKc, ns, { namespace: undefined, identity: 'rbac-op', leaderElection: { namespace: ns, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 } });
+  // Only this namespace: an all-namespace operator would fight the other test files' operators.
+  operator = await startTestOperator(saKc, ns, { identity: 'rbac-op', leaderElection: { namespace: ns, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 } });
   await waitFor('leader', () => operator!.isLeader(), 15_000);
   await waitFor('ready', () => operator!.isReady(), 30_000);
 
