@@ -119,6 +119,8 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
   return status;
 }
 
+const EXPECTED_WAITS = new Set(['WorkloadUnavailable', 'AddressPending', 'CertificatePending']);
+
 /** Events worth recording for a status change (transitions only, so a steady state emits none). */
 export function transitionEvents(before: readonly TurnRelayCondition[] | undefined, after: readonly TurnRelayCondition[] | undefined): Array<{ type: 'Normal' | 'Warning'; reason: string; message: string }> {
   const events: Array<{ type: 'Normal' | 'Warning'; reason: string; message: string }> = [];
@@ -127,9 +129,13 @@ export function transitionEvents(before: readonly TurnRelayCondition[] | undefin
     const b = after?.find((c) => c.type === t);
     return b && (!a || a.status !== b.status || a.reason !== b.reason) ? b : undefined;
   };
-  const ready = changed('Ready');
+  // A new relay is expected to wait for pods and addresses; only problems are worth an Event then.
+  const routineStart = (type: string, c: TurnRelayCondition) => !before?.some((x) => x.type === type) && c.status !== 'True' && EXPECTED_WAITS.has(c.reason ?? '');
+  const readyChange = changed('Ready');
+  const ready = readyChange && !routineStart('Ready', readyChange) ? readyChange : undefined;
   if (ready) events.push({ type: ready.status === 'True' ? 'Normal' : 'Warning', reason: ready.status === 'True' ? 'Ready' : ready.reason ?? 'NotReady', message: ready.message ?? '' });
-  const cert = changed('CertificateReady');
+  const certChange = changed('CertificateReady');
+  const cert = certChange && !routineStart('CertificateReady', certChange) ? certChange : undefined;
   if (cert && cert.reason !== ready?.reason) events.push({ type: cert.status === 'True' ? 'Normal' : 'Warning', reason: cert.status === 'True' ? 'CertificateReady' : cert.reason ?? 'CertificateNotReady', message: cert.message ?? '' });
   return events;
 }

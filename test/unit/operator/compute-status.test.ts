@@ -51,6 +51,15 @@ test('lastTransitionTime is kept while a condition keeps its status, and the pat
   expect(transitionEvents(first.conditions, again.conditions)).toEqual([]);
 });
 
+test('a new relay waiting for pods records no event, but a new problem does', () => {
+  const waiting = computeStatus(base({ workload: deployment(0) }));
+  expect(transitionEvents(undefined, waiting.conditions)).toEqual([]);
+  const broken = computeStatus(base({ tls: { viaIssuer: true, certManagerInstalled: false, secretName: 'x', secretPresent: false, certificateExists: false } }));
+  expect(transitionEvents(undefined, broken.conditions).map((e) => `${e.type}/${e.reason}`)).toEqual(['Warning/CertManagerMissing']);
+  const invalid = computeStatus({ relay: { metadata: { name: 'edge', generation: 1 } }, now: T0, invalid: [{ field: 'metadata.name', message: 'too long' }] });
+  expect(transitionEvents(undefined, invalid.conditions)).toEqual([{ type: 'Warning', reason: 'InvalidSpec', message: 'metadata.name: too long' }]);
+});
+
 test('an invalid spec names the field and keeps the last reported facts', () => {
   const first = computeStatus(base());
   const s = computeStatus({ relay: { metadata: { name: 'edge', generation: 4 }, status: first }, now: T1, invalid: [{ field: 'spec.listeners[2].port', message: 'duplicate port' }] });
