@@ -2,7 +2,10 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { TurnRelay } from '../api/turnrelay.js';
 
-interface ServiceLike { status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } } }
+interface ServiceLike {
+  spec?: { type?: string; clusterIP?: string; clusterIPs?: string[] };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
 interface NodeLike { status?: { addresses?: Array<{ type?: string; address?: string }> } }
 interface EndpointSliceLike extends KubernetesObject {
   endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean; terminating?: boolean } }>;
@@ -12,6 +15,13 @@ const sortedUnique = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
 export function serviceIngress(service: ServiceLike | undefined): string[] {
   return sortedUnique((service?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean));
+}
+
+/** The cluster IPs of a ClusterIP Service (none for headless or other types). */
+export function serviceClusterIPs(service: ServiceLike | undefined): string[] {
+  if (service?.spec?.type !== 'ClusterIP') return [];
+  const ips = service.spec.clusterIPs?.length ? service.spec.clusterIPs : [service.spec.clusterIP ?? ''];
+  return sortedUnique(ips.filter((ip) => ip && ip !== 'None'));
 }
 
 /** Each node's external address, else its internal one (what a HostNetwork relay is reached on). */

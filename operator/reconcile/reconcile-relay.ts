@@ -8,6 +8,7 @@ import type { TurnRelay } from '../api/turnrelay.js';
 import { validateTurnRelay } from '../api/validate.js';
 import { planAuthSecret } from '../render/auth-secret.js';
 import { iceServerUrls } from '../render/ice-servers.js';
+import { clientHosts } from '../render/addresses.js';
 import { renderRelay, type Observed, type RenderedChildren } from '../render/index.js';
 import { FIELD_MANAGER, authSecretNameFor } from '../render/names.js';
 import { computeStatus, transitionEvents, type StatusInput, type TlsObservation } from '../status/compute-status.js';
@@ -17,7 +18,7 @@ import { applyReason, withContentHash } from '../runtime/drift.js';
 import { CONTENT, isConflict, isNotFound } from '../runtime/kube-rest.js';
 import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath } from '../runtime/resources.js';
 import type { ReconcileContext, ReconcileOutcome } from './context.js';
-import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceIngress } from './observe.js';
+import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
 import { unwantedChildren } from './prune.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -47,8 +48,10 @@ async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promis
 function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): Observed {
   const ns = relay.metadata.namespace!;
   const services = ctx.children.get(kindKey('v1', 'Service'))?.view;
+  const service = services?.get(serviceName, ns) as never;
   return {
-    serviceIngress: serviceIngress(services?.get(serviceName, ns) as never),
+    serviceIngress: serviceIngress(service),
+    serviceClusterIPs: serviceClusterIPs(service),
     nodeAddresses: relay.spec.network.mode === 'HostNetwork' ? nodeAddresses(ctx.nodes.list() as never) : [],
     allowedServiceIPs: endpointIPs(ctx.endpointSlices.list() as never, allowedServiceKeys(relay)),
     certManager: ctx.certManagerInstalled(),
@@ -157,11 +160,10 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
     const workloadKind = workloadObj && childKindOf(workloadObj.apiVersion, workloadObj.kind);
     const liveWorkload = workloadKind ? ctx.children.get(kindKey(workloadKind.apiVersion, workloadKind.kind))?.view.get(rendered.workloadName, namespace) : undefined;
     const tls = await observeTls(ctx, relay, rendered);
-    const addresses = observed.serviceIngress.length ? observed.serviceIngress : observed.nodeAddresses;
     const status = await writeStatus(ctx, raw, {
       ...(liveWorkload ? { workload: workloadState({ ...liveWorkload, kind: workloadObj!.kind } as never) } : {}),
       iceServers: iceServerUrls(relay, observed),
-      endpoints: addresses,
+      endpoints: clientHosts(relay, observed),
       authSecretName: auth.name,
       ...(auth.note ? { authNote: auth.note } : {}),
       ...(tls ? { tls } : {}),

@@ -16,6 +16,15 @@ export function advertisedHosts(relay: TurnRelay, observed: Pick<Observed, 'serv
 }
 
 /**
+ * Hosts clients put in their ICE server URLs: the advertised hosts, or for a
+ * ClusterIP Service (in-cluster clients only) its cluster IPs.
+ */
+export function clientHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses' | 'serviceClusterIPs'>): string[] {
+  const hosts = advertisedHosts(relay, observed);
+  return hosts.length ? hosts : [...new Set(observed.serviceClusterIPs ?? [])];
+}
+
+/**
  * The relayed-address override for the relay config (XOR-RELAYED-ADDRESS).
  * One config serves every pod, so a family gets an address only when it is
  * unambiguous: several distinct node addresses leave it unset (each pod then

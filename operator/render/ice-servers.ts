@@ -3,7 +3,7 @@
 // on the certificate's DNS name so clients can verify it.
 import { isIpv6 } from '../api/cidr.js';
 import { listenerPort, type TurnRelay } from '../api/turnrelay.js';
-import { advertisedHosts } from './addresses.js';
+import { clientHosts } from './addresses.js';
 import type { Observed } from './observed.js';
 
 const hostPart = (host: string) => (isIpv6(host) ? `[${host}]` : host);
@@ -14,7 +14,7 @@ function tlsHostName(relay: TurnRelay): string | undefined {
 }
 
 export function iceServerUrls(relay: TurnRelay, observed: Observed): string[] {
-  const hosts = advertisedHosts(relay, observed);
+  const hosts = clientHosts(relay, observed);
   const tlsName = tlsHostName(relay);
   const urls: string[] = [];
   for (const listener of relay.spec.listeners) {

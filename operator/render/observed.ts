@@ -6,6 +6,12 @@ export type Observed = {
   nodeAddresses: string[];
   /** Endpoint IPs of spec.peers.allowServices. */
   allowedServiceIPs: string[];
+  /**
+   * ClusterIP Service: its cluster IPs. In-cluster clients reach the listeners
+   * there, but they are no relayed-address override: the relayed addresses stay
+   * the pods' own, which is what in-cluster peers can reach.
+   */
+  serviceClusterIPs?: string[];
   /** The cert-manager Certificate CRD is served. */
   certManager: boolean;
 };

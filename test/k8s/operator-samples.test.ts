@@ -127,6 +127,15 @@ test('peers-in-cluster-service: the SFU endpoints are allowed peers', async () =
     return cfg.peers.allowCIDRs.includes('10.30.0.5/32') ? cfg : undefined;
   });
   expect(config.peers).toEqual({ allowCIDRs: ['10.20.0.0/16', '10.30.0.5/32'], denyCIDRs: ['169.254.0.0/16'] });
-  const svc = await rest.get<{ spec: { type: string } }>(`/api/v1/namespaces/${ns}/services/sfu-relay`);
+  const svc = await rest.get<{ spec: { type: string; clusterIP: string } }>(`/api/v1/namespaces/${ns}/services/sfu-relay`);
   expect(svc.spec.type).toBe('ClusterIP');
+  // In-cluster clients reach a ClusterIP relay on its cluster IP; the relayed
+  // addresses stay the pods' own, so the config has no external override.
+  const status = await waitFor('ICE servers on the cluster IP', async () => {
+    const tr = await rest.get<{ status?: { iceServers?: string[]; endpoints?: string } }>(`/apis/turnrelay.dev/v1alpha1/namespaces/${ns}/turnrelays/sfu-relay`);
+    return tr.status?.iceServers?.length ? tr.status : undefined;
+  });
+  expect(status.iceServers).toContain(`turn:${svc.spec.clusterIP}:3478?transport=udp`);
+  expect(status.endpoints).toBe(svc.spec.clusterIP);
+  expect((parse((await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/sfu-relay-config`)).data['config.yaml']!) as { relay: Record<string, unknown> }).relay.externalAddress).toBeUndefined();
 });

@@ -43,6 +43,15 @@ describe('iceServerUrls', () => {
     expect(iceServerUrls(asRelay(manifest), observed({}))).toEqual(['turns:relay.example.com:5349?transport=tcp']);
   });
 
+  test('a ClusterIP Service (in-cluster clients) is reached on its cluster IPs', () => {
+    expect(iceServerUrls(sample('peers-in-cluster-service.yaml'), observed({ serviceClusterIPs: ['10.96.0.20'] }))).toEqual(
+      expect.arrayContaining(['turn:10.96.0.20:3478?transport=udp']),
+    );
+    expect(iceServerUrls(sample('udp-only.yaml'), observed({ serviceIngress: ['203.0.113.7'], serviceClusterIPs: ['10.96.0.20'] }))).toEqual([
+      'turn:203.0.113.7:3478?transport=udp',
+    ]);
+  });
+
   test('explicit external addresses override what was observed', () => {
     const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
     manifest.spec.network = { externalAddresses: ['192.0.2.1'] };

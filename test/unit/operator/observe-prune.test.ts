@@ -1,10 +1,17 @@
-import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceIngress } from '../../../operator/reconcile/observe.js';
+import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceClusterIPs, serviceIngress } from '../../../operator/reconcile/observe.js';
 import { unwantedChildren } from '../../../operator/reconcile/prune.js';
 import { microTime } from '../../../operator/runtime/leader-election.js';
 
 test('service ingress: IPs or hostnames, sorted and unique', () => {
   expect(serviceIngress({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.9' }, { hostname: 'lb.example.com' }, { ip: '203.0.113.9' }] } } })).toEqual(['203.0.113.9', 'lb.example.com']);
   expect(serviceIngress(undefined)).toEqual([]);
+});
+
+test('cluster IPs only for a ClusterIP Service, never "None"', () => {
+  expect(serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20', 'fd00::20'] } })).toEqual(['10.96.0.20', 'fd00::20']);
+  expect(serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: 'None' } })).toEqual([]);
+  expect(serviceClusterIPs({ spec: { type: 'LoadBalancer', clusterIP: '10.96.0.21' } })).toEqual([]);
+  expect(serviceClusterIPs(undefined)).toEqual([]);
 });
 
 test('node addresses prefer ExternalIP over InternalIP', () => {
