@@ -14,6 +14,7 @@ import { NonceIssuer } from './auth/nonce.js';
 import { AuthFailureLimiter } from './auth/failure-limiter.js';
 import { PeerPolicy, type PeerPolicyOptions } from './policy/peer-policy.js';
 import { JsDataPlane } from './dataplane/js-data-plane.js';
+import { NativeDataPlane } from './dataplane/native/native-data-plane.js';
 import { AllocationTable } from './server/allocation-table.js';
 import { RelayPortAllocator } from './server/relay-ports.js';
 import { createServerStats, countError } from './server/stats.js';
@@ -88,7 +89,9 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
 
   const stats = createServerStats();
   const allocations = new AllocationTable();
-  const dataPlane = new JsDataPlane();
+  // Fixed at startup: listeners and relay sockets belong to one plane for the process lifetime.
+  const nativePlane = config.relay.dataPlane === 'native' ? new NativeDataPlane() : undefined;
+  const dataPlane = nativePlane ?? new JsDataPlane();
   const turn = new TurnServer({
     config,
     credentials,
@@ -117,7 +120,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   try {
     for (const l of config.listeners) {
       if (l.protocol === 'udp') {
-        const u = await UdpListener.start(turn, l.host, l.port);
+        const u = await UdpListener.start(turn, l.host, l.port, nativePlane);
         udp.push(u);
         listeners.push({ protocol: 'udp', host: l.host, port: u.port });
       } else {
@@ -129,6 +132,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   } catch (err) {
     await closeListeners();
     turn.close();
+    nativePlane?.close();
     throw err;
   }
 
@@ -149,6 +153,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   } catch (err) {
     await closeListeners();
     turn.close();
+    nativePlane?.close();
     throw err;
   }
 
@@ -194,6 +199,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
     ctx.policy.update(policyOptions(next));
     turn.revalidatePeers();
     ctx.ports.setRange(next.relay.portRange);
+    if (prev.relay.dataPlane !== next.relay.dataPlane) log.warn({ field: 'relay.dataPlane' }, 'changed in the config file; takes effect only after a restart');
     if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
     if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
       ctx.nonces = new NonceIssuer({ lifetimeMs: next.auth.nonceLifetimeSeconds * 1000 });
@@ -241,6 +247,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
       watcher?.close();
       turn.close();
       await Promise.all([closeListeners(), admin.close()]);
+      nativePlane?.close();
     },
   };
 }

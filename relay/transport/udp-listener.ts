@@ -1,10 +1,14 @@
 // UDP client listener. Demultiplexes on the first byte: ChannelData goes
 // straight to the client's relay endpoint through a numeric-keyed route
-// table (the hot path), STUN goes to the control plane.
+// table (the hot path), STUN goes to the control plane. With the native data
+// plane, the plane owns the socket, forwards ChannelData itself and hands
+// only STUN up here.
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createUdpSocket } from '../dataplane/udp-socket.js';
 import type { IpKey } from '../dataplane/address-keys.js';
 import { UdpClientSink } from '../dataplane/client-sinks.js';
+import type { ClientSink } from '../dataplane/types.js';
+import type { NativeDataPlane, NativeListener } from '../dataplane/native/native-data-plane.js';
 import { ipv4ToInt } from '../stun/ip.js';
 import type { Allocation } from '../server/allocation.js';
 import { fiveTupleKey, type ClientConnection } from '../server/client-connection.js';
@@ -16,7 +20,7 @@ const LISTENER_SOCKET_BUFFER = 4 * 1024 * 1024;
 class UdpClient implements ClientConnection {
   readonly transport = 'udp' as const;
   readonly key: string;
-  readonly sink: UdpClientSink;
+  readonly sink: ClientSink;
   allocation: Allocation | null = null;
 
   constructor(
@@ -26,7 +30,7 @@ class UdpClient implements ClientConnection {
     private readonly routeKey: IpKey,
   ) {
     this.key = fiveTupleKey('udp', listener.host, listener.port, remoteAddress, remotePort);
-    this.sink = new UdpClientSink(listener.socket, remoteAddress, remotePort);
+    this.sink = listener.native ? listener.native.sink(remoteAddress, remotePort) : new UdpClientSink(listener.socket, remoteAddress, remotePort);
   }
 
   get localAddress(): string { return this.listener.host; }
@@ -37,13 +41,15 @@ class UdpClient implements ClientConnection {
   }
 
   sendControl(message: Buffer): void {
-    this.listener.socket.send(message, this.remotePort, this.remoteAddress);
+    if (this.listener.native) this.listener.native.send(message, this.remotePort, this.remoteAddress);
+    else this.listener.socket.send(message, this.remotePort, this.remoteAddress);
   }
 
   onAllocationChange(allocation: Allocation | null): void {
     this.allocation = allocation;
     if (allocation) this.listener.routes.set(this.routeKey, this);
     else this.listener.routes.delete(this.routeKey);
+    this.listener.native?.route(this.remoteAddress, this.remotePort, allocation?.endpoint ?? null);
   }
 }
 
@@ -51,6 +57,8 @@ export class UdpListener {
   /** Clients that hold an allocation, by packed address+port. */
   readonly routes = new Map<IpKey, UdpClient>();
   port = 0;
+  /** Set when the native data plane owns the socket (relay.dataPlane: native). */
+  native: NativeListener | null = null;
 
   private constructor(readonly socket: UdpSocket, readonly host: string, private readonly server: TurnServer) {
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
@@ -58,7 +66,7 @@ export class UdpListener {
     socket.on('error', () => countError(server.ctx.stats, 'udp_listener'));
   }
 
-  static async start(server: TurnServer, host: string, port: number): Promise<UdpListener> {
+  static async start(server: TurnServer, host: string, port: number, nativePlane?: NativeDataPlane): Promise<UdpListener> {
     const socket = createUdpSocket(host.includes(':') ? 6 : 4);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -71,10 +79,13 @@ export class UdpListener {
     }
     const listener = new UdpListener(socket, host, server);
     listener.port = socket.address().port;
+    if (nativePlane) {
+      listener.native = nativePlane.adoptListener(socket, (msg, address, port) => listener.onMessage(msg, { address, port }));
+    }
     return listener;
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private onMessage(msg: Buffer, rinfo: Pick<RemoteInfo, 'address' | 'port'>): void {
     if (msg.length === 0) return;
     const top = msg[0]! & 0xc0;
     const v4 = ipv4ToInt(rinfo.address);
@@ -89,6 +100,7 @@ export class UdpListener {
   }
 
   close(): Promise<void> {
+    if (this.native) return this.native.close();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }
