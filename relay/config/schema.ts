@@ -54,8 +54,9 @@ export const RelaySocketsSchema = z.strictObject({
   externalAddress: ipv4Literal.optional(),
   externalAddress6: ipv6Literal.optional(),
   portRange: PortRangeSchema.prefault({ min: 49152, max: 65535 }),
-  // 'native' forwards UDP clients' relayed traffic in the C++ data plane (npm run build:native).
-  dataPlane: z.enum(['node', 'native']).default('node'),
+  // 'native' forwards UDP clients' relayed traffic in the C++ data plane (npm run build:native);
+  // absent means 'node' (left undefined so configs without it parse exactly as before).
+  dataPlane: z.enum(['node', 'native']).optional(),
 });
 
 export const PeersSchema = z.strictObject({
