@@ -33,7 +33,10 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  // A finished command ends the process: a stopped operator or drained relay
+  // must not linger on a watch or keep-alive socket still closing in the
+  // background (stdout and stderr are synchronous for files and pipes here).
+  (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`turnrelay: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
