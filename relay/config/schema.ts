@@ -53,6 +53,10 @@ export const RelaySocketsSchema = z.strictObject({
   host6: ipv6Literal.optional(),
   externalAddress: ipv4Literal.optional(),
   externalAddress6: ipv6Literal.optional(),
+  // One config serves every node of a HostNetwork relay: each pod advertises
+  // the external address mapped to whichever internal address is its own
+  // (nodes behind 1:1 NAT). An explicit externalAddress(6) wins.
+  externalAddressMap: z.array(z.strictObject({ internal: ipLiteral, external: ipLiteral })).optional(),
   portRange: PortRangeSchema.prefault({ min: 49152, max: 65535 }),
   // 'native' forwards UDP clients' relayed traffic in the C++ data plane (npm run build:native);
   // absent means 'node' (left undefined so configs without it parse exactly as before).

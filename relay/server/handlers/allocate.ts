@@ -8,26 +8,12 @@ import { decodeReservationToken, encodeReservationToken } from '../../stun/attri
 import { decodeDontFragment } from '../../stun/attributes/dont-fragment.js';
 import { decodeLifetime, encodeLifetime } from '../../stun/attributes/lifetime.js';
 import { encodeXorAddress } from '../../stun/attributes/xor-address.js';
-import { familyOf } from '../../stun/ip.js';
 import { Allocation } from '../allocation.js';
 import type { AuthContext, ServerContext, TurnRequest } from '../context.js';
 import { grantedLifetimeSeconds } from '../lifetime.js';
 import { errorResponse, successResponse } from '../responses.js';
+import { advertisedAddress } from '../advertised-address.js';
 import type { BoundRelay } from '../relay-ports.js';
-
-function isUnspecified(host: string): boolean {
-  return host === '0.0.0.0' || host === '::';
-}
-
-/** The address clients are told to use: the configured external one, else the bind address, else the address the client reached us on. */
-function advertisedAddress(ctx: ServerContext, family: 4 | 6, localAddress: string): string {
-  const r = ctx.config.relay;
-  const external = family === 4 ? r.externalAddress : r.externalAddress6;
-  if (external) return external;
-  const host = family === 4 ? r.host : r.host6!;
-  if (!isUnspecified(host)) return host;
-  return familyOf(localAddress) === family && !isUnspecified(localAddress) ? localAddress : host;
-}
 
 export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth: AuthContext): Promise<Buffer> {
   const { msg, client } = req;
@@ -94,7 +80,7 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
   const lifetimeAttr = msg.get(AttributeType.Lifetime);
   const lifetime = grantedLifetimeSeconds(lifetimeAttr ? decodeLifetime(lifetimeAttr) : undefined, limits);
   const endpoint = ctx.dataPlane.openRelay({ socket: relay.socket, family: relay.family, sink: client.sink, maxBitrateKbps: limits.maxBitrateKbps });
-  const relayed = { address: advertisedAddress(ctx, relay.family, client.localAddress), port: relay.port };
+  const relayed = { address: advertisedAddress(ctx.config.relay, relay.family, client.localAddress), port: relay.port };
   const allocation = new Allocation(client, auth.user, auth.username, relay.family, relayed, endpoint, req.now + lifetime * 1000);
   ctx.allocations.add(allocation);
   client.onAllocationChange(allocation);

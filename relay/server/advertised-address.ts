@@ -1,0 +1,32 @@
+// Which relayed address a client is told (XOR-RELAYED-ADDRESS): the configured
+// external address, else the external address mapped to one of this host's
+// own addresses, else the bind address, else the address the client reached.
+import { networkInterfaces } from 'node:os';
+import { familyOf } from '../stun/ip.js';
+import type { RelayConfig } from '../config/schema.js';
+
+const isUnspecified = (host: string) => host === '0.0.0.0' || host === '::';
+
+/** This host's interface addresses (scope ids dropped). */
+export function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.split('%')[0]!));
+}
+
+export function advertisedAddress(
+  relay: RelayConfig['relay'],
+  family: 4 | 6,
+  reachedOn: string,
+  local: () => string[] = localAddresses,
+): string {
+  const external = family === 4 ? relay.externalAddress : relay.externalAddress6;
+  if (external) return external;
+  const mapped = (relay.externalAddressMap ?? []).filter((m) => familyOf(m.external) === family);
+  if (mapped.length) {
+    const own = new Set(local());
+    const hit = mapped.find((m) => own.has(m.internal));
+    if (hit) return hit.external;
+  }
+  const host = family === 4 ? relay.host : relay.host6!;
+  if (!isUnspecified(host)) return host;
+  return familyOf(reachedOn) === family && !isUnspecified(reachedOn) ? reachedOn : host;
+}

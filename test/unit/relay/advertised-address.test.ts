@@ -1,0 +1,33 @@
+import { RelaySocketsSchema } from '../../../relay/config/schema.js';
+import { advertisedAddress } from '../../../relay/server/advertised-address.js';
+
+const relay = (input: Record<string, unknown>) => RelaySocketsSchema.parse(input);
+const hostA = () => ['127.0.0.1', '10.0.0.11', 'fe80::1'];
+
+describe('advertisedAddress (XOR-RELAYED-ADDRESS)', () => {
+  test('an explicit external address wins over the map and the bind address', () => {
+    const r = relay({ host: '10.0.0.11', externalAddress: '203.0.113.7', externalAddressMap: [{ internal: '10.0.0.11', external: '198.51.100.11' }] });
+    expect(advertisedAddress(r, 4, '10.0.0.11', hostA)).toBe('203.0.113.7');
+  });
+
+  test('one config for many nodes: each host advertises the external address of its own internal one', () => {
+    const map = [{ internal: '10.0.0.12', external: '198.51.100.12' }, { internal: '10.0.0.11', external: '198.51.100.11' }];
+    expect(advertisedAddress(relay({ externalAddressMap: map }), 4, '0.0.0.0', hostA)).toBe('198.51.100.11');
+    expect(advertisedAddress(relay({ externalAddressMap: map }), 4, '0.0.0.0', () => ['10.0.0.12'])).toBe('198.51.100.12');
+  });
+
+  test('no entry for this host: the bind address, else the address the client reached', () => {
+    const map = [{ internal: '10.9.9.9', external: '198.51.100.99' }];
+    expect(advertisedAddress(relay({ host: '10.0.0.11', externalAddressMap: map }), 4, '0.0.0.0', hostA)).toBe('10.0.0.11');
+    expect(advertisedAddress(relay({ externalAddressMap: map }), 4, '10.0.0.11', hostA)).toBe('10.0.0.11');
+  });
+
+  test('entries only apply to their own address family', () => {
+    const r = relay({ host6: '::', externalAddressMap: [{ internal: '10.0.0.11', external: '198.51.100.11' }] });
+    expect(advertisedAddress(r, 6, '2001:db8::5', hostA)).toBe('2001:db8::5');
+  });
+
+  test('the map is validated: addresses must be IP literals', () => {
+    expect(() => relay({ externalAddressMap: [{ internal: 'node-1', external: '198.51.100.1' }] })).toThrow(/IPv4 or IPv6/);
+  });
+});
