@@ -4,7 +4,7 @@
 // turnutils_peer echo server and client-to-client through two allocations).
 // Zero loss is required, and the relay's own metrics must have counted the
 // relayed packets. Only the relay's loopback address is allow-listed as a peer.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildSet } from './harness/children.js';
@@ -60,40 +60,59 @@ const variants: Array<[string, Variant]> = [
 ];
 
 describe.each<ClientTransport>(['udp', 'tcp', 'tls'])('turnutils_uclient over %s', (transport) => {
-  test.each(variants)('%s: zero loss, counted in metrics', async (_name, variant) => {
-    const before = await relay!.metrics();
-    const scenario: UclientScenario = {
-      server: relay!.endpoint(transport),
-      transport,
-      method: variant.method,
-      auth: variant.auth,
-      peer: variant.peer === 'echo' ? { kind: 'echo', host, port: peerPort } : { kind: 'client-to-client' },
-      sessions: 2,
-      messages: 25,
-      size: 120,
-      // uclient reads TLS as one message per SSL_read, without the stream
-      // framing RFC 8656 requires: when a busy relay (ours or coturn's) writes
-      // several queued ChannelData messages as one TLS record, uclient counts
-      // one and reports the rest lost. Slow pacing keeps one message per record.
-      intervalMs: transport === 'tls' ? 50 : 5,
-      timeoutMs: 30_000,
-    };
-    const { report } = await runUclient(children, scenario);
-    expect(report.lost).toBe(0);
-    expect(report.sendDropped).toBe(0);
-    expect(report.sent).toBe(expectedMessages(scenario));
-    expect(report.received).toBe(expectedMessages(scenario));
-
-    const after = await relay!.metrics();
-    const delta = (direction: string, metric = 'turnrelay_relayed_packets_total') =>
-      sumSamples(after, metric, { transport, direction }) - sumSamples(before, metric, { transport, direction });
-    // Each delivered message crossed the relay once towards a peer and once back.
-    expect(delta('client_to_peer')).toBeGreaterThanOrEqual(report.received);
-    expect(delta('peer_to_client')).toBeGreaterThanOrEqual(report.received);
-    expect(delta('client_to_peer', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
-    expect(delta('peer_to_client', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
-  }, 45_000);
+  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(relay!, transport, variant), 45_000);
 });
+
+// The same UDP runs against a relay whose UDP traffic moves in the native data plane.
+describe('turnutils_uclient over udp, relay.dataPlane: native', () => {
+  let native: RelayProcess | undefined;
+  beforeAll(async () => {
+    const nativeDir = join(dir!, 'native');
+    await mkdir(nativeDir);
+    const { configPath } = await writeRelayFiles({
+      dir: nativeDir, host, listeners: ['udp'],
+      users: { [user.name]: user.password }, secrets,
+      portRange: randomPortBlock(), allowCIDRs: [`${host}/32`], logLevel: 'info', dataPlane: 'native',
+    });
+    native = await startRelayProcess(children, relayFromSources, configPath);
+  }, 60_000);
+
+  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(native!, 'udp', variant), 45_000);
+});
+
+async function expectZeroLoss(relay: RelayProcess, transport: ClientTransport, variant: Variant): Promise<void> {
+  const before = await relay.metrics();
+  const scenario: UclientScenario = {
+    server: relay.endpoint(transport),
+    transport,
+    method: variant.method,
+    auth: variant.auth,
+    peer: variant.peer === 'echo' ? { kind: 'echo', host, port: peerPort } : { kind: 'client-to-client' },
+    sessions: 2,
+    messages: 25,
+    size: 120,
+    // uclient reads TLS as one message per SSL_read, without the stream
+    // framing RFC 8656 requires: when a busy relay (ours or coturn's) writes
+    // several queued ChannelData messages as one TLS record, uclient counts
+    // one and reports the rest lost. Slow pacing keeps one message per record.
+    intervalMs: transport === 'tls' ? 50 : 5,
+    timeoutMs: 30_000,
+  };
+  const { report } = await runUclient(children, scenario);
+  expect(report.lost).toBe(0);
+  expect(report.sendDropped).toBe(0);
+  expect(report.sent).toBe(expectedMessages(scenario));
+  expect(report.received).toBe(expectedMessages(scenario));
+
+  const after = await relay.metrics();
+  const delta = (direction: string, metric = 'turnrelay_relayed_packets_total') =>
+    sumSamples(after, metric, { transport, direction }) - sumSamples(before, metric, { transport, direction });
+  // Each delivered message crossed the relay once towards a peer and once back.
+  expect(delta('client_to_peer')).toBeGreaterThanOrEqual(report.received);
+  expect(delta('peer_to_client')).toBeGreaterThanOrEqual(report.received);
+  expect(delta('client_to_peer', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
+  expect(delta('peer_to_client', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
+}
 
 // The allow-list above names one address; the rest of loopback keeps the
 // default deny, so the same client is refused a peer next door.

@@ -42,7 +42,7 @@ constexpr int kBatch = 32;                 // datagrams per recvmmsg/sendmmsg
 constexpr size_t kMaxDatagram = 65536;     // largest UDP payload we accept
 constexpr size_t kUpcallQueue = 4096;      // packets waiting for the JS thread
 constexpr uint32_t kMagicCookie = 0x2112A442;
-constexpr uint16_t kDataIndication = 0x0117;
+constexpr uint16_t kDataIndication = 0x0017;  // method Data (0x007), class indication
 constexpr uint16_t kAttrXorPeerAddress = 0x0012;
 constexpr uint16_t kAttrData = 0x0013;
 constexpr uint64_t kKindWake = 0, kKindListener = 1, kKindRelay = 2;
@@ -695,7 +695,7 @@ napi_value BindChannel(napi_env env, napi_callback_info info) {
   a.address(3, 4, ss, len);
   double exp = a.f64(5);
   if (!a.ok) return nullptr;
-  if (number < 0x4000 || number > 0x4fff) { a.fail("channel number out of range"); return nullptr; }
+  if (number < 0x4000 || number > 0x7fff) { a.fail("channel number out of range"); return nullptr; }
   std::lock_guard<std::mutex> lock(a.plane->mu);
   Relay* r = findRelay(a, id);
   if (!r) return nullptr;

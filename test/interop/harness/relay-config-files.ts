@@ -19,6 +19,8 @@ export interface RelayFilesOptions {
   allowCIDRs: readonly string[];
   limits?: Record<string, number>;
   logLevel?: string;
+  /** relay.dataPlane; absent = the relay's default (node). */
+  dataPlane?: 'node' | 'native';
 }
 
 export interface RelayFiles {
@@ -42,7 +44,7 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
     realm: 'interop.turnrelay.test',
     listeners: options.listeners.map((protocol) => ({ protocol, host: options.host, port: 0 })),
     auth,
-    relay: { host: options.host, portRange: options.portRange },
+    relay: { host: options.host, portRange: options.portRange, ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}) },
     peers: { allowCIDRs: [...options.allowCIDRs], denyCIDRs: [] },
     admin: { host: options.host, port: 0 },
     // Stopping a test relay should not wait for its allocations to expire.
