@@ -35,6 +35,22 @@ export function nodeAddresses(nodes: readonly NodeLike[]): string[] {
   return sortedUnique(out);
 }
 
+/**
+ * Each node's internal address → the address clients reach it on (its
+ * external one behind 1:1 NAT, else the internal one itself), so every
+ * HostNetwork pod advertises its own node's address from one shared config.
+ */
+export function nodeAddressMap(nodes: readonly NodeLike[]): Array<{ internal: string; external: string }> {
+  const pairs = new Map<string, string>();
+  for (const node of nodes) {
+    const addrs = node.status?.addresses ?? [];
+    const internal = addrs.find((a) => a.type === 'InternalIP')?.address;
+    const external = addrs.find((a) => a.type === 'ExternalIP')?.address;
+    if (internal) pairs.set(internal, external ?? internal);
+  }
+  return [...pairs].sort(([a], [b]) => a.localeCompare(b)).map(([internal, external]) => ({ internal, external }));
+}
+
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** Namespace/name of every Service the relay may relay to. */

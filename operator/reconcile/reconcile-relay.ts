@@ -18,7 +18,7 @@ import { applyReason, withContentHash } from '../runtime/drift.js';
 import { CONTENT, isConflict, isNotFound } from '../runtime/kube-rest.js';
 import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath } from '../runtime/resources.js';
 import type { ReconcileContext, ReconcileOutcome } from './context.js';
-import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
+import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
 import { unwantedChildren } from './prune.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -49,10 +49,12 @@ function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): 
   const ns = relay.metadata.namespace!;
   const services = ctx.children.get(kindKey('v1', 'Service'))?.view;
   const service = services?.get(serviceName, ns) as never;
+  const hostNetwork = relay.spec.network.mode === 'HostNetwork';
   return {
     serviceIngress: serviceIngress(service),
     serviceClusterIPs: serviceClusterIPs(service),
-    nodeAddresses: relay.spec.network.mode === 'HostNetwork' ? nodeAddresses(ctx.nodes.list() as never) : [],
+    nodeAddresses: hostNetwork ? nodeAddresses(ctx.nodes.list() as never) : [],
+    nodeAddressMap: hostNetwork ? nodeAddressMap(ctx.nodes.list() as never) : [],
     allowedServiceIPs: endpointIPs(ctx.endpointSlices.list() as never, allowedServiceKeys(relay)),
     certManager: ctx.certManagerInstalled(),
   };

@@ -4,6 +4,8 @@ export type Observed = {
   serviceIngress: string[];
   /** HostNetwork mode: the nodes' external (else internal) IPs. */
   nodeAddresses: string[];
+  /** HostNetwork mode: each node's internal address → the address clients reach it on. */
+  nodeAddressMap?: Array<{ internal: string; external: string }>;
   /** Endpoint IPs of spec.peers.allowServices. */
   allowedServiceIPs: string[];
   /**

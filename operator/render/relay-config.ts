@@ -30,6 +30,8 @@ function peerAllowList(relay: TurnRelay, allowedServiceIPs: string[]): string[] 
 export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayConfig {
   const { spec } = relay;
   const addresses = externalRelayAddresses(relay, observed);
+  // Several nodes, one ConfigMap: each pod finds its own node in the map.
+  const nodeMap = spec.network.mode === 'HostNetwork' && !addresses.externalAddress ? (observed.nodeAddressMap ?? []) : [];
   const maxLifetime = durationSeconds(spec.limits.maxLifetime);
   const config: RelayConfigInput = {
     realm: spec.realm,
@@ -45,6 +47,7 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       host: '0.0.0.0',
       ...(addresses.externalAddress6 ? { host6: '::' } : {}),
       ...addresses,
+      ...(nodeMap.length ? { externalAddressMap: nodeMap } : {}),
       portRange: { min: spec.network.relayPortRange.min, max: spec.network.relayPortRange.max },
     },
     peers: { allowCIDRs: peerAllowList(relay, observed.allowedServiceIPs), denyCIDRs: [...spec.peers.denyCIDRs] },

@@ -101,6 +101,11 @@ test('hostnetwork-p2p: advertises the nodes\' external addresses', async () => {
       return ice.includes('turn:198.51.100.11:3478?transport=udp') && ice.includes('turn:10.0.0.12:3478?transport=udp') ? r : undefined;
     });
     expect(relay.status?.['iceServers']).toHaveLength(4);
+    // One ConfigMap for every node: each pod finds the address of its own node by its internal one.
+    const cm = await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/p2p-config`);
+    expect((parse(cm.data['config.yaml']!) as { relay: { externalAddressMap?: unknown } }).relay.externalAddressMap).toEqual([
+      { internal: '10.0.0.11', external: '198.51.100.11' }, { internal: '10.0.0.12', external: '10.0.0.12' },
+    ]);
     const deployment = await rest.get<{ spec: { template: { spec: { hostNetwork?: boolean } } } }>(`/apis/apps/v1/namespaces/${ns}/deployments/p2p`);
     expect(deployment.spec.template.spec.hostNetwork).toBe(true);
   } finally {

@@ -1,4 +1,4 @@
-import { allowedServiceKeys, endpointIPs, nodeAddresses, serviceClusterIPs, serviceIngress } from '../../../operator/reconcile/observe.js';
+import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from '../../../operator/reconcile/observe.js';
 import { unwantedChildren } from '../../../operator/reconcile/prune.js';
 import { microTime } from '../../../operator/runtime/leader-election.js';
 
@@ -12,6 +12,21 @@ test('cluster IPs only for a ClusterIP Service, never "None"', () => {
   expect(serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: 'None' } })).toEqual([]);
   expect(serviceClusterIPs({ spec: { type: 'LoadBalancer', clusterIP: '10.96.0.21' } })).toEqual([]);
   expect(serviceClusterIPs(undefined)).toEqual([]);
+});
+
+test('node address map: internal → external, else internal → itself, sorted', () => {
+  expect(nodeAddressMap([
+    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.2' }, { type: 'ExternalIP', address: '198.51.100.2' }] } },
+    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'ExternalIP', address: '198.51.100.1' }] } },
+    { status: { addresses: [{ type: 'InternalIP', address: '203.0.113.5' }, { type: 'ExternalIP', address: '203.0.113.5' }] } },
+    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.3' }] } },
+    {},
+  ])).toEqual([
+    { internal: '10.0.0.1', external: '198.51.100.1' },
+    { internal: '10.0.0.2', external: '198.51.100.2' },
+    { internal: '10.0.0.3', external: '10.0.0.3' },
+    { internal: '203.0.113.5', external: '203.0.113.5' },
+  ]);
 });
 
 test('node addresses prefer ExternalIP over InternalIP', () => {

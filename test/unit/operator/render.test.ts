@@ -197,6 +197,15 @@ describe('renderRelay details', () => {
   test('HostNetwork with several node addresses leaves the relayed address to each pod', () => {
     const rendered = render(sampleRelay('hostnetwork-p2p.yaml'), { nodeAddresses: ['198.51.100.10', '198.51.100.11'] });
     expect(rendered.relayConfig.relay.externalAddress).toBeUndefined();
+    expect(rendered.relayConfig.relay.externalAddressMap).toBeUndefined();
+  });
+
+  test('HostNetwork nodes behind 1:1 NAT: one config maps every node internal address to its external one', () => {
+    const nodeAddressMap = [{ internal: '10.0.0.10', external: '198.51.100.10' }, { internal: '10.0.0.11', external: '198.51.100.11' }];
+    const rendered = render(sampleRelay('hostnetwork-p2p.yaml'), { nodeAddresses: ['198.51.100.10', '198.51.100.11'], nodeAddressMap });
+    expect(rendered.relayConfig.relay.externalAddressMap).toEqual(nodeAddressMap);
+    // Outside HostNetwork the map is never used: the Service's address is what clients reach.
+    expect(render(sampleRelay('udp-only.yaml'), { serviceIngress: ['203.0.113.7'], nodeAddressMap }).relayConfig.relay.externalAddressMap).toBeUndefined();
   });
 
   test('HostNetwork keeps user affinity next to the one-per-node rule', () => {
