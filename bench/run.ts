@@ -58,8 +58,8 @@ function fmt(value: number | undefined, digits = 1): string {
 }
 
 /** Ours divided by coturn's CPU per relayed packet, per load (lower is better for us). */
-function cpuRatios(servers: ServerResults[]): Array<{ load: string; steady: number | undefined; wholeRun: number | undefined }> {
-  const ours = servers.find((s) => s.server === 'turnrelay');
+function cpuRatios(servers: ServerResults[], name: ServerResults['server'] = 'turnrelay'): Array<{ load: string; steady: number | undefined; wholeRun: number | undefined }> {
+  const ours = servers.find((s) => s.server === name);
   const coturn = servers.find((s) => s.server === 'coturn');
   if (!ours || !coturn) return [];
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
@@ -93,6 +93,9 @@ function printTable(echo: EchoResult[], servers: ServerResults[]): void {
   for (const r of cpuRatios(servers)) {
     console.log(`CPU per relayed packet, ours/coturn, ${r.load}: ${fmt(r.steady, 2)}x steady, ${fmt(r.wholeRun, 2)}x whole run`);
   }
+  for (const r of cpuRatios(servers, 'turnrelay-native')) {
+    console.log(`CPU per relayed packet, ours-native/coturn, ${r.load}: ${fmt(r.steady, 2)}x steady, ${fmt(r.wholeRun, 2)}x whole run`);
+  }
   for (const s of servers) {
     console.log(
       `memory ${s.server}: ${fmt(s.memory.kibPerThousandAllocations, 0)} KiB RSS per 1,000 allocations ` +
@@ -104,10 +107,10 @@ function printTable(echo: EchoResult[], servers: ServerResults[]): void {
 }
 
 async function main(): Promise<void> {
-  // `npm run bench -- coturn` runs one server only; default: both.
-  const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['coturn', 'turnrelay']);
+  // `npm run bench -- coturn` runs one server only; default: all three.
+  const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['coturn', 'turnrelay', 'turnrelay-native']);
   requireTools(['turnserver', 'turnutils_uclient']);
-  if (selected.has('turnrelay') && !existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` (npm run bench does)');
+  if ((selected.has('turnrelay') || selected.has('turnrelay-native')) && !existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` (npm run bench does)');
   const children = new ChildSet();
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-bench-'));
   const host = randomLoopbackAddress();
@@ -126,16 +129,20 @@ async function main(): Promise<void> {
     const servers: ServerResults[] = [];
     await mkdir(join(dir, 'coturn'));
     await mkdir(join(dir, 'ours'));
+    await mkdir(join(dir, 'ours-native'));
     if (selected.has('coturn')) {
       servers.push(await benchServer(children, () => startCoturnProcess(children, { dir: join(dir, 'coturn'), host, portRange: { min: 50000, max: 52999 } })));
     }
     if (selected.has('turnrelay')) {
       servers.push(await benchServer(children, () => startOurRelayProcess(children, { dir: join(dir, 'ours'), host, portRange: { min: 53000, max: 55999 } })));
     }
+    if (selected.has('turnrelay-native')) {
+      servers.push(await benchServer(children, () => startOurRelayProcess(children, { dir: join(dir, 'ours-native'), host, portRange: { min: 56000, max: 58999 }, dataPlane: 'native' })));
+    }
     printTable(echo, servers);
     const results = {
       date: new Date().toISOString(), node: process.version, cpus: cpus().map((c) => c.model)[0], cpuCount: cpus().length,
-      durationSeconds: (Date.now() - started) / 1000, echo, servers, cpuRatiosOursToCoturn: cpuRatios(servers),
+      durationSeconds: (Date.now() - started) / 1000, echo, servers, cpuRatiosOursToCoturn: cpuRatios(servers), cpuRatiosOursNativeToCoturn: cpuRatios(servers, 'turnrelay-native'),
     };
     await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
     await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);

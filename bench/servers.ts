@@ -1,13 +1,13 @@
-// The two TURN servers under comparison, each as its own process on one
+// The TURN servers under comparison, each as its own process on one
 // loopback address with long-term user auth, UDP listener only, loopback
-// peers allowed: ours through the built CLI (dist/cli.js), and coturn.
+// peers allowed: ours through the built CLI (dist/cli.js, Node or native data plane), and coturn.
 import type { ChildSet, StartedChild } from '../test/interop/harness/children.js';
 import { startCoturn } from '../test/interop/harness/coturn-server.js';
 import { writeRelayFiles } from '../test/interop/harness/relay-config-files.js';
 import { relayFromBuild, startRelayProcess } from '../test/interop/harness/relay-process.js';
 
 export interface ServerUnderTest {
-  name: 'turnrelay' | 'coturn';
+  name: 'turnrelay' | 'turnrelay-native' | 'coturn';
   child: StartedChild;
   pid: number;
   host: string;
@@ -21,9 +21,10 @@ export const benchUser = { name: 'bench', password: 'bench-password-not-secret' 
 
 export async function startOurRelayProcess(
   children: ChildSet,
-  options: { dir: string; host: string; portRange: { min: number; max: number } },
+  options: { dir: string; host: string; portRange: { min: number; max: number }; dataPlane?: 'node' | 'native' },
 ): Promise<ServerUnderTest> {
   const { configPath } = await writeRelayFiles({
+    dataPlane: options.dataPlane,
     dir: options.dir,
     host: options.host,
     listeners: ['udp'],
@@ -37,7 +38,7 @@ export async function startOurRelayProcess(
   const relay = await startRelayProcess(children, relayFromBuild, configPath);
   const { host, port } = relay.endpoint('udp');
   return {
-    name: 'turnrelay', child: relay.child, pid: relay.child.pid, host, port, portRange: options.portRange, metrics: relay.metrics,
+    name: options.dataPlane === 'native' ? 'turnrelay-native' : 'turnrelay', child: relay.child, pid: relay.child.pid, host, port, portRange: options.portRange, metrics: relay.metrics,
   };
 }
 
