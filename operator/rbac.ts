@@ -12,6 +12,9 @@ const CHILD_VERBS = ['list', 'watch', 'create', 'patch', 'delete'];
 export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
   { apiGroups: ['turnrelay.dev'], resources: ['turnrelays'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['turnrelay.dev'], resources: ['turnrelays/status'], verbs: ['patch'] },
+  // Children carry blockOwnerDeletion; clusters that enforce owner-reference
+  // permissions (OwnerReferencesPermissionEnforcement) require this to set it.
+  { apiGroups: ['turnrelay.dev'], resources: ['turnrelays/finalizers'], verbs: ['update'] },
   { apiGroups: [''], resources: ['configmaps', 'services', 'serviceaccounts'], verbs: CHILD_VERBS },
   { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: CHILD_VERBS },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: CHILD_VERBS },
