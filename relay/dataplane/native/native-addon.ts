@@ -55,14 +55,16 @@ function addonPath(): string {
   return resolve('build/native/turnrelay_dataplane.node');
 }
 
-let cached: NativeAddon | undefined;
+const loaded = new Map<string, NativeAddon>();
 
-export function loadNativeAddon(): NativeAddon {
+/** `path` is for tests; the relay always loads the one `npm run build:native` writes. */
+export function loadNativeAddon(path = addonPath()): NativeAddon {
+  const cached = loaded.get(path);
   if (cached) return cached;
-  const path = addonPath();
   if (!existsSync(path)) {
     throw new Error(`relay.dataPlane is 'native' but the native data plane is not built (${path} is missing): run \`npm run build:native\` (needs g++), or set relay.dataPlane to 'node'`);
   }
-  cached = createRequire(import.meta.url)(path) as NativeAddon;
-  return cached;
+  const addon = createRequire(import.meta.url)(path) as NativeAddon;
+  loaded.set(path, addon);
+  return addon;
 }

@@ -3,6 +3,7 @@
 // from the client's and the peer's side and through the metrics endpoint.
 import { createSocket } from 'node:dgram';
 import { NativeDataPlane } from '../../../relay/dataplane/native/native-data-plane.js';
+import { loadNativeAddon } from '../../../relay/dataplane/native/native-addon.js';
 import { decodeStunMessage } from '../../../relay/stun/message.js';
 import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
 import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
@@ -183,6 +184,10 @@ describe('native data plane', () => {
       peer.close();
     }
   });
+});
+
+test('a missing addon is a startup error that names npm run build:native', () => {
+  expect(() => loadNativeAddon('/nonexistent/turnrelay_dataplane.node')).toThrow(/not built .*run `npm run build:native`/);
 });
 
 describe('native data plane limits', () => {
