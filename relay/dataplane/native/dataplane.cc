@@ -238,6 +238,7 @@ struct Plane {
       o.iov[1] = {data, n};
       o.iovCount = 2;  // UDP ChannelData needs no padding
     } else {
+      if (n > 65535 - 48) { out.pop_back(); counters.sendErrors++; return; }  // would not fit a STUN length field
       size_t h = dataIndicationHeader(o.header, from, n);
       size_t pad = (4 - (n & 3)) & 3;
       o.iov[0] = {o.header, h};
