@@ -1,33 +1,18 @@
 // Edits converge, unwanted children are pruned, hand edits and other field
 // managers are overridden, invalid specs change nothing, and deleting the
 // TurnRelay garbage-collects its children.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, relayObject, childIds, condition, getRelay, installTurnRelayCrd, liveChildren, startTestOperator, waitFor, waitForCondition,
+  applyRelay, relayObject, childIds, condition, getRelay, liveChildren, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import { CONTENT, KubeApiError, type KubeRest } from '../../operator/runtime/kube-rest.js';
+import { CONTENT, KubeApiError } from '../../operator/runtime/kube-rest.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 let operator: OperatorHandle | undefined;
-
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-});
-afterAll(() => rest.close());
-beforeEach(async () => {
-  ns = await createTestNamespace('op-converge', kc);
-  operator = await startTestOperator(kc, ns);
-});
-afterEach(async () => {
-  await operator?.stop();
-  await deleteTestNamespace(ns, kc);
+useNamespacePerTest('op-converge', {
+  setUp: async () => { operator = await startTestOperator(kc, ns); },
+  tearDown: async () => { await operator?.stop(); },
 });
 
 type Spec = Record<string, unknown>;

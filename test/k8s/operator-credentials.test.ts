@@ -2,33 +2,17 @@
 // restarts and re-applies, rotation keeps the previous secret for the
 // credential TTL, a user's own Secret is never modified, and the CLI's
 // mintFromCluster signs with the newest secret.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
+import { testKubeconfigPath } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, relayObject, authSecretLines, condition, getRelay, installTurnRelayCrd, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition,
+  applyRelay, relayObject, authSecretLines, condition, getRelay, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
 } from './operator-fixtures.js';
 import { mintFromCluster } from '../../operator/credentials.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { restPassword } from '../../relay/auth/rest-credentials.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 const operators: OperatorHandle[] = [];
-
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-});
-afterAll(() => rest.close());
-beforeEach(async () => {
-  ns = await createTestNamespace('op-creds', kc);
-});
-afterEach(async () => {
-  for (const o of operators.splice(0)) await o.stop();
-  await deleteTestNamespace(ns, kc);
+useNamespacePerTest('op-creds', {
+  tearDown: async () => { for (const o of operators.splice(0)) await o.stop(); },
 });
 
 const relay = relayObject;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { createLogger } from '../../relay/log.js';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import { startOperator, type OperatorHandle, type OperatorOptions } from '../../operator/main.js';
 import { CONTENT, KubeApiError, KubeRest, isNotFound } from '../../operator/runtime/kube-rest.js';
 import { CHILD_KINDS, TURNRELAY_KIND, collectionPath, objectPath, type ResourceKind } from '../../operator/runtime/resources.js';
@@ -188,4 +189,29 @@ export type RelayObject = KubernetesObject & { spec: Record<string, unknown> };
 
 export function relayObject(name: string, spec: Record<string, unknown>): RelayObject {
   return { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name }, spec };
+}
+
+/**
+ * The usual suite shape: an admin client and the CRD once per file, a fresh
+ * namespace per test. `kc`, `rest` and `ns` are live bindings, valid inside
+ * tests; `setUp` runs after the namespace exists, `tearDown` before it goes.
+ */
+export let kc: KubeConfig;
+export let rest: KubeRest;
+export let ns: string;
+export function useNamespacePerTest(prefix: string, hooks: { setUp?: () => Promise<void>; tearDown?: () => Promise<void> } = {}): void {
+  beforeAll(async () => {
+    kc = testKubeConfig();
+    rest = await adminRest(kc);
+    await installTurnRelayCrd(rest);
+  });
+  afterAll(() => rest.close());
+  beforeEach(async () => {
+    ns = await createTestNamespace(prefix, kc);
+    await hooks.setUp?.();
+  });
+  afterEach(async () => {
+    await hooks.tearDown?.();
+    await deleteTestNamespace(ns, kc);
+  });
 }

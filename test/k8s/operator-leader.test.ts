@@ -1,31 +1,14 @@
 // Two operator instances share a Lease: only the leader writes, and a
 // standby takes over when the leader shuts down. A steady state makes no
 // write requests at all (counted at Node's HTTP client, not by the operator).
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, relayObject, countWrites, installTurnRelayCrd, liveChildren, markRelayPodsReady, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition,
+  applyRelay, relayObject, countWrites, liveChildren, markRelayPodsReady, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 const operators: OperatorHandle[] = [];
-
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-});
-afterAll(() => rest.close());
-beforeEach(async () => {
-  ns = await createTestNamespace('op-leader', kc);
-});
-afterEach(async () => {
-  for (const o of operators.splice(0)) await o.stop();
-  await deleteTestNamespace(ns, kc);
+useNamespacePerTest('op-leader', {
+  tearDown: async () => { for (const o of operators.splice(0)) await o.stop(); },
 });
 
 const relay = (name: string) => relayObject(name, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] });

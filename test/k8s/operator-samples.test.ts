@@ -1,35 +1,17 @@
 // Each sample TurnRelay yields exactly the expected children (accepted by the
 // real API server), each owned by the TurnRelay, and a status that moves from
 // Progressing to Ready as the relay pods become ready.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, childIds, condition, getRelay, installTurnRelayCrd, liveChildren, markRelayPodsReady, readSample,
-  setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition,
+  applyRelay, childIds, condition, getRelay, liveChildren, markRelayPodsReady, readSample, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import { CONTENT, type KubeRest } from '../../operator/runtime/kube-rest.js';
+import { CONTENT } from '../../operator/runtime/kube-rest.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 let operator: OperatorHandle | undefined;
-
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-});
-afterAll(() => rest.close());
-
-beforeEach(async () => {
-  ns = await createTestNamespace('op-samples', kc);
-  operator = await startTestOperator(kc, ns);
-});
-afterEach(async () => {
-  await operator?.stop();
-  await deleteTestNamespace(ns, kc);
+useNamespacePerTest('op-samples', {
+  setUp: async () => { operator = await startTestOperator(kc, ns); },
+  tearDown: async () => { await operator?.stop(); },
 });
 
 async function expectOwnedChildren(name: string, expected: string[]) {
