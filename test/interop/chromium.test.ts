@@ -22,36 +22,38 @@ const secret = randomBytes(24).toString('base64');
 const user = { name: 'browser-user', password: randomBytes(12).toString('hex') };
 let dir: string | undefined;
 let relay: TestRelay | undefined;
+let nativeRelay: TestRelay | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'turnrelay-chromium-'));
-  relay = await startTestRelay({
-    dir, host, listeners: ['udp', 'tcp', 'tls'], users: { [user.name]: user.password }, secrets: [secret],
-    portRange: randomPortBlock(), allowCIDRs: [`${host}/32`],
-  });
+  const common = { dir, host, users: { [user.name]: user.password }, secrets: [secret], allowCIDRs: [`${host}/32`] };
+  relay = await startTestRelay({ ...common, listeners: ['udp', 'tcp', 'tls'], portRange: randomPortBlock() });
+  // The same browsers through the C++ data plane (UDP clients; TCP stays on the Node plane).
+  nativeRelay = await startTestRelay({ ...common, listeners: ['udp', 'tcp'], portRange: randomPortBlock(), dataPlane: 'native' });
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await relay?.close();
+  await nativeRelay?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 20_000);
 
-function iceServer(transport: 'udp' | 'tcp' | 'tls'): IceServer {
-  const { host: h, port } = relay!.endpoint(transport);
+function iceServer(target: TestRelay, transport: 'udp' | 'tcp' | 'tls'): IceServer {
+  const { host: h, port } = target.endpoint(transport);
   const urls = transport === 'tls' ? `turns:${h}:${port}?transport=tcp` : `turn:${h}:${port}?transport=${transport}`;
   // TCP uses the static user; UDP and TLS use ephemeral REST credentials.
   if (transport === 'tcp') return { urls, username: user.name, credential: user.password };
   return { urls, ...mintRestCredential(secret, 'browser', 600) };
 }
 
-test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocation', async (transport) => {
-  const before = await relay!.metrics();
+async function expectDataChannelThrough(target: TestRelay, transport: 'udp' | 'tcp' | 'tls'): Promise<void> {
+  const before = await target.metrics();
   const messages = 100;
   const result = await runTurnPair(browser!, {
-    iceServer: iceServer(transport), messages, marker: `msg-${transport}`, timeoutMs: 30_000,
+    iceServer: iceServer(target, transport), messages, marker: `msg-${transport}`, timeoutMs: 30_000,
   });
   expect(result.echoes).toBe(messages);
   for (const end of [result.a, result.b]) {
@@ -63,7 +65,7 @@ test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocati
     expect(end.local.relayProtocol).toBe(transport);
     expect(end.remote.candidateType).toBe('relay');
   }
-  const after = await relay!.metrics();
+  const after = await target.metrics();
   const plaintextBytes = 2 * [...Array(messages).keys()].reduce((n, i) => n + `msg-${transport}:${i}`.length, 0);
   for (const direction of ['client_to_peer', 'peer_to_client']) {
     const delta = (metric: string) => sumSamples(after, metric, { transport, direction }) - sumSamples(before, metric, { transport, direction });
@@ -72,4 +74,9 @@ test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocati
     // encrypted (DTLS/SCTP never shrink it); SCTP may bundle, so bytes, not packets.
     expect(delta('turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(plaintextBytes);
   }
-}, 60_000);
+}
+
+test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocation', (transport) => expectDataChannelThrough(relay!, transport), 60_000);
+
+test.each(['udp', 'tcp'] as const)('data channel over a %s relay allocation, relay.dataPlane: native', (transport) =>
+  expectDataChannelThrough(nativeRelay!, transport), 60_000);
