@@ -14,10 +14,10 @@ const USAGE = `usage:
   turnrelay credentials --namespace NS --name RELAY --user USER [--ttl 1h] [--kubeconfig FILE]
 
 Mints a short-lived TURN credential (TURN REST API: username "<expiry>:<user>",
-password = base64 HMAC-SHA1 of the username under the newest shared secret)
+password = base64 HMAC-SHA1 of the username under the signing (first) shared secret)
 and prints RTCConfiguration JSON: {"iceServers":[{urls,username,credential}],"expiresAt"}.
 
-  --secrets-file FILE  shared secrets, one per line, newest first (the relay's auth.secretsFile)
+  --secrets-file FILE  shared secrets, one per line, signing secret first (the relay's auth.secretsFile)
   --user USER          who the credential is for (counts against the per-user allocation quota)
   --ttl DURATION       lifetime, Go-style: 30m, 1h, 24h (default 1h)
   --urls LIST          comma-separated ICE server URLs (repeatable); default: with
@@ -57,9 +57,9 @@ export function credentialsFromSecrets(
   secretsText: string,
   opts: { user: string; ttlSeconds: number; urls: string[]; now?: number },
 ): IceConfiguration {
-  const [newest] = parseSecretsFile(secretsText);
-  if (newest === undefined) throw new AuthFileError('secrets file has no secrets (only blank lines or comments)');
-  const cred = mintRestCredential(newest, { user: opts.user, ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now() });
+  const [signing] = parseSecretsFile(secretsText);
+  if (signing === undefined) throw new AuthFileError('secrets file has no secrets (only blank lines or comments)');
+  const cred = mintRestCredential(signing, { user: opts.user, ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now() });
   return {
     iceServers: [{ urls: opts.urls, username: cred.username, credential: cred.password }],
     expiresAt: cred.expiresAt.toISOString(),

@@ -54,9 +54,9 @@ export async function mintFromCluster(opts: MintOptions): Promise<IceConfigurati
       throw err;
     }
     const encoded = secret.data?.['secrets'];
-    const newest = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
-    if (!newest) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "secrets"`);
-    const cred = mintRestCredential(newest, { ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now(), ...(opts.user ? { user: opts.user } : {}) });
+    const signing = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
+    if (!signing) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "secrets"`);
+    const cred = mintRestCredential(signing, { ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now(), ...(opts.user ? { user: opts.user } : {}) });
     return { iceServers: [{ urls, username: cred.username, credential: cred.password }], expiresAt: cred.expiresAt.toISOString() };
   } finally {
     rest.close();

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { mintRestCredential } from '../../relay/auth/rest-credentials.js';
 
 export type CredentialsAppOptions = {
-  /** File with the shared secrets, one per line, newest first (the Secret's `secrets` key). */
+  /** File with the shared secrets, one per line, signing secret first (the Secret's `secrets` key). */
   secretsFile: string;
   /** TURN URIs from the TurnRelay's status.iceServers. */
   urls: string[];

@@ -133,7 +133,7 @@ export const AuthSchema = z
       .optional()
       .meta({
         description:
-          'Secret with the TURN REST shared secrets (key "secrets", newest first) and optional static users (key "users", name:password per line). Created with random secrets if absent and never overwritten; defaults to <name>-turn-auth.',
+          'Secret with the TURN REST shared secrets (key "secrets", the signing secret first) and optional static users (key "users", name:password per line). Created with random secrets if absent and never overwritten; defaults to <name>-turn-auth.',
       }),
     rotationInterval: duration('How often a new shared secret is added to an operator-created auth Secret.', '24h', '1m'),
     credentialTTL: duration(

@@ -1,9 +1,11 @@
 // The auth Secret's lifecycle as a pure plan: create it with one random
-// shared secret when absent; every rotationInterval prepend a new one; drop a
-// secret only once its successor has been the signing secret for at least
-// credentialTTL, so every credential minted with it has expired. Existing
-// secret values are never regenerated or rewritten, and a Secret the operator
-// did not create is only read.
+// shared secret when absent; every rotationInterval stage a new one behind the
+// signing secret, promote it to signing (first line, what credentials are
+// minted with) only after it has had time to reach every relay pod's mounted
+// files; drop a secret only once its successor has been the signing secret
+// for at least credentialTTL, so every credential minted with it has expired.
+// Existing secret values are never regenerated or rewritten, and a Secret the
+// operator did not create is only read.
 import type { V1Secret } from '@kubernetes/client-node';
 import { durationSeconds } from '../api/duration.js';
 import type { TurnRelay } from '../api/turnrelay.js';
@@ -11,7 +13,11 @@ import { authSecretNameFor, ownerReference, relayNamespace, selectorLabels } fro
 
 /** Marks a Secret the operator created and may rotate. */
 export const MANAGED_ANNOTATION = 'turnrelay.dev/managed-auth-secret';
-/** JSON array of ISO-8601 creation times, one per line of `secrets`, newest first. */
+/**
+ * JSON array of ISO-8601 times, one per line of `secrets`: when that secret
+ * became the signing secret (for the first line and older ones), or when it
+ * was staged (a second line newer than the first).
+ */
 export const CREATED_AT_ANNOTATION = 'turnrelay.dev/secrets-created-at';
 export const SECRETS_KEY = 'secrets';
 export const USERS_KEY = 'users';
@@ -84,16 +90,37 @@ function freshSecretValue(newSecret: () => string): string {
   return value;
 }
 
-/** Rotation and expiry applied to managed entries (newest first). */
+/**
+ * How long a staged secret waits before it signs: the kubelet refreshes
+ * mounted Secrets about once a minute, and relays must know a secret before
+ * any client presents a credential minted with it.
+ */
+export const PROPAGATION_MS = 2 * 60_000;
+
+/** Rotation, promotion and expiry applied to managed entries (signing secret first). */
 export function rotate(entries: Entry[], nowMs: number, intervalMs: number, ttlMs: number, newSecret: () => string) {
-  let next = [...entries];
-  if (nowMs >= next[0]!.createdMs + intervalMs) next.unshift({ value: freshSecretValue(newSecret), createdMs: nowMs });
-  // Entry i stopped signing when entry i-1 was created; keep it for ttl after that.
-  const keep = next.findIndex((_, i) => i > 0 && nowMs >= next[i - 1]!.createdMs + ttlMs);
-  if (keep > 0) next = next.slice(0, keep);
-  const deadlines = [next[0]!.createdMs + intervalMs, ...next.slice(1).map((_, i) => next[i]!.createdMs + ttlMs)];
+  const propagationMs = Math.min(PROPAGATION_MS, Math.floor(intervalMs / 2));
+  let [signer, ...rest] = entries as [Entry, ...Entry[]];
+  let staged = rest[0] && rest[0].createdMs > signer.createdMs ? rest.shift() : undefined;
+  let old = rest;
+  if (staged && nowMs >= staged.createdMs + propagationMs) {
+    // Promotion: the staged secret signs from now on; its timestamp says since when.
+    old = [signer, ...old];
+    signer = { value: staged.value, createdMs: nowMs };
+    staged = undefined;
+  }
+  if (!staged && nowMs >= signer.createdMs + intervalMs) staged = { value: freshSecretValue(newSecret), createdMs: nowMs };
+  // An old secret stopped signing when the one before it in the chain started; keep it for ttl after that.
+  const chain = [signer, ...old];
+  const keep = chain.findIndex((_, i) => i > 0 && nowMs >= chain[i - 1]!.createdMs + ttlMs);
+  if (keep > 0) old = chain.slice(1, keep);
+  const next = [signer, ...(staged ? [staged] : []), ...old];
+  const deadlines = [
+    staged ? staged.createdMs + propagationMs : signer.createdMs + intervalMs,
+    ...old.map((_, i) => chain[i]!.createdMs + ttlMs),
+  ];
   const requeueAfterMs = Math.max(MIN_REQUEUE_MS, Math.min(...deadlines) - nowMs);
-  const changed = next.length !== entries.length || next[0] !== entries[0];
+  const changed = next.length !== entries.length || next.some((e, i) => e.value !== entries[i]!.value || e.createdMs !== entries[i]!.createdMs);
   return { entries: next, changed, requeueAfterMs };
 }
 

@@ -12,7 +12,7 @@ export class CredentialStore {
   private secrets: readonly string[] = [];
   private users: ReadonlyMap<string, string> = new Map();
 
-  /** Shared secrets, newest first. */
+  /** Shared secrets, signing secret first. */
   setSecrets(secrets: string[]): void {
     this.secrets = [...secrets];
   }

@@ -18,7 +18,7 @@ function* contentLines(text: string): Generator<[lineNo: number, line: string]> 
   }
 }
 
-/** One secret per line, newest first; blank lines and # comments ignored; duplicates dropped. */
+/** One secret per line, signing secret first; blank lines and # comments ignored; duplicates dropped. */
 export function parseSecretsFile(text: string): string[] {
   const secrets: string[] = [];
   for (const [lineNo, line] of contentLines(text)) {

@@ -24,6 +24,7 @@ import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Secret 
 import { parse, stringify } from 'yaml';
 import type { OperatorHandle } from '../../operator/main.js';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { restPassword } from '../../relay/auth/rest-credentials.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import { renderChart } from '../../scripts/delivery/chart-render.js';
 import { REPO_ROOT, helmBinary } from '../../scripts/delivery/helm.js';
@@ -299,19 +300,26 @@ test('a TurnRelay reconciled under the chart RBAC relays Chromium data over UDP,
   const before = await mintWithCli('alice');
   for (const transport of TRANSPORTS) expectRelayed(await exchange(before, transport, `before-${transport.name}`), transport.name);
 
-  // Rotation: move the operator's clock past rotationInterval; the resync reconciles and adds a secret.
+  // Rotation: move the operator's clock past rotationInterval; the resync reconciles and stages a secret
+  // behind the signing one.
   clockOffsetMs += 10 * 60_000 + 1_000;
-  const rotated = await waitFor('auth Secret rotation', async () => {
+  const staged = await waitFor('auth Secret rotation', async () => {
     const lines = await authSecretLines(rest, namespace, authSecretName);
     return lines && lines.length === 2 ? lines : undefined;
   }, 60_000);
-  expect(rotated[1]).toBe(firstSecret);
-  expect(rotated[0]).not.toBe(firstSecret);
+  expect(staged[0]).toBe(firstSecret);
+  const newSecret = staged[1]!;
+  expect(newSecret).not.toBe(firstSecret);
 
-  // The kubelet swaps the mounted Secret; the relay reloads it live.
+  // The kubelet swaps the mounted Secret; the relay reloads it live and learns the staged secret.
+  await projectPodVolumes(deployment, adminPort);
+  // After the propagation delay the staged secret becomes the signing one.
+  clockOffsetMs += 2 * 60_000 + 1_000;
+  await waitFor('promotion of the staged secret', async () => (await authSecretLines(rest, namespace, authSecretName))?.join() === [newSecret, firstSecret].join(), 60_000);
   await projectPodVolumes(deployment, adminPort);
   const after = await mintWithCli('bob');
   expect(after.iceServers[0]!.username).not.toBe(before.iceServers[0]!.username);
+  expect(after.iceServers[0]!.credential).toBe(restPassword(newSecret, after.iceServers[0]!.username));
   // New credentials work once the relay picked up the file (a few seconds at most).
   await waitFor('the relay to accept credentials from the rotated secret', async () => {
     const result = await exchange(after, TRANSPORTS[0], 'after-probe').catch(() => undefined);

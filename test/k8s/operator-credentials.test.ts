@@ -38,7 +38,7 @@ test('the auth Secret is byte-identical across operator restarts and re-applies'
   expect(after?.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
 });
 
-test('rotation adds a new secret and keeps the previous one for the credential TTL', async () => {
+test('rotation stages a new secret, promotes it after the propagation delay, and keeps the previous one for the credential TTL', async () => {
   let now = Date.now();
   operators.push(await startTestOperator(kc, ns, { now: () => now }));
   await applyRelay(rest, ns, relay('rot', { ...BASE, auth: { rotationInterval: '10m', credentialTTL: '5m' } }));
@@ -46,12 +46,17 @@ test('rotation adds a new secret and keeps the previous one for the credential T
   expect(a).toMatch(/^\S{20,}$/);
 
   now += 10 * 60_000 + 1_000; // past the rotation interval; resync runs the reconcile
-  const rotated = await waitFor('rotation', async () => {
+  const staged = await waitFor('rotation', async () => {
     const lines = await authSecretLines(rest, ns, 'rot-turn-auth');
     return lines?.length === 2 ? lines : undefined;
   });
-  expect(rotated[1]).toBe(a); // newest first; the previous secret still verifies issued credentials
-  const b = rotated[0];
+  // a still signs; b verifies, so relays learn it before any credential is minted with it.
+  expect(staged[0]).toBe(a);
+  const b = staged[1]!;
+  expect(b).not.toBe(a);
+
+  now += 2 * 60_000; // the propagation delay has passed: b signs, a verifies what was minted with it
+  await waitFor('promotion', async () => (await authSecretLines(rest, ns, 'rot-turn-auth'))?.join() === [b, a].join());
 
   now += 2 * 60_000; // inside the overlap: nothing changes
   await new Promise((r) => setTimeout(r, 2_500));

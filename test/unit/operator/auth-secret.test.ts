@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   CREATED_AT_ANNOTATION,
   MANAGED_ANNOTATION,
+  PROPAGATION_MS,
   parseSecretLines,
   planAuthSecret,
 } from '../../../operator/render/auth-secret.js';
@@ -50,20 +51,27 @@ describe('planAuthSecret', () => {
     expect(plan).toEqual({ create: false, managed: true, requeueAfterMs: HOUR });
   });
 
-  test('rotation prepends a new secret and keeps the old one byte-identical for the overlap', () => {
+  test('rotation stages a new secret, promotes it once relays have it, and keeps the old one byte-identical for the overlap', () => {
     const newSecret = counter();
     const first = stored(planAuthSecret(undefined, relay, T0, newSecret).secret!);
-    const rotated = planAuthSecret(first, relay, T0 + 24 * HOUR, newSecret);
-    expect(rotated.create).toBe(false);
-    expect(secretsOf(rotated.secret!)).toEqual(['secret-2', 'secret-1']);
-    expect(rotated.requeueAfterMs).toBe(HOUR); // when secret-1 may go
-    expect(rotated.secret!.metadata!.resourceVersion).toBe('1'); // optimistic concurrency on update
-    const second = stored(rotated.secret!);
+    const staged = planAuthSecret(first, relay, T0 + 24 * HOUR, newSecret);
+    expect(staged.create).toBe(false);
+    // secret-2 verifies at once but is not minted with until it has reached every relay pod.
+    expect(secretsOf(staged.secret!)).toEqual(['secret-1', 'secret-2']);
+    expect(staged.requeueAfterMs).toBe(PROPAGATION_MS);
+    expect(staged.secret!.metadata!.resourceVersion).toBe('1'); // optimistic concurrency on update
+    const second = stored(staged.secret!);
+    expect(planAuthSecret(second, relay, T0 + 24 * HOUR + PROPAGATION_MS - 1, newSecret).secret).toBeUndefined();
+    const promotedAt = T0 + 24 * HOUR + PROPAGATION_MS;
+    const promoted = planAuthSecret(second, relay, promotedAt, newSecret);
+    expect(secretsOf(promoted.secret!)).toEqual(['secret-2', 'secret-1']);
+    expect(promoted.requeueAfterMs).toBe(HOUR); // when secret-1 may go
+    const third = stored(promoted.secret!);
     // One millisecond before the overlap ends, the old secret is still there.
-    expect(planAuthSecret(second, relay, T0 + 25 * HOUR - 1, newSecret).secret).toBeUndefined();
-    const dropped = planAuthSecret(second, relay, T0 + 25 * HOUR, newSecret);
+    expect(planAuthSecret(third, relay, promotedAt + HOUR - 1, newSecret).secret).toBeUndefined();
+    const dropped = planAuthSecret(third, relay, promotedAt + HOUR, newSecret);
     expect(secretsOf(dropped.secret!)).toEqual(['secret-2']);
-    expect(dropped.requeueAfterMs).toBe(23 * HOUR);
+    expect(dropped.requeueAfterMs).toBe(23 * HOUR); // a full interval after secret-2 started signing
   });
 
   test('rotation keeps other keys such as users', () => {
@@ -93,13 +101,16 @@ describe('planAuthSecret', () => {
     const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
     const plan = planAuthSecret(first, relay, T0 + 100 * HOUR, counter());
     expect(secretsOf(plan.secret!)).toHaveLength(2);
-    expect(plan.requeueAfterMs).toBe(HOUR);
+    expect(plan.requeueAfterMs).toBe(PROPAGATION_MS);
+    const promoted = planAuthSecret(stored(plan.secret!), relay, T0 + 100 * HOUR + PROPAGATION_MS, counter());
+    expect(secretsOf(promoted.secret!)).toHaveLength(2);
+    expect(promoted.requeueAfterMs).toBe(HOUR);
   });
 
-  test('property: a credential minted with the newest secret verifies until it expires; values never change', () => {
+  test('property: a credential minted with the signing secret verifies until it expires; a secret signs only after it has propagated; values never change', () => {
     const intervalH = fc.integer({ min: 1, max: 48 });
     const ttlH = fc.integer({ min: 1, max: 72 });
-    const steps = fc.array(fc.integer({ min: 1, max: 6 * 60 }), { minLength: 1, maxLength: 120 }); // minutes between reconciles
+    const steps = fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 * 60 })), { minLength: 1, maxLength: 120 }); // minutes between reconciles, often just after a rotation
     fc.assert(
       fc.property(intervalH, ttlH, steps, (interval, ttl, gaps) => {
         const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
@@ -110,6 +121,7 @@ describe('planAuthSecret', () => {
         let secret = stored(planAuthSecret(undefined, r, now, newSecret).secret!);
         const minted: Array<{ value: string; expires: number }> = [];
         const everSeen = new Set<string>(secretsOf(secret));
+        const firstSeen = new Map<string, number>(secretsOf(secret).map((v) => [v, -Infinity]));
         for (const gap of gaps) {
           minted.push({ value: secretsOf(secret)[0]!, expires: now + ttl * HOUR });
           now += gap * 60_000;
@@ -118,7 +130,12 @@ describe('planAuthSecret', () => {
           const current = secretsOf(secret);
           for (const c of minted) if (c.expires >= now && !current.includes(c.value)) return false;
           // A dropped secret never comes back; new ones are fresh values.
-          for (const v of current) everSeen.add(v);
+          for (const v of current) {
+            everSeen.add(v);
+            if (!firstSeen.has(v)) firstSeen.set(v, now);
+          }
+          // What clients get minted with was in the Secret long enough for every relay to have it.
+          if (now - firstSeen.get(current[0]!)! < Math.min(PROPAGATION_MS, (interval * HOUR) / 2)) return false;
           if (new Set(current).size !== current.length) return false;
           if (plan.requeueAfterMs === undefined || plan.requeueAfterMs <= 0) return false;
         }
