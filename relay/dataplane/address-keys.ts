@@ -10,7 +10,11 @@ export function ipKey(ip: string): IpKey {
   return v >= 0 ? v : ip;
 }
 
+/** The address+port key when the caller already holds `ipv4ToInt(ip)` (negative for IPv6). */
+export function peerKeyOf(v4: number, ip: string, port: number): IpKey {
+  return v4 >= 0 ? v4 * 65536 + port : `${ip}|${port}`;
+}
+
 export function peerKey(ip: string, port: number): IpKey {
-  const v = ipv4ToInt(ip);
-  return v >= 0 ? v * 65536 + port : `${ip}|${port}`;
+  return peerKeyOf(ipv4ToInt(ip), ip, port);
 }

@@ -10,7 +10,7 @@ import { encodeMessageType } from '../stun/message.js';
 import { ipToBytes, ipv4ToInt } from '../stun/ip.js';
 import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
 import { createCounters } from './counters.js';
-import { ipKey, type IpKey } from './address-keys.js';
+import { ipKey, peerKey, peerKeyOf, type IpKey } from './address-keys.js';
 import { TokenBucket } from './token-bucket.js';
 import type {
   ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
@@ -65,11 +65,11 @@ class JsRelayEndpoint implements RelayEndpoint {
   }
 
   bindChannel(channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void {
-    const permissionKey = ipKey(peerIp);
-    const peerKey = typeof permissionKey === 'number' ? permissionKey * 65536 + peerPort : `${peerIp}|${peerPort}`;
-    const entry: ChannelEntry = { channel, ip: peerIp, port: peerPort, permissionKey, peerKey, expiresAt: expiresAtMs };
+    const entry: ChannelEntry = {
+      channel, ip: peerIp, port: peerPort, permissionKey: ipKey(peerIp), peerKey: peerKey(peerIp, peerPort), expiresAt: expiresAtMs,
+    };
     this.channels.set(channel, entry);
-    this.channelByPeer.set(peerKey, entry);
+    this.channelByPeer.set(entry.peerKey, entry);
   }
 
   unbindChannel(channel: number): void {
@@ -116,7 +116,7 @@ class JsRelayEndpoint implements RelayEndpoint {
     if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
     if (this.bucket !== null && !this.bucket.take(msg.length, now)) { this.counters.droppedRateLimited++; return; }
     const sink = this.spec.sink;
-    const channel = this.channelByPeer.get(v4 >= 0 ? v4 * 65536 + rinfo.port : `${rinfo.address}|${rinfo.port}`);
+    const channel = this.channelByPeer.get(peerKeyOf(v4, rinfo.address, rinfo.port));
     let sent: boolean;
     if (channel !== undefined && channel.expiresAt >= now) {
       const header = Buffer.allocUnsafe(CHANNEL_DATA_HEADER);

@@ -5,11 +5,10 @@
 // only STUN up here.
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createUdpSocket } from '../dataplane/udp-socket.js';
-import type { IpKey } from '../dataplane/address-keys.js';
+import { peerKey, type IpKey } from '../dataplane/address-keys.js';
 import { UdpClientSink } from '../dataplane/client-sinks.js';
 import type { ClientSink } from '../dataplane/types.js';
 import type { NativeDataPlane, NativeListener } from '../dataplane/native/native-data-plane.js';
-import { ipv4ToInt } from '../stun/ip.js';
 import type { Allocation } from '../server/allocation.js';
 import { fiveTupleKey, type ClientConnection } from '../server/client-connection.js';
 import type { TurnServer } from '../server/turn-server.js';
@@ -88,8 +87,7 @@ export class UdpListener {
   private onMessage(msg: Buffer, rinfo: Pick<RemoteInfo, 'address' | 'port'>): void {
     if (msg.length === 0) return;
     const top = msg[0]! & 0xc0;
-    const v4 = ipv4ToInt(rinfo.address);
-    const key: IpKey = v4 >= 0 ? v4 * 65536 + rinfo.port : `${rinfo.address}|${rinfo.port}`;
+    const key = peerKey(rinfo.address, rinfo.port);
     if (top === 0x40) {
       this.routes.get(key)?.allocation?.endpoint.fromClientChannelData(msg);
       return;
