@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import { AttributeType, MAGIC_COOKIE, Method, MessageClass } from '../stun/constants.js';
 import { encodeMessageType } from '../stun/message.js';
-import { ipToBytes, ipv4ToInt } from '../stun/ip.js';
+import { ipv4ToInt } from '../stun/ip.js';
+import { writeXorAddress } from '../stun/attributes/xor-address.js';
 import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
 import { createCounters } from './counters.js';
 import { ipKey, peerKey, peerKeyOf, type IpKey } from './address-keys.js';
@@ -17,8 +18,6 @@ import type {
 } from './types.js';
 
 const DATA_INDICATION_TYPE = encodeMessageType(Method.Data, MessageClass.Indication);
-const COOKIE_HI = MAGIC_COOKIE >>> 16;
-const COOKIE_BYTES = Buffer.from([0x21, 0x12, 0xa4, 0x42]);
 
 interface ChannelEntry {
   channel: number;
@@ -153,15 +152,8 @@ function dataIndicationHeader(v4: number, address: string, port: number, length:
   h.writeUInt32BE((tidCounter = (tidCounter + 1) >>> 0), 16);
   h.writeUInt16BE(AttributeType.XorPeerAddress, 20);
   h.writeUInt16BE(addrLen, 22);
-  h[24] = 0;
-  h[25] = v4 >= 0 ? 1 : 2;
-  h.writeUInt16BE((port ^ COOKIE_HI) & 0xffff, 26);
-  if (v4 >= 0) {
-    h.writeUInt32BE((v4 ^ MAGIC_COOKIE) >>> 0, 28);
-  } else {
-    const ip = ipToBytes(address);
-    for (let i = 0; i < 16; i++) h[28 + i] = ip[i]! ^ (i < 4 ? COOKIE_BYTES[i]! : h[8 + i - 4]!);
-  }
+  // The transaction id only matters (and is only sliced) for IPv6 peers.
+  writeXorAddress(h, 24, address, port, v4 >= 0 ? h : h.subarray(8, 20));
   h.writeUInt16BE(AttributeType.Data, 20 + 4 + addrLen);
   h.writeUInt16BE(length, 20 + 4 + addrLen + 2);
   return h;

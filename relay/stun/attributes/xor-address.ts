@@ -3,7 +3,7 @@
 // address XOR cookie (IPv4) or cookie+transaction id (IPv6).
 import { MAGIC_COOKIE } from '../constants.js';
 import { StunDecodeError } from '../errors.js';
-import { bytesToIp, ipToBytes, type IpFamily } from '../ip.js';
+import { bytesToIp, ipToBytes, ipv4ToInt, type IpFamily } from '../ip.js';
 
 export interface TransportAddress {
   family: IpFamily;
@@ -17,12 +17,28 @@ function xorInto(out: Buffer, src: Buffer, transactionId: Buffer): void {
   for (let i = 0; i < src.length; i++) out[i] = src[i]! ^ (i < 4 ? COOKIE[i]! : transactionId[i - 4]!);
 }
 
+/** Length of the encoded value: 8 for IPv4, 20 for IPv6. */
+export function xorAddressLength(address: string): number {
+  return ipv4ToInt(address) >= 0 ? 8 : 20;
+}
+
+/**
+ * Writes the attribute value at `offset` of `out` (which must have room for
+ * xorAddressLength bytes). IPv4 allocates nothing, so the data plane builds
+ * Data indications with it per packet.
+ */
+export function writeXorAddress(out: Buffer, offset: number, address: string, port: number, transactionId: Buffer): void {
+  const v4 = ipv4ToInt(address);
+  out[offset] = 0;
+  out[offset + 1] = v4 >= 0 ? 0x01 : 0x02;
+  out.writeUInt16BE((port ^ (MAGIC_COOKIE >>> 16)) & 0xffff, offset + 2);
+  if (v4 >= 0) out.writeUInt32BE((v4 ^ MAGIC_COOKIE) >>> 0, offset + 4);
+  else xorInto(out.subarray(offset + 4, offset + 20), ipToBytes(address), transactionId);
+}
+
 export function encodeXorAddress(addr: { address: string; port: number }, transactionId: Buffer): Buffer {
-  const ip = ipToBytes(addr.address);
-  const out = Buffer.alloc(4 + ip.length);
-  out[1] = ip.length === 4 ? 0x01 : 0x02;
-  out.writeUInt16BE((addr.port ^ (MAGIC_COOKIE >>> 16)) & 0xffff, 2);
-  xorInto(out.subarray(4), ip, transactionId);
+  const out = Buffer.alloc(xorAddressLength(addr.address));
+  writeXorAddress(out, 0, addr.address, addr.port, transactionId);
   return out;
 }
 
