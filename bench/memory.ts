@@ -3,9 +3,8 @@
 // them all in its relay port range, and compare RSS with the idle server.
 import type { ChildSet } from '../test/interop/harness/children.js';
 import { requireTools } from '../test/interop/harness/tools.js';
-import { uclientArgs } from '../test/interop/harness/uclient.js';
 import { boundUdpSockets, rssKiB } from './proc-stats.js';
-import { benchUser, type ServerUnderTest } from './servers.js';
+import { benchUclientArgs, type ServerUnderTest } from './servers.js';
 
 export interface MemoryResult {
   requested: number;
@@ -17,11 +16,7 @@ export interface MemoryResult {
 
 export async function measureAllocationMemory(children: ChildSet, server: ServerUnderTest, requested: number): Promise<MemoryResult> {
   const tools = requireTools(['turnutils_uclient']);
-  const args = uclientArgs({
-    server: { host: server.host, port: server.port }, transport: 'udp', method: 'channel-data',
-    auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password }, peer: { kind: 'client-to-client' },
-    sessions: requested, messages: 1, size: 120, timeoutMs: 0,
-  });
+  const args = benchUclientArgs(server, { sessions: requested, messages: 1 });
   // Allocations left by earlier runs may still be alive until their lifetime ends.
   const boundBefore = boundUdpSockets(server.host, server.portRange);
   const rssBeforeKiB = rssKiB(server.pid);

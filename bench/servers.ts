@@ -5,6 +5,7 @@ import type { ChildSet, StartedChild } from '../test/interop/harness/children.js
 import { startCoturn } from '../test/interop/harness/coturn-server.js';
 import { writeRelayFiles } from '../test/interop/harness/relay-config-files.js';
 import { relayFromBuild, startRelayProcess } from '../test/interop/harness/relay-process.js';
+import { uclientArgs } from '../test/interop/harness/uclient.js';
 
 export interface ServerUnderTest {
   name: 'turnrelay' | 'turnrelay-native' | 'coturn';
@@ -18,6 +19,16 @@ export interface ServerUnderTest {
 }
 
 export const benchUser = { name: 'bench', password: 'bench-password-not-secret' };
+
+/** The one client load of every benchmark: UDP, 120-byte ChannelData, client-to-client, long-term auth. */
+export function benchUclientArgs(server: ServerUnderTest, load: { sessions: number; messages: number; intervalMs?: number }): string[] {
+  return uclientArgs({
+    server: { host: server.host, port: server.port }, transport: 'udp', method: 'channel-data',
+    auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password }, peer: { kind: 'client-to-client' },
+    sessions: load.sessions, messages: load.messages, size: 120, timeoutMs: 0,
+    ...(load.intervalMs !== undefined ? { intervalMs: load.intervalMs } : {}),
+  });
+}
 
 export async function startOurRelayProcess(
   children: ChildSet,

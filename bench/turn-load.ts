@@ -8,9 +8,8 @@ import type { ChildSet } from '../test/interop/harness/children.js';
 import { sumSamples } from '../test/interop/harness/prometheus-text.js';
 import { parseUclientReport, type UclientReport } from '../test/interop/harness/uclient-report.js';
 import { requireTools } from '../test/interop/harness/tools.js';
-import { uclientArgs } from '../test/interop/harness/uclient.js';
 import { cpuMicros } from './proc-stats.js';
-import { benchUser, type ServerUnderTest } from './servers.js';
+import { benchUclientArgs, type ServerUnderTest } from './servers.js';
 
 export interface LoadSpec {
   label: string;
@@ -39,11 +38,7 @@ interface Progress {
 
 export async function runLoad(children: ChildSet, server: ServerUnderTest, spec: LoadSpec): Promise<LoadResult> {
   const tools = requireTools(['turnutils_uclient']);
-  const args = uclientArgs({
-    server: { host: server.host, port: server.port }, transport: 'udp', method: 'channel-data',
-    auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password }, peer: { kind: 'client-to-client' },
-    sessions: spec.sessions, messages: spec.messagesPerSession, size: 120, intervalMs: spec.intervalMs, timeoutMs: 0,
-  });
+  const args = benchUclientArgs(server, { sessions: spec.sessions, messages: spec.messagesPerSession, intervalMs: spec.intervalMs });
   const metricsBefore = await server.metrics?.();
   const cpuBefore = cpuMicros(server.pid);
   const client = children.start(tools.turnutils_uclient, args);
