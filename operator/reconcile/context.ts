@@ -9,11 +9,13 @@ import type { LatestView } from '../runtime/latest-view.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import type { ResourceKind } from '../runtime/resources.js';
 
+export interface ChildCache { kind: ResourceKind; view: LatestView<KubernetesObject> }
+
 export interface ReconcileContext {
   rest: KubeRest;
   relays: LatestView<KubernetesObject>;
   /** Caches of child kinds by `apiVersion/kind`; Certificate only while cert-manager is installed. */
-  children: Map<string, { kind: ResourceKind; view: LatestView<KubernetesObject> }>;
+  children: Map<string, ChildCache>;
   endpointSlices: LatestView<KubernetesObject>;
   nodes: LatestView<KubernetesObject>;
   certManagerInstalled(): boolean;

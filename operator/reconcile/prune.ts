@@ -11,7 +11,7 @@ export function ownedBy(obj: KubernetesObject, uid: string): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
 }
 
-export function unwantedChildren(live: ReadonlyArray<{ kind: string; obj: KubernetesObject }>, desired: readonly KubernetesObject[], relayUid: string): Array<{ kind: string; obj: KubernetesObject }> {
+export function unwantedChildren<T extends { kind: string; obj: KubernetesObject }>(live: readonly T[], desired: readonly KubernetesObject[], relayUid: string): T[] {
   const want = new Set(desired.map((o) => childId(o.kind, o.metadata?.name)));
   return live.filter(({ kind, obj }) => ownedBy(obj, relayUid) && !want.has(childId(kind, obj.metadata?.name)) && !obj.metadata?.deletionTimestamp);
 }

@@ -16,12 +16,13 @@ import { statusMergePatch } from '../status/status-patch.js';
 import { workloadState } from '../status/workload.js';
 import { applyReason, withContentHash } from '../runtime/drift.js';
 import { CONTENT, isConflict, isNotFound } from '../runtime/kube-rest.js';
-import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath } from '../runtime/resources.js';
-import type { ReconcileContext, ReconcileOutcome } from './context.js';
+import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath, type ResourceKind } from '../runtime/resources.js';
+import type { ChildCache, ReconcileContext, ReconcileOutcome } from './context.js';
 import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
 import { unwantedChildren } from './prune.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const childView = (ctx: ReconcileContext, kind: Pick<ResourceKind, 'apiVersion' | 'kind'>) => ctx.children.get(kindKey(kind))?.view;
 
 async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promise<{ name: string; note?: string; requeueAfterMs?: number }> {
   const name = authSecretNameFor(relay);
@@ -47,8 +48,7 @@ async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promis
 
 function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): Observed {
   const ns = relay.metadata.namespace!;
-  const services = ctx.children.get(kindKey('v1', 'Service'))?.view;
-  const service = services?.get(serviceName, ns) as never;
+  const service = childView(ctx, { apiVersion: 'v1', kind: 'Service' })?.get(serviceName, ns) as never;
   const hostNetwork = relay.spec.network.mode === 'HostNetwork';
   return {
     serviceIngress: serviceIngress(service),
@@ -64,7 +64,7 @@ async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: 
   for (const obj of rendered.objects) {
     const kind = childKindOf(obj.apiVersion, obj.kind);
     if (!kind) throw new Error(`renderer produced ${obj.apiVersion}/${obj.kind}, which the runtime does not manage`);
-    const view = ctx.children.get(kindKey(kind.apiVersion, kind.kind))?.view;
+    const view = childView(ctx, kind);
     const desired = withContentHash(obj);
     const name = desired.metadata!.name!;
     const ns = desired.metadata!.namespace ?? relay.metadata.namespace!;
@@ -86,14 +86,13 @@ async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: 
 
 async function pruneChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<void> {
   const ns = relay.metadata.namespace!;
-  const live: Array<{ kind: string; obj: KubernetesObject }> = [];
-  for (const { kind, view } of ctx.children.values()) {
-    for (const obj of view.list(ns)) {
-      if (obj.metadata?.labels?.['turnrelay.dev/relay'] === relay.metadata.name) live.push({ kind: kind.kind, obj });
+  const live: Array<{ kind: string; obj: KubernetesObject; entry: ChildCache }> = [];
+  for (const entry of ctx.children.values()) {
+    for (const obj of entry.view.list(ns)) {
+      if (obj.metadata?.labels?.['turnrelay.dev/relay'] === relay.metadata.name) live.push({ kind: entry.kind.kind, obj, entry });
     }
   }
-  for (const { kind, obj } of unwantedChildren(live, rendered.objects, relay.metadata.uid!)) {
-    const entry = [...ctx.children.values()].find((c) => c.kind.kind === kind)!;
+  for (const { kind, obj, entry } of unwantedChildren(live, rendered.objects, relay.metadata.uid!)) {
     ctx.assertMayWrite();
     try {
       await ctx.rest.request('DELETE', objectPath(entry.kind, ns, obj.metadata!.name!), { query: { propagationPolicy: 'Background' } });
@@ -112,7 +111,7 @@ async function observeTls(ctx: ReconcileContext, relay: TurnRelay, rendered: Ren
   const viaIssuer = !!relay.spec.tls?.issuerRef;
   const secret = await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, rendered.tlsSecretName));
   const certObj = rendered.objects.find((o) => o.kind === CERTIFICATE_KIND.kind);
-  const cert = certObj ? ctx.children.get(kindKey(CERTIFICATE_KIND.apiVersion, CERTIFICATE_KIND.kind))?.view.get(certObj.metadata!.name!, ns) : undefined;
+  const cert = certObj ? childView(ctx, CERTIFICATE_KIND)?.get(certObj.metadata!.name!, ns) : undefined;
   const ready = (cert as { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } } | undefined)?.status?.conditions?.find((c) => c.type === 'Ready');
   return {
     viaIssuer,
@@ -160,7 +159,7 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
 
     const workloadObj = rendered.objects.find((o) => o.metadata?.name === rendered.workloadName && (o.kind === 'Deployment' || o.kind === 'DaemonSet'));
     const workloadKind = workloadObj && childKindOf(workloadObj.apiVersion, workloadObj.kind);
-    const liveWorkload = workloadKind ? ctx.children.get(kindKey(workloadKind.apiVersion, workloadKind.kind))?.view.get(rendered.workloadName, namespace) : undefined;
+    const liveWorkload = workloadKind ? childView(ctx, workloadKind)?.get(rendered.workloadName, namespace) : undefined;
     const tls = await observeTls(ctx, relay, rendered);
     const status = await writeStatus(ctx, raw, {
       ...(liveWorkload ? { workload: workloadState({ ...liveWorkload, kind: workloadObj!.kind } as never) } : {}),

@@ -13,7 +13,7 @@ import { Informer, type InformerEvent } from './informer.js';
 import type { KubeRest } from './kube-rest.js';
 import { LatestView } from './latest-view.js';
 import type { OperatorMetrics } from './metrics.js';
-import { CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, TURNRELAY_KIND, kindKey, type ResourceKind } from './resources.js';
+import { CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, SECRET_KIND, TURNRELAY_KIND, kindKey, type ResourceKind } from './resources.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 export class NotLeaderError extends Error {
@@ -123,8 +123,8 @@ export class Controller {
     if (this.certManager && !this.certInformerStarted) {
       this.certInformerStarted = true;
       const view = this.informer(CERTIFICATE_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
-      this.children.set(kindKey(CERTIFICATE_KIND.apiVersion, CERTIFICATE_KIND.kind), { kind: CERTIFICATE_KIND, view });
-      await this.informers[this.informers.length - 1]!.start();
+      this.children.set(kindKey(CERTIFICATE_KIND), { kind: CERTIFICATE_KIND, view });
+      await view.informer.start();
       this.enqueueAll();
     }
   }
@@ -134,10 +134,10 @@ export class Controller {
     this.relays = this.informer(TURNRELAY_KIND, (_e, o) => this.enqueueObject(o));
     for (const kind of CHILD_KINDS) {
       if (kind === CERTIFICATE_KIND) continue; // started once cert-manager is found
-      this.children.set(kindKey(kind.apiVersion, kind.kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
+      this.children.set(kindKey(kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
     }
     // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
-    this.informer({ apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true }, this.enqueueOwner, { labelSelector: 'app.kubernetes.io/component=auth,app.kubernetes.io/managed-by=turnrelay-operator' });
+    this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: 'app.kubernetes.io/component=auth,app.kubernetes.io/managed-by=turnrelay-operator' });
     this.endpointSlices = this.informer(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
     this.nodes = this.informer(NODE_KIND, this.onNode, { clusterWide: true });
     await this.detectCertManager();

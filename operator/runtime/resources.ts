@@ -29,8 +29,9 @@ export const CHILD_KINDS: readonly ResourceKind[] = [
   CERTIFICATE_KIND,
 ];
 
-export function kindKey(apiVersion: string, k: string): string {
-  return `${apiVersion}/${k}`;
+/** The key of a kind's cache in the controller's children map. */
+export function kindKey(k: Pick<ResourceKind, 'apiVersion' | 'kind'>): string {
+  return `${k.apiVersion}/${k.kind}`;
 }
 
 export function childKindOf(apiVersion: string | undefined, k: string | undefined): ResourceKind | undefined {
