@@ -5,7 +5,7 @@ import type { TurnRelay } from '../api/turnrelay.js';
 import type { Observed } from './observed.js';
 
 /** Hosts (IPs or DNS names) clients reach the relay on, in a stable order. */
-export function advertisedHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses'>): string[] {
+function advertisedHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses'>): string[] {
   const { network } = relay.spec;
   const hosts = network.externalAddresses?.length
     ? network.externalAddresses
@@ -34,17 +34,11 @@ export function externalRelayAddresses(
   relay: TurnRelay,
   observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses'>,
 ): { externalAddress?: string; externalAddress6?: string } {
+  const { network } = relay.spec;
+  const fromNodes = network.mode === 'HostNetwork' && !network.externalAddresses?.length;
   const ips = advertisedHosts(relay, observed).filter(isIp);
-  const v4 = ips.filter((ip) => !isIpv6(ip));
-  const v6 = ips.filter(isIpv6);
-  const pick = (list: string[]) =>
-    relay.spec.network.mode === 'HostNetwork' && !relay.spec.network.externalAddresses?.length
-      ? list.length === 1 ? list[0] : undefined
-      : list[0];
-  const out: { externalAddress?: string; externalAddress6?: string } = {};
-  const a4 = pick(v4);
-  const a6 = pick(v6);
-  if (a4) out.externalAddress = a4;
-  if (a6) out.externalAddress6 = a6;
-  return out;
+  const pick = (list: string[]) => (fromNodes && list.length > 1 ? undefined : list[0]);
+  const a4 = pick(ips.filter((ip) => !isIpv6(ip)));
+  const a6 = pick(ips.filter(isIpv6));
+  return { ...(a4 ? { externalAddress: a4 } : {}), ...(a6 ? { externalAddress6: a6 } : {}) };
 }
