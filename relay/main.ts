@@ -72,6 +72,14 @@ function watchedPaths(config: RelayConfig, configPath?: string): string[] {
     .filter((p): p is string => !!p);
 }
 
+function nonceIssuer(auth: RelayConfig['auth']): NonceIssuer {
+  return new NonceIssuer({ lifetimeMs: auth.nonceLifetimeSeconds * 1000 });
+}
+
+function failureLimiter(auth: RelayConfig['auth']): AuthFailureLimiter {
+  return new AuthFailureLimiter({ maxFailures: auth.maxFailuresPerIp, windowMs: auth.failureWindowSeconds * 1000 });
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -95,8 +103,8 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   const turn = new TurnServer({
     config,
     credentials,
-    nonces: new NonceIssuer({ lifetimeMs: config.auth.nonceLifetimeSeconds * 1000 }),
-    limiter: new AuthFailureLimiter({ maxFailures: config.auth.maxFailuresPerIp, windowMs: config.auth.failureWindowSeconds * 1000 }),
+    nonces: nonceIssuer(config.auth),
+    limiter: failureLimiter(config.auth),
     policy: new PeerPolicy(policyOptions(config)),
     dataPlane,
     allocations,
@@ -202,10 +210,10 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
     if (prev.relay.dataPlane !== next.relay.dataPlane) log.warn({ field: 'relay.dataPlane' }, 'changed in the config file; takes effect only after a restart');
     if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
     if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
-      ctx.nonces = new NonceIssuer({ lifetimeMs: next.auth.nonceLifetimeSeconds * 1000 });
+      ctx.nonces = nonceIssuer(next.auth);
     }
     if (prev.auth.maxFailuresPerIp !== next.auth.maxFailuresPerIp || prev.auth.failureWindowSeconds !== next.auth.failureWindowSeconds) {
-      ctx.limiter = new AuthFailureLimiter({ maxFailures: next.auth.maxFailuresPerIp, windowMs: next.auth.failureWindowSeconds * 1000 });
+      ctx.limiter = failureLimiter(next.auth);
     }
     log.level = next.log.level;
     if (!isDeepStrictEqual(watchedPaths(prev, opts.configPath), watchedPaths(next, opts.configPath))) rewatch();
