@@ -3,26 +3,15 @@
 // that releases the Lease.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
-import { ROOT, adminRest, applyRelay, installTurnRelayCrd, liveChildren, relayObject, waitFor } from './operator-fixtures.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { testKubeconfigPath } from './harness/cluster.js';
+import { ROOT, applyRelay, liveChildren, relayObject, waitFor, rest, ns, useNamespacePerFile } from './operator-fixtures.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 let child: ChildProcess | undefined;
 
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-  ns = await createTestNamespace('op-cli', kc);
-});
-afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  await deleteTestNamespace(ns, kc);
-  rest.close();
+useNamespacePerFile('op-cli', {
+  tearDown: async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  },
 });
 
 test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after releasing its lease', async () => {

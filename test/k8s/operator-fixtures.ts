@@ -191,6 +191,8 @@ export function relayObject(name: string, spec: Record<string, unknown>): RelayO
   return { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name }, spec };
 }
 
+type SuiteHooks = { setUp?: () => Promise<void>; tearDown?: () => Promise<void> };
+
 /**
  * The usual suite shape: an admin client and the CRD once per file, a fresh
  * namespace per test. `kc`, `rest` and `ns` are live bindings, valid inside
@@ -199,19 +201,29 @@ export function relayObject(name: string, spec: Record<string, unknown>): RelayO
 export let kc: KubeConfig;
 export let rest: KubeRest;
 export let ns: string;
-export function useNamespacePerTest(prefix: string, hooks: { setUp?: () => Promise<void>; tearDown?: () => Promise<void> } = {}): void {
+export function useNamespacePerTest(prefix: string, hooks: SuiteHooks = {}): void {
+  useSuite(prefix, beforeEach, afterEach, hooks);
+}
+
+/** The same, but one namespace for the whole file. */
+export function useNamespacePerFile(prefix: string, hooks: SuiteHooks = {}): void {
+  useSuite(prefix, beforeAll, afterAll, hooks);
+}
+
+function useSuite(prefix: string, before: typeof beforeAll, after: typeof afterAll, hooks: SuiteHooks): void {
   beforeAll(async () => {
     kc = testKubeConfig();
     rest = await adminRest(kc);
     await installTurnRelayCrd(rest);
   });
-  afterAll(() => rest.close());
-  beforeEach(async () => {
+  before(async () => {
     ns = await createTestNamespace(prefix, kc);
     await hooks.setUp?.();
   });
-  afterEach(async () => {
+  // Declared before the client's close: jest runs after-hooks in declaration order.
+  after(async () => {
     await hooks.tearDown?.();
     await deleteTestNamespace(ns, kc);
   });
+  afterAll(() => rest.close());
 }

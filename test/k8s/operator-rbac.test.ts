@@ -1,33 +1,22 @@
 // The RBAC in operator/rbac.ts (from which the chart's roles are generated)
 // is enough for the operator to do its whole job: it runs here as a
 // ServiceAccount bound to exactly those rules, not as an admin.
-import type { KubeConfig } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, kubeConfigForServiceAccount, testKubeConfig } from './harness/cluster.js';
+import { kubeConfigForServiceAccount } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, childIds, installTurnRelayCrd, liveChildren, markRelayPodsReady, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition,
+  applyRelay, childIds, liveChildren, markRelayPodsReady, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerFile,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let ns: string;
 let operator: OperatorHandle | undefined;
 const clusterRole = () => `turnrelay-operator-${ns}`;
 
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-  ns = await createTestNamespace('op-rbac', kc);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await rest.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole()}`).catch(() => undefined);
-  await rest.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${clusterRole()}`).catch(() => undefined);
-  await deleteTestNamespace(ns, kc);
-  rest.close();
+useNamespacePerFile('op-rbac', {
+  tearDown: async () => {
+    await operator?.stop();
+    await rest.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole()}`).catch(() => undefined);
+    await rest.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${clusterRole()}`).catch(() => undefined);
+  },
 });
 
 test('the operator works with exactly the rules of operator/rbac.ts', async () => {
