@@ -21,7 +21,7 @@ import { createServerStats, countError } from './server/stats.js';
 import { TurnServer } from './server/turn-server.js';
 import { UdpListener } from './transport/udp-listener.js';
 import { ConnectionCounter, StreamListener, type ConnectionLimits, type TlsMaterial } from './transport/stream-listener.js';
-import { startAdminServer } from './admin/admin-server.js';
+import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { createRelayMetrics } from './metrics.js';
 import { readAuthFiles, type AuthFiles } from './auth/load-auth-files.js';
 import { createLogger, type Logger } from './log.js';
@@ -125,6 +125,8 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   const streams: StreamListener[] = [];
   const listeners: ListenerInfo[] = [];
   const closeListeners = () => Promise.all([...udp.map((l) => l.close()), ...streams.map((l) => l.close())]);
+  let ready = true;
+  let admin: AdminServer;
   try {
     for (const l of config.listeners) {
       if (l.protocol === 'udp') {
@@ -137,26 +139,16 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
         listeners.push({ protocol: l.protocol, host: l.host, port: s.port });
       }
     }
-  } catch (err) {
-    await closeListeners();
-    turn.close();
-    nativePlane?.close();
-    throw err;
-  }
-
-  let ready = true;
-  const registry = createRelayMetrics({
-    stats,
-    dataPlane: dataPlane.counters,
-    allocations,
-    connections: () => ({
-      tcp: streams.filter((s) => s.protocol === 'tcp').reduce((n, s) => n + s.connectionCount, 0),
-      tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
-    }),
-    draining: () => ctx.draining,
-  });
-  let admin;
-  try {
+    const registry = createRelayMetrics({
+      stats,
+      dataPlane: dataPlane.counters,
+      allocations,
+      connections: () => ({
+        tcp: streams.filter((s) => s.protocol === 'tcp').reduce((n, s) => n + s.connectionCount, 0),
+        tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
+      }),
+      draining: () => ctx.draining,
+    });
     admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry, ready: () => ready && !ctx.draining });
   } catch (err) {
     await closeListeners();
