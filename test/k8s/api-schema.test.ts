@@ -35,6 +35,7 @@ import { INVALID_SPECS } from '../unit/operator/support/invalid-specs.js';
 import { loadSamples } from '../unit/operator/support/samples.js';
 import { buildControlPlane } from './harness/binaries.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
+import { waitFor } from './operator-fixtures.js';
 
 const kc = testKubeConfig();
 const extensions = kc.makeApiClient(ApiextensionsV1Api);
@@ -72,21 +73,6 @@ const CERTIFICATE_CRD_FIXTURE = {
   },
 } as const;
 
-async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const run = promisify(execFile);
 let kubectlPath: string | undefined;
 async function kubectl(args: string[], input?: string): Promise<string> {
@@ -100,10 +86,10 @@ async function kubectl(args: string[], input?: string): Promise<string> {
 // raw x-kubernetes-* keys of a YAML-parsed object.
 async function installCrd(yamlText: string, name: string): Promise<void> {
   await kubectl(['apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_MANAGER}`, '-f', '-'], yamlText);
-  await until(`${name} to be Established`, 30_000, async () => {
+  await waitFor(`${name} to be Established`, async () => {
     const current = await extensions.readCustomResourceDefinition({ name });
-    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
+    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  }, 30_000);
 }
 
 const errorText = (error: unknown) => (error instanceof ApiException ? `${error.code} ${String(error.body)}` : String(error));
@@ -150,10 +136,10 @@ beforeAll(async () => {
   await installCrd(stringify(CERTIFICATE_CRD_FIXTURE), CERTIFICATE_CRD_FIXTURE.metadata.name);
   namespace = await createTestNamespace('api-schema');
   // A freshly established CRD can take a moment to be served.
-  await until('TurnRelays to be served', 30_000, async () => {
+  await waitFor('TurnRelays to be served', async () => {
     await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL });
     return true;
-  });
+  }, 30_000);
 }, 120_000);
 
 afterAll(async () => {
@@ -212,7 +198,7 @@ describe('the TurnRelay CRD on a real API server', () => {
   });
 
   test('kubectl explain documents the fields', async () => {
-    const explain = await until('kubectl explain to see the CRD', 30_000, () => kubectl(['explain', 'turnrelays.spec.auth.rotationInterval']));
+    const explain = await waitFor('kubectl explain to see the CRD', () => kubectl(['explain', 'turnrelays.spec.auth.rotationInterval']), 30_000);
     expect(explain).toContain('How often a new shared secret is added');
   });
 });
