@@ -72,6 +72,13 @@ function watchedPaths(config: RelayConfig, configPath?: string): string[] {
     .filter((p): p is string => !!p);
 }
 
+/** Config fields a reload cannot apply: listeners, the admin port and the data plane live as long as the process. */
+const RESTART_ONLY: Record<string, (c: RelayConfig) => unknown> = {
+  listeners: (c) => c.listeners,
+  admin: (c) => c.admin,
+  'relay.dataPlane': (c) => c.relay.dataPlane,
+};
+
 function nonceIssuer(auth: RelayConfig['auth']): NonceIssuer {
   return new NonceIssuer({ lifetimeMs: auth.nonceLifetimeSeconds * 1000 });
 }
@@ -168,7 +175,6 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
       } catch (err) {
         countError(stats, 'config_reload');
         log.error({ file: opts.configPath, error: errorMessage(err) }, 'config reload rejected; the previous config stays in effect');
-        next = config;
       }
     }
     let material;
@@ -191,15 +197,14 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
 
   function applyConfig(next: RelayConfig): void {
     const prev = config;
-    for (const key of ['listeners', 'admin'] as const) {
-      if (!isDeepStrictEqual(prev[key], next[key])) log.warn({ field: key }, 'changed in the config file; takes effect only after a restart');
+    for (const [field, read] of Object.entries(RESTART_ONLY)) {
+      if (!isDeepStrictEqual(read(prev), read(next))) log.warn({ field }, 'changed in the config file; takes effect only after a restart');
     }
     config = next;
     ctx.config = next;
     ctx.policy.update(policyOptions(next));
     turn.revalidatePeers();
     ctx.ports.setRange(next.relay.portRange);
-    if (prev.relay.dataPlane !== next.relay.dataPlane) log.warn({ field: 'relay.dataPlane' }, 'changed in the config file; takes effect only after a restart');
     if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
     if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
       ctx.nonces = nonceIssuer(next.auth);
