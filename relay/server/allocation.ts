@@ -16,12 +16,14 @@ export interface ChannelBinding {
 
 let nextId = 1;
 
+const peerKey = (ip: string, port: number) => `${ip}|${port}`;
+
 export class Allocation {
   readonly id = nextId++;
   readonly permissions = new Map<string, number>();
   readonly channels = new Map<number, ChannelBinding>();
-  /** `${ip}|${port}` -> channel, to refuse binding one peer to two channels. */
-  readonly channelByPeer = new Map<string, number>();
+  /** Peer -> channel, to refuse binding one peer to two channels. */
+  private readonly channelByPeer = new Map<string, number>();
 
   constructor(
     readonly client: ClientConnection,
@@ -48,10 +50,14 @@ export class Allocation {
     for (const [channel, b] of this.channels) if (b.peerIp === peerIp) this.removeChannel(channel);
   }
 
+  channelForPeer(peerIp: string, peerPort: number): number | undefined {
+    return this.channelByPeer.get(peerKey(peerIp, peerPort));
+  }
+
   bindChannel(channel: number, peerIp: string, peerPort: number, nowMs: number): void {
     const expiresAt = nowMs + CHANNEL_LIFETIME_MS;
     this.channels.set(channel, { peerIp, peerPort, expiresAt });
-    this.channelByPeer.set(`${peerIp}|${peerPort}`, channel);
+    this.channelByPeer.set(peerKey(peerIp, peerPort), channel);
     this.endpoint.bindChannel(channel, peerIp, peerPort, expiresAt);
     this.addPermission(peerIp, nowMs); // ChannelBind installs/refreshes the permission too (RFC 8656 §11.2)
   }
@@ -60,7 +66,7 @@ export class Allocation {
     const b = this.channels.get(channel);
     if (!b) return;
     this.channels.delete(channel);
-    this.channelByPeer.delete(`${b.peerIp}|${b.peerPort}`);
+    this.channelByPeer.delete(peerKey(b.peerIp, b.peerPort));
     this.endpoint.unbindChannel(channel);
   }
 

@@ -24,7 +24,7 @@ export function handleChannelBind(ctx: ServerContext, req: TurnRequest, auth: Au
 
   const existing = a.channels.get(channel);
   if (existing && (existing.peerIp !== checked.ip || existing.peerPort !== peer.port)) return bad();
-  const boundChannel = a.channelByPeer.get(`${checked.ip}|${peer.port}`);
+  const boundChannel = a.channelForPeer(checked.ip, peer.port);
   if (boundChannel !== undefined && boundChannel !== channel) return bad();
   if (!existing) {
     if (a.channels.size >= ctx.config.limits.maxChannelsPerAllocation) return errorResponse(ctx, req, ErrorCode.InsufficientCapacity, [], auth);
