@@ -90,7 +90,7 @@ export class CidrSet {
   }
 
   hasV4(v4: number): boolean {
-    for (const c of this.v4) if (((v4 & c.mask) >>> 0) === c.base) return true;
+    for (const c of this.v4) if (v4InCidr(v4, c)) return true;
     return false;
   }
 

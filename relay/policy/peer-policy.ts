@@ -12,7 +12,7 @@
 //   4. every IPv4 embedded in an IPv6 form (mapped, compatible, NAT64,
 //      6to4, Teredo) must itself pass the IPv4 built-in list or allowCIDRs
 //   5. the address itself must pass the built-in list or allowCIDRs
-import { CidrSet, parseCidr, type Cidr } from './cidr.js';
+import { CidrSet, parseCidr, v4InCidr, v6InCidr, type Cidr } from './cidr.js';
 import { someEmbeddedIPv4 } from './embedded-ipv4.js';
 import { parseIPv4Range, parseIPv6Range, type IPv6Words } from './ip-address.js';
 import {
@@ -61,7 +61,7 @@ const V4_BY_OCTET: Tagged<4>[][] = Array.from({ length: 256 }, (_, octet) =>
   V4_SPECIAL.filter((c) => ((((octet << 24) >>> 0) & c.mask) >>> 0) >>> 24 === c.base >>> 24));
 
 function v4SpecialReason(v4: number): PeerDenyReason | undefined {
-  for (const c of V4_BY_OCTET[v4 >>> 24] as Tagged<4>[]) if (((v4 & c.mask) >>> 0) === c.base) return c.reason;
+  for (const c of V4_BY_OCTET[v4 >>> 24] as Tagged<4>[]) if (v4InCidr(v4, c)) return c.reason;
   return undefined;
 }
 
@@ -70,12 +70,7 @@ const V6_BY_TOP_BYTE: Tagged<6>[][] = Array.from({ length: 256 }, (_, byte) =>
   V6_SPECIAL.filter((c) => (((byte << 24) & c.mask[0] & 0xff000000) >>> 0) === ((c.base[0] & 0xff000000) >>> 0)));
 
 function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
-  for (const c of V6_BY_TOP_BYTE[w[0] >>> 24] as Tagged<6>[]) {
-    if (((w[0] & c.mask[0]) >>> 0) === c.base[0] && ((w[1] & c.mask[1]) >>> 0) === c.base[1]
-      && ((w[2] & c.mask[2]) >>> 0) === c.base[2] && ((w[3] & c.mask[3]) >>> 0) === c.base[3]) {
-      return c.reason;
-    }
-  }
+  for (const c of V6_BY_TOP_BYTE[w[0] >>> 24] as Tagged<6>[]) if (v6InCidr(w, c)) return c.reason;
   if (NAT64_WKP.hasV6(w)) return undefined; // judged by its embedded IPv4 alone
   return GLOBAL_UNICAST.hasV6(w) ? undefined : 'reserved';
 }
