@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parseSecretsFile } from '../relay/auth/files.js';
 import { mintRestCredential } from '../relay/auth/rest-credentials.js';
 import type { TurnRelay } from './api/turnrelay.js';
+import { SECRETS_KEY } from './render/auth-secret.js';
 import { KubeRest, isNotFound } from './runtime/kube-rest.js';
 import { SECRET_KIND, TURNRELAY_KIND, objectPath } from './runtime/resources.js';
 
@@ -53,9 +54,9 @@ export async function mintFromCluster(opts: MintOptions): Promise<IceConfigurati
       if (isNotFound(err)) throw new Error(`auth Secret ${opts.namespace}/${secretName} of TurnRelay ${where} not found`);
       throw err;
     }
-    const encoded = secret.data?.['secrets'];
+    const encoded = secret.data?.[SECRETS_KEY];
     const signing = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
-    if (!signing) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "secrets"`);
+    if (!signing) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "${SECRETS_KEY}"`);
     const cred = mintRestCredential(signing, { ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now(), ...(opts.user ? { user: opts.user } : {}) });
     return { iceServers: [{ urls, username: cred.username, credential: cred.password }], expiresAt: cred.expiresAt.toISOString() };
   } finally {

@@ -44,13 +44,6 @@ export function selectorLabels(relay: TurnRelay): Record<string, string> {
   return { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': relayName(relay) };
 }
 
-/** The selector as a string, for status.selector (scale subresource). */
-export function selectorString(relay: TurnRelay): string {
-  return Object.entries(selectorLabels(relay))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
 /** Labels on every child; the runtime prunes unwanted children by RELAY_LABEL. */
 export function childLabels(relay: TurnRelay): Record<string, string> {
   return {

@@ -18,7 +18,3 @@ export function toCondition(input: ConditionInput, previous: readonly TurnRelayC
   const lastTransitionTime = prev && prev.status === input.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
   return { ...input, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
 }
-
-export function findCondition(conditions: readonly TurnRelayCondition[] | undefined, type: ConditionType): TurnRelayCondition | undefined {
-  return conditions?.find((c) => c.type === type);
-}

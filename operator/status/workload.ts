@@ -20,7 +20,7 @@ interface WorkloadObject {
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-export function selectorString(sel: LabelSelector | undefined): string | undefined {
+function selectorString(sel: LabelSelector | undefined): string | undefined {
   const labels = Object.entries(sel?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   return labels.length ? labels.map(([k, v]) => `${k}=${v}`).join(',') : undefined;
 }
