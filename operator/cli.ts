@@ -1,9 +1,9 @@
 // `turnrelay operator`: runs the controller until SIGTERM/SIGINT, then drains
 // in-flight reconciles, releases the leader lease and exits 0.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../relay/log.js';
 import { DEFAULT_RELAY_IMAGE, startOperator } from './main.js';
+import { loadKubeConfig } from './runtime/kube-rest.js';
 
 const USAGE = `usage: turnrelay operator [options]
 
@@ -55,9 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const kc = new KubeConfig();
-  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = loadKubeConfig(values.kubeconfig);
   const log = createLogger('operator');
   const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 

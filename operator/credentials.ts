@@ -2,12 +2,11 @@
 // credential for a TurnRelay from its auth Secret, read through the API (so
 // kubectl-style RBAC decides who may mint), with the ICE server URLs the
 // operator published in the TurnRelay's status.
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseSecretsFile } from '../relay/auth/files.js';
 import { mintRestCredential } from '../relay/auth/rest-credentials.js';
 import type { TurnRelay } from './api/turnrelay.js';
 import { SECRETS_KEY } from './render/auth-secret.js';
-import { KubeRest, isNotFound } from './runtime/kube-rest.js';
+import { KubeRest, isNotFound, loadKubeConfig } from './runtime/kube-rest.js';
 import { SECRET_KIND, TURNRELAY_KIND, objectPath } from './runtime/resources.js';
 
 export interface MintOptions {
@@ -24,13 +23,6 @@ export interface MintOptions {
 export interface IceConfiguration {
   iceServers: Array<{ urls: string[]; username: string; credential: string }>;
   expiresAt: string;
-}
-
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 export async function mintFromCluster(opts: MintOptions): Promise<IceConfiguration> {

@@ -6,7 +6,15 @@
 // Watch/ListWatch. Authentication and TLS settings still come from KubeConfig.
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** A kubeconfig from `file`, else the default chain (in-cluster, $KUBECONFIG, ~/.kube/config). */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
 
 export class KubeApiError extends Error {
   constructor(
