@@ -82,8 +82,3 @@ export const FAMILY_IPV6 = 0x02;
  */
 export const CHANNEL_MIN = 0x4000;
 export const CHANNEL_MAX = 0x7fff;
-
-export function methodName(method: number): string {
-  for (const [name, value] of Object.entries(Method)) if (value === method) return name;
-  return `0x${method.toString(16)}`;
-}

@@ -27,12 +27,6 @@ export function decodeMessageType(type: number): { method: number; cls: MessageC
   return { method, cls };
 }
 
-/** Cheap check used to demultiplex: two zero bits, a 4-aligned length and the magic cookie. */
-export function looksLikeStun(buf: Buffer): boolean {
-  return buf.length >= HEADER_LENGTH && (buf[0]! & 0xc0) === 0 && (buf.readUInt16BE(2) & 3) === 0
-    && buf.readUInt32BE(4) === MAGIC_COOKIE;
-}
-
 export class StunMessage {
   constructor(
     readonly method: number,

@@ -5,6 +5,7 @@
 // a fixed-size accumulator, so memory per connection is bounded by one
 // maximum-size frame.
 import { HEADER_LENGTH, MAGIC_COOKIE } from './constants.js';
+import { isChannelDataByte } from './channel-data.js';
 
 /** Largest possible frame: STUN with a 65532-byte body (ChannelData tops out at 4 + 65536). */
 export const MAX_FRAME = 20 + 65532;
@@ -59,7 +60,7 @@ export class StreamFramer {
   }
 
   private emit(frame: Buffer): void {
-    this.onFrame(frame, (frame[0]! & 0xc0) === 0x40 ? 'channel' : 'stun');
+    this.onFrame(frame, isChannelDataByte(frame[0]!) ? 'channel' : 'stun');
   }
 
   private stash(bytes: Buffer): void {

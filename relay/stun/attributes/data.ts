@@ -1,3 +1,2 @@
 // DATA (RFC 8656 §18.5): the application payload of Send/Data indications, opaque to the relay.
 export const encodeData = (payload: Buffer): Buffer => payload;
-export const decodeData = (value: Buffer): Buffer => value;
