@@ -4,7 +4,7 @@
 // a failure re-inserts its key). IPv6 clients are counted per /64, the
 // smallest block one subscriber usually gets, so rotating through one's own
 // addresses does not reset the count.
-import { parseIp } from '../policy/ip-address.js';
+import { formatIPv4, parseIp } from '../policy/ip-address.js';
 
 interface Window {
   start: number;
@@ -16,9 +16,7 @@ export function clientBucket(ip: string): string {
   if (!parsed) return ip;
   if (parsed.family === 4) return ip;
   const [w0, w1, w2, w3] = parsed.words;
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
-    return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
-  }
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return formatIPv4(w3);
   return `${w0.toString(16)}:${w1.toString(16)}::/64`;
 }
 
