@@ -3,11 +3,11 @@
 // never touched) and not in the rendered set.
 import type { KubernetesObject } from '@kubernetes/client-node';
 
-export function childId(kind: string | undefined, name: string | undefined): string {
+function childId(kind: string | undefined, name: string | undefined): string {
   return `${kind ?? ''}/${name ?? ''}`;
 }
 
-export function ownedBy(obj: KubernetesObject, uid: string): boolean {
+function ownedBy(obj: KubernetesObject, uid: string): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
 }
 

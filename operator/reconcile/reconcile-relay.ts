@@ -49,12 +49,12 @@ async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promis
 function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): Observed {
   const ns = relay.metadata.namespace!;
   const service = childView(ctx, { apiVersion: 'v1', kind: 'Service' })?.get(serviceName, ns) as never;
-  const hostNetwork = relay.spec.network.mode === 'HostNetwork';
+  const nodes = relay.spec.network.mode === 'HostNetwork' ? (ctx.nodes.list() as never[]) : [];
   return {
     serviceIngress: serviceIngress(service),
     serviceClusterIPs: serviceClusterIPs(service),
-    nodeAddresses: hostNetwork ? nodeAddresses(ctx.nodes.list() as never) : [],
-    nodeAddressMap: hostNetwork ? nodeAddressMap(ctx.nodes.list() as never) : [],
+    nodeAddresses: nodeAddresses(nodes),
+    nodeAddressMap: nodeAddressMap(nodes),
     allowedServiceIPs: endpointIPs(ctx.endpointSlices.list() as never, allowedServiceKeys(relay)),
     certManager: ctx.certManagerInstalled(),
   };
