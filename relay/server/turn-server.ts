@@ -1,13 +1,13 @@
 // The TURN control plane: decodes STUN requests from any client transport,
 // authenticates, dispatches to the method handlers, caches responses for
 // retransmissions, and expires allocations, permissions and channels.
-import { AttributeType, MessageClass, Method, UNDERSTOOD_REQUIRED_ATTRIBUTES } from '../stun/constants.js';
+import { AttributeType, HEADER_LENGTH, MAGIC_COOKIE, MessageClass, Method, UNDERSTOOD_REQUIRED_ATTRIBUTES } from '../stun/constants.js';
 import { ErrorCode } from '../stun/error-codes.js';
 import { FingerprintMismatchError, StunDecodeError } from '../stun/errors.js';
 import { decodeMessageType, decodeStunMessage, StunMessageBuilder, type StunMessage } from '../stun/message.js';
 import { encodeErrorCode } from '../stun/attributes/error-code.js';
+import { encodeSoftware } from '../stun/attributes/software.js';
 import { encodeUnknownAttributes } from '../stun/attributes/unknown-attributes.js';
-import { MAGIC_COOKIE } from '../stun/constants.js';
 import type { Allocation } from './allocation.js';
 import type { ClientConnection } from './client-connection.js';
 import type { AuthContext, ServerContext, TurnRequest } from './context.js';
@@ -29,12 +29,12 @@ export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining'>;
 
 /** 400 for a request whose header is readable but whose body is not. */
 function badRequestFromHeader(buf: Buffer, software: string): Buffer | null {
-  if (buf.length < 20 || buf.readUInt32BE(4) !== MAGIC_COOKIE || (buf[0]! & 0xc0) !== 0) return null;
+  if (buf.length < HEADER_LENGTH || buf.readUInt32BE(4) !== MAGIC_COOKIE || (buf[0]! & 0xc0) !== 0) return null;
   const { method, cls } = decodeMessageType(buf.readUInt16BE(0));
   if (cls !== MessageClass.Request) return null;
-  return new StunMessageBuilder(method, MessageClass.ErrorResponse, Buffer.from(buf.subarray(8, 20)))
+  return new StunMessageBuilder(method, MessageClass.ErrorResponse, Buffer.from(buf.subarray(8, HEADER_LENGTH)))
     .add(AttributeType.ErrorCode, encodeErrorCode(ErrorCode.BadRequest))
-    .add(AttributeType.Software, Buffer.from(software, 'utf8'))
+    .add(AttributeType.Software, encodeSoftware(software))
     .build({ fingerprint: true });
 }
 
