@@ -84,7 +84,8 @@ export class RelayPortAllocator {
     this.inUse[family].delete(port);
   }
 
-  private release(r: BoundRelay): void {
+  /** Closes a relay socket nobody took over yet and frees its port. */
+  release(r: BoundRelay): void {
     try { r.socket.close(); } catch { /* already closed */ }
     this.free(r.family, r.port);
   }

@@ -72,8 +72,7 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
   if (!relay) return noCapacity();
   // The bind was asynchronous: re-check what may have changed meanwhile.
   if (ctx.allocations.get(client.key) || capacityFull() || ctx.draining || client.isClosed()) {
-    relay.socket.close();
-    ctx.ports.free(relay.family, relay.port);
+    ctx.ports.release(relay);
     return capacityFull() || ctx.draining ? noCapacity() : reject(ErrorCode.AllocationMismatch);
   }
 
