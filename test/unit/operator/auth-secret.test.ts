@@ -7,13 +7,13 @@ import {
   parseSecretLines,
   planAuthSecret,
 } from '../../../operator/render/auth-secret.js';
-import { asRelay, loadSample } from './support/samples.js';
+import { asRelay, loadSample, sampleRelay } from './support/samples.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 // rotationInterval 24h, credentialTTL 1h (the full sample)
-const relay = asRelay(loadSample('full-tls-cert-manager.yaml').manifest);
+const relay = sampleRelay('full-tls-cert-manager.yaml');
 const counter = () => {
   let n = 0;
   return () => `secret-${++n}`;

@@ -1,13 +1,12 @@
 import { iceServerUrls } from '../../../operator/render/ice-servers.js';
 import type { Observed } from '../../../operator/render/observed.js';
-import { asRelay, loadSample } from './support/samples.js';
+import { asRelay, loadSample, sampleRelay } from './support/samples.js';
 
 const observed = (o: Partial<Observed>): Observed => ({ serviceIngress: [], nodeAddresses: [], allowedServiceIPs: [], certManager: true, ...o });
-const sample = (file: string) => asRelay(loadSample(file).manifest);
 
 describe('iceServerUrls', () => {
   test('one URI per listener on the load-balancer address; turns: on the certificate name', () => {
-    expect(iceServerUrls(sample('full-tls-cert-manager.yaml'), observed({ serviceIngress: ['203.0.113.7'] }))).toEqual([
+    expect(iceServerUrls(sampleRelay('full-tls-cert-manager.yaml'), observed({ serviceIngress: ['203.0.113.7'] }))).toEqual([
       'turn:203.0.113.7:3478?transport=udp',
       'turn:203.0.113.7:3478?transport=tcp',
       'turns:turn.example.com:5349?transport=tcp',
@@ -15,7 +14,7 @@ describe('iceServerUrls', () => {
   });
 
   test('IPv6 addresses are bracketed; hostnames pass through', () => {
-    expect(iceServerUrls(sample('udp-only.yaml'), observed({ serviceIngress: ['2001:db8::7', 'lb.example.net'] }))).toEqual([
+    expect(iceServerUrls(sampleRelay('udp-only.yaml'), observed({ serviceIngress: ['2001:db8::7', 'lb.example.net'] }))).toEqual([
       'turn:[2001:db8::7]:3478?transport=udp',
       'turn:lb.example.net:3478?transport=udp',
     ]);
@@ -23,7 +22,7 @@ describe('iceServerUrls', () => {
 
   test('HostNetwork lists every node address, not the Service', () => {
     expect(
-      iceServerUrls(sample('hostnetwork-p2p.yaml'), observed({ serviceIngress: ['203.0.113.7'], nodeAddresses: ['198.51.100.1', '198.51.100.2'] })),
+      iceServerUrls(sampleRelay('hostnetwork-p2p.yaml'), observed({ serviceIngress: ['203.0.113.7'], nodeAddresses: ['198.51.100.1', '198.51.100.2'] })),
     ).toEqual([
       'turn:198.51.100.1:3478?transport=udp',
       'turn:198.51.100.2:3478?transport=udp',
@@ -33,8 +32,8 @@ describe('iceServerUrls', () => {
   });
 
   test('no address observed yet: no URIs except TLS on its DNS name', () => {
-    expect(iceServerUrls(sample('udp-only.yaml'), observed({}))).toEqual([]);
-    expect(iceServerUrls(sample('full-tls-cert-manager.yaml'), observed({}))).toEqual(['turns:turn.example.com:5349?transport=tcp']);
+    expect(iceServerUrls(sampleRelay('udp-only.yaml'), observed({}))).toEqual([]);
+    expect(iceServerUrls(sampleRelay('full-tls-cert-manager.yaml'), observed({}))).toEqual(['turns:turn.example.com:5349?transport=tcp']);
   });
 
   test('wildcard certificate names are skipped for turns: URIs', () => {
@@ -44,10 +43,10 @@ describe('iceServerUrls', () => {
   });
 
   test('a ClusterIP Service (in-cluster clients) is reached on its cluster IPs', () => {
-    expect(iceServerUrls(sample('peers-in-cluster-service.yaml'), observed({ serviceClusterIPs: ['10.96.0.20'] }))).toEqual(
+    expect(iceServerUrls(sampleRelay('peers-in-cluster-service.yaml'), observed({ serviceClusterIPs: ['10.96.0.20'] }))).toEqual(
       expect.arrayContaining(['turn:10.96.0.20:3478?transport=udp']),
     );
-    expect(iceServerUrls(sample('udp-only.yaml'), observed({ serviceIngress: ['203.0.113.7'], serviceClusterIPs: ['10.96.0.20'] }))).toEqual([
+    expect(iceServerUrls(sampleRelay('udp-only.yaml'), observed({ serviceIngress: ['203.0.113.7'], serviceClusterIPs: ['10.96.0.20'] }))).toEqual([
       'turn:203.0.113.7:3478?transport=udp',
     ]);
   });

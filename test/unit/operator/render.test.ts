@@ -5,7 +5,7 @@ import { renderRelay, type Observed } from '../../../operator/render/index.js';
 import { selectorLabels } from '../../../operator/render/names.js';
 import { RESTART_CHECKSUM_ANNOTATION } from '../../../operator/render/workload.js';
 import type { TurnRelay } from '../../../operator/api/turnrelay.js';
-import { asRelay, loadSample, loadSamples } from './support/samples.js';
+import { asRelay, loadSample, loadSamples, sampleRelay } from './support/samples.js';
 
 const OBSERVED: Observed = {
   serviceIngress: ['203.0.113.7'],
@@ -17,7 +17,6 @@ const OBSERVED: Observed = {
 const render = (relay: TurnRelay, observed: Partial<Observed> = {}) =>
   renderRelay({ relay, image: 'ghcr.io/example/turnrelay:1.0.0', authSecretName: `${relay.metadata.name}-turn-auth`, observed: { ...OBSERVED, ...observed } });
 
-const sampleRelay = (file: string) => asRelay(loadSample(file).manifest);
 const byKind = <T>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
 const deploymentOf = (objects: KubernetesObject[]) => byKind<V1Deployment>(objects, 'Deployment');
 

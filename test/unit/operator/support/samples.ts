@@ -30,3 +30,8 @@ export function asRelay(manifest: Record<string, any>, namespace = 'media', uid 
   if (!result.ok) throw new Error(`invalid: ${JSON.stringify(result.issues)}`);
   return result.relay;
 }
+
+/** A sample file as a validated TurnRelay (see asRelay). */
+export function sampleRelay(file: string): TurnRelay {
+  return asRelay(loadSample(file).manifest);
+}
