@@ -16,6 +16,7 @@ import { PeerPolicy, type PeerPolicyOptions } from './policy/peer-policy.js';
 import { JsDataPlane } from './dataplane/js-data-plane.js';
 import { NativeDataPlane } from './dataplane/native/native-data-plane.js';
 import { AllocationTable } from './server/allocation-table.js';
+import { isUnspecified } from './server/advertised-address.js';
 import { RelayPortAllocator } from './server/relay-ports.js';
 import { createServerStats, countError } from './server/stats.js';
 import { TurnServer } from './server/turn-server.js';
@@ -38,10 +39,6 @@ export interface RelayServer {
   /** For tests and tools: the control plane, and a way to run a reload now instead of waiting for the watcher. */
   readonly turn: TurnServer;
   reload(): Promise<void>;
-}
-
-function isUnspecified(host: string): boolean {
-  return host === '0.0.0.0' || host === '::';
 }
 
 /** Every address the relay can be reached on: peers there would loop back into the relay. */

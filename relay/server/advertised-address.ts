@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { familyOf } from '../stun/ip.js';
 import type { RelayConfig } from '../config/schema.js';
 
-const isUnspecified = (host: string) => host === '0.0.0.0' || host === '::';
+export const isUnspecified = (host: string): boolean => host === '0.0.0.0' || host === '::';
 
 /** This host's interface addresses (scope ids dropped). */
 export function localAddresses(): string[] {
