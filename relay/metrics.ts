@@ -2,7 +2,7 @@
 // numbers owned by the data plane and the server; prom-client reads them at
 // scrape time through collect(), so nothing is done per packet here.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DataPlaneCounters, ClientTransport } from './dataplane/types.js';
+import type { DataPlaneCounters, ClientTransport, DirectionCounters } from './dataplane/types.js';
 import type { AllocationTable } from './server/allocation-table.js';
 import { ALLOCATION_RESULTS, AUTH_RESULTS, type ServerStats } from './server/stats.js';
 
@@ -16,11 +16,13 @@ export interface MetricSources {
 
 const TRANSPORTS: ClientTransport[] = ['udp', 'tcp', 'tls'];
 
+type Sample = [Record<string, string>, number];
+
 export function createRelayMetrics(src: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'turnrelay_process_' });
   // Counters mirroring absolute values we own: reset and re-add at each scrape.
-  const mirror = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) =>
+  const mirror = (name: string, help: string, labelNames: string[], read: () => Sample[]) =>
     new Counter({
       name, help, labelNames, registers: [registry],
       collect() {
@@ -45,16 +47,15 @@ export function createRelayMetrics(src: MetricSources): Registry {
       const [reason = '', path = ''] = key.split('|');
       return [{ reason, path }, v];
     }));
+  const byTransportAndDirection = (toPeer: keyof DirectionCounters, toClient: keyof DirectionCounters) => () =>
+    TRANSPORTS.flatMap((t): Sample[] => [
+      [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t][toPeer]],
+      [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t][toClient]],
+    ]);
   mirror('turnrelay_relayed_packets_total', 'Relayed packets by client transport and direction', ['transport', 'direction'],
-    () => TRANSPORTS.flatMap((t) => [
-      [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t].clientToPeerPackets],
-      [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t].peerToClientPackets],
-    ] as Array<[Record<string, string>, number]>));
+    byTransportAndDirection('clientToPeerPackets', 'peerToClientPackets'));
   mirror('turnrelay_relayed_bytes_total', 'Relayed payload bytes by client transport and direction', ['transport', 'direction'],
-    () => TRANSPORTS.flatMap((t) => [
-      [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t].clientToPeerBytes],
-      [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t].peerToClientBytes],
-    ] as Array<[Record<string, string>, number]>));
+    byTransportAndDirection('clientToPeerBytes', 'peerToClientBytes'));
   mirror('turnrelay_dropped_packets_total', 'Packets the data plane dropped, by reason', ['reason'], () => [
     [{ reason: 'no_permission' }, src.dataPlane.droppedNoPermission],
     [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],
