@@ -33,6 +33,8 @@ export class TurnTestClient {
   realm = '';
   nonce = '';
   sha256 = false;
+  /** The TCP/TLS socket; undefined for UDP. */
+  streamSocket: Socket | undefined;
 
   private constructor(private readonly transport: 'udp' | 'tcp' | 'tls', private readonly write: (b: Buffer) => void, private readonly closer: () => void) {}
 
@@ -56,12 +58,8 @@ export class TurnTestClient {
     const framer = new StreamFramer((f) => c.onFrame(f));
     socket.on('data', (d: Buffer) => framer.push(d));
     socket.on('error', () => {});
-    (c as { socket?: Socket }).socket = socket;
+    c.streamSocket = socket;
     return c;
-  }
-
-  get streamSocket(): Socket | undefined {
-    return (this as { socket?: Socket }).socket;
   }
 
   private onFrame(buf: Buffer): void {
