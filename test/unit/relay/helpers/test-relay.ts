@@ -63,11 +63,13 @@ export async function startTestRelay(overrides: Overrides = {}): Promise<TestRel
   };
 }
 
+type PeerDatagram = { data: Buffer; port: number; address: string };
+
 /** A UDP peer on loopback that records what it receives and can send back. */
-export async function startPeer(host = '127.0.0.1'): Promise<{ socket: UdpSocket; address: string; port: number; received: Array<{ data: Buffer; port: number; address: string }>; next(timeoutMs?: number): Promise<{ data: Buffer; port: number; address: string }>; close(): void }> {
+export async function startPeer(host = '127.0.0.1'): Promise<{ socket: UdpSocket; address: string; port: number; received: PeerDatagram[]; next(timeoutMs?: number): Promise<PeerDatagram>; close(): void }> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((r) => socket.bind(0, host, () => r()));
-  const received: Array<{ data: Buffer; port: number; address: string }> = [];
+  const received: PeerDatagram[] = [];
   let wake: (() => void) | null = null;
   socket.on('message', (data, rinfo) => { received.push({ data, port: rinfo.port, address: rinfo.address }); wake?.(); });
   return {
