@@ -2,7 +2,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { TurnRelay } from '../api/turnrelay.js';
-import { childLabels, childNames, ownerReference } from './names.js';
+import { childMetadata, childNames } from './names.js';
 
 export function relayCertificate(scope: Construct, relay: TurnRelay): ApiObject | undefined {
   const tls = relay.spec.tls;
@@ -11,7 +11,7 @@ export function relayCertificate(scope: Construct, relay: TurnRelay): ApiObject 
   return new ApiObject(scope, 'certificate', {
     apiVersion: 'cert-manager.io/v1',
     kind: 'Certificate',
-    metadata: { name: names.certificate, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },
+    metadata: childMetadata(relay, names.certificate),
     spec: {
       secretName: names.tlsSecret,
       dnsNames: tls.dnsNames ?? [],

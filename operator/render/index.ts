@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { relayCertificate } from './certificate.js';
-import { childLabels, childNames, ownerReference, relayNamespace } from './names.js';
+import { childMetadata, childNames, relayNamespace } from './names.js';
 import type { Observed } from './observed.js';
 import { relayDisruptionBudget, relayNetworkPolicy } from './policy.js';
 import { CONFIG_FILE, hasTlsListener, renderRelayConfig, type RelayConfig } from './relay-config.js';
@@ -60,14 +60,13 @@ export function renderRelay(input: RenderInput): RenderedChildren {
 
   const app = new App();
   const chart = new Chart(app, 'relay', { namespace: relayNamespace(relay), disableResourceNameHashes: true });
-  const metadata = (name: string) => ({ name, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] });
 
   const serviceAccount = new kplus.ServiceAccount(chart, 'service-account', {
-    metadata: metadata(names.serviceAccount),
+    metadata: childMetadata(relay, names.serviceAccount),
     automountToken: false,
   });
   const configMap = new kplus.ConfigMap(chart, 'config', {
-    metadata: metadata(names.configMap),
+    metadata: childMetadata(relay, names.configMap),
     data: { [CONFIG_FILE]: stringify(relayConfig) },
   });
   if (tls && observed.certManager) relayCertificate(chart, relay);
@@ -84,7 +83,7 @@ export function renderRelay(input: RenderInput): RenderedChildren {
   if (autoscaling) {
     // Also makes the Deployment omit spec.replicas, leaving it to the HPA.
     new kplus.HorizontalPodAutoscaler(chart, 'autoscaler', {
-      metadata: metadata(names.autoscaler),
+      metadata: childMetadata(relay, names.autoscaler),
       target: deployment,
       minReplicas: autoscaling.minReplicas,
       maxReplicas: autoscaling.maxReplicas,

@@ -54,6 +54,11 @@ export function childLabels(relay: TurnRelay): Record<string, string> {
   };
 }
 
+/** Name, labels and owner reference of a child object. */
+export function childMetadata(relay: TurnRelay, name: string): { name: string; labels: Record<string, string>; ownerReferences: V1OwnerReference[] } {
+  return { name, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] };
+}
+
 export function ownerReference(relay: TurnRelay): V1OwnerReference {
   const uid = relay.metadata.uid;
   if (!uid) throw new Error(`TurnRelay ${relayName(relay)} has no metadata.uid (render only objects read from the API server)`);

@@ -4,12 +4,12 @@ import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { ADMIN_PORT } from '../api/constants.js';
 import { listenerPort, type TurnRelay } from '../api/turnrelay.js';
-import { childLabels, childNames, ownerReference, selectorLabels } from './names.js';
+import { childMetadata, childNames, selectorLabels } from './names.js';
 
 /** At most one relay pod is voluntarily evicted at a time (each drains its calls). */
 export function relayDisruptionBudget(scope: Construct, relay: TurnRelay): ApiObject {
   return new kplus.k8s.KubePodDisruptionBudget(scope, 'pdb', {
-    metadata: { name: childNames(relay).podDisruptionBudget, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },
+    metadata: childMetadata(relay, childNames(relay).podDisruptionBudget),
     spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(relay) } },
   });
 }
@@ -26,7 +26,7 @@ export function relayNetworkPolicy(scope: Construct, relay: TurnRelay): ApiObjec
     port: kplus.k8s.IntOrString.fromNumber(listenerPort(l)),
   }));
   return new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
-    metadata: { name: childNames(relay).networkPolicy, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },
+    metadata: childMetadata(relay, childNames(relay).networkPolicy),
     spec: {
       podSelector: { matchLabels: selectorLabels(relay) },
       policyTypes: ['Ingress'],

@@ -6,7 +6,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { listenerName, listenerPort, type TurnRelay } from '../api/turnrelay.js';
-import { childLabels, childNames, ownerReference, selectorLabels } from './names.js';
+import { childMetadata, childNames, selectorLabels } from './names.js';
 
 const SERVICE_TYPES = {
   LoadBalancer: kplus.ServiceType.LOAD_BALANCER,
@@ -21,10 +21,8 @@ export function relayService(scope: Construct, relay: TurnRelay): kplus.Service 
   const annotations = network.service.annotations;
   const service = new kplus.Service(scope, 'service', {
     metadata: {
-      name: childNames(relay).service,
-      labels: childLabels(relay),
+      ...childMetadata(relay, childNames(relay).service),
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      ownerReferences: [ownerReference(relay)],
     },
     type: SERVICE_TYPES[type],
     ...(hostNetwork ? { clusterIP: 'None' } : {}),

@@ -10,7 +10,7 @@ import type { Construct } from 'constructs';
 import { ADMIN_PORT, ADMIN_PORT_NAME, RELAY_UID } from '../api/constants.js';
 import { durationSeconds } from '../api/duration.js';
 import { listenerName, listenerPort, type TurnRelay } from '../api/turnrelay.js';
-import { childLabels, childNames, ownerReference, selectorLabels } from './names.js';
+import { childLabels, childMetadata, childNames, selectorLabels } from './names.js';
 import {
   AUTH_DIR,
   CONFIG_DIR,
@@ -86,7 +86,7 @@ export function relayDeployment(scope: Construct, input: WorkloadInput): kplus.D
   const graceSeconds = durationSeconds(relay.spec.drain.gracePeriod);
 
   const deployment = new kplus.Deployment(scope, 'deployment', {
-    metadata: { name: names.workload, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] },
+    metadata: childMetadata(relay, names.workload),
     select: false,
     // With autoscaling the HPA owns the count (cdk8s-plus then omits it).
     ...(relay.spec.autoscaling ? {} : { replicas: relay.spec.replicas ?? 1 }),
