@@ -16,7 +16,7 @@ export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
   // permissions (OwnerReferencesPermissionEnforcement) require this to set it.
   { apiGroups: ['turnrelay.dev'], resources: ['turnrelays/finalizers'], verbs: ['update'] },
   { apiGroups: [''], resources: ['configmaps', 'services', 'serviceaccounts'], verbs: CHILD_VERBS },
-  { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: CHILD_VERBS },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: CHILD_VERBS },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: CHILD_VERBS },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CHILD_VERBS },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: CHILD_VERBS },

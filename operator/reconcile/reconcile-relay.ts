@@ -157,12 +157,12 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
     await applyChildren(ctx, relay, rendered);
     await pruneChildren(ctx, relay, rendered);
 
-    const workloadObj = rendered.objects.find((o) => o.metadata?.name === rendered.workloadName && (o.kind === 'Deployment' || o.kind === 'DaemonSet'));
+    const workloadObj = rendered.objects.find((o) => o.metadata?.name === rendered.workloadName && o.kind === 'Deployment');
     const workloadKind = workloadObj && childKindOf(workloadObj.apiVersion, workloadObj.kind);
     const liveWorkload = workloadKind ? childView(ctx, workloadKind)?.get(rendered.workloadName, namespace) : undefined;
     const tls = await observeTls(ctx, relay, rendered);
     const status = await writeStatus(ctx, raw, {
-      ...(liveWorkload ? { workload: workloadState({ ...liveWorkload, kind: workloadObj!.kind } as never) } : {}),
+      ...(liveWorkload ? { workload: workloadState(liveWorkload as never) } : {}),
       iceServers: iceServerUrls(relay, observed),
       endpoints: clientHosts(relay, observed),
       authSecretName: auth.name,

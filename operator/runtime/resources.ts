@@ -22,7 +22,6 @@ export const CHILD_KINDS: readonly ResourceKind[] = [
   kind('v1', 'ConfigMap', 'configmaps'),
   kind('v1', 'Service', 'services'),
   kind('apps/v1', 'Deployment', 'deployments'),
-  kind('apps/v1', 'DaemonSet', 'daemonsets'),
   kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
   kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
   kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),

@@ -1,5 +1,5 @@
-// The replica counts and rollout state of the relay workload, whichever kind
-// the renderer chose (Deployment, or DaemonSet for HostNetwork relays).
+// The replica counts and rollout state of the relay Deployment (HostNetwork
+// relays are a Deployment too, spread one pod per node).
 export interface WorkloadState {
   desired: number;
   current: number;
@@ -29,16 +29,6 @@ export function workloadState(obj: WorkloadObject): WorkloadState {
   const s = obj.status ?? {};
   const observedLatest = obj.metadata?.generation === undefined || num(s.observedGeneration) >= obj.metadata.generation;
   const selector = selectorString(obj.spec?.selector);
-  if (obj.kind === 'DaemonSet') {
-    return {
-      desired: num(s['desiredNumberScheduled']),
-      current: num(s['currentNumberScheduled']),
-      ready: num(s['numberReady']),
-      updated: num(s['updatedNumberScheduled']),
-      observedLatest,
-      ...(selector ? { selector } : {}),
-    };
-  }
   return {
     desired: obj.spec?.replicas ?? 1,
     current: num(s['replicas']),
