@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AuthFileError, parseSecretsFile } from './relay/auth/files.js';
-import { mintRestCredential } from './relay/auth/rest-credentials.js';
+import { iceConfiguration, type IceConfiguration } from './relay/auth/rest-credentials.js';
 import { DurationError, parseDurationSeconds } from './relay/config/duration.js';
 
 const USAGE = `usage:
@@ -37,11 +37,6 @@ export const DEV_URLS = [
 
 class UsageError extends Error {}
 
-export interface IceConfiguration {
-  iceServers: Array<{ urls: string[]; username: string; credential: string }>;
-  expiresAt: string;
-}
-
 export function parseUrls(values: string[]): string[] {
   const urls = values.flatMap((v) => v.split(',')).map((u) => u.trim()).filter((u) => u !== '');
   for (const url of urls) {
@@ -59,11 +54,7 @@ export function credentialsFromSecrets(
 ): IceConfiguration {
   const [signing] = parseSecretsFile(secretsText);
   if (signing === undefined) throw new AuthFileError('secrets file has no secrets (only blank lines or comments)');
-  const cred = mintRestCredential(signing, { user: opts.user, ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now() });
-  return {
-    iceServers: [{ urls: opts.urls, username: cred.username, credential: cred.password }],
-    expiresAt: cred.expiresAt.toISOString(),
-  };
+  return iceConfiguration(signing, opts);
 }
 
 async function mint(argv: string[]): Promise<unknown> {

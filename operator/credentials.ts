@@ -3,7 +3,7 @@
 // kubectl-style RBAC decides who may mint), with the ICE server URLs the
 // operator published in the TurnRelay's status.
 import { parseSecretsFile } from '../relay/auth/files.js';
-import { mintRestCredential } from '../relay/auth/rest-credentials.js';
+import { iceConfiguration, type IceConfiguration } from '../relay/auth/rest-credentials.js';
 import type { TurnRelay } from './api/turnrelay.js';
 import { SECRETS_KEY } from './render/auth-secret.js';
 import { KubeRest, isNotFound, loadKubeConfig } from './runtime/kube-rest.js';
@@ -18,11 +18,6 @@ export interface MintOptions {
   /** Override the status' ICE server URLs. */
   urls?: string[];
   now?: number;
-}
-
-export interface IceConfiguration {
-  iceServers: Array<{ urls: string[]; username: string; credential: string }>;
-  expiresAt: string;
 }
 
 export async function mintFromCluster(opts: MintOptions): Promise<IceConfiguration> {
@@ -49,8 +44,7 @@ export async function mintFromCluster(opts: MintOptions): Promise<IceConfigurati
     const encoded = secret.data?.[SECRETS_KEY];
     const signing = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
     if (!signing) throw new Error(`auth Secret ${opts.namespace}/${secretName} has no shared secret under key "${SECRETS_KEY}"`);
-    const cred = mintRestCredential(signing, { ttlSeconds: opts.ttlSeconds, now: opts.now ?? Date.now(), ...(opts.user ? { user: opts.user } : {}) });
-    return { iceServers: [{ urls, username: cred.username, credential: cred.password }], expiresAt: cred.expiresAt.toISOString() };
+    return iceConfiguration(signing, { urls, ttlSeconds: opts.ttlSeconds, ...(opts.user ? { user: opts.user } : {}), ...(opts.now !== undefined ? { now: opts.now } : {}) });
   } finally {
     rest.close();
   }

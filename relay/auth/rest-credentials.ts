@@ -32,3 +32,21 @@ export function mintRestCredential(
   if (Buffer.byteLength(username) > MAX_USERNAME_BYTES) throw new Error(`user is too long (username must fit in ${MAX_USERNAME_BYTES} bytes)`);
   return { username, password: restPassword(secret, username), expiresAt: new Date(expiry * 1000) };
 }
+
+/** What applications put in RTCConfiguration, plus when the credential expires. */
+export interface IceConfiguration {
+  iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+  expiresAt: string;
+}
+
+/** One REST credential, minted with the signing secret, for the given ICE server URLs. */
+export function iceConfiguration(
+  signingSecret: string,
+  opts: { urls: string[]; user?: string; ttlSeconds: number; now?: number },
+): IceConfiguration {
+  const cred = mintRestCredential(signingSecret, opts);
+  return {
+    iceServers: [{ urls: opts.urls, username: cred.username, credential: cred.password }],
+    expiresAt: cred.expiresAt.toISOString(),
+  };
+}
