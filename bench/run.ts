@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   // `npm run bench -- coturn` runs one server only; default: all three.
   const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['coturn', 'turnrelay', 'turnrelay-native']);
   requireTools(['turnserver', 'turnutils_uclient']);
-  if ((selected.has('turnrelay') || selected.has('turnrelay-native')) && !existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` (npm run bench does)');
+  if ((selected.has('turnrelay') || selected.has('turnrelay-native')) && !existsSync(join(repoRoot, 'dist/cli/turnrelay.js'))) throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
   const children = new ChildSet();
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-bench-'));
   const host = randomLoopbackAddress();

@@ -1,6 +1,6 @@
 // The TURN servers under comparison, each as its own process on one
 // loopback address with long-term user auth, UDP listener only, loopback
-// peers allowed: ours through the built CLI (dist/cli.js, Node or native data plane), and coturn.
+// peers allowed: ours through the built CLI (dist/cli/turnrelay.js, Node or native data plane), and coturn.
 import type { ChildSet, StartedChild } from '../test/interop/harness/children.js';
 import { startCoturn } from '../test/interop/harness/coturn-server.js';
 import { writeRelayFiles } from '../test/interop/harness/relay-config-files.js';

@@ -130,11 +130,11 @@ async function startRelayLikeKubelet(deployment: V1Deployment, adminPort: number
   await projectPodVolumes(deployment, adminPort);
   const container = deployment.spec!.template.spec!.containers[0]!;
   const mounts = container.volumeMounts ?? [];
-  // No command in the container: the image's ENTRYPOINT is `node dist/cli.js`; here the same CLI from source.
+  // No command in the container: the image's ENTRYPOINT is `node dist/cli/turnrelay.js`; here the same CLI from source.
   expect(container.command).toBeUndefined();
   const args = (container.args ?? []).map((a) => (a.startsWith('/') ? remap(a, mounts) : a));
   const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-  const child = spawn(process.execPath, [TSX, join(REPO_ROOT, 'cli.ts'), ...args], {
+  const child = spawn(process.execPath, [TSX, join(REPO_ROOT, 'cli/turnrelay.ts'), ...args], {
     cwd: join(work, 'pod'),
     env: { ...process.env, ...env, TMPDIR: join(work, 'pod', 'tmp') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -150,7 +150,7 @@ type IceConfiguration = { iceServers: Array<{ urls: string[]; username: string; 
 
 async function mintWithCli(user: string): Promise<IceConfiguration> {
   const { stdout } = await run(process.execPath, [
-    TSX, join(REPO_ROOT, 'cli.ts'), 'credentials',
+    TSX, join(REPO_ROOT, 'cli/turnrelay.ts'), 'credentials',
     '--namespace', namespace, '--name', RELAY, '--user', user, '--ttl', '10m', '--kubeconfig', testKubeconfigPath(),
   ], { cwd: REPO_ROOT, env: process.env });
   return JSON.parse(stdout) as IceConfiguration;

@@ -16,7 +16,7 @@ useNamespacePerFile('op-cli', {
 
 test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after releasing its lease', async () => {
   const proc = spawn(process.execPath, [
-    '--import', 'tsx', 'cli.ts', 'operator',
+    '--import', 'tsx', 'cli/turnrelay.ts', 'operator',
     '--kubeconfig', testKubeconfigPath(), '--namespace', ns, '--metrics-port', '0', '--metrics-host', '127.0.0.1',
     '--leader-elect', '--lease-namespace', ns,
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'cli-test-pod' } });

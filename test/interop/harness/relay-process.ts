@@ -13,8 +13,8 @@ export interface RelayCommand {
 
 const repoRoot = findRepoRoot(import.meta.url);
 
-export const relayFromSources: RelayCommand = { file: `${repoRoot}node_modules/.bin/tsx`, args: [`${repoRoot}cli.ts`] };
-export const relayFromBuild: RelayCommand = { file: process.execPath, args: [`${repoRoot}dist/cli.js`] };
+export const relayFromSources: RelayCommand = { file: `${repoRoot}node_modules/.bin/tsx`, args: [`${repoRoot}cli/turnrelay.ts`] };
+export const relayFromBuild: RelayCommand = { file: process.execPath, args: [`${repoRoot}dist/cli/turnrelay.js`] };
 
 interface StartedLine {
   listeners: Array<{ protocol: ListenerProtocol; host: string; port: number }>;

@@ -154,9 +154,9 @@ describe.each(IMAGES)(`${FILE} --target $target`, ({ target, command }) => {
     const cmd = JSON.parse(runtime.instructions.find((i) => i.getKeyword() === 'CMD')!.getArgumentsContent()!) as string[];
     expect(entrypoint).toEqual(['/nodejs/bin/node', `/app/${pkg.bin['turnrelay']}`]);
     expect(cmd).toEqual([command]);
-    // dist/cli.js is what tsc emits for cli.ts with the build tsconfig.
-    expect(pkg.bin['turnrelay']).toBe(`${buildTsconfig.compilerOptions.outDir}/cli.js`);
-    expect(buildTsconfig.include).toContain('cli.ts');
+    // dist/cli/turnrelay.js is what tsc emits for cli/turnrelay.ts with the build tsconfig.
+    expect(pkg.bin['turnrelay']).toBe(`${buildTsconfig.compilerOptions.outDir}/cli/turnrelay.js`);
+    expect(buildTsconfig.include).toContain('cli');
   });
 
   test('carries OCI labels for source, version and licenses', () => {

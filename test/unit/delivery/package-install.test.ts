@@ -41,10 +41,10 @@ afterAll(() => {
 });
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [join(app, 'dist/cli.js'), ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [join(app, 'dist/cli/turnrelay.js'), ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
 
 test('the tarball holds the compiled CLI and CRDs, not tests or TypeScript sources', () => {
-  expect(packed).toEqual(expect.arrayContaining(['package.json', 'dist/cli.js', 'dist/relay/cli.js', 'dist/operator/cli.js']));
+  expect(packed).toEqual(expect.arrayContaining(['package.json', 'dist/cli/turnrelay.js', 'dist/cli/relay.js', 'dist/cli/operator.js', 'dist/cli/credentials.js']));
   expect(packed.some((p) => p.startsWith('crds/'))).toBe(true);
   expect(packed.filter((p) => /\.test\.js$|(?<!\.d)\.ts$/.test(p))).toEqual([]);
 });
@@ -73,7 +73,7 @@ test('`turnrelay relay --help` works from the production install', () => {
 });
 
 test('every command module loads with production dependencies only', () => {
-  const script = ['relay/cli.js', 'operator/cli.js', 'credentials-cli.js'].map((m) => `await import('./dist/${m}');`).join(' ');
+  const script = ['cli/relay.js', 'cli/operator.js', 'cli/credentials.js'].map((m) => `await import('./dist/${m}');`).join(' ');
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
 });

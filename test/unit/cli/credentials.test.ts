@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialsFromSecrets, DEV_URLS, run } from '../../../credentials-cli.js';
+import { credentialsFromSecrets, DEV_URLS, run } from '../../../cli/credentials.js';
 import { CredentialStore } from '../../../relay/auth/credential-store.js';
 import { parseRestUsername, restPassword } from '../../../relay/auth/rest-credentials.js';
 

@@ -2,8 +2,8 @@
 // in-flight reconciles, releases the leader lease and exits 0.
 import { parseArgs } from 'node:util';
 import { createLogger } from '../relay/log.js';
-import { DEFAULT_RELAY_IMAGE, startOperator } from './main.js';
-import { loadKubeConfig } from './runtime/kube-rest.js';
+import { DEFAULT_RELAY_IMAGE, startOperator } from '../operator/main.js';
+import { loadKubeConfig } from '../operator/runtime/kube-rest.js';
 
 const USAGE = `usage: turnrelay operator [options]
 

@@ -6,12 +6,12 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { isSuccess, Method, TurnTestClient } from './helpers/turn-test-client.js';
+import { isSuccess, Method, TurnTestClient } from '../relay/helpers/turn-test-client.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
 function runCli(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli.ts'), 'relay', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/turnrelay.ts'), 'relay', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const exitCode = (p: ReturnType<typeof runCli>) => new Promise<number | null>((r) => p.on('exit', (code) => r(code)));

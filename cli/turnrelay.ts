@@ -3,9 +3,9 @@
 // lives in its own module and is loaded only when used, so running the relay
 // never loads the Kubernetes client.
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
-  relay: () => import('./relay/cli.js'),
-  operator: () => import('./operator/cli.js'),
-  credentials: () => import('./credentials-cli.js'),
+  relay: () => import('./relay.js'),
+  operator: () => import('./operator.js'),
+  credentials: () => import('./credentials.js'),
 };
 
 const USAGE = `usage: turnrelay <command> [options]

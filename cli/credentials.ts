@@ -5,9 +5,9 @@
 // lives with the operator and is loaded only when asked for).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AuthFileError, parseSecretsFile } from './relay/auth/files.js';
-import { iceConfiguration, type IceConfiguration } from './relay/auth/rest-credentials.js';
-import { DurationError, parseDurationSeconds } from './relay/config/duration.js';
+import { AuthFileError, parseSecretsFile } from '../relay/auth/files.js';
+import { iceConfiguration, type IceConfiguration } from '../relay/auth/rest-credentials.js';
+import { DurationError, parseDurationSeconds } from '../relay/config/duration.js';
 
 const USAGE = `usage:
   turnrelay credentials --secrets-file FILE --user USER [--ttl 1h] [--urls URL,URL...]
@@ -88,9 +88,9 @@ async function mint(argv: string[]): Promise<unknown> {
     if (values['secrets-file'] !== undefined) throw new UsageError('use either --secrets-file or --namespace/--name, not both');
     if (!values.namespace || !values.name) throw new UsageError('--namespace and --name go together');
     // Loaded only here, so minting from a file never loads the Kubernetes client.
-    let mod: typeof import('./operator/credentials.js');
+    let mod: typeof import('../operator/credentials.js');
     try {
-      mod = await import('./operator/credentials.js');
+      mod = await import('../operator/credentials.js');
     } catch (err) {
       throw new Error(`minting from the cluster is unavailable: ${(err as Error).message}`);
     }

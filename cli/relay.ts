@@ -3,10 +3,10 @@
 // or drain.gracePeriodSeconds passes) and exits 0. Without --config it runs
 // the embedded development setup on loopback and prints how to connect.
 import { parseArgs } from 'node:util';
-import { loadRelayConfigFile } from './config/load.js';
-import { createDevSetup } from './config/dev-defaults.js';
-import { mintRestCredential } from './auth/rest-credentials.js';
-import { startRelay, type RelayServer } from './main.js';
+import { loadRelayConfigFile } from '../relay/config/load.js';
+import { createDevSetup } from '../relay/config/dev-defaults.js';
+import { mintRestCredential } from '../relay/auth/rest-credentials.js';
+import { startRelay, type RelayServer } from '../relay/main.js';
 
 const USAGE = `usage: turnrelay relay [--config FILE]
 
