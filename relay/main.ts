@@ -3,6 +3,7 @@
 // applies changes live. A bad reload is logged (naming the field) and the old
 // configuration keeps serving. Listeners and the admin port are never
 // restarted by a reload.
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
@@ -62,6 +63,11 @@ async function readTls(config: RelayConfig): Promise<TlsMaterial | undefined> {
   if (!config.tls) return undefined;
   const [cert, key] = await Promise.all([readFile(config.tls.certFile), readFile(config.tls.keyFile)]);
   return { cert, key, minVersion: config.tls.minVersion };
+}
+
+/** notAfter (unix seconds) of the leaf certificate, the first one in the file. */
+function certificateNotAfter(tls: TlsMaterial | undefined): number | undefined {
+  return tls ? new X509Certificate(tls.cert).validToDate.getTime() / 1000 : undefined;
 }
 
 function watchedPaths(config: RelayConfig, configPath?: string): string[] {
@@ -152,6 +158,11 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
         tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
       }),
       draining: () => ctx.draining,
+      userTraffic: () => {
+        turn.accountLiveUsage();
+        return ctx.topUsers.series();
+      },
+      certificateNotAfter: () => certificateNotAfter(tls),
     });
     admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry, ready: () => ready && !ctx.draining });
   } catch (err) {
@@ -202,6 +213,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
     ctx.policy.update(policyOptions(next));
     turn.revalidatePeers();
     ctx.ports.setRange(next.relay.portRange);
+    ctx.topUsers.setK(next.metrics.perUserTopK);
     if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
     if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
       ctx.nonces = nonceIssuer(next.auth);

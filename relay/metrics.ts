@@ -12,6 +12,10 @@ export interface MetricSources {
   allocations: AllocationTable;
   connections(): Record<Exclude<ClientTransport, 'udp'>, number>;
   draining(): boolean;
+  /** Per-user traffic (top K users plus `other`), brought up to date with live allocations when read. */
+  userTraffic(): Array<[string, DirectionCounters]>;
+  /** notAfter of the served TLS certificate (unix seconds); undefined without TLS. */
+  certificateNotAfter(): number | undefined;
 }
 
 const TRANSPORTS: ClientTransport[] = ['udp', 'tcp', 'tls'];
@@ -70,6 +74,25 @@ export function createRelayMetrics(src: MetricSources): Registry {
       const c = src.connections();
       this.set({ transport: 'tcp' }, c.tcp);
       this.set({ transport: 'tls' }, c.tls);
+    },
+  });
+  // Bounded: at most metrics.perUserTopK users plus `other` (relay/usage/top-users.ts).
+  const perUser = (toPeer: keyof DirectionCounters, toClient: keyof DirectionCounters) => () =>
+    src.userTraffic().flatMap(([user, t]): Sample[] => [
+      [{ user, direction: 'client_to_peer' }, t[toPeer]],
+      [{ user, direction: 'peer_to_client' }, t[toClient]],
+    ]);
+  mirror('turnrelay_user_relayed_bytes_total', 'Relayed payload bytes of the top K users by bytes (user="other": everyone else)', ['user', 'direction'],
+    perUser('clientToPeerBytes', 'peerToClientBytes'));
+  mirror('turnrelay_user_relayed_packets_total', 'Relayed packets of the top K users by bytes (user="other": everyone else)', ['user', 'direction'],
+    perUser('clientToPeerPackets', 'peerToClientPackets'));
+  new Gauge({
+    name: 'turnrelay_tls_certificate_expiry_timestamp_seconds', help: 'notAfter of the TLS certificate the relay serves (unix seconds); absent without TLS',
+    labelNames: ['listener'], registers: [registry],
+    collect() {
+      this.reset();
+      const notAfter = src.certificateNotAfter();
+      if (notAfter !== undefined) this.set({ listener: 'tls' }, notAfter);
     },
   });
   new Gauge({

@@ -87,6 +87,11 @@ export const AdminSchema = z.strictObject({
   port: port.default(9641),
 });
 
+export const MetricsSchema = z.strictObject({
+  // Users with their own per-user traffic series (the K with the most bytes); everyone else is `other`. 0 turns them off.
+  perUserTopK: nonNegativeInt.max(1000).default(10),
+});
+
 export const DrainSchema = z.strictObject({
   gracePeriodSeconds: nonNegativeInt.default(3600),
 });
@@ -108,6 +113,7 @@ export const RelayConfigSchema = z
     peers: PeersSchema.prefault({}),
     limits: LimitsSchema.prefault({}),
     admin: AdminSchema.prefault({}),
+    metrics: MetricsSchema.prefault({}),
     drain: DrainSchema.prefault({}),
     log: LogSchema.prefault({}),
   })

@@ -1,6 +1,6 @@
 import type { DataPlaneCounters, DirectionCounters } from './types.js';
 
-const direction = (): DirectionCounters => ({
+export const direction = (): DirectionCounters => ({
   clientToPeerPackets: 0, clientToPeerBytes: 0, peerToClientPackets: 0, peerToClientBytes: 0,
 });
 

@@ -10,7 +10,7 @@ import { encodeMessageType } from '../stun/message.js';
 import { ipv4ToInt } from '../stun/ip.js';
 import { writeXorAddress } from '../stun/attributes/xor-address.js';
 import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
-import { createCounters } from './counters.js';
+import { createCounters, direction } from './counters.js';
 import { ipKey, peerKey, peerKeyOf, type IpKey } from './address-keys.js';
 import { TokenBucket } from './token-bucket.js';
 import type {
@@ -38,6 +38,8 @@ class JsRelayEndpoint implements RelayEndpoint {
   private readonly channelByPeer = new Map<IpKey, ChannelEntry>();
   private bucket: TokenBucket | null;
   private readonly stats: DirectionCounters;
+  /** This allocation's share of `stats`, for its usage record. */
+  private readonly own = direction();
   private closed = false;
 
   constructor(private readonly spec: RelayEndpointSpec, private readonly counters: DataPlaneCounters) {
@@ -94,16 +96,21 @@ class JsRelayEndpoint implements RelayEndpoint {
     if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
     if (this.bucket !== null && !this.bucket.take(length, now)) { this.counters.droppedRateLimited++; return; }
     this.spec.socket.send(frame, CHANNEL_DATA_HEADER, length, entry.port, entry.ip);
-    this.stats.clientToPeerPackets++;
-    this.stats.clientToPeerBytes += length;
+    this.countToPeer(length);
   }
 
   fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void {
     const now = Date.now();
     if (this.bucket !== null && !this.bucket.take(payload.length, now)) { this.counters.droppedRateLimited++; return; }
     this.spec.socket.send(payload, peerPort, peerIp);
+    this.countToPeer(payload.length);
+  }
+
+  private countToPeer(bytes: number): void {
     this.stats.clientToPeerPackets++;
-    this.stats.clientToPeerBytes += payload.length;
+    this.stats.clientToPeerBytes += bytes;
+    this.own.clientToPeerPackets++;
+    this.own.clientToPeerBytes += bytes;
   }
 
   private fromPeer(msg: Buffer, rinfo: RemoteInfo): void {
@@ -128,6 +135,12 @@ class JsRelayEndpoint implements RelayEndpoint {
     if (!sent) { this.counters.droppedBackpressure++; return; }
     this.stats.peerToClientPackets++;
     this.stats.peerToClientBytes += msg.length;
+    this.own.peerToClientPackets++;
+    this.own.peerToClientBytes += msg.length;
+  }
+
+  usage(): DirectionCounters {
+    return { ...this.own };
   }
 
   close(): void {

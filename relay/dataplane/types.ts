@@ -57,6 +57,8 @@ export interface RelayEndpoint {
   /** Client → peer, Send indication (policy and permission already checked by the caller). */
   fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void;
   hasPermission(peerIp: string, nowMs: number): boolean;
+  /** What this allocation relayed so far (payload bytes, as in the plane's counters); final once closed. */
+  usage(): DirectionCounters;
   close(): void;
 }
 

@@ -2,11 +2,14 @@
 // permissions and channel bindings (RFC 8656 §2.2). Forwarding state is
 // mirrored into the data plane's RelayEndpoint; this object keeps what the
 // control plane needs to answer requests and to expire things.
-import type { RelayEndpoint } from '../dataplane/types.js';
+import type { DirectionCounters, RelayEndpoint } from '../dataplane/types.js';
+import { direction } from '../dataplane/counters.js';
 import type { ClientConnection } from './client-connection.js';
 
 export const PERMISSION_LIFETIME_MS = 300_000;
 export const CHANNEL_LIFETIME_MS = 600_000;
+/** Distinct peers remembered for the usage record; the count saturates here (memory stays bounded). */
+export const MAX_PEERS_COUNTED = 4096;
 
 export interface ChannelBinding {
   peerIp: string;
@@ -24,6 +27,11 @@ export class Allocation {
   readonly channels = new Map<number, ChannelBinding>();
   /** Peer -> channel, to refuse binding one peer to two channels. */
   private readonly channelByPeer = new Map<string, number>();
+  readonly startedAt = Date.now();
+  /** Every peer IP ever permitted (for the usage record's peer count). */
+  private readonly peersSeen = new Set<string>();
+  /** What the per-user metrics have already counted of endpoint.usage(). */
+  readonly accounted: DirectionCounters = direction();
 
   constructor(
     readonly client: ClientConnection,
@@ -42,6 +50,11 @@ export class Allocation {
     const expiresAt = nowMs + PERMISSION_LIFETIME_MS;
     this.permissions.set(peerIp, expiresAt);
     this.endpoint.permit(peerIp, expiresAt);
+    if (this.peersSeen.size < MAX_PEERS_COUNTED) this.peersSeen.add(peerIp);
+  }
+
+  get peerCount(): number {
+    return this.peersSeen.size;
   }
 
   removePermission(peerIp: string): void {

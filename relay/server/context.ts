@@ -12,6 +12,8 @@ import type { RelayPortAllocator } from './relay-ports.js';
 import type { ServerStats } from './stats.js';
 import type { ClientConnection } from './client-connection.js';
 import type { Allocation } from './allocation.js';
+import type { EndReason } from '../usage/usage-record.js';
+import type { TopUsers } from '../usage/top-users.js';
 
 export interface ServerContext {
   config: RelayConfig;
@@ -24,9 +26,11 @@ export interface ServerContext {
   ports: RelayPortAllocator;
   stats: ServerStats;
   log: Logger;
+  /** Per-user traffic for the bounded per-user metrics. */
+  topUsers: TopUsers;
   draining: boolean;
-  /** Deletes an allocation everywhere (table, data plane, port, client). */
-  deleteAllocation(a: Allocation, why: string): void;
+  /** Deletes an allocation everywhere (table, data plane, port, client) and writes its usage record. */
+  deleteAllocation(a: Allocation, why: EndReason): void;
 }
 
 /** The result of a successful long-term credential check. */

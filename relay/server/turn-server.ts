@@ -15,6 +15,8 @@ import { authenticate } from './authenticate.js';
 import { ResponseCache } from './response-cache.js';
 import { errorResponse } from './responses.js';
 import { countError } from './stats.js';
+import { usageRecord, type EndReason } from '../usage/usage-record.js';
+import { TopUsers } from '../usage/top-users.js';
 import { handleBinding } from './handlers/binding.js';
 import { handleAllocate } from './handlers/allocate.js';
 import { handleRefresh } from './handlers/refresh.js';
@@ -25,7 +27,7 @@ import { handleSend } from './handlers/send.js';
 const SWEEP_INTERVAL_MS = 1000;
 const AUTHENTICATED_METHODS: ReadonlySet<number> = new Set([Method.Allocate, Method.Refresh, Method.CreatePermission, Method.ChannelBind]);
 
-export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining'>;
+export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining' | 'topUsers'>;
 
 /** 400 for a request whose header is readable but whose body is not. */
 function badRequestFromHeader(buf: Buffer, software: string): Buffer | null {
@@ -54,7 +56,10 @@ export class TurnServer {
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(deps: ServerDeps) {
-    this.ctx = { ...deps, draining: false, deleteAllocation: (a, why) => this.deleteAllocation(a, why) };
+    this.ctx = {
+      ...deps, draining: false, topUsers: new TopUsers(deps.config.metrics.perUserTopK),
+      deleteAllocation: (a, why) => this.deleteAllocation(a, why),
+    };
     this.cache = new ResponseCache(Math.max(1000, Math.min(100_000, deps.config.limits.maxAllocations * 4)));
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
@@ -93,7 +98,7 @@ export class TurnServer {
   /** A stream connection went away: its allocation goes with it (RFC 8656 §3.1). */
   clientClosed(client: ClientConnection): void {
     const a = client.allocation ?? this.ctx.allocations.get(client.key);
-    if (a) this.deleteAllocation(a, 'client connection closed');
+    if (a) this.deleteAllocation(a, 'client_closed');
   }
 
   private handleRequest(req: TurnRequest): void {
@@ -164,12 +169,23 @@ export class TurnServer {
     }
   }
 
-  deleteAllocation(a: Allocation, why: string): void {
+  deleteAllocation(a: Allocation, why: EndReason): void {
     if (!this.ctx.allocations.remove(a)) return;
-    a.endpoint.close();
+    a.endpoint.close(); // after close, usage() is final
+    const usage = a.endpoint.usage();
+    this.ctx.topUsers.addSince(a.user, usage, a.accounted);
     this.ctx.ports.free(a.family, a.relayed.port);
     if (a.client.allocation === a) a.client.onAllocationChange(null);
-    this.ctx.log.info({ allocation: a.id, user: a.user, reason: why }, 'allocation deleted');
+    const record = usageRecord({
+      user: a.user, transport: a.client.transport, clientAddress: a.client.remoteAddress, relayedFamily: a.family,
+      startedAtMs: a.startedAt, peers: a.peerCount, usage,
+    }, this.ctx.config.realm, why, Date.now());
+    this.ctx.log.info({ allocation: a.id, usage: record }, 'allocation ended');
+  }
+
+  /** Brings the per-user metrics up to date with the live allocations (called at scrape time). */
+  accountLiveUsage(): void {
+    for (const a of this.ctx.allocations.values()) this.ctx.topUsers.addSince(a.user, a.endpoint.usage(), a.accounted);
   }
 
   /** Re-judges every installed permission against the current peer policy (after a live reload). */
@@ -190,7 +206,7 @@ export class TurnServer {
 
   sweep(nowMs: number): void {
     for (const a of [...this.ctx.allocations.values()]) {
-      if (a.expiresAt < nowMs) this.deleteAllocation(a, 'lifetime expired');
+      if (a.expiresAt < nowMs) this.deleteAllocation(a, 'lifetime_expired');
       else a.expire(nowMs);
     }
     this.cache.sweep(nowMs);
@@ -199,7 +215,7 @@ export class TurnServer {
 
   close(): void {
     clearInterval(this.sweepTimer);
-    for (const a of [...this.ctx.allocations.values()]) this.deleteAllocation(a, 'server closing');
+    for (const a of [...this.ctx.allocations.values()]) this.deleteAllocation(a, 'server_closing');
     this.ctx.ports.close();
     this.cache.clear();
   }

@@ -139,6 +139,11 @@ struct Channel {
   double expiresAt;
 };
 
+// What one allocation relayed, for its usage record (same order as the plane's first four counters).
+struct Usage {
+  double clientToPeerPackets = 0, clientToPeerBytes = 0, peerToClientPackets = 0, peerToClientBytes = 0;
+};
+
 struct Relay {
   int fd;
   int listenerId;
@@ -148,6 +153,7 @@ struct Relay {
   std::unordered_map<uint16_t, Channel> channels;
   std::unordered_map<Key, uint16_t, KeyHash> channelByPeer;
   Bucket bucket;
+  Usage usage;
 };
 
 struct Listener {
@@ -219,6 +225,8 @@ struct Plane {
     o.iovCount = 1;
     counters.clientToPeerPackets++;
     counters.clientToPeerBytes += length;
+    r.usage.clientToPeerPackets++;
+    r.usage.clientToPeerBytes += length;
   }
 
   // Peer -> client: ChannelData if a channel is bound to the peer, else a Data indication.
@@ -248,6 +256,8 @@ struct Plane {
     }
     counters.peerToClientPackets++;
     counters.peerToClientBytes += n;
+    r.usage.peerToClientPackets++;
+    r.usage.peerToClientBytes += n;
   }
 
   size_t dataIndicationHeader(uint8_t* h, const sockaddr_storage& from, size_t length) {
@@ -482,7 +492,18 @@ struct Args {
   }
   napi_value undefined() { napi_value u; napi_get_undefined(env, &u); return u; }
   napi_value number(double v) { napi_value n; napi_create_double(env, v, &n); return n; }
+  napi_value numbers(const double* values, uint32_t count) {
+    napi_value arr;
+    if (napi_create_array_with_length(env, count, &arr) != napi_ok) return nullptr;
+    for (uint32_t i = 0; i < count; i++) napi_set_element(env, arr, i, number(values[i]));
+    return arr;
+  }
 };
+
+napi_value usageArray(Args& a, const Usage& u) {
+  const double values[] = {u.clientToPeerPackets, u.clientToPeerBytes, u.peerToClientPackets, u.peerToClientBytes};
+  return a.numbers(values, 4);
+}
 
 Relay* findRelay(Args& a, int id) {
   auto it = a.plane->relays.find(id);
@@ -598,7 +619,8 @@ napi_value OpenRelay(napi_env env, napi_callback_info info) {
   return a.number(id);
 }
 
-// closeRelay(plane, id): stops forwarding and closes the socket (frees the port).
+// closeRelay(plane, id) -> usage: stops forwarding and closes the socket (frees the port);
+// returns what the allocation relayed, in the order of struct Usage (undefined if unknown).
 napi_value CloseRelay(napi_env env, napi_callback_info info) {
   Args a(env, info);
   int id = a.i32(1);
@@ -606,13 +628,29 @@ napi_value CloseRelay(napi_env env, napi_callback_info info) {
   std::lock_guard<std::mutex> lock(a.plane->mu);
   auto it = a.plane->relays.find(id);
   if (it == a.plane->relays.end()) return a.undefined();
+  napi_value usage = usageArray(a, it->second->usage);
   epoll_ctl(a.plane->ep, EPOLL_CTL_DEL, it->second->fd, nullptr);
   close(it->second->fd);
   for (auto& [lid, l] : a.plane->listeners) {
     for (auto r = l->routes.begin(); r != l->routes.end();) r = r->second == id ? l->routes.erase(r) : std::next(r);
   }
   a.plane->relays.erase(it);
-  return a.undefined();
+  return usage;
+}
+
+// relayUsage(plane, id) -> number[] in the order of struct Usage: what a live allocation relayed so far.
+napi_value RelayUsage(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int id = a.i32(1);
+  if (!a.ok) return nullptr;
+  Usage u;
+  {
+    std::lock_guard<std::mutex> lock(a.plane->mu);
+    Relay* r = findRelay(a, id);
+    if (!r) return nullptr;
+    u = r->usage;
+  }
+  return usageArray(a, u);
 }
 
 napi_value RemoveListener(napi_env env, napi_callback_info info) {
@@ -758,6 +796,8 @@ napi_value SendToPeer(napi_env env, napi_callback_info info) {
   if (sendto(r->fd, data, n, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) < 0) p.counters.sendErrors++;
   p.counters.clientToPeerPackets++;
   p.counters.clientToPeerBytes += n;
+  r->usage.clientToPeerPackets++;
+  r->usage.clientToPeerBytes += n;
   return a.undefined();
 }
 
@@ -789,10 +829,7 @@ napi_value GetCounters(napi_env env, napi_callback_info info) {
   const double values[] = {c.clientToPeerPackets, c.clientToPeerBytes, c.peerToClientPackets, c.peerToClientBytes,
                            c.droppedNoPermission, c.droppedNoChannel, c.droppedRateLimited, c.droppedBackpressure,
                            c.sendErrors, c.upcallsDropped};
-  napi_value arr;
-  CHECK(napi_create_array_with_length(env, sizeof values / sizeof values[0], &arr));
-  for (uint32_t i = 0; i < sizeof values / sizeof values[0]; i++) napi_set_element(env, arr, i, a.number(values[i]));
-  return arr;
+  return a.numbers(values, sizeof values / sizeof values[0]);
 }
 
 napi_value Init(napi_env env, napi_value exports) {
@@ -801,7 +838,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"openRelay", OpenRelay}, {"closeRelay", CloseRelay}, {"setRoute", SetRoute}, {"permit", Permit},
       {"revoke", Revoke}, {"bindChannel", BindChannel}, {"unbindChannel", UnbindChannel},
       {"setBitrate", SetBitrate}, {"channelData", ChannelData}, {"sendToPeer", SendToPeer},
-      {"sendFromListener", SendFromListener}, {"counters", GetCounters},
+      {"sendFromListener", SendFromListener}, {"counters", GetCounters}, {"relayUsage", RelayUsage},
   };
   for (const auto& f : fns) {
     napi_value v;

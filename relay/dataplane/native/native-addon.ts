@@ -17,7 +17,10 @@ export interface NativeAddon {
   addListener(plane: PlaneHandle, fd: number): number;
   removeListener(plane: PlaneHandle, listenerId: number): void;
   openRelay(plane: PlaneHandle, fd: number, listenerId: number, clientIp: string, clientPort: number, kbps: number): number;
-  closeRelay(plane: PlaneHandle, relayId: number): void;
+  /** Returns what the relay endpoint relayed (in the order of `UsageIndex`), undefined if it was unknown. */
+  closeRelay(plane: PlaneHandle, relayId: number): number[] | undefined;
+  /** What a live relay endpoint relayed so far, in the order of `UsageIndex`. */
+  relayUsage(plane: PlaneHandle, relayId: number): number[];
   /** relayId 0 removes the route. */
   setRoute(plane: PlaneHandle, listenerId: number, clientIp: string, clientPort: number, relayId: number): void;
   permit(plane: PlaneHandle, relayId: number, peerIp: string, expiresAtMs: number): void;
@@ -43,6 +46,14 @@ export const NativeCounter = {
   droppedBackpressure: 7,
   sendErrors: 8,
   upcallsDropped: 9,
+} as const;
+
+/** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage`. */
+export const UsageIndex = {
+  clientToPeerPackets: 0,
+  clientToPeerBytes: 1,
+  peerToClientPackets: 2,
+  peerToClientBytes: 3,
 } as const;
 
 /** Walks up from this module to the package root (works from sources and from dist/). */

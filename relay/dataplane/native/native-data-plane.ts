@@ -7,7 +7,7 @@ import { JsDataPlane } from '../js-data-plane.js';
 import type {
   ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
 } from '../types.js';
-import { loadNativeAddon, NativeCounter, type NativeAddon, type PlaneHandle } from './native-addon.js';
+import { loadNativeAddon, NativeCounter, UsageIndex, type NativeAddon, type PlaneHandle } from './native-addon.js';
 
 export type PacketHandler = (datagram: Buffer, address: string, port: number) => void;
 
@@ -65,6 +65,8 @@ class NativeRelayEndpoint implements RelayEndpoint {
   /** Mirror of the installed permissions, for the Send-indication check in JS. */
   private readonly permissions = new Map<string, number>();
   private closed = false;
+  /** Last usage read from the plane; what usage() returns once the endpoint (or the plane) is closed. */
+  private lastUsage: number[] = [0, 0, 0, 0];
 
   constructor(private readonly plane: NativeDataPlane, readonly id: number) {}
 
@@ -103,11 +105,22 @@ class NativeRelayEndpoint implements RelayEndpoint {
     this.call((a, h) => a.sendToPeer(h, this.id, peerIp, peerPort, payload));
   }
 
+  usage(): DirectionCounters {
+    this.call((a, h) => { this.lastUsage = a.relayUsage(h, this.id); });
+    const u = this.lastUsage;
+    return {
+      clientToPeerPackets: u[UsageIndex.clientToPeerPackets] ?? 0,
+      clientToPeerBytes: u[UsageIndex.clientToPeerBytes] ?? 0,
+      peerToClientPackets: u[UsageIndex.peerToClientPackets] ?? 0,
+      peerToClientBytes: u[UsageIndex.peerToClientBytes] ?? 0,
+    };
+  }
+
   close(): void {
     if (this.closed) return;
+    this.plane.call((a, h) => { this.lastUsage = a.closeRelay(h, this.id) ?? this.lastUsage; });
     this.closed = true;
     this.permissions.clear();
-    this.plane.call((a, h) => a.closeRelay(h, this.id));
   }
 
   /** After close the endpoint is inert, like the JS one. */

@@ -21,7 +21,7 @@ export function handleRefresh(ctx: ServerContext, req: TurnRequest, auth: AuthCo
   const lifetimeAttr = req.msg.get(AttributeType.Lifetime);
   const requested = lifetimeAttr ? decodeLifetime(lifetimeAttr) : undefined;
   if (requested === 0) {
-    ctx.deleteAllocation(a, 'refresh with lifetime 0');
+    ctx.deleteAllocation(a, 'refresh_lifetime_zero');
     return successResponse(ctx, req, [[AttributeType.Lifetime, encodeLifetime(0)]], auth);
   }
   const lifetime = grantedLifetimeSeconds(requested, ctx.config.limits);

@@ -18,6 +18,8 @@ export interface RelayFilesOptions {
   /** Peers the test needs on loopback; everything else keeps the default deny. */
   allowCIDRs: readonly string[];
   limits?: Record<string, number>;
+  /** The relay's metrics section (perUserTopK). */
+  metrics?: Record<string, number>;
   logLevel?: string;
   /** relay.dataPlane; absent = the relay's default (node). */
   dataPlane?: 'node' | 'native';
@@ -52,6 +54,7 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
     log: { level: options.logLevel ?? 'warn' },
   };
   if (options.limits) config.limits = options.limits;
+  if (options.metrics) config.metrics = options.metrics;
   if (options.listeners.includes('tls')) config.tls = await makeSelfSignedCert(options.dir, options.host);
   const configPath = join(options.dir, 'relay.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));

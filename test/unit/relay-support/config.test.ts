@@ -37,6 +37,7 @@ test('a minimal file gets every default', () => {
       maxConnectionsPerIp: 200, connectionIdleTimeoutSeconds: 120, maxBufferedBytesPerConnection: 1048576,
     },
     admin: { host: '0.0.0.0', port: 9641 },
+    metrics: { perUserTopK: 10 },
     drain: { gracePeriodSeconds: 3600 },
     log: { level: 'info' },
   });
