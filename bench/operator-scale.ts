@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../test/k8s/harness/control-plane.js';
-import { createLogger } from '../relay/log.js';
+import { createLogger } from '../shared/log.js';
 import { startOperator } from '../operator/main.js';
 import { KubeRest } from '../operator/runtime/kube-rest.js';
 import { installTurnRelayCrd, relayObject } from '../test/k8s/operator-fixtures.js';

@@ -5,9 +5,9 @@
 // lives with the operator and is loaded only when asked for).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AuthFileError, parseSecretsFile } from '../relay/auth/files.js';
+import { AuthFileError, parseSecretsFile } from '../shared/auth-files.js';
 import { iceConfiguration, type IceConfiguration } from '../relay/auth/rest-credentials.js';
-import { DurationError, parseDurationSeconds } from '../relay/config/duration.js';
+import { DurationError, parseDurationSeconds } from '../shared/duration.js';
 
 const USAGE = `usage:
   turnrelay credentials --secrets-file FILE --user USER [--ttl 1h] [--urls URL,URL...]

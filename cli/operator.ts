@@ -1,7 +1,7 @@
 // `turnrelay operator`: runs the controller until SIGTERM/SIGINT, then drains
 // in-flight reconciles, releases the leader lease and exits 0.
 import { parseArgs } from 'node:util';
-import { createLogger } from '../relay/log.js';
+import { createLogger } from '../shared/log.js';
 import { DEFAULT_RELAY_IMAGE, startOperator } from '../operator/main.js';
 import { loadKubeConfig } from '../operator/runtime/kube-rest.js';
 

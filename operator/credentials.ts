@@ -2,7 +2,7 @@
 // credential for a TurnRelay from its auth Secret, read through the API (so
 // kubectl-style RBAC decides who may mint), with the ICE server URLs the
 // operator published in the TurnRelay's status.
-import { parseSecretsFile } from '../relay/auth/files.js';
+import { parseSecretsFile } from '../shared/auth-files.js';
 import { iceConfiguration, type IceConfiguration } from '../relay/auth/rest-credentials.js';
 import type { TurnRelay } from './api/turnrelay.js';
 import { SECRETS_KEY } from './render/auth-secret.js';

@@ -4,8 +4,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../relay/log.js';
-import { startAdminServer, type AdminServer } from './runtime/admin-server.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
 import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
 import { KubeRest } from './runtime/kube-rest.js';

@@ -23,10 +23,10 @@ import { createServerStats, countError } from './server/stats.js';
 import { TurnServer } from './server/turn-server.js';
 import { UdpListener } from './transport/udp-listener.js';
 import { ConnectionCounter, StreamListener, type ConnectionLimits, type TlsMaterial } from './transport/stream-listener.js';
-import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
 import { createRelayMetrics } from './metrics.js';
 import { readAuthFiles, type AuthFiles } from './auth/load-auth-files.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 
 export type ListenerInfo = { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number };
 

@@ -2,7 +2,7 @@
 // parsed by the relay's own parser so "1h" means the same everywhere. The CRD
 // pattern admits the subset Kubernetes CEL's duration() also understands, so
 // the API server can compare durations with the same meaning.
-import { parseDuration } from '../../relay/config/duration.js';
+import { parseDuration } from '../../shared/duration.js';
 
 /** Anchored pattern for the CRD schema (OpenAPI `pattern`). */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';

@@ -7,7 +7,7 @@
 // runs the same invalid specs against both).
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { parseDuration } from '../../relay/config/duration.js';
+import { parseDuration } from '../../shared/duration.js';
 import { DURATION_PATTERN } from './duration.js';
 import { isCidr } from './cidr.js';
 import { ADMIN_PORT, ADMIN_PORT_NAME } from './constants.js';

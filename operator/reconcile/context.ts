@@ -2,7 +2,7 @@
 // clock and an event recorder. Keeping this an interface lets the reconcile
 // stay a straight-line function over plain data.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../../relay/log.js';
+import type { Logger } from '../../shared/log.js';
 import type { EventType } from '../runtime/events.js';
 import type { KubeRest } from '../runtime/kube-rest.js';
 import type { LatestView } from '../runtime/latest-view.js';

@@ -3,7 +3,7 @@
 // while this instance may write (leader, or no leader election).
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../../relay/log.js';
+import type { Logger } from '../../shared/log.js';
 import type { ReconcileContext } from '../reconcile/context.js';
 import { allowedServiceKeys, nodeAddresses, SERVICE_NAME_LABEL } from '../reconcile/observe.js';
 import { reconcileRelay } from '../reconcile/reconcile-relay.js';

@@ -2,7 +2,7 @@
 // auth Secret, rotation, invalid spec, Ready changes, restored children).
 // Event writes are best effort: failing to record must never fail a reconcile.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../relay/log.js';
+import type { Logger } from '../../shared/log.js';
 import type { KubeRest } from './kube-rest.js';
 import { collectionPath, EVENT_KIND } from './resources.js';
 

@@ -4,7 +4,7 @@
 // so we restart it with exponential backoff. `synced` tells readiness probes
 // whether the first list has completed.
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../../relay/log.js';
+import type { Logger } from '../../shared/log.js';
 import { exponentialDelay } from './backoff.js';
 import type { KubeRest } from './kube-rest.js';
 import { collectionPath, type ResourceKind } from './resources.js';

@@ -8,7 +8,7 @@
 // - isLeader() additionally fences on the last successful renewal, in case
 //   the renew loop itself is stalled;
 // - on shutdown the leader releases the lease so a standby takes over at once.
-import type { Logger } from '../../relay/log.js';
+import type { Logger } from '../../shared/log.js';
 import { isConflict, isNotFound, type KubeRest } from './kube-rest.js';
 import { collectionPath, LEASE_KIND, objectPath } from './resources.js';
 

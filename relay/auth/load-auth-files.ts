@@ -5,7 +5,7 @@
 // that leave no way to authenticate at all, are errors, so a bad reload is
 // rejected and the credentials already loaded keep working.
 import { readFile } from 'node:fs/promises';
-import { AuthFileError, parseSecretsFile, parseUsersFile } from './files.js';
+import { AuthFileError, parseSecretsFile, parseUsersFile } from '../../shared/auth-files.js';
 
 export interface AuthFiles {
   secrets: string[];

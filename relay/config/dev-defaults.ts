@@ -7,7 +7,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../log.js';
+import { createLogger } from '../../shared/log.js';
 import { RelayConfigSchema, type RelayConfig } from './schema.js';
 
 const CERT_LIFETIME_DAYS = 30;

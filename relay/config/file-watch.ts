@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createLogger } from '../log.js';
+import { createLogger } from '../../shared/log.js';
 
 const log = createLogger('file-watch');
 

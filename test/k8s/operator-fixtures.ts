@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
-import { createLogger } from '../../relay/log.js';
+import { createLogger } from '../../shared/log.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import { startOperator, type OperatorHandle, type OperatorOptions } from '../../operator/main.js';
 import { CONTENT, KubeApiError, KubeRest, isNotFound } from '../../operator/runtime/kube-rest.js';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { CredentialStore } from '../../../relay/auth/credential-store.js';
 import { AuthFailureLimiter, clientBucket } from '../../../relay/auth/failure-limiter.js';
-import { AuthFileError, MAX_SECRETS, parseSecretsFile, parseUsersFile } from '../../../relay/auth/files.js';
+import { AuthFileError, MAX_SECRETS, parseSecretsFile, parseUsersFile } from '../../../shared/auth-files.js';
 import { NonceIssuer } from '../../../relay/auth/nonce.js';
 import { mintRestCredential, parseRestUsername, restPassword } from '../../../relay/auth/rest-credentials.js';
 

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { parseSecretsFile } from '../../../relay/auth/files.js';
+import { parseSecretsFile } from '../../../shared/auth-files.js';
 import { createDevSetup } from '../../../relay/config/dev-defaults.js';
 import { RelayConfigSchema } from '../../../relay/config/schema.js';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DurationString, formatDurationSeconds, parseDuration, parseDurationSeconds } from '../../../relay/config/duration.js';
+import { DurationString, formatDurationSeconds, parseDuration, parseDurationSeconds } from '../../../shared/duration.js';
 
 test.each([
   ['0', 0], ['1h', 3_600_000], ['30m', 1_800_000], ['24h', 86_400_000], ['1h30m', 5_400_000], ['1.5h', 5_400_000],

@@ -7,7 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { RelayConfigSchema, type RelayConfigInput } from '../../../../relay/config/schema.js';
 import { generateSelfSignedCert } from '../../../../relay/config/dev-defaults.js';
 import { startRelay, type RelayServer } from '../../../../relay/main.js';
-import { createLogger } from '../../../../relay/log.js';
+import { createLogger } from '../../../../shared/log.js';
 
 export const SECRET = 'test-shared-secret-1';
 export const USER = 'alice';

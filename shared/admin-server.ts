@@ -1,5 +1,7 @@
-// Admin HTTP endpoint: /metrics (Prometheus), /healthz (process alive),
-// /readyz (accepting new allocations; 503 while draining).
+// The admin HTTP endpoint of the relay and of the operator: /metrics
+// (Prometheus), /healthz (the event loop answers), /readyz (200 when the
+// caller's ready() says so: the relay takes new allocations, the operator has
+// synced caches while leading or waits as a standby; 503 otherwise).
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
@@ -30,8 +32,11 @@ export async function startAdminServer(opts: { host: string; port: number; regis
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });
+  // Scrapers and probes send small requests: a client that trickles one in
+  // or idles on a kept-alive socket is cut off instead of holding it open.
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: opts.host, port: opts.port }, () => { server.off('error', reject); resolve(); });
