@@ -10,7 +10,7 @@ import { planAuthSecret } from '../render/auth-secret.js';
 import { iceServerUrls } from '../render/ice-servers.js';
 import { clientHosts } from '../render/addresses.js';
 import { renderRelay, type Observed, type RenderedChildren } from '../render/index.js';
-import { FIELD_MANAGER, authSecretNameFor } from '../render/names.js';
+import { FIELD_MANAGER, RELAY_LABEL, authSecretNameFor } from '../render/names.js';
 import { computeStatus, transitionEvents, type StatusInput, type TlsObservation } from '../status/compute-status.js';
 import { statusMergePatch } from '../status/status-patch.js';
 import { workloadState } from '../status/workload.js';
@@ -89,7 +89,7 @@ async function pruneChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: 
   const live: Array<{ kind: string; obj: KubernetesObject; entry: ChildCache }> = [];
   for (const entry of ctx.children.values()) {
     for (const obj of entry.view.list(ns)) {
-      if (obj.metadata?.labels?.['turnrelay.dev/relay'] === relay.metadata.name) live.push({ kind: entry.kind.kind, obj, entry });
+      if (obj.metadata?.labels?.[RELAY_LABEL] === relay.metadata.name) live.push({ kind: entry.kind.kind, obj, entry });
     }
   }
   for (const { kind, obj, entry } of unwantedChildren(live, rendered.objects, relay.metadata.uid!)) {

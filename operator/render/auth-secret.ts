@@ -9,7 +9,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { durationSeconds } from '../api/duration.js';
 import type { TurnRelay } from '../api/turnrelay.js';
-import { authSecretNameFor, ownerReference, relayNamespace, selectorLabels } from './names.js';
+import { parseSecretsFile } from '../../shared/auth-files.js';
+import { AUTH_SECRET_LABELS, authSecretNameFor, ownerReference, relayNamespace, selectorLabels } from './names.js';
 
 /** Marks a Secret the operator created and may rotate. */
 export const MANAGED_ANNOTATION = 'turnrelay.dev/managed-auth-secret';
@@ -38,14 +39,6 @@ type Entry = { value: string; createdMs: number };
 
 const MIN_REQUEUE_MS = 1000;
 
-/** Secret values from the file format: one per line, blank and # lines ignored. */
-export function parseSecretLines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
 function decodeKey(secret: V1Secret, key: string): string | undefined {
   const encoded = secret.data?.[key];
   if (encoded !== undefined) return Buffer.from(encoded, 'base64').toString('utf8');
@@ -55,7 +48,13 @@ function decodeKey(secret: V1Secret, key: string): string | undefined {
 function readEntries(secret: V1Secret): Entry[] | string {
   const text = decodeKey(secret, SECRETS_KEY);
   if (text === undefined) return `has no "${SECRETS_KEY}" key`;
-  const values = parseSecretLines(text);
+  let values: string[];
+  try {
+    // The relay's own parser: a value the relays would refuse is never rotated along.
+    values = parseSecretsFile(text);
+  } catch (err) {
+    return `${(err as Error).message}; rotation paused until it is fixed`;
+  }
   let times: unknown;
   try {
     times = JSON.parse(secret.metadata?.annotations?.[CREATED_AT_ANNOTATION] ?? 'null');
@@ -139,12 +138,10 @@ export function planAuthSecret(
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'Opaque',
-      // Deliberately without the turnrelay.dev/relay label: label-based pruning
-      // of rendered children must never reach the credentials.
       metadata: {
         name,
         namespace: relayNamespace(relay),
-        labels: { ...selectorLabels(relay), 'app.kubernetes.io/component': 'auth', 'app.kubernetes.io/managed-by': 'turnrelay-operator' },
+        labels: { ...selectorLabels(relay), ...AUTH_SECRET_LABELS },
         ownerReferences: [ownerReference(relay)],
       },
       // An empty users file, so /auth/users exists; users may add entries later.

@@ -5,6 +5,22 @@ import { API_GROUP, API_VERSION, KIND, type TurnRelay } from '../api/turnrelay.j
 
 export const FIELD_MANAGER = 'turnrelay-operator';
 export const RELAY_LABEL = 'turnrelay.dev/relay';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/**
+ * Labels of the auth Secret the operator creates, and what the controller
+ * watches Secrets by. Deliberately without RELAY_LABEL: label-based pruning of
+ * rendered children must never reach the credentials.
+ */
+export const AUTH_SECRET_LABELS: Readonly<Record<string, string>> = { [COMPONENT_LABEL]: 'auth', [MANAGED_BY_LABEL]: FIELD_MANAGER };
+
+/** A label selector (`k=v,k=v`) matching objects that carry all of these labels. */
+export function labelSelector(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+}
 
 export function relayName(relay: TurnRelay): string {
   const name = relay.metadata.name;
@@ -41,15 +57,15 @@ export function authSecretNameFor(relay: TurnRelay): string {
 
 /** Labels the pods are selected by (stable for the relay's lifetime). */
 export function selectorLabels(relay: TurnRelay): Record<string, string> {
-  return { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': relayName(relay) };
+  return { [NAME_LABEL]: 'turnrelay', [INSTANCE_LABEL]: relayName(relay) };
 }
 
 /** Labels on every child; the runtime prunes unwanted children by RELAY_LABEL. */
 export function childLabels(relay: TurnRelay): Record<string, string> {
   return {
     ...selectorLabels(relay),
-    'app.kubernetes.io/component': 'relay',
-    'app.kubernetes.io/managed-by': FIELD_MANAGER,
+    [COMPONENT_LABEL]: 'relay',
+    [MANAGED_BY_LABEL]: FIELD_MANAGER,
     [RELAY_LABEL]: relayName(relay),
   };
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.js';
 import type { ReconcileContext } from '../reconcile/context.js';
 import { allowedServiceKeys, nodeAddresses, SERVICE_NAME_LABEL } from '../reconcile/observe.js';
 import { reconcileRelay } from '../reconcile/reconcile-relay.js';
-import { RELAY_LABEL } from '../render/names.js';
+import { AUTH_SECRET_LABELS, RELAY_LABEL, labelSelector } from '../render/names.js';
 import type { EventRecorder } from './events.js';
 import { Informer, type InformerEvent } from './informer.js';
 import type { KubeRest } from './kube-rest.js';
@@ -137,7 +137,7 @@ export class Controller {
       this.children.set(kindKey(kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
     }
     // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
-    this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: 'app.kubernetes.io/component=auth,app.kubernetes.io/managed-by=turnrelay-operator' });
+    this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: labelSelector(AUTH_SECRET_LABELS) });
     this.endpointSlices = this.informer(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
     this.nodes = this.informer(NODE_KIND, this.onNode, { clusterWide: true });
     await this.detectCertManager();

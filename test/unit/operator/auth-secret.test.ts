@@ -4,9 +4,9 @@ import {
   CREATED_AT_ANNOTATION,
   MANAGED_ANNOTATION,
   PROPAGATION_MS,
-  parseSecretLines,
   planAuthSecret,
 } from '../../../operator/render/auth-secret.js';
+import { parseSecretsFile } from '../../../shared/auth-files.js';
 import { asRelay, loadSample, sampleRelay } from './support/samples.js';
 
 const HOUR = 3_600_000;
@@ -18,7 +18,7 @@ const counter = () => {
   let n = 0;
   return () => `secret-${++n}`;
 };
-const secretsOf = (secret: V1Secret) => parseSecretLines(Buffer.from(secret.data!['secrets']!, 'base64').toString('utf8'));
+const secretsOf = (secret: V1Secret) => parseSecretsFile(Buffer.from(secret.data!['secrets']!, 'base64').toString('utf8'));
 /** The API server's view after a write: what the next plan sees. */
 const stored = (secret: V1Secret): V1Secret => ({ ...structuredClone(secret), metadata: { ...secret.metadata, resourceVersion: '1' } });
 
@@ -97,12 +97,22 @@ describe('planAuthSecret', () => {
     expect(plan.note).toMatch(/does not match/);
   });
 
-  test('after a long outage only one secret is added, and the next rotation is a full interval later', () => {
+  test('a managed Secret with a line the relays would refuse is never rotated along, with a note that keeps the value out', () => {
     const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
-    const plan = planAuthSecret(first, relay, T0 + 100 * HOUR, counter());
+    first.data!['secrets'] = Buffer.from('secret-1\nbad\u0007value\n').toString('base64');
+    const plan = planAuthSecret(first, relay, T0 + 48 * HOUR, counter());
+    expect(plan).toEqual({ create: false, managed: true, note: expect.stringMatching(/line 2: contains control characters; rotation paused/) });
+    expect(plan.note).not.toContain('bad');
+  });
+
+  test('after a long outage only one secret is added, and the next rotation is a full interval later', () => {
+    // One generator, as in the operator: every new secret is a fresh value.
+    const newSecret = counter();
+    const first = stored(planAuthSecret(undefined, relay, T0, newSecret).secret!);
+    const plan = planAuthSecret(first, relay, T0 + 100 * HOUR, newSecret);
     expect(secretsOf(plan.secret!)).toHaveLength(2);
     expect(plan.requeueAfterMs).toBe(PROPAGATION_MS);
-    const promoted = planAuthSecret(stored(plan.secret!), relay, T0 + 100 * HOUR + PROPAGATION_MS, counter());
+    const promoted = planAuthSecret(stored(plan.secret!), relay, T0 + 100 * HOUR + PROPAGATION_MS, newSecret);
     expect(secretsOf(promoted.secret!)).toHaveLength(2);
     expect(promoted.requeueAfterMs).toBe(HOUR);
   });
