@@ -5,7 +5,9 @@
 import { parseSecretsFile } from '../shared/auth-files.js';
 import { iceConfiguration, type IceConfiguration } from '../relay/auth/rest-credentials.js';
 import type { TurnRelay } from './api/turnrelay.js';
+import { validateTurnRelay } from './api/validate.js';
 import { SECRETS_KEY } from './render/auth-secret.js';
+import { authSecretNameFor } from './render/names.js';
 import { KubeRest, isNotFound, loadKubeConfig } from './runtime/kube-rest.js';
 import { SECRET_KIND, TURNRELAY_KIND, objectPath } from './runtime/resources.js';
 
@@ -20,6 +22,13 @@ export interface MintOptions {
   now?: number;
 }
 
+/** The name the operator gives the auth Secret, for a TurnRelay it has not reported on yet. */
+function authSecretNameOf(relay: unknown, where: string): string {
+  const checked = validateTurnRelay(relay);
+  if (!checked.ok) throw new Error(`TurnRelay ${where} is invalid (${checked.issues.map((i) => `${i.field}: ${i.message}`).join('; ')})`);
+  return authSecretNameFor(checked.relay);
+}
+
 export async function mintFromCluster(opts: MintOptions): Promise<IceConfiguration> {
   const rest = await KubeRest.fromKubeConfig(loadKubeConfig(opts.kubeconfig));
   try {
@@ -31,7 +40,7 @@ export async function mintFromCluster(opts: MintOptions): Promise<IceConfigurati
       if (isNotFound(err)) throw new Error(`TurnRelay ${where} not found`);
       throw err;
     }
-    const secretName = relay.status?.authSecretName ?? relay.spec?.auth?.secretRef?.name ?? `${opts.name}-turn-auth`;
+    const secretName = relay.status?.authSecretName ?? authSecretNameOf(relay, where);
     const urls = opts.urls?.length ? opts.urls : (relay.status?.iceServers ?? []);
     if (urls.length === 0) throw new Error(`TurnRelay ${where} has no ICE servers in its status yet (is it Ready?); pass --urls to choose them`);
     let secret: { data?: Record<string, string> };

@@ -93,3 +93,16 @@ test('mintFromCluster signs a credential with the newest secret for the status I
   expect(server.credential).toBe(restPassword(newest!, server.username));
   await expect(mintFromCluster({ namespace: ns, name: 'absent', ttlSeconds: 60, kubeconfig: testKubeconfigPath() })).rejects.toThrow(`TurnRelay ${ns}/absent not found`);
 });
+
+test('mintFromCluster finds the auth Secret by the operator\'s own naming before the status reports it', async () => {
+  // No operator runs: the status is empty, so the Secret name comes from the spec as the operator would derive it.
+  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, { body: { metadata: { name: 'by-hand' }, stringData: { secrets: 'hand-signing-secret\nolder\n' } } });
+  await applyRelay(rest, ns, relay('early', { ...BASE, auth: { secretRef: { name: 'by-hand' } } }));
+  expect((await getRelay(rest, ns, 'early'))?.status?.['authSecretName']).toBeUndefined();
+  const out = await mintFromCluster({ namespace: ns, name: 'early', user: 'bob', ttlSeconds: 60, kubeconfig: testKubeconfigPath(), urls: ['turn:192.0.2.1:3478?transport=udp'] });
+  const server = out.iceServers[0]!;
+  expect(server.credential).toBe(restPassword('hand-signing-secret', server.username));
+  await applyRelay(rest, ns, relay('early-default', BASE));
+  await expect(mintFromCluster({ namespace: ns, name: 'early-default', ttlSeconds: 60, kubeconfig: testKubeconfigPath(), urls: ['turn:192.0.2.1:3478'] }))
+    .rejects.toThrow(`auth Secret ${ns}/early-default-turn-auth of TurnRelay ${ns}/early-default not found`);
+});
