@@ -10,11 +10,12 @@ export function ipKey(ip: string): IpKey {
   return v >= 0 ? v : ip;
 }
 
-/** The address+port key when the caller already holds `ipv4ToInt(ip)` (negative for IPv6). */
-export function peerKeyOf(v4: number, ip: string, port: number): IpKey {
+/** transportAddressKey when the caller already holds `ipv4ToInt(ip)` (negative for IPv6). */
+export function transportAddressKeyOf(v4: number, ip: string, port: number): IpKey {
   return v4 >= 0 ? v4 * 65536 + port : `${ip}|${port}`;
 }
 
-export function peerKey(ip: string, port: number): IpKey {
-  return peerKeyOf(ipv4ToInt(ip), ip, port);
+/** The map key of an IP address and port (a client's source or a peer). */
+export function transportAddressKey(ip: string, port: number): IpKey {
+  return transportAddressKeyOf(ipv4ToInt(ip), ip, port);
 }

@@ -11,7 +11,7 @@ import { ipv4ToInt } from '../stun/ip.js';
 import { writeXorAddress } from '../stun/attributes/xor-address.js';
 import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
 import { createCounters, direction } from './counters.js';
-import { ipKey, peerKey, peerKeyOf, type IpKey } from './address-keys.js';
+import { ipKey, transportAddressKey, transportAddressKeyOf, type IpKey } from './address-keys.js';
 import { TokenBucket } from './token-bucket.js';
 import type {
   ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
@@ -67,7 +67,7 @@ class JsRelayEndpoint implements RelayEndpoint {
 
   bindChannel(channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void {
     const entry: ChannelEntry = {
-      channel, ip: peerIp, port: peerPort, permissionKey: ipKey(peerIp), peerKey: peerKey(peerIp, peerPort), expiresAt: expiresAtMs,
+      channel, ip: peerIp, port: peerPort, permissionKey: ipKey(peerIp), peerKey: transportAddressKey(peerIp, peerPort), expiresAt: expiresAtMs,
     };
     this.channels.set(channel, entry);
     this.channelByPeer.set(entry.peerKey, entry);
@@ -122,7 +122,7 @@ class JsRelayEndpoint implements RelayEndpoint {
     if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
     if (this.bucket !== null && !this.bucket.take(msg.length, now)) { this.counters.droppedRateLimited++; return; }
     const sink = this.spec.sink;
-    const channel = this.channelByPeer.get(peerKeyOf(v4, rinfo.address, rinfo.port));
+    const channel = this.channelByPeer.get(transportAddressKeyOf(v4, rinfo.address, rinfo.port));
     let sent: boolean;
     if (channel !== undefined && channel.expiresAt >= now) {
       const header = Buffer.allocUnsafe(CHANNEL_DATA_HEADER);

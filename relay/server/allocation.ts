@@ -19,7 +19,8 @@ export interface ChannelBinding {
 
 let nextId = 1;
 
-const peerKey = (ip: string, port: number) => `${ip}|${port}`;
+/** The key of a peer in channelByPeer. */
+const channelByPeerKey = (ip: string, port: number) => `${ip}|${port}`;
 
 export class Allocation {
   readonly id = nextId++;
@@ -64,13 +65,13 @@ export class Allocation {
   }
 
   channelForPeer(peerIp: string, peerPort: number): number | undefined {
-    return this.channelByPeer.get(peerKey(peerIp, peerPort));
+    return this.channelByPeer.get(channelByPeerKey(peerIp, peerPort));
   }
 
   bindChannel(channel: number, peerIp: string, peerPort: number, nowMs: number): void {
     const expiresAt = nowMs + CHANNEL_LIFETIME_MS;
     this.channels.set(channel, { peerIp, peerPort, expiresAt });
-    this.channelByPeer.set(peerKey(peerIp, peerPort), channel);
+    this.channelByPeer.set(channelByPeerKey(peerIp, peerPort), channel);
     this.endpoint.bindChannel(channel, peerIp, peerPort, expiresAt);
     this.addPermission(peerIp, nowMs); // ChannelBind installs/refreshes the permission too (RFC 8656 §11.2)
   }
@@ -79,7 +80,7 @@ export class Allocation {
     const b = this.channels.get(channel);
     if (!b) return;
     this.channels.delete(channel);
-    this.channelByPeer.delete(peerKey(b.peerIp, b.peerPort));
+    this.channelByPeer.delete(channelByPeerKey(b.peerIp, b.peerPort));
     this.endpoint.unbindChannel(channel);
   }
 

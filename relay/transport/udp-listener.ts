@@ -5,7 +5,7 @@
 // only STUN up here.
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { createUdpSocket } from '../dataplane/udp-socket.js';
-import { peerKey, type IpKey } from '../dataplane/address-keys.js';
+import { transportAddressKey, type IpKey } from '../dataplane/address-keys.js';
 import { UdpClientSink } from '../dataplane/client-sinks.js';
 import type { ClientSink } from '../dataplane/types.js';
 import type { NativeDataPlane, NativeListener } from '../dataplane/native/native-data-plane.js';
@@ -87,7 +87,7 @@ export class UdpListener {
   private onMessage(msg: Buffer, rinfo: Pick<RemoteInfo, 'address' | 'port'>): void {
     if (msg.length === 0) return;
     const top = msg[0]! & 0xc0;
-    const key = peerKey(rinfo.address, rinfo.port);
+    const key = transportAddressKey(rinfo.address, rinfo.port);
     if (top === 0x40) {
       this.routes.get(key)?.allocation?.endpoint.fromClientChannelData(msg);
       return;
