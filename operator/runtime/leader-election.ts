@@ -8,9 +8,12 @@
 // - isLeader() additionally fences on the last successful renewal, in case
 //   the renew loop itself is stalled;
 // - on shutdown the leader releases the lease so a standby takes over at once.
+// Time comes from injectable timers (like the work queue's), so tests can
+// step through expiry and deadlines against a real API server.
 import type { Logger } from '../../shared/log.js';
 import { isConflict, isNotFound, type KubeRest } from './kube-rest.js';
 import { collectionPath, LEASE_KIND, objectPath } from './resources.js';
+import { realTimers, type Timers } from './work-queue.js';
 
 export interface LeaderElectionOptions {
   rest: KubeRest;
@@ -21,6 +24,8 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   log: Logger;
+  /** Clock and retry timer; real time unless a test steps it. */
+  timers?: Timers;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
 }
@@ -51,7 +56,8 @@ export class LeaderElector {
   private leading = false;
   private lastRenewMs = 0;
   private observed: { record: string; atMs: number } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: Timers;
+  private timer: unknown;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
 
@@ -59,13 +65,14 @@ export class LeaderElector {
     this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.timers = opts.timers ?? realTimers;
     if (!(this.renewDeadlineMs < this.leaseDurationMs) || !(this.retryPeriodMs < this.renewDeadlineMs)) {
       throw new Error('leader election needs retryPeriod < renewDeadline < leaseDuration');
     }
   }
 
   isLeader(): boolean {
-    return this.leading && Date.now() - this.lastRenewMs < this.renewDeadlineMs;
+    return this.leading && this.timers.now() - this.lastRenewMs < this.renewDeadlineMs;
   }
 
   start(): void {
@@ -78,17 +85,14 @@ export class LeaderElector {
           this.afterAttempt(false);
         })
         .finally(() => {
-          if (!this.stopped) {
-            this.timer = setTimeout(tick, this.retryPeriodMs);
-            this.timer.unref();
-          }
+          if (!this.stopped) this.timer = this.timers.setTimeout(tick, this.retryPeriodMs);
         });
     };
     tick();
   }
 
   private afterAttempt(ok: boolean): void {
-    const now = Date.now();
+    const now = this.timers.now();
     if (ok) {
       this.lastRenewMs = now;
       if (!this.leading) {
@@ -120,7 +124,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { rest, namespace, name, identity } = this.opts;
-    const now = Date.now();
+    const now = this.timers.now();
     const lease = await rest.find<Lease>(this.path());
     if (!lease) {
       try {
@@ -151,14 +155,14 @@ export class LeaderElector {
   /** Stops campaigning; a leader releases the lease so a standby can take over without waiting. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     await this.running;
     if (!this.leading) return;
     this.leading = false;
     try {
       const lease = await this.opts.rest.find<Lease>(this.path());
       if (lease?.spec?.holderIdentity === this.opts.identity) {
-        const now = microTime(Date.now());
+        const now = microTime(this.timers.now());
         await this.opts.rest.request('PUT', this.path(), {
           body: { ...lease, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec.leaseTransitions ?? 0 } },
         });
