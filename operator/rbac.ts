@@ -21,6 +21,7 @@ export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CHILD_VERBS },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: CHILD_VERBS },
   { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: CHILD_VERBS },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: CHILD_VERBS },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },

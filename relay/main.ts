@@ -158,6 +158,7 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
         tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
       }),
       draining: () => ctx.draining,
+      maxAllocations: () => ctx.config.limits.maxAllocations,
       userTraffic: () => {
         turn.accountLiveUsage();
         return ctx.topUsers.series();

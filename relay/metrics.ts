@@ -12,6 +12,8 @@ export interface MetricSources {
   allocations: AllocationTable;
   connections(): Record<Exclude<ClientTransport, 'udp'>, number>;
   draining(): boolean;
+  /** limits.maxAllocations in effect (0 = unlimited). */
+  maxAllocations(): number;
   /** Per-user traffic (top K users plus `other`), brought up to date with live allocations when read. */
   userTraffic(): Array<[string, DirectionCounters]>;
   /** notAfter of the served TLS certificate (unix seconds); undefined without TLS. */
@@ -41,6 +43,10 @@ export function createRelayMetrics(src: MetricSources): Registry {
       this.set({ family: 'ipv4' }, src.allocations.countFamily(4));
       this.set({ family: 'ipv6' }, src.allocations.countFamily(6));
     },
+  });
+  new Gauge({
+    name: 'turnrelay_max_allocations', help: 'limits.maxAllocations in effect (0 = unlimited)', registers: [registry],
+    collect() { this.set(src.maxAllocations()); },
   });
   mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'],
     () => ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]));

@@ -227,6 +227,20 @@ export const LimitsSchema = z
   })
   .meta({ description: 'Resource bounds enforced by every relay pod.' });
 
+export const MonitoringSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({
+      description: 'Render a PodMonitor and a PrometheusRule for the relay pods when the Prometheus Operator CRDs (monitoring.coreos.com/v1) are installed; false renders neither.',
+    }),
+    labels: z.record(z.string().max(316), z.string().max(63)).optional().meta({
+      description: "Extra labels on the PodMonitor and PrometheusRule, e.g. what the Prometheus' podMonitorSelector and ruleSelector match (release: kube-prometheus-stack).",
+    }),
+    perUserTopK: z.number().int().min(0).max(1000).default(10).meta({
+      description: 'Users with their own per-user traffic series per pod (the K with the most bytes); the rest are summed as user="other". 0: only "other".',
+    }),
+  })
+  .meta({ description: 'Prometheus monitoring of the relay pods.' });
+
 export const AutoscalingSchema = z
   .strictObject({
     minReplicas: z.number().int().min(1).default(1).meta({ description: 'Fewest pods.' }),
@@ -295,6 +309,7 @@ export const TurnRelaySpecSchema = z
     network: NetworkSchema.prefault({}),
     peers: PeersSchema.prefault({}),
     limits: LimitsSchema.prefault({}),
+    monitoring: MonitoringSchema.prefault({}),
     replicas: z
       .number()
       .int()

@@ -19,6 +19,8 @@ export interface ReconcileContext {
   endpointSlices: LatestView<KubernetesObject>;
   nodes: LatestView<KubernetesObject>;
   certManagerInstalled(): boolean;
+  /** The Prometheus Operator's PodMonitor and PrometheusRule CRDs are served. */
+  prometheusOperatorInstalled(): boolean;
   image: string;
   now(): number;
   newSecret(): string;

@@ -57,6 +57,7 @@ function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): 
     nodeAddressMap: nodeAddressMap(nodes),
     allowedServiceIPs: endpointIPs(ctx.endpointSlices.list() as never, allowedServiceKeys(relay)),
     certManager: ctx.certManagerInstalled(),
+    prometheusOperator: ctx.prometheusOperatorInstalled(),
   };
 }
 

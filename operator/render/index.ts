@@ -7,6 +7,7 @@ import * as kplus from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { relayCertificate } from './certificate.js';
+import { relayMonitoring } from './monitoring.js';
 import { childMetadata, childNames, relayNamespace } from './names.js';
 import type { Observed } from './observed.js';
 import { relayDisruptionBudget, relayNetworkPolicy } from './policy.js';
@@ -44,6 +45,8 @@ const KIND_ORDER = [
   'HorizontalPodAutoscaler',
   'PodDisruptionBudget',
   'NetworkPolicy',
+  'PodMonitor',
+  'PrometheusRule',
 ];
 
 function finish(obj: KubernetesObject, relay: TurnRelay): KubernetesObject {
@@ -92,6 +95,7 @@ export function renderRelay(input: RenderInput): RenderedChildren {
   }
   relayDisruptionBudget(chart, relay);
   relayNetworkPolicy(chart, relay);
+  if (observed.prometheusOperator && relay.spec.monitoring.enabled) relayMonitoring(chart, relay);
 
   const objects = (chart.toJson() as KubernetesObject[])
     .map((obj) => finish(obj, relay))

@@ -47,6 +47,8 @@ export const childNames = (relay: TurnRelay) => {
     podDisruptionBudget: name,
     autoscaler: name,
     networkPolicy: name,
+    podMonitor: name,
+    prometheusRule: name,
   };
 };
 

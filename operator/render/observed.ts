@@ -16,4 +16,6 @@ export type Observed = {
   serviceClusterIPs?: string[];
   /** The cert-manager Certificate CRD is served. */
   certManager: boolean;
+  /** The Prometheus Operator PodMonitor and PrometheusRule CRDs are served. */
+  prometheusOperator?: boolean;
 };

@@ -62,6 +62,7 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       defaultLifetimeSeconds: Math.min(600, maxLifetime),
     },
     admin: { host: '0.0.0.0', port: ADMIN_PORT },
+    metrics: { perUserTopK: spec.monitoring.perUserTopK },
     drain: { gracePeriodSeconds: durationSeconds(spec.drain.gracePeriod) },
     log: { level: spec.logLevel },
   };

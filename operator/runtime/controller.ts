@@ -13,7 +13,10 @@ import { Informer, type InformerEvent } from './informer.js';
 import type { KubeRest } from './kube-rest.js';
 import { LatestView } from './latest-view.js';
 import type { OperatorMetrics } from './metrics.js';
-import { CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, SECRET_KIND, TURNRELAY_KIND, kindKey, type ResourceKind } from './resources.js';
+import {
+  CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, OPTIONAL_CHILD_KINDS, PODMONITOR_KIND, PROMETHEUSRULE_KIND, SECRET_KIND, TURNRELAY_KIND,
+  kindKey, type ResourceKind,
+} from './resources.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 export class NotLeaderError extends Error {
@@ -48,8 +51,8 @@ export class Controller {
   private relays!: LatestView<Obj>;
   private endpointSlices!: LatestView<Obj>;
   private nodes!: LatestView<Obj>;
-  private certManager = false;
-  private certInformerStarted = false;
+  /** Optional child kinds (kindKey) the API server serves; their informers run from then on. */
+  private readonly served = new Set<string>();
   private readonly nodeAddressCache = new Map<string, string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void>[] = [];
@@ -112,35 +115,42 @@ export class Controller {
     this.enqueueAll((r) => (r.spec?.['network'] as { mode?: string } | undefined)?.mode === 'HostNetwork');
   };
 
-  private async detectCertManager(): Promise<void> {
-    try {
-      const res = await this.opts.rest.find<{ resources?: Array<{ name: string }> }>('/apis/cert-manager.io/v1');
-      this.certManager = !!res?.resources?.some((r) => r.name === CERTIFICATE_KIND.plural);
-    } catch (err) {
-      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not check for cert-manager');
-      return;
+  /** Finds which optional CRDs (cert-manager, Prometheus Operator) are served and starts watching their kinds. */
+  private async detectOptionalKinds(): Promise<void> {
+    let started = false;
+    for (const apiVersion of new Set(OPTIONAL_CHILD_KINDS.map((k) => k.apiVersion))) {
+      let names: string[];
+      try {
+        const res = await this.opts.rest.find<{ resources?: Array<{ name: string }> }>(`/apis/${apiVersion}`);
+        names = (res?.resources ?? []).map((r) => r.name);
+      } catch (err) {
+        this.opts.log.warn({ apiVersion, err: err instanceof Error ? err.message : String(err) }, 'could not check for an optional API');
+        continue;
+      }
+      for (const kind of OPTIONAL_CHILD_KINDS.filter((k) => k.apiVersion === apiVersion && names.includes(k.plural))) {
+        if (this.served.has(kindKey(kind))) continue;
+        this.served.add(kindKey(kind));
+        const view = this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+        this.children.set(kindKey(kind), { kind, view });
+        await view.informer.start();
+        started = true;
+      }
     }
-    if (this.certManager && !this.certInformerStarted) {
-      this.certInformerStarted = true;
-      const view = this.informer(CERTIFICATE_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
-      this.children.set(kindKey(CERTIFICATE_KIND), { kind: CERTIFICATE_KIND, view });
-      await view.informer.start();
-      this.enqueueAll();
-    }
+    if (started && this.synced) this.enqueueAll();
   }
 
   async start(): Promise<void> {
     const { log } = this.opts;
     this.relays = this.informer(TURNRELAY_KIND, (_e, o) => this.enqueueObject(o));
     for (const kind of CHILD_KINDS) {
-      if (kind === CERTIFICATE_KIND) continue; // started once cert-manager is found
+      if (OPTIONAL_CHILD_KINDS.includes(kind)) continue; // started once their CRD is found
       this.children.set(kindKey(kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
     }
     // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
     this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: labelSelector(AUTH_SECRET_LABELS) });
     this.endpointSlices = this.informer(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
     this.nodes = this.informer(NODE_KIND, this.onNode, { clusterWide: true });
-    await this.detectCertManager();
+    await this.detectOptionalKinds();
     await Promise.all(this.informers.map((i) => i.start()));
     if (this.stopping) return;
     this.synced = true;
@@ -148,7 +158,7 @@ export class Controller {
     for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
     this.enqueueAll();
     const resync = () => {
-      void this.detectCertManager().then(() => this.enqueueAll());
+      void this.detectOptionalKinds().then(() => this.enqueueAll());
       this.resyncTimer = setTimeout(resync, this.opts.resyncMs);
       this.resyncTimer.unref();
     };
@@ -172,7 +182,8 @@ export class Controller {
       children: this.children,
       endpointSlices: this.endpointSlices,
       nodes: this.nodes,
-      certManagerInstalled: () => this.certManager,
+      certManagerInstalled: () => this.served.has(kindKey(CERTIFICATE_KIND)),
+      prometheusOperatorInstalled: () => this.served.has(kindKey(PODMONITOR_KIND)) && this.served.has(kindKey(PROMETHEUSRULE_KIND)),
       image: o.image,
       now: o.now,
       newSecret: () => randomBytes(32).toString('base64url'),

@@ -15,6 +15,11 @@ export const ENDPOINTSLICE_KIND = kind('discovery.k8s.io/v1', 'EndpointSlice', '
 export const EVENT_KIND = kind('v1', 'Event', 'events');
 export const LEASE_KIND = kind('coordination.k8s.io/v1', 'Lease', 'leases');
 export const CERTIFICATE_KIND = kind('cert-manager.io/v1', 'Certificate', 'certificates');
+export const PODMONITOR_KIND = kind('monitoring.coreos.com/v1', 'PodMonitor', 'podmonitors');
+export const PROMETHEUSRULE_KIND = kind('monitoring.coreos.com/v1', 'PrometheusRule', 'prometheusrules');
+
+/** Child kinds from other projects' CRDs: watched (and rendered) only once the API server serves them. */
+export const OPTIONAL_CHILD_KINDS: readonly ResourceKind[] = [CERTIFICATE_KIND, PODMONITOR_KIND, PROMETHEUSRULE_KIND];
 
 /** Kinds the renderer may produce as children; each is watched by label and pruned when unwanted. */
 export const CHILD_KINDS: readonly ResourceKind[] = [
@@ -26,6 +31,8 @@ export const CHILD_KINDS: readonly ResourceKind[] = [
   kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
   kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   CERTIFICATE_KIND,
+  PODMONITOR_KIND,
+  PROMETHEUSRULE_KIND,
 ];
 
 /** The key of a kind's cache in the controller's children map. */
