@@ -22,11 +22,14 @@ import { RelayPortAllocator } from './server/relay-ports.js';
 import { createServerStats, countError } from './server/stats.js';
 import { TurnServer } from './server/turn-server.js';
 import { UdpListener } from './transport/udp-listener.js';
-import { ConnectionCounter, StreamListener, type ConnectionLimits, type TlsMaterial } from './transport/stream-listener.js';
+import { StreamListener, type TlsMaterial } from './transport/stream-listener.js';
+import { ConnectionTable } from './transport/connection-table.js';
+import type { StreamLimits } from './transport/stream-client.js';
 import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
 import { createRelayMetrics } from './metrics.js';
 import { readAuthFiles, type AuthFiles } from './auth/load-auth-files.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { HandlerGuard } from './handler-guard.js';
 
 export type ListenerInfo = { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number };
 
@@ -108,8 +111,9 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   const stats = createServerStats();
   const allocations = new AllocationTable();
   // Fixed at startup: listeners and relay sockets belong to one plane for the process lifetime.
-  const nativePlane = config.relay.dataPlane === 'native' ? new NativeDataPlane() : undefined;
-  const dataPlane = nativePlane ?? new JsDataPlane();
+  const guard = new HandlerGuard(log);
+  const nativePlane = config.relay.dataPlane === 'native' ? new NativeDataPlane(guard) : undefined;
+  const dataPlane = nativePlane ?? new JsDataPlane(guard);
   const turn = new TurnServer({
     config,
     credentials,
@@ -121,16 +125,19 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
     ports: new RelayPortAllocator(config.relay.portRange, () => Math.max(16, config.limits.maxAllocations)),
     stats,
     log,
+    guard,
   });
   const ctx = turn.ctx;
 
-  const limits: ConnectionLimits = {
-    maxConnections: () => ctx.config.limits.maxConnections,
-    maxConnectionsPerIp: () => ctx.config.limits.maxConnectionsPerIp,
+  const limits: StreamLimits = {
     idleTimeoutMs: () => ctx.config.limits.connectionIdleTimeoutSeconds * 1000,
     maxBufferedBytes: () => ctx.config.limits.maxBufferedBytesPerConnection,
   };
-  const counter = new ConnectionCounter();
+  const connections = new ConnectionTable({
+    maxConnections: () => ctx.config.limits.maxConnections,
+    maxConnectionsPerIp: () => ctx.config.limits.maxConnectionsPerIp,
+    firstMessageTimeoutMs: () => ctx.config.limits.firstMessageTimeoutSeconds * 1000,
+  });
   const udp: UdpListener[] = [];
   const streams: StreamListener[] = [];
   const listeners: ListenerInfo[] = [];
@@ -144,19 +151,21 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
         udp.push(u);
         listeners.push({ protocol: 'udp', host: l.host, port: u.port });
       } else {
-        const s = await StreamListener.start(turn, l.protocol, l.host, l.port, counter, limits, tls);
+        const s = await StreamListener.start(turn, l.protocol, l.host, l.port, connections, limits, tls);
         streams.push(s);
         listeners.push({ protocol: l.protocol, host: l.host, port: s.port });
       }
     }
     const registry = createRelayMetrics({
       stats,
+      handlerErrors: guard.counts,
       dataPlane: dataPlane.counters,
       allocations,
       connections: () => ({
         tcp: streams.filter((s) => s.protocol === 'tcp').reduce((n, s) => n + s.connectionCount, 0),
         tls: streams.filter((s) => s.protocol === 'tls').reduce((n, s) => n + s.connectionCount, 0),
       }),
+      connectionTable: connections,
       draining: () => ctx.draining,
       maxAllocations: () => ctx.config.limits.maxAllocations,
       userTraffic: () => {

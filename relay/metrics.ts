@@ -4,13 +4,17 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataPlaneCounters, ClientTransport, DirectionCounters } from './dataplane/types.js';
 import type { AllocationTable } from './server/allocation-table.js';
+import type { ConnectionTable } from './transport/connection-table.js';
 import { ALLOCATION_RESULTS, AUTH_RESULTS, type ServerStats } from './server/stats.js';
 
 export interface MetricSources {
   stats: ServerStats;
+  /** Throws caught around socket event handlers, by handler. */
+  handlerErrors: ReadonlyMap<string, number>;
   dataPlane: DataPlaneCounters;
   allocations: AllocationTable;
   connections(): Record<Exclude<ClientTransport, 'udp'>, number>;
+  connectionTable: ConnectionTable;
   draining(): boolean;
   /** limits.maxAllocations in effect (0 = unlimited). */
   maxAllocations(): number;
@@ -72,8 +76,12 @@ export function createRelayMetrics(src: MetricSources): Registry {
     [{ reason: 'rate_limited' }, src.dataPlane.droppedRateLimited],
     [{ reason: 'backpressure' }, src.dataPlane.droppedBackpressure],
   ]);
-  mirror('turnrelay_errors_total', 'Errors by kind (malformed input, limits, send failures, internal)', ['kind'],
-    () => [...src.stats.errors, ['relay_send', src.dataPlane.sendErrors] as [string, number]].map(([kind, v]) => [{ kind }, v]));
+  // kind="handler" samples say where: the socket event handler whose input made our code throw.
+  mirror('turnrelay_errors_total', 'Errors by kind (malformed input, limits, send failures, internal, handler)', ['kind', 'where'],
+    () => [
+      ...[...src.stats.errors, ['relay_send', src.dataPlane.sendErrors] as [string, number]].map(([kind, v]): Sample => [{ kind }, v]),
+      ...[...src.handlerErrors].map(([where, v]): Sample => [{ kind: 'handler', where }, v]),
+    ]);
   new Gauge({
     name: 'turnrelay_connections', help: 'Open client connections by transport', labelNames: ['transport'], registers: [registry],
     collect() {
@@ -101,6 +109,15 @@ export function createRelayMetrics(src: MetricSources): Registry {
       if (notAfter !== undefined) this.set({ listener: 'tls' }, notAfter);
     },
   });
+  new Gauge({
+    name: 'turnrelay_unauthenticated_connections', help: 'Open TCP/TLS connections none of whose requests has passed authentication yet', registers: [registry],
+    collect() { this.set(src.connectionTable.unauthenticated); },
+  });
+  mirror('turnrelay_connections_closed_total', 'TCP/TLS connections the relay closed or refused to protect the connection table, by reason', ['reason'], () => [
+    [{ reason: 'evicted_unauthenticated' }, src.connectionTable.stats.evicted],
+    [{ reason: 'first_message_timeout' }, src.connectionTable.stats.timedOut],
+    [{ reason: 'refused' }, src.connectionTable.stats.refused],
+  ]);
   new Gauge({
     name: 'turnrelay_draining', help: '1 while the relay drains (SIGTERM received)', registers: [registry],
     collect() { this.set(src.draining() ? 1 : 0); },

@@ -79,6 +79,9 @@ export const LimitsSchema = z.strictObject({
   maxConnections: nonNegativeInt.default(10000),
   maxConnectionsPerIp: nonNegativeInt.default(200),
   connectionIdleTimeoutSeconds: positiveInt.default(120),
+  // A TCP/TLS connection must deliver its first STUN message (TLS: after the
+  // handshake) within this time, or it is closed.
+  firstMessageTimeoutSeconds: positiveInt.default(10),
   maxBufferedBytesPerConnection: z.number().int().min(4096).default(1048576),
 });
 

@@ -9,7 +9,8 @@ import { AttributeType, MAGIC_COOKIE, Method, MessageClass } from '../stun/const
 import { encodeMessageType } from '../stun/message.js';
 import { ipv4ToInt } from '../stun/ip.js';
 import { writeXorAddress } from '../stun/attributes/xor-address.js';
-import { CHANNEL_DATA_HEADER } from '../stun/channel-data.js';
+import { CHANNEL_DATA_HEADER, channelDataChannel, channelDataLength } from '../stun/channel-data.js';
+import { HandlerGuard } from '../handler-guard.js';
 import { createCounters, direction } from './counters.js';
 import { ipKey, transportAddressKey, transportAddressKeyOf, type IpKey } from './address-keys.js';
 import { TokenBucket } from './token-bucket.js';
@@ -42,10 +43,10 @@ class JsRelayEndpoint implements RelayEndpoint {
   private readonly own = direction();
   private closed = false;
 
-  constructor(private readonly spec: RelayEndpointSpec, private readonly counters: DataPlaneCounters) {
+  constructor(private readonly spec: RelayEndpointSpec, private readonly counters: DataPlaneCounters, guard: HandlerGuard) {
     this.stats = counters.byTransport[spec.sink.transport];
     this.bucket = spec.maxBitrateKbps > 0 ? new TokenBucket(spec.maxBitrateKbps) : null;
-    spec.socket.on('message', (msg, rinfo) => this.fromPeer(msg, rinfo));
+    spec.socket.on('message', guard.wrap('relay_socket_message', (msg: Buffer, rinfo: RemoteInfo) => this.fromPeer(msg, rinfo)));
     // Send failures (ICMP unreachable, EPERM...) surface here; count, never crash.
     spec.socket.on('error', () => { this.counters.sendErrors++; });
   }
@@ -87,9 +88,9 @@ class JsRelayEndpoint implements RelayEndpoint {
   }
 
   fromClientChannelData(frame: Buffer): void {
-    const length = frame.readUInt16BE(2);
-    if (CHANNEL_DATA_HEADER + length > frame.length) return; // truncated: drop silently
-    const entry = this.channels.get(frame.readUInt16BE(0));
+    const length = channelDataLength(frame);
+    if (length < 0) { this.counters.droppedNoChannel++; return; } // truncated or no channel at all
+    const entry = this.channels.get(channelDataChannel(frame));
     const now = Date.now();
     if (entry === undefined || entry.expiresAt < now) { this.counters.droppedNoChannel++; return; }
     const perm = this.permissions.get(entry.permissionKey);
@@ -175,8 +176,10 @@ function dataIndicationHeader(v4: number, address: string, port: number, length:
 export class JsDataPlane implements DataPlane {
   readonly counters = createCounters();
 
+  constructor(private readonly guard = new HandlerGuard()) {}
+
   openRelay(spec: RelayEndpointSpec): RelayEndpoint {
-    return new JsRelayEndpoint(spec, this.counters);
+    return new JsRelayEndpoint(spec, this.counters, this.guard);
   }
 }
 

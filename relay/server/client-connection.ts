@@ -16,6 +16,8 @@ export interface ClientConnection {
   isClosed(): boolean;
   /** Sends a STUN message (response) to this client. */
   sendControl(message: Buffer): void;
+  /** Called by the server each time a request from this client passes authentication. */
+  onAuthenticated(): void;
   /** Called by the server when an allocation is created on / removed from this 5-tuple. */
   onAllocationChange(allocation: Allocation | null): void;
 }

@@ -14,6 +14,7 @@ import type { ClientConnection } from './client-connection.js';
 import type { Allocation } from './allocation.js';
 import type { EndReason } from '../usage/usage-record.js';
 import type { TopUsers } from '../usage/top-users.js';
+import type { HandlerGuard } from '../handler-guard.js';
 
 export interface ServerContext {
   config: RelayConfig;
@@ -28,6 +29,8 @@ export interface ServerContext {
   log: Logger;
   /** Per-user traffic for the bounded per-user metrics. */
   topUsers: TopUsers;
+  /** Confines a throw in a socket event handler to the input that caused it. */
+  guard: HandlerGuard;
   draining: boolean;
   /** Deletes an allocation everywhere (table, data plane, port, client) and writes its usage record. */
   deleteAllocation(a: Allocation, why: EndReason): void;

@@ -71,6 +71,10 @@ export class TurnServer {
 
   /** One STUN message from a client (a whole datagram, or one framed message on a stream). */
   handleStun(buf: Buffer, client: ClientConnection): void {
+    this.ctx.guard.run(`${client.transport}_stun`, () => this.dispatchStun(buf, client));
+  }
+
+  private dispatchStun(buf: Buffer, client: ClientConnection): void {
     let msg: StunMessage;
     try {
       msg = decodeStunMessage(buf);
@@ -92,7 +96,8 @@ export class TurnServer {
 
   /** ChannelData on a stream connection (UDP listeners route it themselves). */
   handleChannelData(frame: Buffer, client: ClientConnection): void {
-    client.allocation?.endpoint.fromClientChannelData(frame);
+    const endpoint = client.allocation?.endpoint;
+    if (endpoint) this.ctx.guard.run(`${client.transport}_channel_data`, () => endpoint.fromClientChannelData(frame));
   }
 
   /** A stream connection went away: its allocation goes with it (RFC 8656 §3.1). */
@@ -122,6 +127,7 @@ export class TurnServer {
       return;
     }
     const auth = outcome.auth;
+    client.onAuthenticated();
     const reply = (response: Buffer) => {
       this.cache.set(cacheKey, response, Date.now());
       client.sendControl(response);

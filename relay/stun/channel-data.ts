@@ -26,10 +26,29 @@ export function encodeChannelData(channel: number, data: Buffer, pad: boolean): 
   return out;
 }
 
-/** Decodes for tests and tools; the data plane reads the header in place. */
-export function decodeChannelData(buf: Buffer): { channel: number; data: Buffer } | null {
-  if (buf.length < CHANNEL_DATA_HEADER || !isChannelDataByte(buf[0]!)) return null;
+/**
+ * The one ChannelData reader: the payload length of the ChannelData message
+ * at the start of `buf`, or -1 when `buf` is not one (too short for the
+ * header, not a ChannelData first byte, a channel number outside
+ * 0x4000-0x7FFF, or a length field that runs past the end of `buf`).
+ * Trailing bytes (UDP padding) are allowed. The data plane calls this on
+ * every client datagram and frame before touching the payload.
+ */
+export function channelDataLength(buf: Buffer): number {
+  if (buf.length < CHANNEL_DATA_HEADER) return -1;
+  const channel = buf.readUInt16BE(0);
+  if (!isValidChannel(channel)) return -1;
   const length = buf.readUInt16BE(2);
-  if (CHANNEL_DATA_HEADER + length > buf.length) return null;
-  return { channel: buf.readUInt16BE(0), data: buf.subarray(CHANNEL_DATA_HEADER, CHANNEL_DATA_HEADER + length) };
+  return CHANNEL_DATA_HEADER + length > buf.length ? -1 : length;
+}
+
+/** Channel number of a message channelDataLength() accepted. */
+export function channelDataChannel(buf: Buffer): number {
+  return buf.readUInt16BE(0);
+}
+
+export function decodeChannelData(buf: Buffer): { channel: number; data: Buffer } | null {
+  const length = channelDataLength(buf);
+  if (length < 0) return null;
+  return { channel: channelDataChannel(buf), data: buf.subarray(CHANNEL_DATA_HEADER, CHANNEL_DATA_HEADER + length) };
 }

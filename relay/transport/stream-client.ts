@@ -14,6 +14,14 @@ export interface StreamLimits {
   maxBufferedBytes(): number;
 }
 
+/** What the connection table wants to hear about this connection. */
+export interface ConnectionEvents {
+  /** The first STUN message arrived. */
+  spoke(): void;
+  /** A request passed authentication. */
+  authenticated(): void;
+}
+
 export class StreamClient implements ClientConnection {
   readonly key: string;
   readonly sink: StreamClientSink;
@@ -24,7 +32,10 @@ export class StreamClient implements ClientConnection {
   allocation: Allocation | null = null;
   private readonly framer: StreamFramer;
 
-  constructor(readonly transport: 'tcp' | 'tls', private readonly socket: Socket, private readonly server: TurnServer, private readonly limits: StreamLimits) {
+  private spoken = false;
+
+  constructor(readonly transport: 'tcp' | 'tls', private readonly socket: Socket, private readonly server: TurnServer,
+    private readonly limits: StreamLimits, private readonly events: ConnectionEvents) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';
@@ -32,14 +43,19 @@ export class StreamClient implements ClientConnection {
     this.key = fiveTupleKey(transport, this.localAddress, this.localPort, this.remoteAddress, this.remotePort);
     this.sink = new StreamClientSink(transport, socket, limits.maxBufferedBytes);
     this.framer = new StreamFramer((frame, kind) => {
-      if (kind === 'channel') server.handleChannelData(frame, this);
-      else server.handleStun(frame, this);
+      if (kind === 'channel') {
+        server.handleChannelData(frame, this);
+        return;
+      }
+      if (!this.spoken) { this.spoken = true; events.spoke(); }
+      server.handleStun(frame, this);
     });
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleTimeoutMs());
-    socket.on('timeout', () => {
+    const guard = server.ctx.guard;
+    socket.on('timeout', guard.wrap(`${transport}_timeout`, () => {
       if (!this.allocation) socket.destroy();
-    });
+    }));
     socket.on('data', (chunk: Buffer) => {
       try {
         this.framer.push(chunk);
@@ -49,7 +65,7 @@ export class StreamClient implements ClientConnection {
       }
     });
     socket.on('error', () => { /* 'close' follows and cleans up */ });
-    socket.on('close', () => server.clientClosed(this));
+    socket.on('close', guard.wrap(`${transport}_close`, () => server.clientClosed(this)));
   }
 
   isClosed(): boolean {
@@ -63,6 +79,10 @@ export class StreamClient implements ClientConnection {
       return;
     }
     this.socket.write(message);
+  }
+
+  onAuthenticated(): void {
+    this.events.authenticated();
   }
 
   onAllocationChange(allocation: Allocation | null): void {

@@ -1,16 +1,15 @@
-// TCP and TLS client listeners with connection limits (total and per IP).
-// TLS: 1.2+ from cert/key files; reloadCertificate() swaps the SecureContext
-// so new handshakes use the new certificate while live connections stay up.
+// TCP and TLS client listeners. Every raw accept (for TLS: before the
+// handshake) enters the relay-wide connection table, which enforces the
+// connection limits, the first-message deadline and eviction of the oldest
+// unauthenticated connection. TLS: 1.2+ with AEAD-only ECDHE suites, from
+// cert/key files; reloadCertificate() swaps the SecureContext so new
+// handshakes use the new certificate while live connections stay up.
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { TurnServer } from '../server/turn-server.js';
 import { countError } from '../server/stats.js';
 import { StreamClient, type StreamLimits } from './stream-client.js';
-
-export interface ConnectionLimits extends StreamLimits {
-  maxConnections(): number;
-  maxConnectionsPerIp(): number;
-}
+import type { ConnectionTable, TrackedConnection } from './connection-table.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -20,74 +19,91 @@ export interface TlsMaterial {
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** Shared across all stream listeners of one relay, so limits are per relay. */
-export class ConnectionCounter {
-  total = 0;
-  readonly perIp = new Map<string, number>();
+/**
+ * TLS 1.3's suites (all AEAD) and, for TLS 1.2, forward-secret ECDHE key
+ * exchange with AEAD ciphers only: the widely used "intermediate" profile.
+ * No CBC, CCM, ARIA, Camellia, static RSA or finite-field DHE.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 
-  tryAcquire(ip: string, limits: ConnectionLimits): boolean {
-    const n = this.perIp.get(ip) ?? 0;
-    const max = limits.maxConnections();
-    const maxPerIp = limits.maxConnectionsPerIp();
-    if ((max > 0 && this.total >= max) || (maxPerIp > 0 && n >= maxPerIp)) return false;
-    this.total++;
-    this.perIp.set(ip, n + 1);
-    return true;
-  }
-
-  release(ip: string): void {
-    this.total--;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n > 0) this.perIp.set(ip, n);
-    else this.perIp.delete(ip);
-  }
+function secureContextOptions(tls: TlsMaterial) {
+  return { cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ciphers: TLS_CIPHERS };
 }
+
+const connectionKey = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
 
 export class StreamListener {
   port = 0;
   readonly clients = new Set<StreamClient>();
   private readonly sockets = new Set<Socket>();
+  /** TLS connections between raw accept and the end of the handshake, by remote address and port. */
+  private readonly handshaking = new Map<string, TrackedConnection>();
 
   private constructor(
     readonly protocol: 'tcp' | 'tls',
     readonly host: string,
     private readonly server: Server | TlsServer,
     private readonly turn: TurnServer,
-    private readonly counter: ConnectionCounter,
-    private readonly limits: ConnectionLimits,
+    private readonly table: ConnectionTable,
+    private readonly limits: StreamLimits,
   ) {
-    // Raw TCP accept (also for TLS, before the handshake): apply connection limits here.
-    server.on('connection', (socket: Socket) => {
-      const ip = socket.remoteAddress ?? '';
-      if (!counter.tryAcquire(ip, limits)) {
+    const guard = turn.ctx.guard;
+    server.on('connection', guard.wrap(`${protocol}_connection`, (socket: Socket) => {
+      const conn = table.admit(socket);
+      if (!conn) {
         countError(turn.ctx.stats, 'connection_limit');
         socket.destroy();
         return;
       }
       this.sockets.add(socket);
-      socket.once('close', () => { counter.release(ip); this.sockets.delete(socket); });
-      // TLS sockets are adopted on 'secureConnection'; handshakeTimeout bounds the wait.
-      if (protocol === 'tcp') this.adopt(socket);
-    });
+      socket.once('close', () => this.sockets.delete(socket));
+      if (protocol === 'tcp') {
+        this.adopt(socket, conn);
+      } else {
+        const key = connectionKey(socket);
+        this.handshaking.set(key, conn);
+        socket.once('close', () => { if (this.handshaking.get(key) === conn) this.handshaking.delete(key); });
+      }
+    }));
     if (protocol === 'tls') {
-      server.on('secureConnection', (tlsSocket: TLSSocket) => this.adopt(tlsSocket));
-      server.on('tlsClientError', () => countError(turn.ctx.stats, 'tls_handshake'));
+      server.on('secureConnection', guard.wrap('tls_secure_connection', (tlsSocket: TLSSocket) => {
+        const key = connectionKey(tlsSocket);
+        const conn = this.handshaking.get(key);
+        this.handshaking.delete(key);
+        if (!conn || conn.released) { tlsSocket.destroy(); return; }
+        this.adopt(tlsSocket, conn);
+      }));
+      // Node leaves a TLS socket that failed (or timed out) in its handshake
+      // open when this event has a listener: destroy it, or it and its
+      // OpenSSL state stay until the peer goes away.
+      server.on('tlsClientError', (_err: Error, tlsSocket: TLSSocket) => {
+        countError(turn.ctx.stats, 'tls_handshake');
+        tlsSocket.destroy();
+      });
     }
     server.on('error', () => countError(turn.ctx.stats, 'listener'));
   }
 
-  private adopt(socket: Socket): void {
-    const client = new StreamClient(this.protocol, socket, this.turn, this.limits);
+  private adopt(socket: Socket, conn: TrackedConnection): void {
+    const client = new StreamClient(this.protocol, socket, this.turn, this.limits, {
+      spoke: () => this.table.spoke(conn),
+      authenticated: () => this.table.markAuthenticated(conn),
+    });
     this.clients.add(client);
     socket.once('close', () => this.clients.delete(client));
   }
 
-  static async start(turn: TurnServer, protocol: 'tcp' | 'tls', host: string, port: number, counter: ConnectionCounter,
-    limits: ConnectionLimits, tls?: TlsMaterial): Promise<StreamListener> {
+  static async start(turn: TurnServer, protocol: 'tcp' | 'tls', host: string, port: number, table: ConnectionTable,
+    limits: StreamLimits, tls?: TlsMaterial): Promise<StreamListener> {
     const server = protocol === 'tls'
-      ? createTlsServer({ cert: tls!.cert, key: tls!.key, minVersion: tls!.minVersion, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
+      ? createTlsServer({ ...secureContextOptions(tls!), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
       : createTcpServer();
-    const listener = new StreamListener(protocol, host, server, turn, counter, limits);
+    const listener = new StreamListener(protocol, host, server, turn, table, limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host, exclusive: true }, () => { server.off('error', reject); resolve(); });
@@ -103,7 +119,7 @@ export class StreamListener {
 
   reloadCertificate(tls: TlsMaterial): void {
     if (this.protocol !== 'tls') return;
-    (this.server as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion });
+    (this.server as TlsServer).setSecureContext(secureContextOptions(tls));
   }
 
   close(): Promise<void> {

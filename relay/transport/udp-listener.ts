@@ -44,6 +44,8 @@ class UdpClient implements ClientConnection {
     else this.listener.socket.send(message, this.remotePort, this.remoteAddress);
   }
 
+  onAuthenticated(): void { /* datagrams hold no connection slot */ }
+
   onAllocationChange(allocation: Allocation | null): void {
     this.allocation = allocation;
     if (allocation) this.listener.routes.set(this.routeKey, this);
@@ -60,7 +62,7 @@ export class UdpListener {
   native: NativeListener | null = null;
 
   private constructor(readonly socket: UdpSocket, readonly host: string, private readonly server: TurnServer) {
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    socket.on('message', server.ctx.guard.wrap('udp_message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo)));
     // Errors on an unconnected UDP socket (e.g. ICMP feedback) must not kill the listener.
     socket.on('error', () => countError(server.ctx.stats, 'udp_listener'));
   }
@@ -79,7 +81,7 @@ export class UdpListener {
     const listener = new UdpListener(socket, host, server);
     listener.port = socket.address().port;
     if (nativePlane) {
-      listener.native = nativePlane.adoptListener(socket, (msg, address, port) => listener.onMessage(msg, { address, port }));
+      listener.native = nativePlane.adoptListener(socket, server.ctx.guard.wrap('udp_message', (msg: Buffer, address: string, port: number) => listener.onMessage(msg, { address, port })));
     }
     return listener;
   }
@@ -89,7 +91,8 @@ export class UdpListener {
     const top = msg[0]! & 0xc0;
     const key = transportAddressKey(rinfo.address, rinfo.port);
     if (top === 0x40) {
-      this.routes.get(key)?.allocation?.endpoint.fromClientChannelData(msg);
+      const client = this.routes.get(key);
+      if (client) this.server.handleChannelData(msg, client);
       return;
     }
     if (top !== 0) return; // neither STUN nor ChannelData

@@ -4,6 +4,7 @@
 // JavaScript plane, because their bytes live in Node streams anyway.
 import type { Socket as UdpSocket } from 'node:dgram';
 import { JsDataPlane } from '../js-data-plane.js';
+import type { HandlerGuard } from '../../handler-guard.js';
 import type {
   ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
 } from '../types.js';
@@ -133,12 +134,13 @@ export class NativeDataPlane implements DataPlane {
   readonly counters: DataPlaneCounters;
   private readonly addon: NativeAddon;
   private readonly handle: PlaneHandle;
-  private readonly js = new JsDataPlane();
+  private readonly js: JsDataPlane;
   private readonly handlers = new Map<number, PacketHandler>();
   private closed = false;
 
   /** Throws (naming `npm run build:native`) when the addon is not built. */
-  constructor() {
+  constructor(guard?: HandlerGuard) {
+    this.js = new JsDataPlane(guard);
     this.addon = loadNativeAddon();
     this.handle = this.addon.create((listenerId, datagram, address, port) => this.handlers.get(listenerId)?.(datagram, address, port));
     this.counters = this.combinedCounters();

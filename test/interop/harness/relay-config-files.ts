@@ -20,6 +20,8 @@ export interface RelayFilesOptions {
   limits?: Record<string, number>;
   /** The relay's metrics section (perUserTopK). */
   metrics?: Record<string, number>;
+  /** Extra auth settings (limits, TTL caps) next to the files written here. */
+  auth?: Record<string, number>;
   logLevel?: string;
   /** relay.dataPlane; absent = the relay's default (node). */
   dataPlane?: 'node' | 'native';
@@ -32,15 +34,17 @@ export interface RelayFiles {
 }
 
 export async function writeRelayFiles(options: RelayFilesOptions): Promise<RelayFiles> {
-  const auth: Record<string, string> = {};
+  const auth: Record<string, string | number> = { ...options.auth };
   if (options.users) {
-    auth.usersFile = join(options.dir, 'users');
+    const usersFile = join(options.dir, 'users');
+    auth.usersFile = usersFile;
     const lines = Object.entries(options.users).map(([name, password]) => `${name}:${password}`);
-    await writeFile(auth.usersFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+    await writeFile(usersFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   }
   if (options.secrets) {
-    auth.secretsFile = join(options.dir, 'secrets');
-    await writeFile(auth.secretsFile, `# newest first\n${options.secrets.join('\n')}\n`, { mode: 0o600 });
+    const secretsFile = join(options.dir, 'secrets');
+    auth.secretsFile = secretsFile;
+    await writeFile(secretsFile, `# newest first\n${options.secrets.join('\n')}\n`, { mode: 0o600 });
   }
   const config: Record<string, unknown> = {
     realm: 'interop.turnrelay.test',

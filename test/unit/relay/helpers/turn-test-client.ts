@@ -46,12 +46,13 @@ export class TurnTestClient {
     return c;
   }
 
-  static async stream(kind: 'tcp' | 'tls', port: number, opts: { ca?: string; host?: string } = {}): Promise<TurnTestClient> {
+  /** `servername` is the name the TLS certificate is checked against (null: the host address itself). */
+  static async stream(kind: 'tcp' | 'tls', port: number, opts: { ca?: string; host?: string; servername?: string | null } = {}): Promise<TurnTestClient> {
     const host = opts.host ?? '127.0.0.1';
     const socket: Socket = await new Promise((resolve, reject) => {
       const s = kind === 'tcp'
         ? tcpConnect({ port, host }, () => resolve(s))
-        : tlsConnect({ port, host, ca: opts.ca, servername: 'localhost' }, () => resolve(s));
+        : tlsConnect({ port, host, ca: opts.ca, servername: opts.servername === null ? undefined : opts.servername ?? 'localhost' }, () => resolve(s));
       s.once('error', reject);
     });
     const c = new TurnTestClient(kind, (b) => socket.write(b), () => socket.destroy());
