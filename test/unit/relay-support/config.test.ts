@@ -34,7 +34,7 @@ test('a minimal file gets every default', () => {
     limits: {
       maxAllocations: 10000, maxAllocationsPerUser: 10, maxPermissionsPerAllocation: 64, maxChannelsPerAllocation: 64,
       defaultLifetimeSeconds: 600, maxLifetimeSeconds: 3600, maxBitrateKbps: 0, maxConnections: 10000,
-      maxConnectionsPerIp: 200, connectionIdleTimeoutSeconds: 120, maxBufferedBytesPerConnection: 1048576,
+      maxConnectionsPerIp: 200, firstMessageTimeoutSeconds: 10, connectionIdleTimeoutSeconds: 120, maxBufferedBytesPerConnection: 1048576,
     },
     admin: { host: '0.0.0.0', port: 9641 },
     metrics: { perUserTopK: 10 },
