@@ -11,7 +11,8 @@ import { DurationError, parseDurationSeconds } from '../shared/duration.js';
 
 const USAGE = `usage:
   turnrelay credentials --secrets-file FILE --user USER [--ttl 1h] [--urls URL,URL...]
-  turnrelay credentials --namespace NS --name RELAY --user USER [--ttl 1h] [--kubeconfig FILE]
+  turnrelay credentials --namespace NS --name RELAY [--user USER] [--ttl 1h] [--kubeconfig FILE]
+                        [--token-file FILE] [--credentials-url URL] [--credentials-ca-file FILE]
 
 Mints a short-lived TURN credential (TURN REST API: username "<expiry>:<user>",
 password = base64 HMAC-SHA1 of the username under the signing (first) shared secret)
@@ -25,7 +26,17 @@ and prints RTCConfiguration JSON: {"iceServers":[{urls,username,credential}],"ex
                        udp+tcp, turns:127.0.0.1:5349), with --namespace the URLs in the
                        TurnRelay's status
   --namespace NS --name RELAY
-                       read the secret of TurnRelay NS/RELAY from the cluster instead
+                       credentials for TurnRelay NS/RELAY: from the operator's credentials API
+                       when a token for it is available and the API is reachable (TTL capped
+                       by the relay's credentialTTL), else minted from the relay's auth Secret
+                       read with your kubeconfig (needs get on that Secret)
+  --token-file FILE    ServiceAccount token for audience turnrelay.dev/credentials
+                       (default: /var/run/secrets/turnrelay.dev/credentials/token when mounted)
+  --credentials-url URL
+                       the credentials API (default https://turnrelay-operator-credentials.turnrelay-system.svc:8443);
+                       given explicitly, there is no fallback to the Secret
+  --credentials-ca-file FILE
+                       CA for the API's certificate (default: the operator's published CA ConfigMap)
   --kubeconfig FILE    kubeconfig for --namespace (default: in-cluster or $KUBECONFIG)
 `;
 
@@ -70,11 +81,16 @@ async function mint(argv: string[]): Promise<unknown> {
       namespace: { type: 'string' },
       name: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'token-file': { type: 'string' },
+      'credentials-url': { type: 'string' },
+      'credentials-ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
-  if (!values.user) throw new UsageError('--user is required');
+  const cluster = values.namespace !== undefined || values.name !== undefined;
+  // From the cluster the user defaults to the caller's identity (API) or stays empty (Secret).
+  if (!values.user && !cluster) throw new UsageError('--user is required');
   let ttlSeconds: number;
   try {
     ttlSeconds = parseDurationSeconds(values.ttl);
@@ -87,22 +103,8 @@ async function mint(argv: string[]): Promise<unknown> {
   if (values.namespace !== undefined || values.name !== undefined) {
     if (values['secrets-file'] !== undefined) throw new UsageError('use either --secrets-file or --namespace/--name, not both');
     if (!values.namespace || !values.name) throw new UsageError('--namespace and --name go together');
-    // Loaded only here, so minting from a file never loads the Kubernetes client.
-    let mod: typeof import('../operator/credentials.js');
     try {
-      mod = await import('../operator/credentials.js');
-    } catch (err) {
-      throw new Error(`minting from the cluster is unavailable: ${(err as Error).message}`);
-    }
-    try {
-      return await mod.mintFromCluster({
-        namespace: values.namespace,
-        name: values.name,
-        user: values.user,
-        ttlSeconds,
-        ...(urls ? { urls } : {}),
-        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
-      });
+      return (await credentialsFromCluster(values.namespace, values.name, { ...values, ttlSeconds, ...(urls ? { urls } : {}) })).config;
     } catch (err) {
       throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`);
     }
@@ -116,7 +118,40 @@ async function mint(argv: string[]): Promise<unknown> {
   } catch (err) {
     throw new Error(`cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return credentialsFromSecrets(text, { user: values.user, ttlSeconds, urls: urls ?? DEV_URLS });
+  return credentialsFromSecrets(text, { user: values.user!, ttlSeconds, urls: urls ?? DEV_URLS });
+}
+
+/** The flags `credentials` and `check` share for --namespace/--name. */
+export interface ClusterFlags {
+  user?: string | undefined;
+  ttlSeconds: number;
+  kubeconfig?: string | undefined;
+  'token-file'?: string | undefined;
+  'credentials-url'?: string | undefined;
+  'credentials-ca-file'?: string | undefined;
+  urls?: string[];
+}
+
+/** Credentials for TurnRelay namespace/name through the API or the Secret (the Kubernetes client is loaded only here). */
+export async function credentialsFromCluster(namespace: string, name: string, flags: ClusterFlags) {
+  let mod: typeof import('../operator/credentials-api/cluster-credentials.js');
+  try {
+    mod = await import('../operator/credentials-api/cluster-credentials.js');
+  } catch (err) {
+    throw new Error(`getting credentials from the cluster is unavailable: ${(err as Error).message}`);
+  }
+  return mod.clusterCredentials({
+    namespace,
+    name,
+    ttlSeconds: flags.ttlSeconds,
+    ...(flags.user ? { user: flags.user } : {}),
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
+    ...(flags['credentials-url'] ? { apiUrl: flags['credentials-url'] } : {}),
+    ...(flags['credentials-ca-file'] ? { apiCaFile: flags['credentials-ca-file'] } : {}),
+    ...(flags.urls?.length ? { urls: flags.urls } : {}),
+    note: (message) => process.stderr.write(`turnrelay: ${message}\n`),
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {

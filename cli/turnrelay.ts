@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   relay: () => import('./relay.js'),
   operator: () => import('./operator.js'),
   credentials: () => import('./credentials.js'),
+  check: () => import('./check.js'),
 };
 
 const USAGE = `usage: turnrelay <command> [options]
@@ -16,6 +17,8 @@ commands:
   credentials --secrets-file F --user U [--ttl 1h] [--urls ...]
   credentials --namespace N --name RELAY --user U [--ttl 1h]
                                    mint TURN REST credentials as RTCConfiguration JSON
+  check --namespace N --name RELAY | --urls URL,... (--username U --password P | --secrets-file F)
+                                   try every ICE server URL like a browser; table; exit 1 on failure
 `;
 
 async function main(): Promise<number> {

@@ -4,8 +4,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../shared/log.js';
 import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { startCredentialsApi, type CredentialsApi, type RateSettings } from './credentials-api/server.js';
+import { bootstrapServingCert, readCertFiles, type BootstrapOptions, type ServingCert } from './credentials-api/serving-cert.js';
 import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
 import { KubeRest } from './runtime/kube-rest.js';
@@ -25,6 +27,22 @@ export interface LeaderElectionSettings {
   retryPeriodMs?: number;
 }
 
+export interface CredentialsApiSettings {
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /**
+   * Serving key pair: mounted files (re-read when they change), a key pair
+   * given directly (tests), or a self-signed one kept in a Secret of the
+   * operator's namespace and published in a CA ConfigMap.
+   */
+  tls: { certFile: string; keyFile: string } | { cert: ServingCert } | { bootstrap: BootstrapOptions };
+  perIdentity?: RateSettings;
+  failuresPerAddress?: RateSettings;
+  maxInFlight?: number;
+  requestTimeoutMs?: number;
+}
+
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
   /** Watch one namespace only (default: all). */
@@ -33,6 +51,8 @@ export interface OperatorOptions {
   /** Admin HTTP server (/metrics, /healthz, /readyz); omitted = not started. Port 0 picks a free port. */
   admin?: { host?: string; port: number };
   leaderElection?: LeaderElectionSettings;
+  /** The credentials API (HTTPS); omitted = not started. Every replica serves it, leader or not. */
+  credentialsApi?: CredentialsApiSettings;
   workers?: number;
   resyncMs?: number;
   informerRestartBaseMs?: number;
@@ -49,6 +69,7 @@ export interface OperatorHandle {
   readonly metrics: OperatorMetrics;
   readonly rest: KubeRest;
   adminPort?: number;
+  credentialsApiPort?: number;
   isLeader(): boolean;
   /** Caches synced and workers running (for a leader). */
   isReady(): boolean;
@@ -63,6 +84,30 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
   const rest = await KubeRest.fromKubeConfig(opts.kubeConfig, `turnrelay-operator/${identity}`);
   rest.observe((method, _path, status) => metrics.apiRequests.inc({ method, code: String(status) }));
   const recorder = new EventRecorder(rest, 'turnrelay-operator', identity, log);
+
+  let credentials: CredentialsApi | undefined;
+  if (opts.credentialsApi) {
+    const c = opts.credentialsApi;
+    const tls = c.tls;
+    try {
+      const cert = 'cert' in tls ? tls.cert : 'certFile' in tls ? await readCertFiles(tls) : await bootstrapServingCert(rest, tls.bootstrap);
+      credentials = await startCredentialsApi({
+        rest,
+        log,
+        host: c.host ?? '0.0.0.0',
+        port: c.port,
+        cert,
+        ...('certFile' in tls ? { reloadCert: () => readCertFiles(tls) } : {}),
+        ...(c.perIdentity ? { perIdentity: c.perIdentity } : {}),
+        ...(c.failuresPerAddress ? { failuresPerAddress: c.failuresPerAddress } : {}),
+        ...(c.maxInFlight !== undefined ? { maxInFlight: c.maxInFlight } : {}),
+        ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
+      });
+    } catch (err) {
+      rest.close();
+      throw new Error(`credentials API did not start: ${(err as Error).message}`);
+    }
+  }
 
   let controllerStopped: Promise<void> = Promise.resolve();
   let stopping = false;
@@ -119,13 +164,14 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
   const isReady = () => !stopping && (controller ? controller.synced : !!elector);
   let admin: AdminServer | undefined;
   if (opts.admin) admin = await startAdminServer({ host: opts.admin.host ?? '0.0.0.0', port: opts.admin.port, registry: metrics.registry, ready: isReady });
-  log.info({ identity, namespace: opts.namespace ?? '(all)', leaderElection: !!elector, adminPort: admin?.port }, 'operator started');
+  log.info({ identity, namespace: opts.namespace ?? '(all)', leaderElection: !!elector, adminPort: admin?.port, credentialsApiPort: credentials?.port }, 'operator started');
 
   return {
     identity,
     metrics,
     rest,
     ...(admin ? { adminPort: admin.port } : {}),
+    ...(credentials ? { credentialsApiPort: credentials.port } : {}),
     isLeader: () => mayWrite(),
     isReady,
     async stop() {
@@ -135,6 +181,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
       await controllerStopped;
       await elector?.stop();
       await admin?.close();
+      await credentials?.close();
       rest.close();
       log.info({ identity }, 'operator stopped');
     },

@@ -32,3 +32,27 @@ export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
 export const OPERATOR_NAMESPACE_RULES: V1PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/**
+ * The credentials API: the API server authenticates callers' tokens and asks
+ * RBAC about them on the operator's behalf (both cluster-scoped "create"
+ * reviews; neither grants anything by itself).
+ */
+export const CREDENTIALS_API_CLUSTER_RULES: V1PolicyRule[] = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+];
+
+/**
+ * In the operator's own namespace: the self-signed serving certificate's
+ * Secret (created once, renewed in place) and the ConfigMap publishing it.
+ */
+export const CREDENTIALS_API_NAMESPACE_RULES: V1PolicyRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
+];
+
+/** What a workload needs to get credentials for a TurnRelay (the chart aggregates it into admin and edit). */
+export const CREDENTIALS_REQUESTER_RULES: V1PolicyRule[] = [
+  { apiGroups: ['turnrelay.dev'], resources: ['turnrelays/credentials'], verbs: ['create'] },
+];

@@ -5,7 +5,9 @@
 // rules always cluster-wide, leader-election rules in the operator's namespace.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
+import {
+  CREDENTIALS_API_CLUSTER_RULES, CREDENTIALS_API_NAMESPACE_RULES, CREDENTIALS_REQUESTER_RULES, OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES,
+} from '../../operator/rbac.js';
 
 export const CHART_RBAC_FILE = 'charts/turnrelay-operator/files/operator-rbac.yaml';
 
@@ -22,6 +24,8 @@ export const CLUSTER_SCOPED_RESOURCES = new Set([
   'storage.k8s.io/storageclasses',
   'rbac.authorization.k8s.io/clusterroles',
   'rbac.authorization.k8s.io/clusterrolebindings',
+  'authentication.k8s.io/tokenreviews',
+  'authorization.k8s.io/subjectaccessreviews',
 ]);
 
 /**
@@ -31,7 +35,13 @@ export const CLUSTER_SCOPED_RESOURCES = new Set([
  */
 export const CROSS_NAMESPACE_READS = new Set(['discovery.k8s.io/endpointslices']);
 
-export type ChartRbacRules = { namespaced: V1PolicyRule[]; clusterWide: V1PolicyRule[]; leaderElection: V1PolicyRule[] };
+export type ChartRbacRules = {
+  namespaced: V1PolicyRule[];
+  clusterWide: V1PolicyRule[];
+  leaderElection: V1PolicyRule[];
+  /** Bound only when the chart enables the credentials API. */
+  credentialsApi: { clusterWide: V1PolicyRule[]; ownNamespace: V1PolicyRule[]; requester: V1PolicyRule[] };
+};
 
 const key = (group: string, resource: string): string => `${group}/${resource.split('/')[0]}`;
 const needsClusterWide = (group: string, resource: string): boolean =>
@@ -59,13 +69,17 @@ export function splitByScope(rules: readonly V1PolicyRule[]): Pick<ChartRbacRule
 }
 
 export function chartRbacRules(): ChartRbacRules {
-  return { ...splitByScope(OPERATOR_CLUSTER_RULES), leaderElection: [...OPERATOR_NAMESPACE_RULES] };
+  return {
+    ...splitByScope(OPERATOR_CLUSTER_RULES),
+    leaderElection: [...OPERATOR_NAMESPACE_RULES],
+    credentialsApi: { clusterWide: [...CREDENTIALS_API_CLUSTER_RULES], ownNamespace: [...CREDENTIALS_API_NAMESPACE_RULES], requester: [...CREDENTIALS_REQUESTER_RULES] },
+  };
 }
 
 export function chartRbacYaml(): string {
   const header =
     '# Generated from operator/rbac.ts by `npm run generate:chart`. Do not edit.\n' +
     '# Bound by templates/rbac.yaml.\n';
-  const { namespaced, clusterWide, leaderElection } = chartRbacRules();
-  return header + stringify({ namespaced, clusterWide, leaderElection }, { lineWidth: 0, aliasDuplicateObjects: false });
+  const { namespaced, clusterWide, leaderElection, credentialsApi } = chartRbacRules();
+  return header + stringify({ namespaced, clusterWide, leaderElection, credentialsApi }, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -65,7 +65,7 @@ describe('default values', () => {
   test('probes on /healthz and /readyz at the metrics port, and resources', () => {
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
-    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }, { name: 'credentials', containerPort: 8443, protocol: 'TCP' }]);
     expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(container.resources?.limits).toMatchObject({ memory: expect.any(String) });
   });
@@ -78,7 +78,24 @@ describe('default values', () => {
 
   test('no ServiceMonitor or metrics Service unless asked for', () => {
     expect(find(objects, 'ServiceMonitor')).toEqual([]);
-    expect(find(objects, 'Service')).toEqual([]);
+    expect(find(objects, 'Service').map((s) => s.metadata!.name)).toEqual(['turnrelay-operator-credentials']);
+  });
+
+  test('the credentials API: its Service, the operator flags naming it, review RBAC, a public CA reader, an aggregated requester role', () => {
+    const rules = chartRbacRules();
+    const service = only<KubernetesObject & { spec: { ports: unknown[]; selector: unknown } }>(objects, 'Service', 'turnrelay-operator-credentials');
+    expect(service.spec.ports).toEqual([{ name: 'https', port: 8443, targetPort: 'credentials', protocol: 'TCP' }]);
+    expect(service.spec.selector).toEqual(deployment.spec!.selector!.matchLabels);
+    expect(container.args).toEqual(expect.arrayContaining(['--credentials-port', '8443', '--credentials-service', 'turnrelay-operator-credentials']));
+    expect(container.args).not.toContain('--credentials-tls-cert');
+    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-credentials-review').rules).toEqual(rules.credentialsApi.clusterWide);
+    expect(only<V1Role>(objects, 'Role', 'turnrelay-operator-credentials-tls').rules).toEqual(rules.credentialsApi.ownNamespace);
+    const reader = only<V1Role>(objects, 'Role', 'turnrelay-operator-credentials-ca-reader');
+    expect(reader.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['turnrelay-operator-credentials-ca'], verbs: ['get'] }]);
+    expect(only<V1RoleBinding>(objects, 'RoleBinding', 'turnrelay-operator-credentials-ca-reader').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }]);
+    const requester = only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-credentials-requester');
+    expect(requester.rules).toEqual(rules.credentialsApi.requester);
+    expect(requester.metadata!.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
   });
 
   test('RBAC equals the operator rules, bound to the chart ServiceAccount', () => {
@@ -91,6 +108,7 @@ describe('default values', () => {
     expect(lease.metadata!.namespace).toBe('turnrelay-system');
     expect(lease.rules).toEqual(rules.leaderElection);
     for (const binding of [...find<V1RoleBinding>(objects, 'ClusterRoleBinding'), ...find<V1RoleBinding>(objects, 'RoleBinding')]) {
+      if (binding.metadata!.name === 'turnrelay-operator-credentials-ca-reader') continue; // the public CA, above
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata!.name, namespace: 'turnrelay-system' }]);
     }
   });
@@ -121,11 +139,24 @@ test('watchNamespace grants namespaced permissions only in that namespace', () =
 
 test('the ServiceMonitor scrapes the metrics Service it implies', () => {
   const { objects } = renderChart({ set: { 'metrics.serviceMonitor.enabled': true } });
-  const service = only<KubernetesObject & { spec: { ports: Array<{ name: string }>; selector: Record<string, string> } }>(objects, 'Service');
+  const service = only<KubernetesObject & { spec: { ports: Array<{ name: string }>; selector: Record<string, string> } }>(objects, 'Service', 'turnrelay-operator-metrics');
   const monitor = only<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } }>(objects, 'ServiceMonitor');
   expect(service.spec.ports.map((p) => p.name)).toEqual(['metrics']);
   expect(service.metadata!.labels).toMatchObject(monitor.spec.selector.matchLabels);
   expect(monitor.spec.endpoints[0]!.port).toBe('metrics');
+});
+
+test('credentials API with a mounted TLS Secret, or disabled', () => {
+  const mounted = renderChart({ set: { 'credentialsApi.tls.secretName': 'credentials-cert' } }).objects;
+  const pod = only<V1Deployment>(mounted, 'Deployment').spec!.template.spec!;
+  expect(pod.containers[0]!.args).toEqual(expect.arrayContaining(['--credentials-tls-cert', '/etc/turnrelay/credentials-tls/tls.crt', '--credentials-tls-key', '/etc/turnrelay/credentials-tls/tls.key']));
+  expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'credentials-tls', secret: { secretName: 'credentials-cert' } }]));
+  expect(find(mounted, 'Role', 'turnrelay-operator-credentials-tls')).toEqual([]);
+
+  const off = renderChart({ set: { 'credentialsApi.enabled': false } }).objects;
+  expect(only<V1Deployment>(off, 'Deployment').spec!.template.spec!.containers[0]!.args).toContain('--disable-credentials-api');
+  expect(find(off, 'Service')).toEqual([]);
+  expect(find(off, 'ClusterRole', 'turnrelay-operator-credentials-review')).toEqual([]);
 });
 
 test('a pinned digest wins over the tag', () => {
@@ -149,7 +180,7 @@ test('renders are deterministic (no random names or timestamps)', () => {
   const first = renderChart({ includeCrds: true }).text;
   expect(renderChart({ includeCrds: true }).text).toBe(first);
   expect(first).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
-  const templates = ['deployment.yaml', 'rbac.yaml', '_helpers.tpl', 'pdb.yaml', 'serviceaccount.yaml', 'namespace.yaml']
+  const templates = ['deployment.yaml', 'rbac.yaml', 'credentials-api.yaml', '_helpers.tpl', 'pdb.yaml', 'serviceaccount.yaml', 'namespace.yaml']
     .map((f) => readFileSync(join(REPO_ROOT, CHART_DIR, 'templates', f), 'utf8'))
     .join('\n');
   expect(templates).not.toMatch(/rand(Alpha|Num|AlphaNum|Ascii)|uuidv4|\bnow\b|genCA|genSelfSigned/);

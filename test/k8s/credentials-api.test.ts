@@ -1,0 +1,251 @@
+// The credentials API against the real API server: workloads present their
+// own ServiceAccount token (audience turnrelay.dev/credentials), TokenReview
+// authenticates it, a SubjectAccessReview on turnrelays/credentials
+// authorizes it, and the answer is a credential a real relay process accepts.
+// The operator runs as a ServiceAccount with exactly the rules of
+// operator/rbac.ts. Hostile callers (garbage tokens, huge bodies, slow
+// clients, floods) are refused while everyone else keeps being served.
+import https from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { kubeConfigForServiceAccount } from './harness/cluster.js';
+import {
+  applyRelay, authSecretLines, getRelay, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, kc, rest, ns, useNamespacePerFile,
+} from './operator-fixtures.js';
+import type { OperatorHandle } from '../../operator/main.js';
+import { CREDENTIALS_API_CLUSTER_RULES, CREDENTIALS_API_NAMESPACE_RULES, CREDENTIALS_REQUESTER_RULES, OPERATOR_CLUSTER_RULES } from '../../operator/rbac.js';
+import { CREDENTIALS_AUDIENCE, credentialsPath } from '../../operator/credentials-api/request.js';
+import { CA_KEY } from '../../operator/credentials-api/serving-cert.js';
+import { requestCredentials, CredentialsApiError } from '../../operator/credentials-api/client.js';
+import { createLogger } from '../../shared/log.js';
+import { parseRestUsername } from '../../relay/auth/rest-credentials.js';
+import { ChildSet } from '../interop/harness/children.js';
+import { randomLoopbackAddress, writeRelayFiles } from '../interop/harness/relay-config-files.js';
+import { relayFromSources, startRelayProcess } from '../interop/harness/relay-process.js';
+import { randomPortBlock } from '../interop/harness/ports.js';
+import { runUclient } from '../interop/harness/uclient.js';
+
+const RELAY = 'edge';
+const RELAY_TTL = 600; // credentialTTL: 10m
+let operator: OperatorHandle | undefined;
+let ca = '';
+let base = '';
+const logged = new PassThrough();
+let logText = '';
+logged.on('data', (c: Buffer) => { logText += c.toString('utf8'); });
+const children = new ChildSet();
+const clusterRole = (suffix: string) => `turnrelay-${suffix}-${ns}`;
+const rbac = '/apis/rbac.authorization.k8s.io/v1';
+
+async function serviceAccount(name: string): Promise<void> {
+  await rest.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { body: { metadata: { name } } });
+}
+
+async function tokenFor(name: string, audiences: string[] = [CREDENTIALS_AUDIENCE]): Promise<string> {
+  const res = await rest.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, { body: { spec: { audiences, expirationSeconds: 600 } } });
+  return res.status.token;
+}
+
+async function bind(name: string, roleRef: { kind: string; name: string }, saName: string): Promise<void> {
+  await rest.request('POST', `${rbac}/namespaces/${ns}/rolebindings`, {
+    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...roleRef }, subjects: [{ kind: 'ServiceAccount', name: saName, namespace: ns }] },
+  });
+}
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+
+function post(path: string, opts: { token?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${base}${path}`, {
+      method: 'POST', ca, agent: false,
+      headers: { ...(opts.token !== undefined ? { Authorization: `Bearer ${opts.token}` } : {}), 'Content-Type': 'application/json', ...opts.headers },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(opts.body ?? '');
+  });
+}
+
+const edgePath = () => credentialsPath({ namespace: ns, name: RELAY });
+
+useNamespacePerFile('creds-api', {
+  setUp: async () => {
+    // The operator's own identity, with exactly the chart's rules.
+    await serviceAccount('operator');
+    const subjects = [{ kind: 'ServiceAccount', name: 'operator', namespace: ns }];
+    await rest.request('POST', `${rbac}/clusterroles`, { body: { metadata: { name: clusterRole('op') }, rules: [...OPERATOR_CLUSTER_RULES, ...CREDENTIALS_API_CLUSTER_RULES] } });
+    await rest.request('POST', `${rbac}/clusterrolebindings`, { body: { metadata: { name: clusterRole('op') }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole('op') }, subjects } });
+    await rest.request('POST', `${rbac}/namespaces/${ns}/roles`, { body: { metadata: { name: 'credentials-tls' }, rules: CREDENTIALS_API_NAMESPACE_RULES } });
+    await bind('credentials-tls', { kind: 'Role', name: 'credentials-tls' }, 'operator');
+    // What a workload is granted; the chart ships it as <fullname>-credentials-requester.
+    await rest.request('POST', `${rbac}/clusterroles`, { body: { metadata: { name: clusterRole('requester') }, rules: CREDENTIALS_REQUESTER_RULES } });
+
+    const saKc = await kubeConfigForServiceAccount(ns, 'operator', { admin: kc });
+    operator = await startTestOperator(saKc, ns, {
+      log: createLogger('operator-test', 'info', logged),
+      credentialsApi: {
+        host: '127.0.0.1', port: 0,
+        tls: { bootstrap: { namespace: ns, secretName: 'credentials-tls', caConfigMapName: 'credentials-ca', dnsNames: ['localhost'] } },
+        perIdentity: { qps: 1, burst: 5 },
+        failuresPerAddress: { qps: 20, burst: 10 },
+        requestTimeoutMs: 2_000,
+      },
+    });
+    base = `https://127.0.0.1:${operator.credentialsApiPort}`;
+    const cm = await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/credentials-ca`);
+    ca = cm.data[CA_KEY]!;
+
+    await applyRelay(rest, ns, relayObject(RELAY, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }], auth: { credentialTTL: '10m' } }));
+    await setLoadBalancerIngress(rest, ns, RELAY, '198.51.100.7');
+    await waitFor('ICE servers in status', async () => (((await getRelay(rest, ns, RELAY))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0);
+  },
+  tearDown: async () => {
+    await children.stopAll();
+    await operator?.stop();
+    for (const name of [clusterRole('op'), clusterRole('requester')]) {
+      await rest.request('DELETE', `${rbac}/clusterroles/${name}`).catch(() => undefined);
+      await rest.request('DELETE', `${rbac}/clusterrolebindings/${name}`).catch(() => undefined);
+    }
+  },
+});
+
+test('a granted ServiceAccount gets a credential a real relay accepts, capped at the relay TTL, and nothing leaks the secret', async () => {
+  await serviceAccount('app');
+  await bind('app-credentials', { kind: 'ClusterRole', name: clusterRole('requester') }, 'app');
+  const token = await tokenFor('app');
+  const before = Math.floor(Date.now() / 1000);
+  const answer = await post(edgePath(), { token, body: JSON.stringify({ user: 'alice', ttlSeconds: 86_400 }) });
+  expect(answer.status).toBe(200);
+  expect(answer.headers['cache-control']).toBe('no-store');
+  const config = JSON.parse(answer.text) as { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+  const status = (await getRelay(rest, ns, RELAY))!.status!;
+  expect(config.iceServers).toHaveLength(1);
+  const server = config.iceServers[0]!;
+  expect(server.urls).toEqual(status['iceServers']);
+  const parsed = parseRestUsername(server.username)!;
+  expect(parsed.user).toBe('alice');
+  expect(parsed.expiry - before).toBeLessThanOrEqual(RELAY_TTL + 1);
+  expect(parsed.expiry - before).toBeGreaterThanOrEqual(RELAY_TTL - 5);
+
+  // Without a body: the caller's own name is the user, and the TTL is the relay's.
+  const own = await requestCredentials({ url: base, token, ca }, { namespace: ns, name: RELAY });
+  expect(parseRestUsername(own.iceServers[0]!.username)!.user).toBe(`system:serviceaccount:${ns}:app`);
+
+  // A real relay process with the auth Secret's secrets relays with the credential.
+  const secrets = (await authSecretLines(rest, ns, `${RELAY}-turn-auth`))!;
+  const dir = await mkdtemp(join(tmpdir(), 'turnrelay-creds-api-'));
+  try {
+    const host = randomLoopbackAddress();
+    const { configPath } = await writeRelayFiles({ dir, host, listeners: ['udp'], secrets, portRange: randomPortBlock(), allowCIDRs: [`${host}/32`] });
+    const relay = await startRelayProcess(children, relayFromSources, configPath);
+    const outcome = await runUclient(children, {
+      server: relay.endpoint('udp'), transport: 'udp', method: 'channel-data',
+      auth: { kind: 'long-term', user: server.username, password: server.credential },
+      peer: { kind: 'client-to-client' }, sessions: 1, messages: 20, size: 120, timeoutMs: 30_000,
+    });
+    expect(outcome.report.sent).toBe(20);
+    expect(outcome.report.lost).toBe(0);
+    await relay.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  // Every issuance is logged with who, which relay, which user and the TTL; never the credential or the secret.
+  const issued = logText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'credentials issued');
+  expect(issued).toEqual(expect.arrayContaining([expect.objectContaining({ caller: `system:serviceaccount:${ns}:app`, relay: `${ns}/${RELAY}`, user: 'alice', ttlSeconds: RELAY_TTL })]));
+  const events = JSON.stringify(await rest.get(`/api/v1/namespaces/${ns}/events`));
+  for (const secret of secrets) {
+    expect(answer.text).not.toContain(secret);
+    expect(logText).not.toContain(secret);
+    expect(events).not.toContain(secret);
+  }
+  expect(logText).not.toContain(server.credential);
+}, 90_000);
+
+test('a ServiceAccount without the grant gets 403, and the built-in edit role grants it through aggregation', async () => {
+  await serviceAccount('stranger');
+  const denied = await post(edgePath(), { token: await tokenFor('stranger') });
+  expect(denied.status).toBe(403);
+  expect(denied.text).not.toMatch(/iceServers/);
+
+  // The chart's requester ClusterRole carries the aggregate-to-edit label; the
+  // controller manager's aggregation folds it into "edit".
+  const aggregated = clusterRole('requester');
+  await rest.request('PATCH', `${rbac}/clusterroles/${aggregated}`, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } } } });
+  await serviceAccount('editor');
+  await bind('editor-edit', { kind: 'ClusterRole', name: 'edit' }, 'editor');
+  const editorToken = await tokenFor('editor');
+  const ok = await waitFor('edit aggregates the requester rules', async () => {
+    const a = await post(edgePath(), { token: editorToken });
+    return a.status === 200 ? a : undefined;
+  }, 60_000, 1_000);
+  expect(JSON.parse(ok.text).iceServers).toHaveLength(1);
+}, 90_000);
+
+test('tokens for another audience, garbage and missing tokens get 401; an unknown relay 404 only for the granted', async () => {
+  await serviceAccount('other-audience');
+  await bind('other-audience-credentials', { kind: 'ClusterRole', name: clusterRole('requester') }, 'other-audience');
+  const apiServerToken = await tokenFor('other-audience', []);
+  expect((await post(edgePath(), { token: apiServerToken })).status).toBe(401);
+  expect((await post(edgePath(), { token: await tokenFor('other-audience', ['vault']) })).status).toBe(401);
+  expect((await post(edgePath(), { token: 'not-a-token' })).status).toBe(401);
+  const missing = await post(edgePath());
+  expect(missing.status).toBe(401);
+  expect(missing.headers['www-authenticate']).toBe('Bearer');
+  const good = await tokenFor('other-audience');
+  expect((await post(credentialsPath({ namespace: ns, name: 'absent' }), { token: good })).status).toBe(404);
+  expect((await post(edgePath(), { token: good, body: '{"ttlSeconds": -1}' })).status).toBe(400);
+  expect((await post(edgePath(), { token: good, body: '{"user": "x", "secret": "y"}' })).status).toBe(400);
+  expect((await post(edgePath(), { token: good, body: 'not json' })).status).toBe(400);
+  await expect(requestCredentials({ url: base, token: 'garbage', ca }, { namespace: ns, name: RELAY })).rejects.toMatchObject({ failure: 'http', status: 401 });
+  await expect(requestCredentials({ url: base, token: good }, { namespace: ns, name: RELAY })).rejects.toBeInstanceOf(CredentialsApiError);
+}, 60_000);
+
+test('hostile callers: huge bodies, slow clients and floods are refused, and others are still served', async () => {
+  for (const name of ['flooder', 'bystander']) {
+    await serviceAccount(name);
+    await bind(`${name}-credentials`, { kind: 'ClusterRole', name: clusterRole('requester') }, name);
+  }
+  const flooder = await tokenFor('flooder');
+  const bystander = await tokenFor('bystander');
+
+  // Declared and undeclared (chunked) oversized bodies.
+  expect((await post(edgePath(), { token: flooder, body: 'x'.repeat(64 * 1024) })).status).toBe(413);
+  const chunked = await new Promise<number>((resolve, reject) => {
+    const req = https.request(`${base}${edgePath()}`, { method: 'POST', ca, agent: false, headers: { Authorization: `Bearer ${flooder}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    for (let i = 0; i < 16; i++) req.write('y'.repeat(1024));
+    req.end();
+  });
+  expect(chunked).toBe(413);
+
+  // A slow client that never finishes its headers is cut off; meanwhile others are answered.
+  const slow = tlsConnect({ host: '127.0.0.1', port: operator!.credentialsApiPort!, ca, servername: 'localhost' });
+  const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
+  slow.on('error', () => undefined);
+  await new Promise<void>((resolve) => slow.once('secureConnect', () => resolve()));
+  slow.write(`POST ${edgePath()} HTTP/1.1\r\nHost: localhost\r\n`);
+  expect((await post(edgePath(), { token: bystander })).status).toBe(200);
+  await closed;
+
+  // A flood from one identity hits its limit (burst 5); another identity is unaffected.
+  const flood = await Promise.all(Array.from({ length: 15 }, () => post(edgePath(), { token: flooder })));
+  const codes = flood.map((a) => a.status);
+  expect(codes.filter((c) => c === 200).length).toBeLessThanOrEqual(6);
+  expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(9);
+  expect(flood.find((a) => a.status === 429)!.headers['retry-after']).toMatch(/^\d+$/);
+  expect((await post(edgePath(), { token: bystander })).status).toBe(200);
+
+  // Garbage tokens from one address are cut off before they cost TokenReviews…
+  const garbage = await Promise.all(Array.from({ length: 30 }, (_, i) => post(edgePath(), { token: `garbage-${i}` })));
+  expect(garbage.map((a) => a.status)).toContain(429);
+  expect(garbage.every((a) => a.status === 401 || a.status === 429)).toBe(true);
+  // …and the address recovers once the flood stops.
+  await waitFor('served again after the garbage flood', async () => (await post(edgePath(), { token: bystander })).status === 200, 10_000, 300);
+}, 90_000);
