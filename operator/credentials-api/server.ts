@@ -148,7 +148,8 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
   }
 
   const server = https.createServer(
-    { cert: opts.cert.certPem, key: opts.cert.keyPem, minVersion: 'TLSv1.2' },
+    // Timeouts are enforced by a periodic sweep; check every second, not every 30 s.
+    { cert: opts.cert.certPem, key: opts.cert.keyPem, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000 },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);

@@ -149,7 +149,9 @@ test('a granted ServiceAccount gets a credential a real relay accepts, capped at
       auth: { kind: 'long-term', user: server.username, password: server.credential },
       peer: { kind: 'client-to-client' }, sessions: 1, messages: 20, size: 120, timeoutMs: 30_000,
     });
-    expect(outcome.report.sent).toBe(20);
+    // Client-to-client: both allocations send 20 and receive each other's.
+    expect(outcome.report.sent).toBe(40);
+    expect(outcome.report.received).toBe(40);
     expect(outcome.report.lost).toBe(0);
     await relay.close();
   } finally {
@@ -229,10 +231,13 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   const slow = tlsConnect({ host: '127.0.0.1', port: operator!.credentialsApiPort!, ca, servername: 'localhost' });
   const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
   slow.on('error', () => undefined);
+  let slowAnswer = '';
+  slow.on('data', (d: Buffer) => { slowAnswer += d.toString('utf8'); });
   await new Promise<void>((resolve) => slow.once('secureConnect', () => resolve()));
   slow.write(`POST ${edgePath()} HTTP/1.1\r\nHost: localhost\r\n`);
   expect((await post(edgePath(), { token: bystander })).status).toBe(200);
   await closed;
+  expect(slowAnswer).toMatch(/^HTTP\/1\.1 408 /);
 
   // A flood from one identity hits its limit (burst 5); another identity is unaffected.
   const flood = await Promise.all(Array.from({ length: 15 }, () => post(edgePath(), { token: flooder })));
