@@ -1,6 +1,7 @@
 // `turnrelay operator` as a process: JSON logs, /healthz, /readyz and
 // /metrics on its admin port, leader election, and on SIGTERM a clean exit
 // that releases the Lease.
+import { request as httpsRequest } from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { testKubeconfigPath } from './harness/cluster.js';
@@ -18,7 +19,7 @@ test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after 
   const proc = spawn(process.execPath, [
     '--import', 'tsx', 'cli/turnrelay.ts', 'operator',
     '--kubeconfig', testKubeconfigPath(), '--namespace', ns, '--metrics-port', '0', '--metrics-host', '127.0.0.1',
-    '--leader-elect', '--lease-namespace', ns,
+    '--leader-elect', '--lease-namespace', ns, '--credentials-port', '0', '--credentials-host', '127.0.0.1',
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'cli-test-pod' } });
   child = proc;
   const logs: Array<Record<string, unknown>> = [];
@@ -38,6 +39,15 @@ test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after 
   const base = `http://127.0.0.1:${started['adminPort'] as number}`;
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
   await waitFor('/readyz 200', async () => (await fetch(`${base}/readyz`)).status === 200, 30_000);
+
+  // The credentials API is on by default, with a self-signed certificate published in the operator's namespace.
+  const ca = (await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/turnrelay-operator-credentials-ca`)).data['ca.crt'];
+  const unauthenticated = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest(`https://127.0.0.1:${started['credentialsApiPort'] as number}/v1/namespaces/${ns}/turnrelays/cli/credentials`, { method: 'POST', ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(unauthenticated).toBe(401);
 
   await applyRelay(rest, ns, relayObject('cli', { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] }));
   await waitFor('children', async () => (await liveChildren(rest, ns, 'cli')).length === 6, 30_000);
