@@ -2,12 +2,14 @@
 // ClusterRole/Role are generated from these). Least privilege: only the verbs
 // the runtime really uses. Server-side apply that creates an object is
 // authorized as both "patch" and "create"; prune needs "delete"; informers
-// need "list" and "watch". Secrets are never patched or deleted: the auth
+// need "list" and "watch"; "get" reads a child's name before creating it (an
+// unlabelled object of someone else's is not in the caches); Events are
+// patched to count repeats. Secrets are never patched or deleted: the auth
 // Secret is created once and then only replaced (rotation) with its
 // resourceVersion, and TLS Secrets are only read.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 
-const CHILD_VERBS = ['list', 'watch', 'create', 'patch', 'delete'];
+const CHILD_VERBS = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
 
 export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
   { apiGroups: ['turnrelay.dev'], resources: ['turnrelays'], verbs: ['get', 'list', 'watch'] },
@@ -23,7 +25,7 @@ export const OPERATOR_CLUSTER_RULES: V1PolicyRule[] = [
   { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: CHILD_VERBS },
   { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: CHILD_VERBS },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
 ];

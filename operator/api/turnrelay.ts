@@ -190,10 +190,28 @@ export const NetworkSchema = z
       .meta({
         description:
           'Addresses advertised in relayed candidates and ICE server URLs instead of the observed Service or node addresses (at most one IPv4 and one IPv6).',
-        ...cel({ rule: 'self.all(a, isIP(a))', message: 'each entry must be an IP address' }),
+        ...cel(
+          { rule: 'self.all(a, isIP(a))', message: 'each entry must be an IP address' },
+          { rule: "self.filter(a, a.contains(':')).size() <= 1 && self.filter(a, !a.contains(':')).size() <= 1", message: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised' },
+        ),
       }),
   })
-  .meta({ description: 'How clients and peers reach the relay.' });
+  .refine((n) => !n.externalAddresses || new Set(n.externalAddresses.map((a) => a.includes(':'))).size === n.externalAddresses.length, {
+    message: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
+    path: ['externalAddresses'],
+  })
+  .refine((n) => n.service.loadBalancerClass === undefined || (n.mode === 'LoadBalancer' && n.service.type === 'LoadBalancer'), {
+    message: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
+    path: ['service', 'loadBalancerClass'],
+  })
+  .meta({
+    description: 'How clients and peers reach the relay.',
+    ...cel({
+      rule: "!has(self.service) || !has(self.service.loadBalancerClass) || ((!has(self.mode) || self.mode == 'LoadBalancer') && (!has(self.service.type) || self.service.type == 'LoadBalancer'))",
+      message: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
+      fieldPath: '.service.loadBalancerClass',
+    }),
+  });
 
 export const PeersSchema = z
   .strictObject({
@@ -348,6 +366,10 @@ export const TurnRelaySpecSchema = z
     message: 'a TLS listener needs spec.tls',
     path: ['tls'],
   })
+  .refine((s) => s.tls === undefined || s.listeners.some((l) => l.protocol === 'TLS'), {
+    message: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
+    path: ['tls'],
+  })
   .refine((s) => s.replicas === undefined || s.autoscaling === undefined, {
     message: 'replicas and autoscaling are mutually exclusive',
     path: ['replicas'],
@@ -376,6 +398,11 @@ export const TurnRelaySpecSchema = z
         message: 'a TLS listener needs spec.tls',
         fieldPath: '.tls',
         reason: 'FieldValueRequired',
+      },
+      {
+        rule: "!has(self.tls) || (has(self.listeners) && self.listeners.exists(l, l.protocol == 'TLS'))",
+        message: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
+        fieldPath: '.tls',
       },
       { rule: '!(has(self.replicas) && has(self.autoscaling))', message: 'replicas and autoscaling are mutually exclusive', fieldPath: '.replicas' },
       {

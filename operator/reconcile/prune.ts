@@ -2,13 +2,10 @@
 // it (controller reference with its uid, so a user's look-alike object is
 // never touched) and not in the rendered set.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { ownedBy } from '../render/ownership.js';
 
 function childId(kind: string | undefined, name: string | undefined): string {
   return `${kind ?? ''}/${name ?? ''}`;
-}
-
-function ownedBy(obj: KubernetesObject, uid: string): boolean {
-  return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
 }
 
 export function unwantedChildren<T extends { kind: string; obj: KubernetesObject }>(live: readonly T[], desired: readonly KubernetesObject[], relayUid: string): T[] {

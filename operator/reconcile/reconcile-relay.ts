@@ -1,7 +1,9 @@
 // The one reconcile entry for a TurnRelay:
 //   get → validate (invalid: status + Event only) → auth Secret (create if
-//   absent, rotate if ours, never overwrite) → observe → render → apply
-//   changed children → prune unwanted children → status (only if changed).
+//   absent, rotate if ours, never overwrite) → observe → render → ownership
+//   (a child name taken by an object this relay does not own stops every
+//   write: NameConflict) → apply changed children → prune unwanted children →
+//   status (only if changed).
 // Every step reads caches; writes happen only where something differs.
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { TurnRelay } from '../api/turnrelay.js';
@@ -15,16 +17,23 @@ import { computeStatus, transitionEvents, type StatusInput, type TlsObservation 
 import { statusMergePatch } from '../status/status-patch.js';
 import { workloadState } from '../status/workload.js';
 import { applyReason, withContentHash } from '../runtime/drift.js';
-import { CONTENT, isConflict, isNotFound } from '../runtime/kube-rest.js';
+import { CONTENT, KubeApiError, isConflict, isNotFound } from '../runtime/kube-rest.js';
+import { conflictMessage, describeController, ownership, type NameConflict } from '../render/ownership.js';
+import { checkAuthSecret, checkTlsSecret, type SecretCheck } from '../status/secret-checks.js';
+import { toRelayFields } from './field-map.js';
 import { CERTIFICATE_KIND, SECRET_KIND, TURNRELAY_KIND, childKindOf, collectionPath, kindKey, objectPath, type ResourceKind } from '../runtime/resources.js';
 import type { ChildCache, ReconcileContext, ReconcileOutcome } from './context.js';
 import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
 import { unwantedChildren } from './prune.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+/** How soon a relay blocked by a name conflict looks again (the blocking object carries no label we watch). */
+export const CONFLICT_RETRY_MS = 30_000;
 const childView = (ctx: ReconcileContext, kind: Pick<ResourceKind, 'apiVersion' | 'kind'>) => ctx.children.get(kindKey(kind))?.view;
 
-async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promise<{ name: string; note?: string; requeueAfterMs?: number }> {
+type AuthResult = { name: string; note?: string; check?: SecretCheck; requeueAfterMs?: number };
+
+async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promise<AuthResult> {
   const name = authSecretNameFor(relay);
   const ns = relay.metadata.namespace!;
   // Read from the API, not a cache: credentials must be decided on the latest data.
@@ -43,7 +52,14 @@ async function ensureAuthSecret(ctx: ReconcileContext, relay: TurnRelay): Promis
       await ctx.event(relay, 'Normal', 'AuthSecretRotated', `rotated the shared secrets in Secret ${name}`);
     }
   }
-  return { name, ...(plan.note ? { note: plan.note } : {}), ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}) };
+  const current = plan.secret ?? existing;
+  const field = relay.spec.auth.secretRef ? 'spec.auth.secretRef.name' : 'spec.auth';
+  return {
+    name,
+    ...(plan.note ? { note: plan.note } : {}),
+    ...(current ? { check: checkAuthSecret(current, field) } : {}),
+    ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}),
+  };
 }
 
 function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): Observed {
@@ -61,15 +77,32 @@ function observe(ctx: ReconcileContext, relay: TurnRelay, serviceName: string): 
   };
 }
 
-async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<void> {
+interface PlannedChild { kind: ResourceKind; desired: KubernetesObject; live: KubernetesObject | undefined; name: string; ns: string }
+
+/**
+ * Each desired child with the live object of its name. The caches hold only
+ * objects labelled for a relay, so a name missing there is read directly: an
+ * unlabelled object of someone else's must be seen before anything is written.
+ */
+async function gatherChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: RenderedChildren): Promise<{ children: PlannedChild[]; conflicts: NameConflict[] }> {
+  const children: PlannedChild[] = [];
+  const conflicts: NameConflict[] = [];
   for (const obj of rendered.objects) {
     const kind = childKindOf(obj.apiVersion, obj.kind);
     if (!kind) throw new Error(`renderer produced ${obj.apiVersion}/${obj.kind}, which the runtime does not manage`);
+    const name = obj.metadata!.name!;
+    const ns = obj.metadata!.namespace ?? relay.metadata.namespace!;
+    const live = childView(ctx, kind)?.get(name, ns) ?? (await ctx.rest.find<KubernetesObject>(objectPath(kind, ns, name)));
+    if (ownership(live, relay.metadata.uid!) === 'foreign') conflicts.push({ kind: kind.kind, name, controller: describeController(live!) });
+    children.push({ kind, desired: withContentHash(obj), live, name, ns });
+  }
+  return { children, conflicts };
+}
+
+async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, children: readonly PlannedChild[]): Promise<void> {
+  for (const { kind, desired, live, name, ns } of children) {
     const view = childView(ctx, kind);
-    const desired = withContentHash(obj);
-    const name = desired.metadata!.name!;
-    const ns = desired.metadata!.namespace ?? relay.metadata.namespace!;
-    const reason = applyReason(desired, view?.get(name, ns), FIELD_MANAGER);
+    const reason = applyReason(desired, live, FIELD_MANAGER);
     if (!reason) continue;
     ctx.assertMayWrite();
     // force: a field another manager took from us is taken back.
@@ -77,6 +110,10 @@ async function applyChildren(ctx: ReconcileContext, relay: TurnRelay, rendered: 
       body: desired,
       contentType: CONTENT.apply,
       query: { fieldManager: FIELD_MANAGER, force: true },
+    }).catch((err: unknown) => {
+      // A refused apply names the child's field; say which TurnRelay field it came from.
+      if (err instanceof KubeApiError && err.code === 422) throw new Error(`${kind.kind} ${name}: ${toRelayFields(kind.kind, err.message)}`);
+      throw err;
     });
     view?.remember(applied);
     ctx.metrics.applies.inc({ kind: kind.kind, reason });
@@ -114,6 +151,7 @@ async function observeTls(ctx: ReconcileContext, relay: TurnRelay, rendered: Ren
   const certObj = rendered.objects.find((o) => o.kind === CERTIFICATE_KIND.kind);
   const cert = certObj ? childView(ctx, CERTIFICATE_KIND)?.get(certObj.metadata!.name!, ns) : undefined;
   const ready = (cert as { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } } | undefined)?.status?.conditions?.find((c) => c.type === 'Ready');
+  const field = viaIssuer ? 'spec.tls.issuerRef' : 'spec.tls.secretName';
   return {
     viaIssuer,
     certManagerInstalled: ctx.certManagerInstalled(),
@@ -121,6 +159,7 @@ async function observeTls(ctx: ReconcileContext, relay: TurnRelay, rendered: Ren
     secretPresent: !!secret,
     certificateExists: !!cert,
     ...(ready ? { certificateReady: ready } : {}),
+    ...(secret ? { secretCheck: checkTlsSecret(secret, { field, dnsNames: relay.spec.tls?.dnsNames ?? [], now: new Date(ctx.now()) }) } : {}),
   };
 }
 
@@ -150,13 +189,20 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
   }
   const relay = validation.relay;
 
-  let auth: Awaited<ReturnType<typeof ensureAuthSecret>> | undefined;
+  let auth: AuthResult | undefined;
   try {
     auth = await ensureAuthSecret(ctx, relay);
     const observed = observe(ctx, relay, relay.metadata.name!);
     const rendered = renderRelay({ relay, image: ctx.image, authSecretName: auth.name, observed });
-    await applyChildren(ctx, relay, rendered);
-    await pruneChildren(ctx, relay, rendered);
+    const { children, conflicts } = await gatherChildren(ctx, relay, rendered);
+    const conflict = conflicts.length > 0 ? conflictMessage(conflicts) : undefined;
+    if (conflict) {
+      // Writing any child would leave the relay half-built around someone else's object.
+      await ctx.event(relay, 'Warning', 'NameConflict', conflict);
+    } else {
+      await applyChildren(ctx, relay, children);
+      await pruneChildren(ctx, relay, rendered);
+    }
 
     const workloadObj = rendered.objects.find((o) => o.metadata?.name === rendered.workloadName && o.kind === 'Deployment');
     const workloadKind = workloadObj && childKindOf(workloadObj.apiVersion, workloadObj.kind);
@@ -168,10 +214,13 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
       endpoints: clientHosts(relay, observed),
       authSecretName: auth.name,
       ...(auth.note ? { authNote: auth.note } : {}),
+      ...(auth.check ? { authCheck: auth.check } : {}),
+      ...(conflict ? { conflict } : {}),
       ...(tls ? { tls } : {}),
     });
     const ready = status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    return { result: ready ? 'ready' : 'not-ready', ...(auth.requeueAfterMs !== undefined ? { requeueAfterMs: auth.requeueAfterMs } : {}) };
+    const requeue = Math.min(auth.requeueAfterMs ?? Infinity, conflict ? CONFLICT_RETRY_MS : Infinity);
+    return { result: ready ? 'ready' : 'not-ready', ...(Number.isFinite(requeue) ? { requeueAfterMs: requeue } : {}) };
   } catch (err) {
     // Report the failure on the resource (best effort), then let the queue retry with backoff.
     if (!isConflict(err)) {

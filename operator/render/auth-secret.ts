@@ -4,12 +4,15 @@
 // minted with) only after it has had time to reach every relay pod's mounted
 // files; drop a secret only once its successor has been the signing secret
 // for at least credentialTTL, so every credential minted with it has expired.
-// Existing secret values are never regenerated or rewritten, and a Secret the
-// operator did not create is only read.
+// Existing secret values are never regenerated or rewritten. Only the relay
+// that created a Secret (annotation + controller owner reference with its uid)
+// writes it: a user's Secret, or one another relay created and rotates, is
+// only read, so a Secret shared between relays has exactly one writer.
 import type { V1Secret } from '@kubernetes/client-node';
 import { durationSeconds } from '../api/duration.js';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { parseSecretsFile } from '../../shared/auth-files.js';
+import { describeController, ownedBy } from './ownership.js';
 import { AUTH_SECRET_LABELS, authSecretNameFor, ownerReference, relayNamespace, selectorLabels } from './names.js';
 
 /** Marks a Secret the operator created and may rotate. */
@@ -151,7 +154,11 @@ export function planAuthSecret(
     return { secret, create: true, managed: true, requeueAfterMs: intervalMs };
   }
 
-  if (existing.metadata?.annotations?.[MANAGED_ANNOTATION] !== 'true') {
+  const managed = existing.metadata?.annotations?.[MANAGED_ANNOTATION] === 'true';
+  if (managed && !ownedBy(existing, relay.metadata.uid ?? '')) {
+    return { create: false, managed: false, note: `Secret ${name} is created and rotated by ${describeController(existing)}; this relay only reads it` };
+  }
+  if (!managed) {
     const missing = decodeKey(existing, SECRETS_KEY) === undefined;
     return {
       create: false,

@@ -10,6 +10,7 @@ import { reconcileRelay } from '../reconcile/reconcile-relay.js';
 import { AUTH_SECRET_LABELS, RELAY_LABEL, labelSelector } from '../render/names.js';
 import type { EventRecorder } from './events.js';
 import { Informer, type InformerEvent } from './informer.js';
+import { NamedWatches } from './named-watches.js';
 import type { KubeRest } from './kube-rest.js';
 import { LatestView } from './latest-view.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -54,6 +55,9 @@ export class Controller {
   /** Optional child kinds (kindKey) the API server serves; their informers run from then on. */
   private readonly served = new Set<string>();
   private readonly nodeAddressCache = new Map<string, string>();
+  private readonly namedSecrets = new NamedWatches<Obj>((namespace, name) =>
+    this.newInformer(SECRET_KIND, (_e, o) => this.onNamedSecret(o), { namespace, fieldSelector: `metadata.name=${name}` }),
+  );
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void>[] = [];
   private stopping = false;
@@ -63,21 +67,30 @@ export class Controller {
     this.queue = new WorkQueue(opts.queue);
   }
 
-  private informer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<Obj> {
-    let view: LatestView<Obj> | undefined;
-    const inf = new Informer<Obj>({
+  private newInformer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): Informer<Obj> {
+    return new Informer<Obj>({
       kc: this.opts.kc,
       rest: this.opts.rest,
       resource,
-      ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}),
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
       ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
-      onEvent: (e, o) => {
-        if (e === 'delete') view?.forget(o.metadata?.name ?? '', o.metadata?.namespace);
-        onEvent(e, o);
-      },
+      ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+      onEvent,
       log: this.opts.log,
       restartBaseMs: this.opts.informerRestartBaseMs,
     });
+  }
+
+  private informer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<Obj> {
+    let view: LatestView<Obj> | undefined;
+    const inf = this.newInformer(
+      resource,
+      (e, o) => {
+        if (e === 'delete') view?.forget(o.metadata?.name ?? '', o.metadata?.namespace);
+        onEvent(e, o);
+      },
+      { ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}), ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) },
+    );
     view = new LatestView(inf);
     this.informers.push(inf);
     return view;
@@ -87,12 +100,43 @@ export class Controller {
     if (o.metadata?.name && o.metadata.namespace) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
   };
 
+  private onRelay = (e: InformerEvent, o: KubernetesObject): void => {
+    if (e === 'delete') {
+      // Its children go with the garbage collector; nothing of it stays queued or timed.
+      this.queue.cancel(`${o.metadata?.namespace}/${o.metadata?.name}`);
+    } else {
+      this.enqueueObject(o);
+    }
+    this.syncNamedSecrets();
+  };
+
+  /**
+   * A child changed: its owner looks again, and so does every relay whose
+   * children could carry its name — an owner reference or label can be forged,
+   * and the relay that really needs the object must hear of it at once.
+   */
   private enqueueOwner = (_e: InformerEvent, o: KubernetesObject): void => {
     const ns = o.metadata?.namespace;
+    if (!ns) return;
     const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === TURNRELAY_KIND.kind && r.apiVersion === TURNRELAY_KIND.apiVersion);
-    const name = owner?.name ?? o.metadata?.labels?.[RELAY_LABEL];
-    if (ns && name) this.queue.add(`${ns}/${name}`);
+    for (const name of [owner?.name, o.metadata?.labels?.[RELAY_LABEL]]) if (name) this.queue.add(`${ns}/${name}`);
+    const objName = o.metadata?.name ?? '';
+    this.enqueueAll((r) => r.metadata?.namespace === ns && (objName === r.metadata?.name || objName.startsWith(`${r.metadata?.name}-`)));
   };
+
+  private onNamedSecret(secret: KubernetesObject): void {
+    const ns = secret.metadata?.namespace;
+    const name = secret.metadata?.name ?? '';
+    this.enqueueAll((r) => r.metadata?.namespace === ns && referencedSecrets(r).includes(name));
+  }
+
+  /** One watch per Secret a relay names (TLS key pair, user-supplied auth Secret). */
+  private syncNamedSecrets(): void {
+    if (this.stopping) return;
+    const wanted = new Set<string>();
+    for (const r of this.relays.list()) for (const name of referencedSecrets(r)) wanted.add(NamedWatches.key(r.metadata!.namespace!, name));
+    this.namedSecrets.sync(wanted);
+  }
 
   private enqueueAll(filter: (relay: Obj) => boolean = () => true): void {
     for (const r of this.relays.list()) if (filter(r)) this.enqueueObject(r);
@@ -141,7 +185,7 @@ export class Controller {
 
   async start(): Promise<void> {
     const { log } = this.opts;
-    this.relays = this.informer(TURNRELAY_KIND, (_e, o) => this.enqueueObject(o));
+    this.relays = this.informer(TURNRELAY_KIND, this.onRelay);
     for (const kind of CHILD_KINDS) {
       if (OPTIONAL_CHILD_KINDS.includes(kind)) continue; // started once their CRD is found
       this.children.set(kindKey(kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
@@ -154,6 +198,7 @@ export class Controller {
     await Promise.all(this.informers.map((i) => i.start()));
     if (this.stopping) return;
     this.synced = true;
+    this.syncNamedSecrets();
     log.info({ informers: this.informers.map((i) => i.name) }, 'caches synced; starting workers');
     for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
     this.enqueueAll();
@@ -214,7 +259,8 @@ export class Controller {
       const end = metrics.duration.startTimer();
       try {
         const out = await reconcileRelay(ctx, namespace, name);
-        this.queue.forget(key);
+        if (out.result === 'gone') this.queue.cancel(key);
+        else this.queue.forget(key);
         metrics.reconciles.inc({ result: out.result });
         if (out.requeueAfterMs !== undefined) this.queue.addAfter(key, out.requeueAfterMs);
       } catch (err) {
@@ -238,5 +284,15 @@ export class Controller {
     this.queue.shutdown();
     await Promise.all(this.workers);
     for (const i of this.informers) i.stop();
+    this.namedSecrets.stop();
   }
+}
+
+/** Secrets a relay names that carry no label of ours: its TLS key pair and a user-supplied auth Secret. */
+export function referencedSecrets(relay: Obj): string[] {
+  const spec = relay.spec as { tls?: { secretName?: unknown }; auth?: { secretRef?: { name?: unknown } } } | undefined;
+  const out: string[] = [];
+  if (spec?.tls) out.push(typeof spec.tls.secretName === 'string' ? spec.tls.secretName : `${relay.metadata?.name}-tls`);
+  if (typeof spec?.auth?.secretRef?.name === 'string') out.push(spec.auth.secretRef.name);
+  return out;
 }

@@ -17,6 +17,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   resource: ResourceKind;
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   onEvent: (event: InformerEvent, obj: T) => void;
   log: Logger;
   restartBaseMs?: number;
@@ -42,10 +43,10 @@ export class Informer<T extends KubernetesObject> {
 
   /** Starts listing and watching; resolves when the first list has been loaded (or the informer stopped). */
   start(): Promise<void> {
-    const { kc, rest, resource, namespace, labelSelector } = this.opts;
+    const { kc, rest, resource, namespace, labelSelector, fieldSelector } = this.opts;
     const path = collectionPath(resource, namespace);
-    const list = () => rest.list<T>(path, { labelSelector }) as Promise<{ items: T[]; metadata: { resourceVersion?: string } }>;
-    const lw = new ListWatch<T>(path, new Watch(kc), list as never, false, labelSelector);
+    const list = () => rest.list<T>(path, { labelSelector, fieldSelector }) as Promise<{ items: T[]; metadata: { resourceVersion?: string } }>;
+    const lw = new ListWatch<T>(path, new Watch(kc), list as never, false, labelSelector, fieldSelector);
     lw.on('add', (o) => this.opts.onEvent('add', o));
     lw.on('update', (o) => this.opts.onEvent('update', o));
     lw.on('delete', (o) => this.opts.onEvent('delete', o));

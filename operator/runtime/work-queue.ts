@@ -4,7 +4,10 @@
 //   being processed is queued again only when the worker calls done();
 // - failures are retried with per-key exponential backoff, bounded by a global
 //   token bucket so many failing keys cannot flood the API server;
-// - addAfter() schedules timed work (secret rotation), keeping the earliest.
+// - addAfter() schedules timed work (secret rotation), keeping the earliest;
+//   a long wait is a chain of timers of at most MAX_TIMER_MS each, because
+//   setTimeout turns anything above 2^31-1 ms (~24.8 days) into 1 ms;
+// - cancel() drops a key's timer and failure history (its object is gone).
 import { PerKeyBackoff } from './backoff.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -23,6 +26,9 @@ export const realTimers: Timers = {
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** Longest single timer; longer delays re-arm until their deadline. */
+export const MAX_TIMER_MS = 60 * 60_000;
 
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
@@ -76,6 +82,7 @@ export class WorkQueue {
   /** Adds `key` after `ms`; if it is already scheduled earlier, the earlier time wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
+    if (Number.isNaN(ms)) throw new RangeError(`addAfter(${key}): delay is NaN`);
     if (ms <= 0) {
       this.add(key);
       return;
@@ -84,11 +91,28 @@ export class WorkQueue {
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
     if (existing) this.timers.clearTimeout(existing.handle);
+    this.arm(key, at);
+  }
+
+  private arm(key: string, at: number): void {
+    const wait = Math.min(Math.max(at - this.timers.now(), 0), MAX_TIMER_MS);
     const handle = this.timers.setTimeout(() => {
+      if (this.timers.now() < at) {
+        this.arm(key, at);
+        return;
+      }
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
+    }, wait);
     this.delayed.set(key, { at, handle });
+  }
+
+  /** Forgets everything about `key`: its pending timer and its failure history. */
+  cancel(key: string): void {
+    const existing = this.delayed.get(key);
+    if (existing) this.timers.clearTimeout(existing.handle);
+    this.delayed.delete(key);
+    this.backoff.forget(key);
   }
 
   /** Retry after a failure: per-key exponential backoff, at least the global rate limit. */

@@ -3,12 +3,14 @@
 //   Ready            the relay can be used: workload has a ready pod, TLS (if
 //                    any) has a certificate, and clients have an address.
 //   Progressing      a rollout (or the first start) is under way.
-//   Degraded         something needs a human: invalid spec, TLS source
-//                    missing, or reconcile errors.
+//   Degraded         something needs a human: invalid spec, a child's name
+//                    taken by an object this relay does not own, a TLS or
+//                    auth Secret that is missing or unusable, reconcile errors.
 //   CertificateReady only present when a TLS listener exists.
 import type { TurnRelay, TurnRelayCondition, TurnRelayStatus } from '../api/turnrelay.js';
 import type { ValidationIssue } from '../api/validate.js';
 import { toCondition, type ConditionInput } from './conditions.js';
+import type { SecretCheck } from './secret-checks.js';
 import type { WorkloadState } from './workload.js';
 
 export interface TlsObservation {
@@ -20,6 +22,8 @@ export interface TlsObservation {
   /** The Certificate's Ready condition, when it exists. */
   certificateReady?: { status: string; reason?: string; message?: string };
   certificateExists: boolean;
+  /** What the Secret's content is worth (when it exists): see secret-checks.ts. */
+  secretCheck?: SecretCheck;
 }
 
 export interface StatusInput {
@@ -33,8 +37,14 @@ export interface StatusInput {
   authSecretName?: string;
   /** e.g. a user-provided auth Secret, which the operator does not rotate. */
   authNote?: string;
+  /** The auth Secret's content, when it exists. */
+  authCheck?: SecretCheck;
+  /** Children whose names are taken by objects this relay does not own. */
+  conflict?: string;
   tls?: TlsObservation;
 }
+
+const failed = (check: SecretCheck | undefined) => (check && !check.ok ? check : undefined);
 
 function certificateCondition(tls: TlsObservation): ConditionInput {
   const c = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'CertificateReady', status, reason, message });
@@ -44,15 +54,29 @@ function certificateCondition(tls: TlsObservation): ConditionInput {
     }
     if (!tls.certificateExists) return c('False', 'CertificatePending', 'waiting for the Certificate to be created');
     if (tls.certificateReady?.status === 'True') {
-      return tls.secretPresent
-        ? c('True', 'Issued', `certificate issued into Secret ${tls.secretName}`)
-        : c('False', 'SecretMissing', `Certificate is ready but Secret ${tls.secretName} does not exist yet`);
+      if (!tls.secretPresent) return c('False', 'SecretMissing', `Certificate is ready but Secret ${tls.secretName} does not exist yet`);
+      const bad = failed(tls.secretCheck);
+      if (bad) return c('False', bad.reason, bad.message);
+      return c('True', 'Issued', `certificate issued into Secret ${tls.secretName}${validUntil(tls.secretCheck)}`);
     }
     return c('False', tls.certificateReady?.reason ?? 'CertificatePending', tls.certificateReady?.message ?? 'waiting for cert-manager to issue the certificate');
   }
-  return tls.secretPresent
-    ? c('True', 'SecretFound', `using TLS key pair from Secret ${tls.secretName}`)
-    : c('False', 'SecretMissing', `spec.tls.secretName: Secret ${tls.secretName} not found in this namespace`);
+  if (!tls.secretPresent) return c('False', 'SecretMissing', `spec.tls.secretName: Secret ${tls.secretName} not found in this namespace`);
+  const bad = failed(tls.secretCheck);
+  if (bad) return c('False', bad.reason, bad.message);
+  return c('True', 'SecretFound', `using TLS key pair from Secret ${tls.secretName}${validUntil(tls.secretCheck)}`);
+}
+
+function validUntil(check: SecretCheck | undefined): string {
+  return check?.ok && check.notAfter ? `, valid until ${check.notAfter}` : '';
+}
+
+/** TLS problems a human must fix (waiting for cert-manager is not one). */
+function tlsBroken(tls: TlsObservation | undefined, cert: ConditionInput | undefined): boolean {
+  if (!tls || !cert || cert.status === 'True') return false;
+  if (cert.reason === 'CertManagerMissing') return true;
+  if (cert.reason === 'SecretMissing') return !tls.viaIssuer;
+  return !!failed(tls.secretCheck);
 }
 
 function describeIssues(issues: ValidationIssue[]): string {
@@ -86,8 +110,11 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
   const rolling = !w || !w.observedLatest || w.updated < w.desired || w.ready < w.desired || w.current > w.updated;
   const podsMsg = w ? `${w.ready}/${w.desired} relay pods ready` : 'relay workload not created yet';
 
+  const authBad = failed(input.authCheck);
   let ready: ConditionInput;
   if (input.error) ready = { type: 'Ready', status: 'False', reason: 'ReconcileError', message: input.error };
+  else if (input.conflict) ready = { type: 'Ready', status: 'False', reason: 'NameConflict', message: input.conflict };
+  else if (authBad) ready = { type: 'Ready', status: 'False', reason: authBad.reason, message: authBad.message };
   else if (cert && cert.status !== 'True') ready = { type: 'Ready', status: 'False', reason: cert.reason, message: cert.message };
   else if (!available) ready = { type: 'Ready', status: 'False', reason: 'WorkloadUnavailable', message: podsMsg };
   else if (ice.length === 0) ready = { type: 'Ready', status: 'False', reason: 'AddressPending', message: 'waiting for an external address (LoadBalancer ingress or node addresses)' };
@@ -100,9 +127,10 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
       : { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: podsMsg },
   );
 
-  const tlsBroken = cert && (cert.reason === 'CertManagerMissing' || (cert.reason === 'SecretMissing' && !input.tls?.viaIssuer));
   if (input.error) conds.push({ type: 'Degraded', status: 'True', reason: 'ReconcileError', message: input.error });
-  else if (tlsBroken && cert) conds.push({ type: 'Degraded', status: 'True', reason: cert.reason, message: cert.message });
+  else if (input.conflict) conds.push({ type: 'Degraded', status: 'True', reason: 'NameConflict', message: input.conflict });
+  else if (authBad) conds.push({ type: 'Degraded', status: 'True', reason: authBad.reason, message: authBad.message });
+  else if (cert && tlsBroken(input.tls, cert)) conds.push({ type: 'Degraded', status: 'True', reason: cert.reason, message: cert.message });
   else conds.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: input.authNote ?? 'no problems found' });
   if (cert) conds.push(cert);
 

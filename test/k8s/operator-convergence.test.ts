@@ -8,6 +8,7 @@ import {
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 import { CONTENT, KubeApiError } from '../../operator/runtime/kube-rest.js';
+import { selfSigned, tlsSecretData } from '../unit/operator/support/tls.js';
 
 let operator: OperatorHandle | undefined;
 useNamespacePerTest('op-converge', {
@@ -41,9 +42,9 @@ test('TLS on and off with an existing Secret; CertificateReady follows the Secre
   const missing = await waitForCondition(rest, ns, 'tls', 'CertificateReady', 'False', 'SecretMissing');
   expect(condition(missing, 'Degraded')).toMatchObject({ status: 'True', reason: 'SecretMissing' });
   await waitFor('TLS port on the Service', async () => (await servicePorts('tls')) === 'tls:TCP/5349,udp:UDP/3478');
-  // The key pair's content does not matter to the operator, only its presence.
+  // A real key pair: the operator checks the certificate parses and matches its key.
   await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-    body: { metadata: { name: 'byo-tls' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from('cert').toString('base64'), 'tls.key': Buffer.from('key').toString('base64') } },
+    body: { metadata: { name: 'byo-tls' }, type: 'kubernetes.io/tls', data: tlsSecretData(selfSigned(['turn.example.com'])) },
   });
   await waitForCondition(rest, ns, 'tls', 'CertificateReady', 'True', 'SecretFound');
 

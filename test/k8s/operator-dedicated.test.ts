@@ -10,6 +10,7 @@ import {
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 import { CONTENT, type KubeRest } from '../../operator/runtime/kube-rest.js';
+import { selfSigned, tlsSecretData } from '../unit/operator/support/tls.js';
 
 let cp: ControlPlane;
 let kc: KubeConfig;
@@ -96,7 +97,7 @@ test('TLS via cert-manager: a clear condition while cert-manager is missing, a C
   await waitForCondition(rest, ns, 'edge', 'CertificateReady', 'False', 'CertificatePending');
 
   await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-    body: { metadata: { name: 'edge-tls' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from('c').toString('base64'), 'tls.key': Buffer.from('k').toString('base64') } },
+    body: { metadata: { name: 'edge-tls' }, type: 'kubernetes.io/tls', data: tlsSecretData(selfSigned(['turn.example.com'])) },
   });
   await rest.request('PATCH', `${certPath}/status`, {
     contentType: CONTENT.merge,

@@ -125,10 +125,15 @@ export async function startTestOperator(kc: KubeConfig, namespace: string, extra
  * operator's own metrics. Instances are told apart by their User-Agent.
  */
 export function countWrites(): { byAgent(prefix: string): string[]; stop(): void } {
+  return countRequests({ writesOnly: true });
+}
+
+/** The same for every request, reads included (what "0 API requests at rest" counts). */
+export function countRequests({ writesOnly = false } = {}): { byAgent(prefix: string): string[]; stop(): void } {
   const seen: Array<{ agent: string; line: string }> = [];
   const onStart = (msg: unknown) => {
     const req = (msg as { request: ClientRequest }).request;
-    if (req.method === 'GET') return;
+    if (writesOnly && req.method === 'GET') return;
     seen.push({ agent: String(req.getHeader('user-agent') ?? ''), line: `${req.method} ${req.path}` });
   };
   subscribe('http.client.request.start', onStart);

@@ -89,6 +89,18 @@ describe('planAuthSecret', () => {
     expect(empty.note).toContain('has no "secrets" key');
   });
 
+  test("another relay's managed Secret is only read: one writer per Secret", () => {
+    const owners = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
+    const other = asRelay({ ...loadSample('full-tls-cert-manager.yaml').manifest, metadata: { name: 'west' }, spec: { ...loadSample('full-tls-cert-manager.yaml').manifest['spec'], auth: { secretRef: { name: 'edge-turn-auth' } } } }, 'media', '7c1f3a52-0000-4000-8000-0000000000ff');
+    const plan = planAuthSecret(owners, other, T0 + 1000 * HOUR, counter());
+    expect(plan).toEqual({ create: false, managed: false, note: 'Secret edge-turn-auth is created and rotated by TurnRelay edge; this relay only reads it' });
+    // A hand-made copy of the annotation without the owner reference is not enough either.
+    const forged = { ...owners, metadata: { ...owners.metadata, ownerReferences: [] } };
+    expect(planAuthSecret(forged, relay, T0 + 1000 * HOUR, counter()).secret).toBeUndefined();
+    // The owner still rotates it.
+    expect(planAuthSecret(owners, relay, T0 + 25 * HOUR, counter()).secret).toBeDefined();
+  });
+
   test('a managed Secret whose annotation no longer matches is left alone, with a note', () => {
     const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
     first.data!['secrets'] = Buffer.from('secret-1\nadded-by-hand\n').toString('base64');

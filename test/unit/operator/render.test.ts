@@ -160,10 +160,11 @@ describe('renderRelay details', () => {
     expect(rendered.tlsSecretName).toBe('my-tls');
   });
 
-  test('spec.tls without a TLS listener renders no Certificate and no TLS mount', () => {
-    const manifest = structuredClone(loadSample('full-tls-cert-manager.yaml').manifest);
-    manifest.spec.listeners = [{ protocol: 'UDP' }];
-    const rendered = render(asRelay(manifest));
+  test('spec.tls without a TLS listener (refused by the schema) still renders no Certificate and no TLS mount', () => {
+    const full = asRelay(loadSample('full-tls-cert-manager.yaml').manifest);
+    const relay = asRelay(loadSample('udp-only.yaml').manifest);
+    relay.spec.tls = full.spec.tls;
+    const rendered = render(relay);
     expect(rendered.objects.map((o) => o.kind)).not.toContain('Certificate');
     expect(rendered.tlsSecretName).toBeUndefined();
     expect(rendered.relayConfig.tls).toBeUndefined();

@@ -1,16 +1,22 @@
-import { WorkQueue, type Timers } from '../../../operator/runtime/work-queue.js';
+import { MAX_TIMER_MS, WorkQueue, type Timers } from '../../../operator/runtime/work-queue.js';
 import { TokenBucket } from '../../../operator/runtime/token-bucket.js';
 import { exponentialDelay } from '../../../operator/runtime/backoff.js';
 
-// A manual clock: timers fire only when the test advances time.
-function manualTimers(): Timers & { advance(ms: number): void } {
+// A manual clock: timers fire only when the test advances time (in deadline
+// order, including timers armed by timers that fired). `longest` is the
+// longest delay ever handed to setTimeout.
+function manualTimers(): Timers & { advance(ms: number): void; longest: number; armed: number } {
   let now = 0;
   let seq = 0;
   const pending = new Map<number, { at: number; fn: () => void }>();
   return {
+    longest: 0,
+    armed: 0,
     now: () => now,
     setTimeout(fn, ms) {
       const id = ++seq;
+      this.longest = Math.max(this.longest, ms);
+      this.armed++;
       pending.set(id, { at: now + ms, fn });
       return id;
     },
@@ -18,13 +24,15 @@ function manualTimers(): Timers & { advance(ms: number): void } {
       pending.delete(h as number);
     },
     advance(ms) {
-      now += ms;
-      for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at <= now) {
-          pending.delete(id);
-          t.fn();
-        }
+      const end = now + ms;
+      for (;;) {
+        const next = [...pending].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!next) break;
+        pending.delete(next[0]);
+        now = Math.max(now, next[1].at);
+        next[1].fn();
       }
+      now = end;
     },
   };
 }
@@ -100,6 +108,49 @@ describe('WorkQueue', () => {
     timers.advance(100);
     expect(q.length).toBe(1);
     expect(q.delayedCount).toBe(0);
+  });
+
+  const HOUR = 3_600_000;
+  // setTimeout turns a delay above 2^31-1 ms into 1 ms: a long wait must be a chain of short timers.
+  test.each([
+    ['720h', 720 * HOUR],
+    ['10 years', 10 * 365 * 24 * HOUR],
+  ])('addAfter(%s) never arms an overflowing timer and fires exactly at the deadline', (_label, delay) => {
+    const timers = manualTimers();
+    const q = new WorkQueue({ timers });
+    q.addAfter('a', delay);
+    timers.advance(delay - 1);
+    expect(q.length).toBe(0);
+    expect(q.delayedCount).toBe(1);
+    timers.advance(1);
+    expect(q.length).toBe(1);
+    expect(q.delayedCount).toBe(0);
+    expect(timers.longest).toBeLessThanOrEqual(MAX_TIMER_MS);
+    expect(timers.longest).toBeLessThan(2 ** 31 - 1);
+    expect(timers.armed).toBe(Math.ceil(delay / MAX_TIMER_MS));
+  });
+
+  test('an earlier addAfter replaces a long chain; a NaN delay is refused', () => {
+    const timers = manualTimers();
+    const q = new WorkQueue({ timers });
+    q.addAfter('a', 720 * HOUR);
+    timers.advance(5 * HOUR);
+    q.addAfter('a', 10);
+    timers.advance(10);
+    expect(q.length).toBe(1);
+    expect(() => q.addAfter('b', Number.NaN)).toThrow(/NaN/);
+  });
+
+  test('cancel() drops the timer and the failure history of a key', () => {
+    const timers = manualTimers();
+    const q = new WorkQueue({ timers, baseBackoffMs: 10, qps: 1000, burst: 1000 });
+    q.addAfter('gone', 720 * HOUR);
+    q.addRateLimited('gone');
+    q.cancel('gone');
+    expect(q.delayedCount).toBe(0);
+    expect(q.failures('gone')).toBe(0);
+    timers.advance(721 * HOUR);
+    expect(q.length).toBe(0);
   });
 
   test('shutdown releases waiting workers and ignores new keys', async () => {

@@ -6,6 +6,24 @@ const tls = { secretName: 'relay-tls' };
 
 export const INVALID_SPECS: InvalidCase[] = [
   {
+    name: 'spec.tls without a TLS listener',
+    spec: { tls },
+    field: 'spec.tls',
+    message: /only has an effect with a TLS listener/,
+  },
+  {
+    name: 'loadBalancerClass on a ClusterIP Service',
+    spec: { network: { service: { type: 'ClusterIP', loadBalancerClass: 'example.com/lb' } } },
+    field: 'spec.network.service.loadBalancerClass',
+    message: /only has an effect on a LoadBalancer Service/,
+  },
+  {
+    name: 'two external addresses of one family',
+    spec: { network: { externalAddresses: ['203.0.113.1', '203.0.113.2'] } },
+    field: 'spec.network.externalAddresses',
+    message: /at most one IPv4 and one IPv6/,
+  },
+  {
     name: 'TLS listener without spec.tls',
     spec: { listeners: [{ protocol: 'TLS' }] },
     field: 'spec.tls',
