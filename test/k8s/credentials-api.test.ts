@@ -7,11 +7,13 @@
 // clients, floods) are refused while everyone else keeps being served.
 import https from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { kubeConfigForServiceAccount } from './harness/cluster.js';
+import { kubeConfigForServiceAccount, testKubeconfigPath } from './harness/cluster.js';
+import { createCredentialsApp } from '../../examples/ice-credentials-app/server.js';
 import {
   applyRelay, authSecretLines, getRelay, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, kc, rest, ns, useNamespacePerFile,
 } from './operator-fixtures.js';
@@ -25,7 +27,8 @@ import { parseRestUsername } from '../../relay/auth/rest-credentials.js';
 import { ChildSet } from '../interop/harness/children.js';
 import { randomLoopbackAddress, writeRelayFiles } from '../interop/harness/relay-config-files.js';
 import { relayFromSources, startRelayProcess } from '../interop/harness/relay-process.js';
-import { randomPortBlock } from '../interop/harness/ports.js';
+import { freeUdpTcpPort, randomPortBlock } from '../interop/harness/ports.js';
+import { findRepoRoot } from '../interop/harness/repo-root.js';
 import { runUclient } from '../interop/harness/uclient.js';
 
 const RELAY = 'edge';
@@ -254,3 +257,71 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   // …and the address recovers once the flood stops.
   await waitFor('served again after the garbage flood', async () => (await post(edgePath(), { token: bystander })).status === 200, 10_000, 300);
 }, 90_000);
+
+test('the CLI and the example app get credentials through the API, and turnrelay check passes on the relay they name', async () => {
+  await serviceAccount('cli-user');
+  await bind('cli-user-credentials', { kind: 'ClusterRole', name: clusterRole('requester') }, 'cli-user');
+  const dir = await mkdtemp(join(tmpdir(), 'turnrelay-creds-cli-'));
+  try {
+    const tokenFile = join(dir, 'token');
+    const caFile = join(dir, 'ca.crt');
+    await writeFile(tokenFile, await tokenFor('cli-user'), { mode: 0o600 });
+    await writeFile(caFile, ca);
+
+    // A TurnRelay whose status URLs point at a real relay process holding its secrets.
+    const host = randomLoopbackAddress();
+    const port = await freeUdpTcpPort(host);
+    await applyRelay(rest, ns, relayObject('live', { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port }, { name: 'tcp', protocol: 'TCP', port }], auth: { credentialTTL: '10m' },
+      network: { relayPortRange: { min: 20000, max: 20999 } } })); // the listener port is an ephemeral one
+    await setLoadBalancerIngress(rest, ns, 'live', host);
+    const status = await waitFor('ICE servers of live', async () => {
+      const urls = ((await getRelay(rest, ns, 'live'))?.status?.['iceServers'] as string[] | undefined) ?? [];
+      return urls.length === 2 ? urls : undefined;
+    });
+    const secrets = await waitFor('auth Secret of live', () => authSecretLines(rest, ns, 'live-turn-auth'));
+    const files = await writeRelayFiles({ dir, host, listeners: ['udp', 'tcp'], secrets, portRange: randomPortBlock(), allowCIDRs: [`${host}/32`] });
+    const config = JSON.parse(await readFile(files.configPath, 'utf8')) as { listeners: Array<{ port: number }> };
+    for (const l of config.listeners) l.port = port;
+    await writeFile(files.configPath, JSON.stringify(config));
+    const relay = await startRelayProcess(children, relayFromSources, files.configPath);
+
+    const repoRoot = findRepoRoot(import.meta.url);
+    const cli = (args: string[]) => children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, ...args,
+      '--namespace', ns, '--name', 'live', '--token-file', tokenFile, '--credentials-url', base, '--credentials-ca-file', caFile, '--kubeconfig', testKubeconfigPath()],
+    { timeoutMs: 60_000, cwd: repoRoot });
+
+    const minted = await cli(['credentials', '--user', 'carol', '--ttl', '24h']);
+    expect({ code: minted.code, stderr: minted.stderr }).toEqual({ code: 0, stderr: '' });
+    const fromCli = JSON.parse(minted.stdout) as { iceServers: Array<{ urls: string[]; username: string }> };
+    expect(fromCli.iceServers[0]!.urls).toEqual(status);
+    const parsed = parseRestUsername(fromCli.iceServers[0]!.username)!;
+    expect(parsed.user).toBe('carol');
+    expect(parsed.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(RELAY_TTL);
+
+    const checked = await cli(['check']);
+    expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });
+    const rows = checked.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
+    expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([[status[0], 'udp', 'ok'], [status[1], 'tcp', 'ok']]);
+
+    // The example backend, with no Secret mounted: the API answers for it.
+    const app = createCredentialsApp({ source: { kind: 'api', url: base, namespace: ns, name: 'live', tokenFile, ca }, ttlSeconds: 86_400 });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { iceServers: Array<{ urls: string[]; username: string }> };
+      expect(body.iceServers[0]!.urls).toEqual(status);
+      expect(parseRestUsername(body.iceServers[0]!.username)!.user).toBe('dave');
+      expect(parseRestUsername(body.iceServers[0]!.username)!.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(RELAY_TTL);
+      await writeFile(tokenFile, 'revoked');
+      const refused = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
+      expect(refused.status).toBe(503);
+      expect(await refused.text()).toMatch(/credentials API refused this app \(401\)/);
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+    }
+    await relay.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);

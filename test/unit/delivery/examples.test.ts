@@ -47,7 +47,7 @@ describe('examples/ice-credentials-app', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ice-app-'));
   const secretsFile = join(dir, 'secrets');
   const urls = ['turn:127.0.0.1:3478?transport=udp'];
-  const app = createCredentialsApp({ secretsFile, urls, ttlSeconds: 600 });
+  const app = createCredentialsApp({ source: { kind: 'secrets-file', secretsFile, urls }, ttlSeconds: 600 });
   let base: string;
 
   beforeAll(async () => {
