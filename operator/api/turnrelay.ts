@@ -293,6 +293,13 @@ export const TurnRelaySpecSchema = z
       .enum(['debug', 'info', 'warn', 'error'])
       .default('info')
       .meta({ description: 'Relay log level (payloads, passwords and secrets are never logged).' }),
+    dataPlane: z
+      .enum(['native', 'node'])
+      .optional()
+      .meta({
+        description: 'UDP relaying implementation. Default: native (C++, one thread per CPU the pod may use, in the image). '
+          + 'node: the JavaScript plane. Changing it restarts the relay pods.',
+      }),
     listeners: z
       .array(ListenerSchema)
       .min(1)

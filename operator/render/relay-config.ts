@@ -49,6 +49,8 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       ...addresses,
       ...(nodeMap.length ? { externalAddressMap: nodeMap } : {}),
       portRange: { min: spec.network.relayPortRange.min, max: spec.network.relayPortRange.max },
+      // Absent: the relay's default (the native plane, which the image ships).
+      ...(spec.dataPlane ? { dataPlane: spec.dataPlane } : {}),
     },
     peers: { allowCIDRs: peerAllowList(relay, observed.allowedServiceIPs), denyCIDRs: [...spec.peers.denyCIDRs] },
     limits: {
@@ -83,5 +85,9 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
  * goes on the pod template, so only such changes roll the pods.
  */
 export function restartRelevantConfig(config: RelayConfig): unknown {
-  return { listeners: config.listeners, admin: config.admin, host: config.relay.host, host6: config.relay.host6 ?? null };
+  return {
+    listeners: config.listeners, admin: config.admin, host: config.relay.host, host6: config.relay.host6 ?? null,
+    // Only when set, so relays that never chose keep the hash they had.
+    ...(config.relay.dataPlane ? { dataPlane: config.relay.dataPlane } : {}),
+  };
 }

@@ -306,6 +306,22 @@ describe('renderRelay details', () => {
     expect(checksum(relistened)).not.toBe(checksum(base));
   });
 
+  test('spec.dataPlane: absent leaves the relay default (native); set, it reaches the config and rolls the pods', () => {
+    const base = loadSample('udp-only.yaml').manifest;
+    expect(render(asRelay(base)).relayConfig.relay.dataPlane).toBeUndefined();
+    const checksum = (manifest: Record<string, any>) =>
+      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![RESTART_CHECKSUM_ANNOTATION];
+    for (const dataPlane of ['node', 'native'] as const) {
+      const chosen = structuredClone(base);
+      chosen.spec.dataPlane = dataPlane;
+      expect(render(asRelay(chosen)).relayConfig.relay.dataPlane).toBe(dataPlane);
+      expect(checksum(chosen)).not.toBe(checksum(base));
+    }
+    const wrong = structuredClone(base);
+    wrong.spec.dataPlane = 'gpu';
+    expect(() => asRelay(wrong)).toThrow(/dataPlane/);
+  });
+
   test('a spec image overrides the operator default', () => {
     const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
     manifest.spec.image = 'registry.example/turnrelay:pinned';
