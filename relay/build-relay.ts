@@ -7,8 +7,7 @@ import type { RelayConfig } from './config/schema.js';
 import { CredentialStore } from './auth/credential-store.js';
 import { readAuthFiles } from './auth/load-auth-files.js';
 import { PeerPolicy } from './policy/peer-policy.js';
-import { JsDataPlane } from './dataplane/js-data-plane.js';
-import { NativeDataPlane } from './dataplane/native/native-data-plane.js';
+import { selectDataPlane } from './dataplane/select.js';
 import { AllocationTable } from './server/allocation-table.js';
 import { isUnspecified } from './server/advertised-address.js';
 import { RelayPortAllocator } from './server/relay-ports.js';
@@ -22,12 +21,14 @@ import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
 import { createRelayMetrics } from './metrics.js';
 import { applyAuthFiles, failureLimiter, nonceIssuer, policyOptions, readTls } from './from-config.js';
 import type { Logger } from '../shared/log.js';
+import type { DataPlane } from './dataplane/types.js';
 import { HandlerGuard } from './handler-guard.js';
 
 export type ListenerInfo = { protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number };
 
 export interface BuiltRelay {
   readonly turn: TurnServer;
+  readonly dataPlane: DataPlane;
   readonly credentials: CredentialStore;
   readonly stats: ServerStats;
   readonly allocations: AllocationTable;
@@ -59,8 +60,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   const allocations = new AllocationTable();
   // Fixed at startup: listeners and relay sockets belong to one plane for the process lifetime.
   const guard = new HandlerGuard(log);
-  const nativePlane = config.relay.dataPlane === 'native' ? new NativeDataPlane(guard) : undefined;
-  const dataPlane = nativePlane ?? new JsDataPlane(guard);
+  const dataPlane = selectDataPlane({ choice: config.relay.dataPlane, ...(config.relay.threads ? { threads: config.relay.threads } : {}), guard, log });
   const turn: TurnServer = new TurnServer({
     config,
     credentials,
@@ -94,7 +94,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   try {
     for (const l of config.listeners) {
       if (l.protocol === 'udp') {
-        const u = await UdpListener.start(turn, l.host, l.port, nativePlane);
+        const u = await UdpListener.start(turn, dataPlane, l.host, l.port);
         udp.push(u);
         listeners.push({ protocol: 'udp', host: l.host, port: u.port });
       } else {
@@ -125,16 +125,16 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   } catch (err) {
     await closeListeners();
     turn.close();
-    nativePlane?.close();
+    dataPlane.close();
     throw err;
   }
 
   built = {
-    turn, credentials, stats, allocations, streams, listeners, admin, tls,
+    turn, dataPlane, credentials, stats, allocations, streams, listeners, admin, tls,
     async close() {
       turn.close();
       await Promise.all([closeListeners(), admin.close()]);
-      nativePlane?.close();
+      dataPlane.close();
     },
   };
   return built;

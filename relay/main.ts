@@ -26,14 +26,14 @@ export interface RelayServer {
 export async function startRelay(opts: { config: RelayConfig; configPath?: string; log?: Logger }): Promise<RelayServer> {
   const log = opts.log ?? createLogger('relay', opts.config.log.level);
   const relay = await buildRelay(opts.config, log);
-  const { turn, allocations, listeners, admin } = relay;
+  const { turn, allocations, listeners, admin, dataPlane } = relay;
   const ctx = turn.ctx;
   const reloader = new RelayReloader(relay, opts.config, opts.configPath, log);
 
   const adminInfo = { host: admin.host, port: admin.port };
   // Always written, whatever log.level says: parent processes read the actual
   // ports from this line.
-  log.child({}, { level: 'info' }).info({ listeners, admin: adminInfo }, 'relay started');
+  log.child({}, { level: 'info' }).info({ listeners, admin: adminInfo, dataPlane: dataPlane.name, threads: dataPlane.threads }, 'relay started');
 
   let closed = false;
   return {

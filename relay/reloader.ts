@@ -24,6 +24,7 @@ const RESTART_ONLY: Record<string, (c: RelayConfig) => unknown> = {
   listeners: (c) => c.listeners,
   admin: (c) => c.admin,
   'relay.dataPlane': (c) => c.relay.dataPlane,
+  'relay.threads': (c) => c.relay.threads,
 };
 
 function errorMessage(err: unknown): string {

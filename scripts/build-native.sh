@@ -1,15 +1,42 @@
 #!/usr/bin/env bash
-# Builds the optional native UDP data plane (relay.dataPlane: native) with g++
+# Builds the native UDP data plane (the relay's default when present) with g++
 # against the Node-API headers from the node-api-headers package (node-gyp
 # would download Node's headers, which these machines cannot).
+#
+#   scripts/build-native.sh             optimised build: build/native/turnrelay_dataplane.node
+#   scripts/build-native.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build in
+#                                       build/native-sanitize/ (load it with LD_PRELOAD of libasan,
+#                                       see scripts/test-native-sanitize.sh); the normal build is untouched
+#   scripts/build-native.sh --optional  like the default, but only warns when g++ is missing
+#                                       (the relay then falls back to the JavaScript plane)
+# Skips the compile when the output is newer than every source file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-}
+src=relay/dataplane/native/src
 out=build/native
+flags=(-O2)
+if [ "$mode" = --sanitize ]; then
+  out=build/native-sanitize
+  flags=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+fi
+if ! command -v g++ >/dev/null; then
+  if [ "$mode" = --optional ]; then
+    echo "g++ not found: the native data plane is not built and the relay will use the JavaScript plane (install g++, then npm run build:native)" >&2
+    exit 0
+  fi
+  echo "g++ not found: install it (Debian: apt-get install g++) to build the native data plane" >&2
+  exit 1
+fi
+target="$out/turnrelay_dataplane.node"
+if [ -f "$target" ] && [ -z "$(find "$src" "$0" -newer "$target" -print -quit)" ]; then
+  exit 0
+fi
 mkdir -p "$out"
-headers=$(npx node -p "require('node-api-headers').include_dir")
-g++ -std=c++17 -O2 -Wall -Wextra -shared -fPIC -pthread \
+headers=$(node -p "require('node-api-headers').include_dir")
+g++ -std=c++17 "${flags[@]}" -Wall -Wextra -Werror -shared -fPIC -pthread \
   -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=turnrelay_dataplane \
   -I"$headers" \
-  -o "$out/turnrelay_dataplane.node.tmp" relay/dataplane/native/dataplane.cc
-mv "$out/turnrelay_dataplane.node.tmp" "$out/turnrelay_dataplane.node"
-echo "built $out/turnrelay_dataplane.node"
+  -o "$target.tmp" "$src"/*.cc
+mv "$target.tmp" "$target"
+echo "built $target"

@@ -58,9 +58,13 @@ export const RelaySocketsSchema = z.strictObject({
   // (nodes behind 1:1 NAT). An explicit externalAddress(6) wins.
   externalAddressMap: z.array(z.strictObject({ internal: ipLiteral, external: ipLiteral })).optional(),
   portRange: PortRangeSchema.prefault({ min: 49152, max: 65535 }),
-  // 'native' forwards UDP clients' relayed traffic in the C++ data plane (npm run build:native);
-  // absent means 'node' (left undefined so configs without it parse exactly as before).
+  // Absent: the C++ plane (npm run build:native) when it is built, else the
+  // JavaScript plane with a warning. 'native' insists (startup fails without
+  // the addon); 'node' picks the JavaScript plane.
   dataPlane: z.enum(['node', 'native']).optional(),
+  // Epoll threads of the native plane, each with its own SO_REUSEPORT client
+  // socket; absent: the CPUs available to the process (affinity, cgroup quota).
+  threads: positiveInt.max(1024).optional(),
 });
 
 export const PeersSchema = z.strictObject({

@@ -14,8 +14,9 @@ import { HandlerGuard } from '../handler-guard.js';
 import { createCounters, direction } from './counters.js';
 import { ipKey, transportAddressKey, transportAddressKeyOf, type IpKey } from './address-keys.js';
 import { TokenBucket } from './token-bucket.js';
+import { JsUdpListener } from './js-udp-listener.js';
 import type {
-  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
+  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, PlaneUdpListener, RelayEndpoint, RelayEndpointSpec, UdpListenerEvents,
 } from './types.js';
 
 const DATA_INDICATION_TYPE = encodeMessageType(Method.Data, MessageClass.Indication);
@@ -174,12 +175,27 @@ function dataIndicationHeader(v4: number, address: string, port: number, length:
 }
 
 export class JsDataPlane implements DataPlane {
+  readonly name = 'node';
+  readonly threads = 1;
   readonly counters = createCounters();
+  private readonly listeners = new Set<JsUdpListener>();
 
   constructor(private readonly guard = new HandlerGuard()) {}
 
+  async listenUdp(host: string, port: number, events: UdpListenerEvents): Promise<PlaneUdpListener> {
+    const listener = await JsUdpListener.start(host, port, events, this.guard);
+    this.listeners.add(listener);
+    return listener;
+  }
+
   openRelay(spec: RelayEndpointSpec): RelayEndpoint {
     return new JsRelayEndpoint(spec, this.counters, this.guard);
+  }
+
+  /** Listener and relay sockets are closed by their owners (listeners, allocations); nothing runs besides them. */
+  close(): void {
+    for (const l of this.listeners) void l.close();
+    this.listeners.clear();
   }
 }
 

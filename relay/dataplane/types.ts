@@ -2,7 +2,9 @@
 // channels, auth) and the data plane (moving relayed bytes). The control plane
 // only installs and removes forwarding entries; everything per packet happens
 // behind this interface, so a native implementation (recvmmsg/sendmmsg, GSO)
-// can replace the JavaScript one without touching the server.
+// can replace the JavaScript one without touching the server. Both planes own
+// the client-facing UDP sockets, so STUN-versus-ChannelData demultiplexing
+// happens inside the plane, where the per-packet work is.
 import type { Socket as UdpSocket } from 'node:dgram';
 
 export type ClientTransport = 'udp' | 'tcp' | 'tls';
@@ -62,7 +64,46 @@ export interface RelayEndpoint {
   close(): void;
 }
 
+/**
+ * A client-facing UDP datagram that is not ChannelData for a routed client
+ * (the plane forwards those itself): STUN, handed to the control plane.
+ * `lane` names the plane socket (and thread) it arrived on; everything for
+ * that client goes through the same lane.
+ */
+export type StunHandler = (datagram: Buffer, address: string, port: number, lane: number) => void;
+
+/** One UDP client (address, port, lane) of a plane-owned listener. */
+export interface UdpClientPort {
+  /** Where peer traffic for this client's allocation goes. */
+  readonly sink: ClientSink;
+  /** STUN responses and other control messages to the client. */
+  sendControl(message: Buffer): void;
+  /** Routes this client's ChannelData to `endpoint` (null: drop it again). */
+  route(endpoint: RelayEndpoint | null): void;
+}
+
+/** A client-facing UDP listener whose sockets the data plane owns and demultiplexes. */
+export interface PlaneUdpListener {
+  readonly host: string;
+  readonly port: number;
+  client(address: string, port: number, lane: number): UdpClientPort;
+  close(): Promise<void>;
+}
+
+export interface UdpListenerEvents {
+  stun: StunHandler;
+  /** A socket error the listener survived (e.g. ICMP feedback on an unconnected socket). */
+  error: () => void;
+}
+
 export interface DataPlane {
+  /** Which implementation runs, and on how many threads (logged at startup). */
+  readonly name: 'node' | 'native';
+  readonly threads: number;
   readonly counters: DataPlaneCounters;
+  /** Binds host:port (0: any free port); ChannelData of routed clients is forwarded, STUN goes to `events.stun`. */
+  listenUdp(host: string, port: number, events: UdpListenerEvents): Promise<PlaneUdpListener>;
   openRelay(spec: RelayEndpointSpec): RelayEndpoint;
+  /** Stops the plane and closes every socket it owns. */
+  close(): void;
 }

@@ -22,22 +22,22 @@ const secret = randomBytes(24).toString('base64');
 const user = { name: 'browser-user', password: randomBytes(12).toString('hex') };
 let dir: string | undefined;
 let relay: TestRelay | undefined;
-let nativeRelay: TestRelay | undefined;
+let nodeRelay: TestRelay | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'turnrelay-chromium-'));
   const common = { dir, host, users: { [user.name]: user.password }, secrets: [secret], allowCIDRs: [`${host}/32`] };
   relay = await startTestRelay({ ...common, listeners: ['udp', 'tcp', 'tls'], portRange: randomPortBlock() });
-  // The same browsers through the C++ data plane (UDP clients; TCP stays on the Node plane).
-  nativeRelay = await startTestRelay({ ...common, listeners: ['udp', 'tcp'], portRange: randomPortBlock(), dataPlane: 'native' });
+  // The same browsers through the JavaScript data plane (the default is the native one).
+  nodeRelay = await startTestRelay({ ...common, listeners: ['udp', 'tcp'], portRange: randomPortBlock(), dataPlane: 'node' });
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await relay?.close();
-  await nativeRelay?.close();
+  await nodeRelay?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 20_000);
 
@@ -78,5 +78,5 @@ async function expectDataChannelThrough(target: TestRelay, transport: 'udp' | 't
 
 test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocation', (transport) => expectDataChannelThrough(relay!, transport), 60_000);
 
-test.each(['udp', 'tcp'] as const)('data channel over a %s relay allocation, relay.dataPlane: native', (transport) =>
-  expectDataChannelThrough(nativeRelay!, transport), 60_000);
+test.each(['udp', 'tcp'] as const)('data channel over a %s relay allocation, relay.dataPlane: node', (transport) =>
+  expectDataChannelThrough(nodeRelay!, transport), 60_000);

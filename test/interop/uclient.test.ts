@@ -63,21 +63,21 @@ describe.each<ClientTransport>(['udp', 'tcp', 'tls'])('turnutils_uclient over %s
   test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(relay!, transport, variant), 45_000);
 });
 
-// The same UDP runs against a relay whose UDP traffic moves in the native data plane.
-describe('turnutils_uclient over udp, relay.dataPlane: native', () => {
-  let native: RelayProcess | undefined;
+// The same UDP runs against a relay on the JavaScript data plane (the default is the native one).
+describe('turnutils_uclient over udp, relay.dataPlane: node', () => {
+  let nodePlane: RelayProcess | undefined;
   beforeAll(async () => {
-    const nativeDir = join(dir!, 'native');
-    await mkdir(nativeDir);
+    const nodeDir = join(dir!, 'node');
+    await mkdir(nodeDir);
     const { configPath } = await writeRelayFiles({
-      dir: nativeDir, host, listeners: ['udp'],
+      dir: nodeDir, host, listeners: ['udp'],
       users: { [user.name]: user.password }, secrets,
-      portRange: randomPortBlock(), allowCIDRs: [`${host}/32`], logLevel: 'info', dataPlane: 'native',
+      portRange: randomPortBlock(), allowCIDRs: [`${host}/32`], logLevel: 'info', dataPlane: 'node',
     });
-    native = await startRelayProcess(children, relayFromSources, configPath);
+    nodePlane = await startRelayProcess(children, relayFromSources, configPath);
   }, 60_000);
 
-  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(native!, 'udp', variant), 45_000);
+  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(nodePlane!, 'udp', variant), 45_000);
 });
 
 async function expectZeroLoss(relay: RelayProcess, transport: ClientTransport, variant: Variant): Promise<void> {

@@ -6,23 +6,26 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 declare const planeBrand: unique symbol;
-/** Opaque handle of one native plane (an epoll loop on its own thread). */
+/** Opaque handle of one native plane (N epoll loops, one per thread). */
 export type PlaneHandle = { readonly [planeBrand]: true };
 
+/** STUN datagrams from clients: (listenerId, lane, datagram, ip, port). */
+export type Upcall = (listenerId: number, lane: number, datagram: Buffer, ip: string, port: number) => void;
+
 export interface NativeAddon {
-  /** `onPacket` gets STUN datagrams from clients: (listenerId, datagram, ip, port). */
-  create(onPacket: (listenerId: number, datagram: Buffer, ip: string, port: number) => void): PlaneHandle;
+  create(threads: number, onPacket: Upcall): PlaneHandle;
   close(plane: PlaneHandle): void;
-  /** Takes a duplicate of a bound UDP socket's fd; returns the listener id. */
-  addListener(plane: PlaneHandle, fd: number): number;
+  /** Binds one SO_REUSEPORT socket per thread on ip:port; returns [listenerId, bound port]. */
+  listen(plane: PlaneHandle, ip: string, port: number): [number, number];
   removeListener(plane: PlaneHandle, listenerId: number): void;
-  openRelay(plane: PlaneHandle, fd: number, listenerId: number, clientIp: string, clientPort: number, kbps: number): number;
+  /** Hands a bound relay socket (a duplicate of `fd`) to the thread of `lane`; returns the relay id. */
+  openRelay(plane: PlaneHandle, lane: number, fd: number, listenerId: number, clientIp: string, clientPort: number, kbps: number): number;
   /** Returns what the relay endpoint relayed (in the order of `UsageIndex`), undefined if it was unknown. */
   closeRelay(plane: PlaneHandle, relayId: number): number[] | undefined;
   /** What a live relay endpoint relayed so far, in the order of `UsageIndex`. */
   relayUsage(plane: PlaneHandle, relayId: number): number[];
   /** relayId 0 removes the route. */
-  setRoute(plane: PlaneHandle, listenerId: number, clientIp: string, clientPort: number, relayId: number): void;
+  setRoute(plane: PlaneHandle, listenerId: number, lane: number, clientIp: string, clientPort: number, relayId: number): void;
   permit(plane: PlaneHandle, relayId: number, peerIp: string, expiresAtMs: number): void;
   revoke(plane: PlaneHandle, relayId: number, peerIp: string): void;
   bindChannel(plane: PlaneHandle, relayId: number, channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void;
@@ -30,11 +33,14 @@ export interface NativeAddon {
   setBitrate(plane: PlaneHandle, relayId: number, kbps: number): void;
   channelData(plane: PlaneHandle, relayId: number, frame: Buffer): void;
   sendToPeer(plane: PlaneHandle, relayId: number, peerIp: string, peerPort: number, payload: Buffer): void;
-  sendFromListener(plane: PlaneHandle, listenerId: number, message: Buffer, clientIp: string, clientPort: number): void;
+  sendFromListener(plane: PlaneHandle, listenerId: number, lane: number, message: Buffer, clientIp: string, clientPort: number): void;
+  /** Summed over the threads, in the order of `struct Counters` in tables.h. */
   counters(plane: PlaneHandle): number[];
+  /** Relays per thread (tests check that allocations spread over threads). */
+  relaysPerThread(plane: PlaneHandle): number[];
 }
 
-/** Index of each value in `counters()`, in the order of `struct Counters` in dataplane.cc. */
+/** Index of each value in `counters()`. */
 export const NativeCounter = {
   clientToPeerPackets: 0,
   clientToPeerBytes: 1,
@@ -48,7 +54,7 @@ export const NativeCounter = {
   upcallsDropped: 9,
 } as const;
 
-/** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage`. */
+/** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage` in tables.h. */
 export const UsageIndex = {
   clientToPeerPackets: 0,
   clientToPeerBytes: 1,
@@ -56,8 +62,14 @@ export const UsageIndex = {
   peerToClientBytes: 3,
 } as const;
 
-/** Walks up from this module to the package root (works from sources and from dist/). */
-function addonPath(): string {
+/**
+ * Where the addon is: TURNRELAY_NATIVE_ADDON (the sanitizer build in CI), else
+ * build/native/ under the package root, found by walking up from this module
+ * (works from sources, from dist/ and in the image).
+ */
+export function nativeAddonPath(): string {
+  const override = process.env['TURNRELAY_NATIVE_ADDON'];
+  if (override) return resolve(override);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) return join(dir, 'build', 'native', 'turnrelay_dataplane.node');
@@ -66,14 +78,18 @@ function addonPath(): string {
   return resolve('build/native/turnrelay_dataplane.node');
 }
 
+export function nativeAddonExists(path = nativeAddonPath()): boolean {
+  return existsSync(path);
+}
+
 const loaded = new Map<string, NativeAddon>();
 
-/** `path` is for tests; the relay always loads the one `npm run build:native` writes. */
-export function loadNativeAddon(path = addonPath()): NativeAddon {
+export function loadNativeAddon(path = nativeAddonPath()): NativeAddon {
   const cached = loaded.get(path);
   if (cached) return cached;
   if (!existsSync(path)) {
-    throw new Error(`relay.dataPlane is 'native' but the native data plane is not built (${path} is missing): run \`npm run build:native\` (needs g++), or set relay.dataPlane to 'node'`);
+    throw new Error(`relay.dataPlane is 'native' but the native data plane is not built (${path} is missing): `
+      + 'run `npm run build:native` (needs g++), or set relay.dataPlane to \'node\'');
   }
   const addon = createRequire(import.meta.url)(path) as NativeAddon;
   loaded.set(path, addon);

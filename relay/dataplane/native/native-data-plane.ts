@@ -1,16 +1,19 @@
-// The native data plane (relay.dataPlane: native) behind the DataPlane
-// interface. UDP clients' allocations forward in C++ on the plane's own
-// thread (recvmmsg/sendmmsg); allocations of TCP/TLS clients stay on the
-// JavaScript plane, because their bytes live in Node streams anyway.
+// The native data plane behind the DataPlane interface. UDP listeners are
+// sockets of the C++ plane (one SO_REUSEPORT socket per thread); allocations
+// of their clients forward in C++ on the thread that owns the client's socket.
+// Allocations of TCP/TLS clients stay on the JavaScript plane, because their
+// bytes live in Node streams anyway.
 import type { Socket as UdpSocket } from 'node:dgram';
+import { availableCpus } from '../available-cpus.js';
 import { JsDataPlane } from '../js-data-plane.js';
 import type { HandlerGuard } from '../../handler-guard.js';
 import type {
-  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, RelayEndpoint, RelayEndpointSpec,
+  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, PlaneUdpListener, RelayEndpoint, RelayEndpointSpec,
+  UdpClientPort, UdpListenerEvents,
 } from '../types.js';
-import { loadNativeAddon, NativeCounter, UsageIndex, type NativeAddon, type PlaneHandle } from './native-addon.js';
+import { loadNativeAddon, NativeCounter, nativeAddonPath, UsageIndex, type NativeAddon, type PlaneHandle } from './native-addon.js';
 
-export type PacketHandler = (datagram: Buffer, address: string, port: number) => void;
+type Call = (fn: (addon: NativeAddon, handle: PlaneHandle) => void) => void;
 
 /**
  * The fd of a bound dgram socket. Node has no public accessor; its socket
@@ -25,40 +28,43 @@ function socketFd(socket: UdpSocket): number {
   return fd;
 }
 
-/** A client-facing UDP listener socket owned by the native plane. */
-export class NativeListener {
-  constructor(private readonly plane: NativeDataPlane, readonly id: number) {}
+/** Where a native UDP client lives: the plane allocates its relay on that lane's thread. */
+interface NativeClient { listenerId: number; lane: number; address: string; port: number }
 
-  send(message: Buffer, port: number, address: string): void {
-    this.plane.call((a, h) => a.sendFromListener(h, this.id, message, address, port));
-  }
+class NativeListener implements PlaneUdpListener {
+  private closed = false;
 
-  sink(address: string, port: number): ClientSink {
-    return new NativeUdpSink(this, address, port);
-  }
+  constructor(private readonly plane: NativeDataPlane, readonly id: number, readonly host: string, readonly port: number) {}
 
-  /** Installs (or with null removes) the native route from this client 5-tuple to its allocation. */
-  route(address: string, port: number, endpoint: RelayEndpoint | null): void {
-    const relayId = endpoint instanceof NativeRelayEndpoint ? endpoint.id : 0;
-    this.plane.call((a, h) => a.setRoute(h, this.id, address, port, relayId));
+  client(address: string, port: number, lane: number): UdpClientPort {
+    const where: NativeClient = { listenerId: this.id, lane, address, port };
+    const send = (message: Buffer) => {
+      if (!this.closed) this.plane.call((a, h) => a.sendFromListener(h, this.id, lane, message, address, port));
+    };
+    // Peer traffic is forwarded natively; send() only serves a caller that writes to the sink directly.
+    const sink: ClientSink = {
+      transport: 'udp',
+      padChannelData: false,
+      send: (header, payload, padding) => { send(Buffer.concat([header, payload, Buffer.alloc(padding & 3)])); return true; },
+    };
+    this.plane.registerClient(sink, where);
+    return {
+      sink,
+      sendControl: send,
+      route: (endpoint) => {
+        if (this.closed) return;
+        const relayId = endpoint ? this.plane.relayIdOf(endpoint) : 0;
+        this.plane.call((a, h) => a.setRoute(h, this.id, lane, address, port, relayId));
+      },
+    };
   }
 
   close(): Promise<void> {
-    this.plane.detachListener(this.id);
+    if (!this.closed) {
+      this.closed = true;
+      this.plane.detachListener(this.id);
+    }
     return Promise.resolve();
-  }
-}
-
-/** Peer traffic for a UDP client of a native listener; forwarded natively, so send() is only a fallback. */
-export class NativeUdpSink implements ClientSink {
-  readonly transport = 'udp';
-  readonly padChannelData = false;
-
-  constructor(readonly listener: NativeListener, readonly address: string, readonly port: number) {}
-
-  send(header: Buffer, payload: Buffer, padding: number): boolean {
-    this.listener.send(Buffer.concat([header, payload, Buffer.alloc(padding & 3)]), this.port, this.address);
-    return true;
   }
 }
 
@@ -69,7 +75,7 @@ class NativeRelayEndpoint implements RelayEndpoint {
   /** Last usage read from the plane; what usage() returns once the endpoint (or the plane) is closed. */
   private lastUsage: number[] = [0, 0, 0, 0];
 
-  constructor(private readonly plane: NativeDataPlane, readonly id: number) {}
+  constructor(private readonly planeCall: Call, readonly id: number) {}
 
   permit(peerIp: string, expiresAtMs: number): void {
     this.permissions.set(peerIp, expiresAtMs);
@@ -119,68 +125,97 @@ class NativeRelayEndpoint implements RelayEndpoint {
 
   close(): void {
     if (this.closed) return;
-    this.plane.call((a, h) => { this.lastUsage = a.closeRelay(h, this.id) ?? this.lastUsage; });
+    this.call((a, h) => { this.lastUsage = a.closeRelay(h, this.id) ?? this.lastUsage; });
     this.closed = true;
     this.permissions.clear();
   }
 
   /** After close the endpoint is inert, like the JS one. */
   private call(fn: (addon: NativeAddon, handle: PlaneHandle) => void): void {
-    if (!this.closed) this.plane.call(fn);
+    if (!this.closed) this.planeCall(fn);
   }
 }
 
+export interface NativePlaneOptions {
+  /** Epoll threads; default: the CPUs available to the process. */
+  threads?: number;
+  addonPath?: string;
+  /** Catches what a socket handler of the JavaScript side (TCP/TLS relays) throws. */
+  guard?: HandlerGuard;
+}
+
 export class NativeDataPlane implements DataPlane {
+  readonly name = 'native';
   readonly counters: DataPlaneCounters;
+  readonly threads: number;
   private readonly addon: NativeAddon;
   private readonly handle: PlaneHandle;
   private readonly js: JsDataPlane;
-  private readonly handlers = new Map<number, PacketHandler>();
+  private readonly stun = new Map<number, UdpListenerEvents['stun']>();
+  /** Sinks this plane made for its UDP clients; any other sink (TCP/TLS) relays on the JS plane. */
+  private readonly clients = new WeakMap<ClientSink, NativeClient>();
+  private readonly relayIds = new WeakMap<RelayEndpoint, number>();
   private closed = false;
+  private last: number[] = [];
 
   /** Throws (naming `npm run build:native`) when the addon is not built. */
-  constructor(guard?: HandlerGuard) {
-    this.js = new JsDataPlane(guard);
-    this.addon = loadNativeAddon();
-    this.handle = this.addon.create((listenerId, datagram, address, port) => this.handlers.get(listenerId)?.(datagram, address, port));
+  constructor(options: NativePlaneOptions = {}) {
+    this.js = new JsDataPlane(options.guard);
+    this.addon = loadNativeAddon(options.addonPath ?? nativeAddonPath());
+    this.threads = Math.max(1, Math.floor(options.threads ?? availableCpus()));
+    this.handle = this.addon.create(this.threads, (listenerId, lane, datagram, address, port) => this.stun.get(listenerId)?.(datagram, address, port, lane));
     this.counters = this.combinedCounters();
   }
 
   /** Runs an addon call unless the plane is closed (late teardown calls become no-ops). */
-  call(fn: (addon: NativeAddon, handle: PlaneHandle) => void): void {
-    if (!this.closed) fn(this.addon, this.handle);
+  readonly call: Call = (fn) => { if (!this.closed) fn(this.addon, this.handle); };
+
+  listenUdp(host: string, port: number, events: UdpListenerEvents): Promise<PlaneUdpListener> {
+    try {
+      const [id, bound] = this.addon.listen(this.handle, host, port);
+      this.stun.set(id, events.stun);
+      return Promise.resolve(new NativeListener(this, id, host, bound));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
-  /**
-   * Takes over a bound listener socket: the plane reads it from now on and
-   * hands STUN datagrams to `onPacket`; the Node socket is closed here.
-   */
-  adoptListener(socket: UdpSocket, onPacket: PacketHandler): NativeListener {
-    const id = this.addon.addListener(this.handle, socketFd(socket));
-    socket.close();
-    this.handlers.set(id, onPacket);
-    return new NativeListener(this, id);
+  registerClient(sink: ClientSink, where: NativeClient): void {
+    this.clients.set(sink, where);
+  }
+
+  relayIdOf(endpoint: RelayEndpoint): number {
+    return this.relayIds.get(endpoint) ?? 0;
   }
 
   detachListener(id: number): void {
-    this.handlers.delete(id);
+    this.stun.delete(id);
     this.call((a, h) => a.removeListener(h, id));
   }
 
   openRelay(spec: RelayEndpointSpec): RelayEndpoint {
-    if (!(spec.sink instanceof NativeUdpSink)) return this.js.openRelay(spec);
-    const { listener, address, port } = spec.sink;
-    const id = this.addon.openRelay(this.handle, socketFd(spec.socket), listener.id, address, port, spec.maxBitrateKbps);
+    const client = this.clients.get(spec.sink);
+    if (!client) return this.js.openRelay(spec);
+    const id = this.addon.openRelay(this.handle, client.lane, socketFd(spec.socket), client.listenerId, client.address, client.port, spec.maxBitrateKbps);
     spec.socket.close(); // the plane holds its own duplicate of the fd
-    return new NativeRelayEndpoint(this, id);
+    const endpoint = new NativeRelayEndpoint(this.call, id);
+    this.relayIds.set(endpoint, id);
+    return endpoint;
   }
 
-  /** Stops the plane's thread and closes every socket it owns. */
+  /** Relays per thread, for tests and diagnostics. */
+  relaysPerThread(): number[] {
+    return this.closed ? [] : this.addon.relaysPerThread(this.handle);
+  }
+
+  /** Stops the plane's threads and closes every socket it owns. */
   close(): void {
     if (this.closed) return;
+    this.last = this.addon.counters(this.handle);
     this.closed = true;
-    this.handlers.clear();
+    this.stun.clear();
     this.addon.close(this.handle);
+    this.js.close();
   }
 
   private combinedCounters(): DataPlaneCounters {
@@ -201,6 +236,4 @@ export class NativeDataPlane implements DataPlane {
     });
     return counters;
   }
-
-  private last: number[] = [];
 }

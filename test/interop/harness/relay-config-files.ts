@@ -23,7 +23,7 @@ export interface RelayFilesOptions {
   /** Extra auth settings (limits, TTL caps) next to the files written here. */
   auth?: Record<string, number>;
   logLevel?: string;
-  /** relay.dataPlane; absent = the relay's default (node). */
+  /** relay.dataPlane; absent = the relay's default (native when built). */
   dataPlane?: 'node' | 'native';
 }
 

@@ -1,0 +1,337 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <random>
+
+namespace turnrelay {
+
+namespace {
+constexpr uint64_t kKindWake = 0, kKindListener = 1, kKindRelay = 2;
+constexpr size_t kOutCapacity = kBatch * 2;
+const uint8_t kZeros[4] = {0, 0, 0, 0};
+// epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
+uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
+}  // namespace
+
+Worker::Worker(int lane, napi_threadsafe_function upcall) : lane_(lane), upcall_(upcall) {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (ok() && !watch(wake_, kKindWake, 0)) { close(wake_); wake_ = -1; }
+  // Out entries point into themselves: the vector never grows past its reserve (push flushes first).
+  out_.reserve(kOutCapacity);
+  std::random_device rd;
+  for (auto& b : tid_) b = static_cast<uint8_t>(rd());
+}
+
+Worker::~Worker() {
+  if (ep_ >= 0) close(ep_);
+  if (wake_ >= 0) close(wake_);
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::post(Command&& c) {
+  {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    queue_.push_back(std::move(c));
+  }
+  pending_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  if (write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */ }
+}
+
+void Worker::stop() {
+  stopping_.store(true);
+  uint64_t one = 1;
+  if (write(wake_, &one, sizeof one) < 0) { /* the loop also wakes on any socket event */ }
+  if (thread_.joinable()) thread_.join();
+  for (auto& [id, r] : relays_) close(r->fd);
+  for (auto& [id, s] : sockets_) close(s.fd);
+  relays_.clear();
+  sockets_.clear();
+  relayCount_.store(0);
+  // Sockets handed over but never applied are still ours to close.
+  std::lock_guard<std::mutex> lock(queueMu_);
+  for (auto& c : queue_) if ((c.op == Command::OpenRelay || c.op == Command::AddListener) && c.fd >= 0) close(c.fd);
+  queue_.clear();
+}
+
+bool Worker::watch(int fd, uint64_t kind, int64_t id) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = tag(kind, id);
+  return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void Worker::applyCommands() {
+  if (!pending_.exchange(false, std::memory_order_acquire)) return;
+  {
+    std::lock_guard<std::mutex> lock(queueMu_);
+    applying_.swap(queue_);
+  }
+  for (auto& c : applying_) apply(c);
+  flush();  // sends queued by commands point into applying_
+  applying_.clear();
+}
+
+void Worker::closeRelay(int64_t id) {
+  auto it = relays_.find(id);
+  if (it == relays_.end()) return;
+  epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
+  close(it->second->fd);
+  for (auto& [lid, s] : sockets_) {
+    for (auto r = s.routes.begin(); r != s.routes.end();) r = r->second == id ? s.routes.erase(r) : std::next(r);
+  }
+  relays_.erase(it);
+  relayCount_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Worker::apply(Command& c) {
+  switch (c.op) {
+    case Command::AddListener:
+      if (watch(c.fd, kKindListener, c.listenerId)) sockets_[c.listenerId] = LaneSocket{c.fd, {}};
+      else close(c.fd);
+      c.fd = -1;
+      return;
+    case Command::RemoveListener: {
+      auto it = sockets_.find(c.listenerId);
+      if (it == sockets_.end()) return;
+      epoll_ctl(ep_, EPOLL_CTL_DEL, it->second.fd, nullptr);
+      close(it->second.fd);
+      sockets_.erase(it);
+      return;
+    }
+    case Command::OpenRelay: {
+      auto r = std::make_unique<Relay>();
+      r->fd = c.fd;
+      r->listenerId = c.listenerId;
+      r->client = c.addr;
+      r->clientLen = c.addrLen;
+      r->usage = std::move(c.usage);
+      if (c.value > 0) r->bucket.setRate(c.value);
+      c.fd = -1;
+      if (!watch(r->fd, kKindRelay, c.relayId)) { close(r->fd); counters_[kSendErrors].add(); return; }
+      relays_[c.relayId] = std::move(r);
+      relayCount_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    case Command::CloseRelay:
+      closeRelay(c.relayId);
+      return;
+    case Command::SetRoute: {
+      auto it = sockets_.find(c.listenerId);
+      if (it == sockets_.end()) return;
+      Key k = keyOf(c.addr, true);
+      if (c.relayId == 0) it->second.routes.erase(k);
+      else it->second.routes[k] = c.relayId;
+      return;
+    }
+    default:
+      break;
+  }
+  auto it = relays_.find(c.relayId);
+  if (it == relays_.end()) return;  // closed meanwhile
+  Relay& r = *it->second;
+  switch (c.op) {
+    case Command::Permit: r.permit(keyOf(c.addr, false), c.value); break;
+    case Command::Revoke: r.revoke(keyOf(c.addr, false)); break;
+    case Command::Bind: r.bind(c.channel, c.addr, c.addrLen, c.value); break;
+    case Command::Unbind: r.unbind(c.channel); break;
+    case Command::SetBitrate: r.bucket.setRate(c.value); break;
+    case Command::ChannelData: channelDataToPeer(r, c.payload.data(), c.payload.size(), nowMs()); break;
+    case Command::SendToPeer: {
+      // A Send indication's data (policy and permission checked in JS).
+      if (!r.bucket.take(c.payload.size(), nowMs())) { counters_[kDroppedRateLimited].add(); break; }
+      Out& o = push(r.fd, c.addr, c.addrLen);
+      o.iov[0] = {c.payload.data(), c.payload.size()};
+      o.iovCount = 1;
+      counters_[kClientToPeerPackets].add();
+      counters_[kClientToPeerBytes].add(c.payload.size());
+      r.usage->toPeer(c.payload.size());
+      break;
+    }
+    default: break;
+  }
+}
+
+Out& Worker::push(int fd, const sockaddr_storage& dst, socklen_t len) {
+  if (out_.size() == kOutCapacity) flush();
+  out_.emplace_back();
+  Out& o = out_.back();
+  o.fd = fd;
+  o.dst = dst;
+  o.dstLen = len;
+  return o;
+}
+
+// Sends everything queued; consecutive datagrams for one socket go out in one sendmmsg.
+void Worker::flush() {
+  mmsghdr msgs[kBatch];
+  size_t i = 0;
+  while (i < out_.size()) {
+    int fd = out_[i].fd;
+    int n = 0;
+    while (i + n < out_.size() && n < kBatch && out_[i + n].fd == fd) {
+      Out& o = out_[i + n];
+      memset(&msgs[n], 0, sizeof msgs[n]);
+      msgs[n].msg_hdr.msg_name = &o.dst;
+      msgs[n].msg_hdr.msg_namelen = o.dstLen;
+      msgs[n].msg_hdr.msg_iov = o.iov;
+      msgs[n].msg_hdr.msg_iovlen = o.iovCount;
+      n++;
+    }
+    int done = 0;
+    while (done < n) {
+      int r = sendmmsg(fd, msgs + done, n - done, MSG_DONTWAIT);
+      if (r > 0) { done += r; continue; }
+      if (r < 0 && errno == EINTR) continue;
+      counters_[kSendErrors].add();  // the datagram at `done` failed (EAGAIN, ICMP feedback...): skip it
+      done++;
+    }
+    i += n;
+  }
+  out_.clear();
+}
+
+void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now) {
+  ChannelDataView cd;
+  if (!readChannelData(frame, n, cd)) { counters_[kDroppedNoChannel].add(); return; }  // truncated or lying length, counted like the JS plane
+  const Channel* ch = nullptr;
+  Drop why = r.toPeer(cd.channel, cd.length, now, ch);
+  if (why != Drop::None) { counters_.drop(why); return; }
+  Out& o = push(r.fd, ch->addr, ch->addrLen);
+  o.iov[0] = {const_cast<uint8_t*>(cd.payload), cd.length};
+  o.iovCount = 1;
+  counters_[kClientToPeerPackets].add();
+  counters_[kClientToPeerBytes].add(cd.length);
+  r.usage->toPeer(cd.length);
+}
+
+void Worker::fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+  const Channel* ch = nullptr;
+  Drop why = r.fromPeer(from, n, now, ch);
+  if (why != Drop::None) { counters_.drop(why); return; }
+  auto sock = sockets_.find(r.listenerId);
+  if (sock == sockets_.end()) { counters_[kDroppedBackpressure].add(); return; }  // listener closed
+  if (!ch && !fitsDataIndication(n)) { counters_[kSendErrors].add(); return; }
+  Out& o = push(sock->second.fd, r.client, r.clientLen);
+  if (ch) {
+    writeChannelDataHeader(o.header, ch->number, n);
+    o.iov[0] = {o.header, kChannelDataHeader};
+    o.iov[1] = {data, n};
+    o.iovCount = 2;  // UDP ChannelData needs no padding
+  } else {
+    put32(tid_ + 8, ++tidCounter_);
+    size_t h = writeDataIndicationHeader(o.header, from, n, tid_);
+    size_t pad = (4 - (n & 3)) & 3;
+    o.iov[0] = {o.header, h};
+    o.iov[1] = {data, n};
+    o.iov[2] = {const_cast<uint8_t*>(kZeros), pad};
+    o.iovCount = pad ? 3 : 2;
+  }
+  counters_[kPeerToClientPackets].add();
+  counters_[kPeerToClientBytes].add(n);
+  r.usage->toClient(n);
+}
+
+void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+  switch (classify(data, n)) {
+    case ClientFrame::ChannelData: {
+      auto route = sock.routes.find(keyOf(from, true));
+      auto relay = route == sock.routes.end() ? relays_.end() : relays_.find(route->second);
+      if (relay == relays_.end()) { counters_[kDroppedNoChannel].add(); return; }  // no allocation on this 5-tuple
+      channelDataToPeer(*relay->second, data, n, now);
+      return;
+    }
+    case ClientFrame::Stun:
+      upcallToJs(listenerId, data, n, from);
+      return;
+    case ClientFrame::Other:
+      return;  // neither STUN nor ChannelData
+  }
+}
+
+void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from) {
+  auto* u = static_cast<Upcall*>(malloc(sizeof(Upcall) + n));
+  if (!u) { counters_[kUpcallsDropped].add(); return; }
+  u->listenerId = listenerId;
+  u->lane = lane_;
+  u->length = n;
+  memcpy(u->data, data, n);
+  u->port = formatAddress(from, u->address, sizeof u->address);
+  if (napi_call_threadsafe_function(upcall_, u, napi_tsfn_nonblocking) != napi_ok) {
+    free(u);  // queue full (JS is overloaded) or closing: drop, like a full socket buffer would
+    counters_[kUpcallsDropped].add();
+  }
+}
+
+void Worker::run() {
+  std::vector<uint8_t> storage(kBatch * kMaxDatagram);
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  sockaddr_storage addrs[kBatch];
+  epoll_event events[64];
+  while (!stopping_.load()) {
+    int ready = epoll_wait(ep_, events, 64, -1);
+    if (ready < 0) { if (errno == EINTR) continue; break; }
+    applyCommands();
+    for (int e = 0; e < ready && !stopping_.load(std::memory_order_relaxed); e++) {
+      uint64_t kind = events[e].data.u64 >> 56;
+      int64_t id = static_cast<int64_t>(events[e].data.u64 & ((1ULL << 56) - 1));
+      if (kind == kKindWake) {
+        uint64_t v;
+        if (read(wake_, &v, sizeof v) < 0) { /* already drained */ }
+        continue;
+      }
+      int fd;
+      if (kind == kKindListener) {
+        auto it = sockets_.find(static_cast<int>(id));
+        if (it == sockets_.end()) continue;
+        fd = it->second.fd;
+      } else {
+        auto it = relays_.find(id);
+        if (it == relays_.end()) continue;
+        fd = it->second->fd;
+      }
+      for (int i = 0; i < kBatch; i++) {
+        iovs[i] = {storage.data() + i * kMaxDatagram, kMaxDatagram};
+        memset(&msgs[i], 0, sizeof msgs[i]);
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+      if (got <= 0) continue;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
+      // Commands queued while we waited (a permission for this very packet) apply first;
+      // they may also have closed the socket we just read, so look it up again.
+      applyCommands();
+      double now = nowMs();
+      if (kind == kKindListener) {
+        auto it = sockets_.find(static_cast<int>(id));
+        if (it == sockets_.end()) continue;
+        for (int i = 0; i < got; i++) {
+          if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+          fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
+        }
+      } else {
+        auto it = relays_.find(id);
+        if (it == relays_.end()) continue;
+        for (int i = 0; i < got; i++) {
+          if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+          fromPeer(*it->second, static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
+        }
+      }
+      flush();
+    }
+  }
+}
+
+}  // namespace turnrelay

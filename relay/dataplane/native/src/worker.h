@@ -1,0 +1,123 @@
+// Event loop: one worker thread with its own epoll set, its own SO_REUSEPORT
+// socket of every client listener and the relay sockets of the allocations
+// whose clients arrived on that socket. Per batch it receives with recvmmsg
+// and sends with sendmmsg; no lock is held around either.
+//
+// JavaScript never touches a worker's tables: it queues commands (install a
+// permission, open a relay...) and wakes the loop through an eventfd. The
+// loop applies queued commands before it processes each received batch, so a
+// permission JavaScript installed before a peer's packet arrived is in force
+// for that packet.
+#pragma once
+
+#include <node_api.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tables.h"
+#include "wire.h"
+
+namespace turnrelay {
+
+constexpr int kBatch = 32;              // datagrams per recvmmsg/sendmmsg
+constexpr size_t kMaxDatagram = 65536;  // largest UDP payload we accept
+
+struct Command {
+  enum Op { AddListener, RemoveListener, OpenRelay, CloseRelay, SetRoute, Permit, Revoke, Bind, Unbind, SetBitrate, ChannelData, SendToPeer };
+  explicit Command(Op o) : op(o) {}
+  Op op;
+  int64_t relayId = 0;
+  int listenerId = 0;
+  int fd = -1;
+  sockaddr_storage addr{};
+  socklen_t addrLen = 0;
+  double value = 0;  // expiry (ms) or bitrate (kbps)
+  uint16_t channel = 0;
+  std::vector<uint8_t> payload;
+  std::shared_ptr<Usage> usage;  // OpenRelay: the cell JS reads the allocation's usage from
+};
+
+// A STUN datagram on its way to the JS thread.
+struct Upcall {
+  int listenerId;
+  int lane;
+  char address[INET6_ADDRSTRLEN];
+  int port;
+  size_t length;
+  uint8_t data[1];
+};
+
+// One datagram waiting in a sendmmsg batch.
+struct Out {
+  int fd;
+  uint8_t header[kMaxIndicationHeader];
+  iovec iov[3];
+  int iovCount;
+  sockaddr_storage dst;
+  socklen_t dstLen;
+};
+
+class Worker {
+ public:
+  Worker(int lane, napi_threadsafe_function upcall);
+  ~Worker();
+  bool ok() const { return ep_ >= 0 && wake_ >= 0; }
+  void start();
+  // Stops and joins the thread, then closes every socket the worker owns.
+  void stop();
+
+  // From the JS thread: queue a command and wake the loop.
+  void post(Command&& c);
+
+  const Counters& counters() const { return counters_; }
+  int relayCount() const { return relayCount_.load(std::memory_order_relaxed); }
+  int lane() const { return lane_; }
+
+ private:
+  struct LaneSocket {
+    int fd;
+    std::unordered_map<Key, int64_t, KeyHash> routes;  // client address+port -> relay id
+  };
+
+  void run();
+  void applyCommands();
+  void apply(Command& c);
+  void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
+  void channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now);
+  void fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
+  void upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from);
+  Out& push(int fd, const sockaddr_storage& dst, socklen_t len);
+  void flush();
+  bool watch(int fd, uint64_t kind, int64_t id);
+  void closeRelay(int64_t id);
+
+  const int lane_;
+  napi_threadsafe_function upcall_;
+  int ep_ = -1, wake_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  // Owned by the worker thread (after start()).
+  std::unordered_map<int, LaneSocket> sockets_;
+  std::unordered_map<int64_t, std::unique_ptr<Relay>> relays_;
+  std::vector<Out> out_;
+  std::vector<Command> applying_;
+  uint8_t tid_[12];
+  uint32_t tidCounter_ = 0;
+  Counters counters_;
+  std::atomic<int> relayCount_{0};
+
+  // Shared with the JS thread; held only to move commands, never across a system call.
+  std::mutex queueMu_;
+  std::vector<Command> queue_;
+  std::atomic<bool> pending_{false};
+};
+
+}  // namespace turnrelay

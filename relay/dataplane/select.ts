@@ -1,0 +1,31 @@
+// Which data plane a relay runs: relay.dataPlane in the config, or, when it is
+// absent, the native plane if its addon is built and the JavaScript plane
+// (with one warning) if not. An explicit 'native' without the addon is a
+// startup error that says how to build it.
+import type { Logger } from 'pino';
+import type { HandlerGuard } from '../handler-guard.js';
+import { JsDataPlane } from './js-data-plane.js';
+import { NativeDataPlane } from './native/native-data-plane.js';
+import { nativeAddonPath, nativeAddonExists } from './native/native-addon.js';
+import type { DataPlane } from './types.js';
+
+export type DataPlaneChoice = 'node' | 'native' | undefined;
+
+export interface DataPlaneSelection {
+  choice: DataPlaneChoice;
+  /** Worker threads of the native plane (default: the CPUs available); the JavaScript plane has one. */
+  threads?: number;
+  log: Pick<Logger, 'warn'>;
+  /** Catches what a socket handler of the plane throws. */
+  guard?: HandlerGuard;
+  /** For tests: where the addon is looked for. */
+  addonPath?: string;
+}
+
+export function selectDataPlane({ choice, threads, log, guard, addonPath = nativeAddonPath() }: DataPlaneSelection): DataPlane {
+  if (choice === 'node') return new JsDataPlane(guard);
+  if (choice === 'native' || nativeAddonExists(addonPath)) return new NativeDataPlane({ addonPath, ...(threads ? { threads } : {}), ...(guard ? { guard } : {}) });
+  log.warn({ addon: addonPath }, 'the native data plane is not built, so UDP relaying runs on the slower JavaScript plane: '
+    + 'run `npm run build:native` (needs g++) to build it, or set relay.dataPlane: node to silence this warning');
+  return new JsDataPlane(guard);
+}

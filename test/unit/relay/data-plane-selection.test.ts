@@ -1,0 +1,111 @@
+// Which data plane a relay runs (relay.dataPlane): native by default when the
+// addon is built, 'node' on request, a startup error for 'native' without the
+// addon, and one warning plus the JavaScript plane for a default start
+// without it. Real relays on loopback; the addon is "missing" by pointing
+// TURNRELAY_NATIVE_ADDON at a path that does not exist.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { RelayConfigSchema } from '../../../relay/config/schema.js';
+import { startRelay } from '../../../relay/main.js';
+import { nativeAddonExists } from '../../../relay/dataplane/native/native-addon.js';
+import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
+import { PASSWORD, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
+
+const MISSING = '/nonexistent/turnrelay_dataplane.node';
+
+/** A logger whose JSON lines the test can read. */
+function recordingLogger() {
+  const lines: Array<{ level: string; msg: string }> = [];
+  const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l)); done(); } });
+  return { lines, log: pino({ level: 'warn', formatters: { level: (label) => ({ level: label }) } }, stream) };
+}
+
+let usersFile: string;
+beforeAll(async () => {
+  usersFile = join(await mkdtemp(join(tmpdir(), 'turnrelay-plane-')), 'users');
+  await writeFile(usersFile, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
+});
+afterAll(async () => { await rm(dirname(usersFile), { recursive: true, force: true }); });
+
+function minimalConfig(relay: Record<string, unknown> = {}) {
+  return RelayConfigSchema.parse({
+    listeners: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, ...relay },
+    peers: { allowCIDRs: ['127.0.0.0/8'] },
+    auth: { usersFile },
+    admin: { host: '127.0.0.1', port: 0 },
+  });
+}
+
+async function withAddonPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env['TURNRELAY_NATIVE_ADDON'];
+  process.env['TURNRELAY_NATIVE_ADDON'] = path;
+  try { return await fn(); } finally {
+    if (before === undefined) delete process.env['TURNRELAY_NATIVE_ADDON']; else process.env['TURNRELAY_NATIVE_ADDON'] = before;
+  }
+}
+
+test('the addon is built for these tests (npm test builds it first)', () => {
+  expect(nativeAddonExists()).toBe(true);
+});
+
+test('a config without relay.dataPlane runs the native plane, on relay.threads threads, and relays', async () => {
+  const t = await startTestRelay({ relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 2 } });
+  const c = await TurnTestClient.udp(t.port('udp'));
+  const peer = await startPeer();
+  try {
+    expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: 'native', threads: 2 });
+    expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+    expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+    c.sendChannelData(0x4001, Buffer.from('default plane'));
+    expect((await peer.next()).data.toString()).toBe('default plane');
+  } finally {
+    c.close();
+    peer.close();
+    await t.stop();
+  }
+});
+
+test('relay.dataPlane: node runs the JavaScript plane even though the addon exists', async () => {
+  const t = await startTestRelay({ relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, dataPlane: 'node' } });
+  try {
+    expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: 'node', threads: 1 });
+  } finally {
+    await t.stop();
+  }
+});
+
+test('relay.dataPlane: native without the addon fails at startup and says how to build it', async () => {
+  const { log, lines } = recordingLogger();
+  await withAddonPath(MISSING, async () => {
+    await expect(startRelay({ config: minimalConfig({ dataPlane: 'native' }), log })).rejects.toThrow(/not built .*run `npm run build:native` \(needs g\+\+\)/);
+  });
+  expect(lines).toEqual([]);
+});
+
+test('a default start without the addon warns once and relays on the JavaScript plane', async () => {
+  const { log, lines } = recordingLogger();
+  await withAddonPath(MISSING, async () => {
+    const relay = await startRelay({ config: minimalConfig(), log });
+    const port = relay.listeners.find((l) => l.protocol === 'udp')!.port;
+    const c = await TurnTestClient.udp(port);
+    const peer = await startPeer();
+    try {
+      expect(relay.turn.ctx.dataPlane.name).toBe('node');
+      expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+      expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+      c.sendChannelData(0x4001, Buffer.from('fallback plane'));
+      expect((await peer.next()).data.toString()).toBe('fallback plane');
+    } finally {
+      c.close();
+      peer.close();
+      await relay.close();
+    }
+  });
+  const warnings = lines.filter((l) => l.level === 'warn');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]!.msg).toMatch(/native data plane is not built.*npm run build:native/);
+});
