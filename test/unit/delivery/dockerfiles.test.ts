@@ -29,6 +29,7 @@ const dockerignore = ignore().add(readFileSync(join(REPO_ROOT, '.dockerignore'),
 type Stage = { name: string; image: string; instructions: Instruction[] };
 
 const FILE = 'relay/Dockerfile';
+const NATIVE_ADDON = 'build/native/turnrelay_dataplane.node';
 const IMAGES = [
   { target: 'relay', command: 'relay' },
   { target: 'operator', command: 'operator' },
@@ -132,9 +133,50 @@ describe(FILE, () => {
       const [source] = copy.getArguments().map((a) => a.getValue());
       expect(workdirs.has(from)).toBe(true);
       expect(source!.startsWith(`${workdirs.get(from)}/`)).toBe(true);
-      // The two artefacts: the tsc output dir and the production node_modules.
-      expect([`${workdirs.get(from)}/${outDir}`, `${workdirs.get(from)}/node_modules`]).toContain(source);
+      // The artefacts: the tsc output dir, the production node_modules and the native data plane.
+      expect([`${workdirs.get(from)}/${outDir}`, `${workdirs.get(from)}/node_modules`, `${workdirs.get(from)}/${NATIVE_ADDON}`]).toContain(source);
     }
+  });
+});
+
+describe(`${FILE}: the native data plane`, () => {
+  const build = all.find((s) => keywordArgs(s, 'RUN').some((args) => args.join(' ') === 'npm run build:native'));
+  const runText = (stage: Stage) => keywordArgs(stage, 'RUN').map((args) => args.join(' '));
+
+  test('is compiled in the build stage, after its sources and build script are copied, with build-essential from apt', () => {
+    expect(build).toBeDefined();
+    const steps = build!.instructions.map((i) => `${i.getKeyword()} ${i.getArguments().map((a) => a.getValue()).join(' ')}`);
+    const at = (pattern: RegExp) => steps.findIndex((s) => pattern.test(s));
+    const apt = at(/^RUN apt-get update && apt-get install -y --no-install-recommends .*\bbuild-essential\b/);
+    expect(apt).toBeGreaterThanOrEqual(0);
+    expect(at(/^COPY relay /)).toBeGreaterThan(apt);
+    expect(at(/^COPY scripts\/build-native\.sh /)).toBeGreaterThan(apt);
+    expect(at(/^RUN npm run build:native$/)).toBeGreaterThan(Math.max(at(/^COPY relay /), at(/^COPY scripts\/build-native\.sh /), at(/^RUN npm ci/)));
+    expect(pkg.scripts['build:native']).toBe('bash scripts/build-native.sh');
+    // The script writes the file the runtime copies.
+    expect(readFileSync(join(REPO_ROOT, 'scripts/build-native.sh'), 'utf8')).toMatch(/out=build\/native\n[\s\S]*target="\$out\/turnrelay_dataplane\.node"/);
+  });
+
+  test('build-essential is installed nowhere else', () => {
+    for (const stage of all.filter((s) => s !== build)) {
+      expect({ stage: stage.name, apt: runText(stage).filter((t) => /apt-get|build-essential|g\+\+/.test(t)) }).toEqual({ stage: stage.name, apt: [] });
+    }
+  });
+
+  test.each(IMAGES)('the $target image carries the compiled addon where the relay looks for it, and nothing else changes', ({ target }) => {
+    const runtime = targetChain(all, target);
+    const copies = keywordArgs(runtime, 'COPY');
+    expect(copies).toContainEqual([`/src/${NATIVE_ADDON}`, `./${NATIVE_ADDON}`]);
+    expect(keywordArgs(runtime, 'WORKDIR').at(-1)).toEqual(['/app']);
+    // nativeAddonPath(): build/native/ next to the package.json the runtime also copies.
+    expect(copies).toContainEqual(['package.json', './']);
+    expect(readFileSync(join(REPO_ROOT, 'relay/dataplane/native/native-addon.ts'), 'utf8')).toContain("join(dir, 'build', 'native', 'turnrelay_dataplane.node')");
+  });
+
+  test('its C++ sources and build script reach the build context', () => {
+    const sources = filesUnder('relay/dataplane/native/src');
+    expect(sources.filter((f) => /\.(cc|h)$/.test(f)).length).toBeGreaterThan(0);
+    for (const f of [...sources, 'scripts/build-native.sh']) expect({ f, sent: !dockerignore.ignores(f) }).toEqual({ f, sent: true });
   });
 });
 
