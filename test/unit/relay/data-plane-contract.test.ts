@@ -1,0 +1,423 @@
+// The relaying contract every data plane keeps, run against each of them: the
+// JavaScript plane, the native plane on one thread and on two. Real relay
+// (startRelay), real UDP and TCP sockets on loopback, checked from the
+// client's and the peer's side and through the metrics endpoint. The same
+// file runs under AddressSanitizer/UBSan (scripts/test-native-sanitize.sh).
+import { createSocket } from 'node:dgram';
+import type { NativeDataPlane } from '../../../relay/dataplane/native/native-data-plane.js';
+import { decodeStunMessage } from '../../../relay/stun/message.js';
+import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
+import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
+import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
+import { metricsText, metricValue, PASSWORD, sleep, startPeer, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+
+type PlaneCase = { name: string; relay: { dataPlane: 'node' | 'native'; threads?: number } };
+const PLANES: PlaneCase[] = [
+  { name: 'node', relay: { dataPlane: 'node' } },
+  { name: 'native, 1 thread', relay: { dataPlane: 'native', threads: 1 } },
+  { name: 'native, 2 threads', relay: { dataPlane: 'native', threads: 2 } },
+];
+
+const udpSeries = (direction: string) => `turnrelay_relayed_packets_total{transport="udp",direction="${direction}"}`;
+const dropped = (reason: string) => `turnrelay_dropped_packets_total{reason="${reason}"}`;
+const relayOptions = (plane: PlaneCase) => ({ host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, ...plane.relay });
+
+/** The next message must be a well-formed Data indication (type 0x0017, length matching the datagram). */
+async function nextDataIndication(c: TurnTestClient): Promise<{ data: string; peer: { address: string; port: number } }> {
+  const { buf } = await c.next();
+  expect(buf.readUInt16BE(0)).toBe(0x0017);
+  expect(buf.readUInt16BE(2) + 20).toBe(buf.length);
+  const m = decodeStunMessage(buf);
+  expect([m.method, m.cls]).toEqual([Method.Data, MessageClass.Indication]);
+  const { address, port } = decodeXorAddress(m.get(AttributeType.XorPeerAddress)!, m.transactionId);
+  return { data: m.get(AttributeType.Data)!.toString(), peer: { address, port } };
+}
+
+/** True when `port` can be bound again on 127.0.0.1, i.e. no socket holds it. */
+async function portIsFree(port: number): Promise<boolean> {
+  const s = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind({ port, address: '127.0.0.1', exclusive: true }, () => resolve()); });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s.close();
+  }
+}
+
+/** A fresh client that allocates, binds a channel to a fresh peer and relays one packet each way. */
+async function expectServing(t: TestRelay, channel = 0x4ff0): Promise<void> {
+  const c = await TurnTestClient.udp(t.port('udp'));
+  const peer = await startPeer();
+  try {
+    const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+    expect(isSuccess(await c.channelBind(channel, peer))).toBe(true);
+    c.sendChannelData(channel, Buffer.from('still serving'));
+    expect((await peer.next()).data.toString()).toBe('still serving');
+    peer.socket.send(Buffer.from('and back'), relayed.port, relayed.address);
+    expect((await c.nextData()).data.toString()).toBe('and back');
+    await c.refresh(0);
+  } finally {
+    c.close();
+    peer.close();
+  }
+}
+
+describe.each(PLANES)('data plane contract: $name', (plane) => {
+  let t: TestRelay;
+  beforeAll(async () => {
+    t = await startTestRelay({ relay: relayOptions(plane), limits: { maxAllocationsPerUser: 100 } });
+    expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: plane.relay.dataPlane, threads: plane.relay.threads ?? 1 });
+  });
+  afterAll(async () => { await t.stop(); });
+
+  test('UDP: Send/Data indications and ChannelData both ways, counted', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const before = await metricsText(t.relay);
+      const res = await c.allocate(USER, PASSWORD);
+      expect(isSuccess(res)).toBe(true);
+      const relayed = c.relayedAddress(res);
+      expect(isSuccess(await c.createPermission(peer))).toBe(true);
+
+      c.sendIndication(peer, Buffer.from('via send indication'));
+      const got = await peer.next();
+      expect(got.data.toString()).toBe('via send indication');
+      expect(got.port).toBe(relayed.port);
+
+      peer.socket.send(Buffer.from('back as data indication'), relayed.port, relayed.address);
+      expect(await nextDataIndication(c)).toEqual({ data: 'back as data indication', peer: { address: peer.address, port: peer.port } });
+      peer.socket.send(Buffer.from('odd'), relayed.port, relayed.address); // padded to 4 bytes
+      expect(await nextDataIndication(c)).toEqual({ data: 'odd', peer: { address: peer.address, port: peer.port } });
+
+      expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+      const odd = Buffer.from('channel data, odd length!');
+      c.sendChannelData(0x4001, odd);
+      const forwarded = await peer.next();
+      expect(forwarded.data).toEqual(odd);
+      expect(forwarded.port).toBe(relayed.port);
+      peer.socket.send(Buffer.from('back on channel 0x4001'), relayed.port, relayed.address);
+      const back = await c.nextData();
+      expect(back).toMatchObject({ channel: 0x4001 });
+      expect(back.data.toString()).toBe('back on channel 0x4001');
+
+      const after = await metricsText(t.relay);
+      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
+      expect(delta(udpSeries('client_to_peer'))).toBe(2);
+      expect(delta(udpSeries('peer_to_client'))).toBe(3);
+      expect(delta('turnrelay_relayed_bytes_total{transport="udp",direction="client_to_peer"}')).toBe('via send indication'.length + odd.length);
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+
+  test('2000 ChannelData packets each way, in bursts of 100, arrive complete and in order', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4100, peer))).toBe(true);
+      const packet = (i: number) => { const p = Buffer.alloc(160, i & 0xff); p.writeUInt32BE(i, 0); return p; };
+      // Each burst is read before the next is sent: the receivers here are Node
+      // sockets in this busy process, and their kernel buffers (not the relay)
+      // would otherwise be what drops packets.
+      for (let burst = 0; burst < 2000; burst += 100) {
+        for (let i = burst; i < burst + 100; i++) c.sendChannelData(0x4100, packet(i));
+        for (let i = burst; i < burst + 100; i++) expect((await peer.next()).data).toEqual(packet(i));
+      }
+      for (let burst = 0; burst < 2000; burst += 100) {
+        for (let i = burst; i < burst + 100; i++) peer.socket.send(packet(i), relayed.port, relayed.address);
+        for (let i = burst; i < burst + 100; i++) {
+          const got = await c.nextData();
+          expect(got.channel).toBe(0x4100);
+          expect(got.data).toEqual(packet(i));
+        }
+      }
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+
+  test('peer data without a permission and ChannelData on an unbound channel are dropped and counted', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const stranger = await startPeer();
+    const peer = await startPeer();
+    try {
+      const before = await metricsText(t.relay);
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      // Permissions are per IP: the stranger (127.0.0.1) has none, 127.0.0.2 has one.
+      expect(isSuccess(await c.createPermission({ address: '127.0.0.2', port: 1 }))).toBe(true);
+      stranger.socket.send(Buffer.from('unsolicited'), relayed.port, relayed.address);
+      await expect(c.nextData(300)).rejects.toThrow(/timed out/);
+
+      c.sendChannelData(0x4abc, Buffer.from('no such channel'));
+      await expect(peer.next(300)).rejects.toThrow(/received nothing/);
+      await expect(stranger.next(50)).rejects.toThrow(/received nothing/);
+
+      const after = await metricsText(t.relay);
+      expect(metricValue(after, dropped('no_permission')) - metricValue(before, dropped('no_permission'))).toBe(1);
+      expect(metricValue(after, dropped('no_channel')) - metricValue(before, dropped('no_channel'))).toBe(1);
+      expect(metricValue(after, udpSeries('peer_to_client'))).toBe(metricValue(before, udpSeries('peer_to_client')));
+      await c.refresh(0);
+    } finally {
+      c.close();
+      stranger.close();
+      peer.close();
+    }
+  });
+
+  test('revoking by expiry: a permission that ran out stops ChannelData and peer data', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4010, peer))).toBe(true);
+      // Expire the permission and channel from JS, as the lifetime timers do.
+      const allocation = [...t.relay.turn.ctx.allocations.values()].find((a) => a.relayed.port === relayed.port)!;
+      allocation.endpoint.permit(peer.address, Date.now() - 1);
+      c.sendChannelData(0x4010, Buffer.from('expired'));
+      peer.socket.send(Buffer.from('expired too'), relayed.port, relayed.address);
+      await expect(peer.next(300)).rejects.toThrow(/received nothing/);
+      await expect(c.nextData(100)).rejects.toThrow(/timed out/);
+      allocation.endpoint.permit(peer.address, Date.now() + 60_000);
+      c.sendChannelData(0x4010, Buffer.from('renewed'));
+      expect((await peer.next()).data.toString()).toBe('renewed');
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+
+  test('deleting the allocation closes its relay socket and stops forwarding', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4002, peer))).toBe(true);
+      expect(await portIsFree(relayed.port)).toBe(false);
+      expect(isSuccess(await c.refresh(0))).toBe(true);
+      // The owning thread closes the socket once it has applied the close.
+      for (let i = 0; i < 50 && !(await portIsFree(relayed.port)); i++) await sleep(10);
+      expect(await portIsFree(relayed.port)).toBe(true);
+      c.sendChannelData(0x4002, Buffer.from('after teardown'));
+      await expect(peer.next(300)).rejects.toThrow(/received nothing/);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+
+  test('TCP clients relay through the same plane object', async () => {
+    const c = await TurnTestClient.stream('tcp', t.port('tcp'));
+    const peer = await startPeer();
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4003, peer))).toBe(true);
+      c.sendChannelData(0x4003, Buffer.from('over tcp'));
+      expect((await peer.next()).data.toString()).toBe('over tcp');
+      peer.socket.send(Buffer.from('back over tcp'), relayed.port, relayed.address);
+      expect((await c.nextData()).data.toString()).toBe('back over tcp');
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+    }
+  });
+
+  test('hostile client datagrams are dropped and the relay keeps serving everyone', async () => {
+    const attacker = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      // Before any allocation: ChannelData from an unknown 5-tuple, junk, empty and huge datagrams.
+      attacker.sendRaw(Buffer.from([0x40, 0x01, 0x00, 0x08, 1, 2]));
+      attacker.sendRaw(Buffer.alloc(0));
+      attacker.sendRaw(Buffer.from([0xff, 0xff, 0xff]));
+      attacker.sendRaw(Buffer.alloc(65_000, 0x41));
+      attacker.sendRaw(Buffer.from([0x00, 0x01, 0x00]));
+      const relayed = attacker.relayedAddress(await attacker.allocate(USER, PASSWORD));
+      expect(isSuccess(await attacker.channelBind(0x4020, peer))).toBe(true);
+      // With an allocation: ChannelData whose length field lies, a bare header, a
+      // header alone, an unbound and an out-of-range channel number, a 65 KB frame.
+      const lying = Buffer.alloc(12); lying.writeUInt16BE(0x4020, 0); lying.writeUInt16BE(4000, 2);
+      attacker.sendRaw(lying);
+      attacker.sendRaw(Buffer.from([0x40, 0x20]));
+      attacker.sendRaw(Buffer.from([0x40, 0x20, 0x00, 0x00]));
+      attacker.sendRaw(Buffer.from([0x7f, 0xff, 0x00, 0x01, 9]));
+      const huge = Buffer.alloc(65_000); huge.writeUInt16BE(0x4020, 0); huge.writeUInt16BE(65_000 - 4, 2);
+      attacker.sendRaw(huge);
+      for (let i = 0; i < 200; i++) attacker.sendRaw(Buffer.from([0x40 | (i & 0x3f), i, 0xff, 0xff]));
+      // A permitted peer without a channel sending a datagram too large to wrap in a Data indication.
+      const unchanneled = await startPeer();
+      unchanneled.socket.send(Buffer.alloc(65_490, 1), relayed.port, relayed.address);
+      await sleep(100);
+      unchanneled.close();
+      // The only things that may arrive at the peer are the empty frame and the huge one, in full.
+      for (const got of peer.received) expect([0, 65_000 - 4]).toContain(got.data.length);
+      await expectServing(t);
+      // And the attacker's own allocation still works.
+      attacker.sendChannelData(0x4020, Buffer.from('attacker, honest now'));
+      for (let i = 0; i < 100 && !peer.received.some((r) => r.data.toString() === 'attacker, honest now'); i++) await sleep(10);
+      expect(peer.received.some((r) => r.data.toString() === 'attacker, honest now')).toBe(true);
+      await attacker.refresh(0);
+    } finally {
+      attacker.close();
+      peer.close();
+    }
+  });
+
+  test('many clients: allocations spread over the threads, JS-installed channels work on each, counters add up', async () => {
+    const clients = await Promise.all(Array.from({ length: 24 }, () => TurnTestClient.udp(t.port('udp'))));
+    const peer = await startPeer();
+    try {
+      const before = await metricsText(t.relay);
+      const relayed = [];
+      for (const [i, c] of clients.entries()) {
+        relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
+        expect(isSuccess(await c.channelBind(0x4200 + i, peer))).toBe(true);
+      }
+      const dp = t.relay.turn.ctx.dataPlane;
+      if (dp.name === 'native') {
+        const perThread = (dp as NativeDataPlane).relaysPerThread();
+        expect(perThread).toHaveLength(dp.threads);
+        expect(perThread.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(clients.length);
+        // SO_REUSEPORT hashes the 24 source ports: all on one of two threads has odds 2^-23.
+        if (dp.threads > 1) for (const n of perThread) expect(n).toBeGreaterThan(0);
+      }
+      const got: Array<{ data: Buffer; port: number }> = [];
+      for (let round = 0; round < 10; round++) {
+        for (const [i, c] of clients.entries()) c.sendChannelData(0x4200 + i, Buffer.from(`c${i} r${round}`));
+        for (let k = 0; k < clients.length; k++) got.push(await peer.next());
+      }
+      const seen = new Set(got.map((r) => r.data.toString()));
+      for (const [i] of clients.entries()) for (let round = 0; round < 10; round++) expect(seen.has(`c${i} r${round}`)).toBe(true);
+      // Each client's data leaves from its own relayed port.
+      for (const [i, r] of relayed.entries()) expect(got.filter((g) => g.data.toString().startsWith(`c${i} `)).every((g) => g.port === r.port)).toBe(true);
+      for (const [i, r] of relayed.entries()) peer.socket.send(Buffer.from(`back ${i}`), r.port, r.address);
+      for (const [i, c] of clients.entries()) expect((await c.nextData()).data.toString()).toBe(`back ${i}`);
+      const after = await metricsText(t.relay);
+      expect(metricValue(after, udpSeries('client_to_peer')) - metricValue(before, udpSeries('client_to_peer'))).toBe(clients.length * 10);
+      expect(metricValue(after, udpSeries('peer_to_client')) - metricValue(before, udpSeries('peer_to_client'))).toBe(clients.length);
+      await Promise.all(clients.map((c) => c.refresh(0)));
+    } finally {
+      for (const c of clients) c.close();
+      peer.close();
+    }
+  });
+
+  test('teardown under load: allocations deleted mid-flood, then the relay still serves', async () => {
+    const clients = await Promise.all(Array.from({ length: 8 }, () => TurnTestClient.udp(t.port('udp'))));
+    const peer = await startPeer();
+    try {
+      const relayed = [];
+      for (const [i, c] of clients.entries()) {
+        relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
+        expect(isSuccess(await c.channelBind(0x4300 + i, peer))).toBe(true);
+      }
+      let flooding = true;
+      const payload = Buffer.alloc(200, 7);
+      const flood = (async () => {
+        while (flooding) {
+          for (const [i, c] of clients.entries()) c.sendChannelData(0x4300 + i, payload);
+          for (const r of relayed) peer.socket.send(payload, r.port, r.address);
+          await sleep(1);
+        }
+      })();
+      await sleep(100);
+      // Deleted one after the other while both directions flood.
+      for (const c of clients) expect(isSuccess(await c.refresh(0))).toBe(true);
+      await sleep(50);
+      flooding = false;
+      await flood;
+      expect(t.relay.turn.ctx.allocations.size).toBe(0);
+      await expectServing(t);
+    } finally {
+      for (const c of clients) c.close();
+      peer.close();
+    }
+  });
+});
+
+describe.each(PLANES)('data plane contract, own relay: $name', (plane) => {
+  test('the per-allocation bitrate cap drops excess packets in both directions', async () => {
+    const t = await startTestRelay({ relay: relayOptions(plane), limits: { maxBitrateKbps: 8 } }); // 1000 bytes/s
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4004, peer))).toBe(true);
+      for (let i = 0; i < 20; i++) c.sendChannelData(0x4004, Buffer.alloc(400, i));
+      for (let i = 0; i < 20; i++) peer.socket.send(Buffer.alloc(400, i), relayed.port, relayed.address);
+      await sleep(300);
+      // The first second's budget (1000 bytes) passes two 400-byte packets in total.
+      expect(peer.received.length).toBeGreaterThan(0);
+      expect(peer.received.length).toBeLessThan(20);
+      expect(metricValue(await metricsText(t.relay), dropped('rate_limited'))).toBeGreaterThanOrEqual(30);
+    } finally {
+      c.close();
+      peer.close();
+      await t.stop();
+    }
+  });
+
+  test('IPv6: ChannelData and Data indications through an IPv6 listener and relay', async () => {
+    const t = await startTestRelay({
+      listeners: [{ protocol: 'udp', host: '::1', port: 0 }],
+      relay: { ...relayOptions(plane), host6: '::1' },
+      peers: { allowCIDRs: ['::1/128'] },
+    });
+    const c = await TurnTestClient.udp(t.port('udp'), '::1');
+    const peer = await startPeer('::1');
+    try {
+      const res = await c.allocate(USER, PASSWORD, [[0x0017, Buffer.from([2, 0, 0, 0])]]); // REQUESTED-ADDRESS-FAMILY IPv6
+      expect(isSuccess(res)).toBe(true);
+      const relayed = c.relayedAddress(res);
+      expect(relayed.address).toBe('::1');
+      expect(isSuccess(await c.createPermission(peer))).toBe(true);
+      peer.socket.send(Buffer.from('v6 data indication'), relayed.port, relayed.address);
+      expect(await nextDataIndication(c)).toEqual({ data: 'v6 data indication', peer: { address: '::1', port: peer.port } });
+      expect(isSuccess(await c.channelBind(0x4005, peer))).toBe(true);
+      c.sendChannelData(0x4005, Buffer.from('v6 channel'));
+      expect((await peer.next()).data.toString()).toBe('v6 channel');
+      await c.refresh(0);
+    } finally {
+      c.close();
+      peer.close();
+      await t.stop();
+    }
+  });
+
+  test('closing the relay while clients flood it frees every socket and leaves nothing running', async () => {
+    const t = await startTestRelay({ relay: relayOptions(plane) });
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    let flooding = true;
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4006, peer))).toBe(true);
+      const listenerPort = t.port('udp');
+      const flood = (async () => {
+        while (flooding) {
+          for (let i = 0; i < 20; i++) { c.sendChannelData(0x4006, Buffer.alloc(100)); peer.socket.send(Buffer.alloc(100), relayed.port, relayed.address); }
+          await sleep(1);
+        }
+      })();
+      await sleep(100);
+      await t.stop();
+      flooding = false;
+      await flood;
+      expect(await portIsFree(relayed.port)).toBe(true);
+      expect(await portIsFree(listenerPort)).toBe(true);
+    } finally {
+      flooding = false;
+      c.close();
+      peer.close();
+    }
+  });
+});
