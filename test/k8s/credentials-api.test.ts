@@ -1,7 +1,8 @@
 // The credentials API against the real API server: workloads present their
 // own ServiceAccount token (audience turnrelay.dev/credentials), TokenReview
 // authenticates it, a SubjectAccessReview on turnrelays/credentials
-// authorizes it, and the answer is a credential a real relay process accepts.
+// authorizes it, and the answer is a credential a real relay process accepts
+// (turnutils_uclient and Chromium relay with it).
 // The operator runs as a ServiceAccount with exactly the rules of
 // operator/rbac.ts. Hostile callers (garbage tokens, huge bodies, slow
 // clients, floods) are refused while everyone else keeps being served.
@@ -30,6 +31,7 @@ import { relayFromSources, startRelayProcess } from '../interop/harness/relay-pr
 import { freeUdpTcpPort, randomPortBlock } from '../interop/harness/ports.js';
 import { findRepoRoot } from '../interop/harness/repo-root.js';
 import { runUclient } from '../interop/harness/uclient.js';
+import { launchChromium, runTurnPair } from '../interop/harness/chromium.js';
 
 const RELAY = 'edge';
 const RELAY_TTL = 600; // credentialTTL: 10m
@@ -258,7 +260,7 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   await waitFor('served again after the garbage flood', async () => (await post(edgePath(), { token: bystander })).status === 200, 10_000, 300);
 }, 90_000);
 
-test('the CLI and the example app get credentials through the API, and turnrelay check passes on the relay they name', async () => {
+test('the CLI and the example app get credentials through the API that Chromium relays with, and turnrelay check passes on the relay they name', async () => {
   await serviceAccount('cli-user');
   await bind('cli-user-credentials', { kind: 'ClusterRole', name: clusterRole('requester') }, 'cli-user');
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-creds-cli-'));
@@ -309,10 +311,29 @@ test('the CLI and the example app get credentials through the API, and turnrelay
     try {
       const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { iceServers: Array<{ urls: string[]; username: string }> };
+      const body = (await res.json()) as { iceServers: Array<{ urls: string[]; username: string; credential: string }> };
       expect(body.iceServers[0]!.urls).toEqual(status);
       expect(parseRestUsername(body.iceServers[0]!.username)!.user).toBe('dave');
       expect(parseRestUsername(body.iceServers[0]!.username)!.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(RELAY_TTL);
+
+      // Chromium relays a data channel with that credential through the real relay, over each status URL.
+      const browser = await launchChromium();
+      try {
+        for (const [i, transport] of [[0, 'udp'], [1, 'tcp']] as const) {
+          const result = await runTurnPair(browser, {
+            iceServer: { urls: status[i]!, username: body.iceServers[0]!.username, credential: body.iceServers[0]!.credential },
+            messages: 5, marker: `api-${transport}`, timeoutMs: 30_000,
+          });
+          expect(result.echoes).toBe(5);
+          for (const end of [result.a, result.b]) {
+            expect(end.local.candidateType).toBe('relay');
+            expect(end.local.relayProtocol).toBe(transport);
+          }
+        }
+      } finally {
+        await browser.close();
+      }
+
       await writeFile(tokenFile, 'revoked');
       const refused = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
       expect(refused.status).toBe(503);
