@@ -102,6 +102,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
         ...(c.failuresPerAddress ? { failuresPerAddress: c.failuresPerAddress } : {}),
         ...(c.maxInFlight !== undefined ? { maxInFlight: c.maxInFlight } : {}),
         ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
+        observe: (status) => metrics.credentialRequests.inc({ code: String(status) }),
       });
     } catch (err) {
       rest.close();

@@ -48,6 +48,8 @@ export interface CredentialsApiOptions {
   maxInFlight?: number;
   /** Whole request, headers and body, must arrive within this. */
   requestTimeoutMs?: number;
+  /** Told the status of every answer (metrics). */
+  observe?: (status: number) => void;
   now?: () => number;
 }
 
@@ -65,7 +67,7 @@ class HttpError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   // Credentials are per caller and short-lived: nothing may cache them.
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }).end(JSON.stringify(body));
@@ -107,6 +109,10 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
   const failures = new KeyedLimiter({ ...(opts.failuresPerAddress ?? DEFAULT_FAILURES_PER_ADDRESS), now });
   const maxInFlight = opts.maxInFlight ?? 32;
   let inFlight = 0;
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (!res.headersSent) opts.observe?.(status);
+    reply(res, status, body, headers);
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const relay = parseCredentialsPath(req.url ?? '/');

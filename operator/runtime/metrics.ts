@@ -17,6 +17,7 @@ export class OperatorMetrics {
   readonly apiRequests = new Counter({ name: 'turnrelay_operator_api_requests_total', help: 'Kubernetes API requests by method and status code (watches excluded).', labelNames: ['method', 'code'], registers: [this.registry] });
   readonly applies = new Counter({ name: 'turnrelay_operator_applies_total', help: 'Server-side applies of children by kind and reason (missing, changed, drifted).', labelNames: ['kind', 'reason'], registers: [this.registry] });
   readonly prunes = new Counter({ name: 'turnrelay_operator_prunes_total', help: 'Children deleted because they are no longer desired.', labelNames: ['kind'], registers: [this.registry] });
+  readonly credentialRequests = new Counter({ name: 'turnrelay_operator_credential_requests_total', help: 'Credentials API answers by HTTP status (200 issued, 401 unauthenticated, 403 not authorized, 429 rate limited, ...).', labelNames: ['code'], registers: [this.registry] });
   readonly leader = new Gauge({ name: 'turnrelay_operator_leader', help: '1 while this instance holds the leader lease (or runs without leader election).', registers: [this.registry] });
 
   constructor(queue: { depth: () => number; delayed: () => number }, defaultMetrics = true) {

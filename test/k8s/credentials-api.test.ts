@@ -258,6 +258,11 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   expect(garbage.every((a) => a.status === 401 || a.status === 429)).toBe(true);
   // …and the address recovers once the flood stops.
   await waitFor('served again after the garbage flood', async () => (await post(edgePath(), { token: bystander })).status === 200, 10_000, 300);
+
+  // The operator's metrics count the answers by status.
+  const counted = (await operator!.metrics.credentialRequests.get()).values;
+  const count = (code: string) => counted.find((v) => v.labels['code'] === code)?.value ?? 0;
+  for (const code of ['200', '401', '413', '429']) expect({ code, seen: count(code) > 0 }).toEqual({ code, seen: true });
 }, 90_000);
 
 test('the CLI and the example app get credentials through the API that Chromium relays with, and turnrelay check passes on the relay they name', async () => {
