@@ -2,7 +2,9 @@
 # Debian packages the tests and benchmarks use: coturn (turnutils_uclient,
 # turnutils_peer, turnserver as the performance baseline), Chromium for WebRTC
 # interop, tcpdump for the capture test, openssl for test certificates,
-# iproute2 for network namespaces.
+# iproute2 for network namespaces; for the pod tests' node: runc, the CNI
+# plugins, iptables and conntrack (kube-proxy), mmdebstrap and buildah (the
+# test images, built without a registry or daemon).
 set -euo pipefail
 need=()
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -10,6 +12,13 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
+[ -x /usr/sbin/runc ] || need+=(runc)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || need+=(iptables)
+command -v conntrack >/dev/null || [ -x /usr/sbin/conntrack ] || need+=(conntrack)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v buildah >/dev/null || need+=(buildah)
+command -v nsenter >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, etcd and kubectl from the Go
+# Builds kube-apiserver, kube-controller-manager, etcd and kubectl, and the
+# node's kubelet, kube-scheduler and kube-proxy, from the Go
 # module next to this script into .cache/controlplane/<hash>/, where <hash>
 # covers go.mod and go.sum: a new pin means a new folder, an unchanged one
 # means nothing to do. Prints that folder (and nothing else) on stdout;
@@ -15,7 +16,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="${TURNRELAY_CONTROLPLANE_MODULE:-$repo/test/controlplane}"
 [[ -f "$here/go.mod" ]] || { echo "controlplane/build.sh: no go.mod in $here" >&2; exit 1; }
 cache_root="${TURNRELAY_CONTROLPLANE_CACHE:-$repo/.cache/controlplane}"
-binaries=(etcd kube-apiserver kube-controller-manager kubectl)
+binaries=(etcd kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy)
 
 fail() { echo "controlplane/build.sh: $*" >&2; exit 1; }
 
@@ -69,12 +70,15 @@ trap 'rm -rf "$tmp"' EXIT
 echo "controlplane/build.sh: building Kubernetes $k8s_version control plane into $out (cold: many minutes)" >&2
 start=$(date +%s)
 go mod download >&2 || fail "go mod download failed (is the Go module proxy reachable?)"
-# One invocation for the three Kubernetes commands so they share compilation.
+# One invocation for the Kubernetes commands so they share compilation.
 go build -trimpath -buildvcs=false -ldflags="$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kubectl >&2 ||
-  fail "go build of kube-apiserver/kube-controller-manager/kubectl failed (see the compiler output above)"
+  k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kube-proxy >&2 ||
+  fail "go build of the Kubernetes commands failed (see the compiler output above)"
 # etcd's main package path ends in /v3, so name the output explicitly.
 go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2 ||
   fail "go build of etcd (go.etcd.io/etcd/server/v3) failed (see the compiler output above)"
@@ -83,7 +87,9 @@ touch "$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
-# Older pins are dead weight: keep only the current build.
-find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name "$hash" -exec rm -rf {} +
+# Older pins are dead weight, but keep the previous one too: checkouts on
+# both sides of a pin change share this cache and must not delete each
+# other's binaries (or rebuild them) on every run.
+ls -1dt "$cache_root"/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
 echo "controlplane/build.sh: built in $(( $(date +%s) - start ))s" >&2
 echo "$out"
