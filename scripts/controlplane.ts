@@ -1,6 +1,8 @@
 // `npm run controlplane`: starts the same control plane the k8s tests use
 // (etcd, kube-apiserver, kube-controller-manager on free loopback ports) and
 // keeps it up until Ctrl-C, for trying the operator or kubectl by hand.
+// `npm run controlplane -- --node` starts the pod tests' cluster instead: the
+// same components plus a real node, all in a network namespace of their own.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane } from '../test/k8s/harness/control-plane.js';
@@ -16,8 +18,12 @@ function residentMiB(pid: number | undefined): string {
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--node');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} (usage: npm run controlplane [-- --node])`);
+  const node = args.includes('--node');
   const started = Date.now();
-  const cluster = await startControlPlane();
+  const cluster = await startControlPlane({ node });
   const pids = cluster.pids();
   const kubectl = join(cluster.binDir, 'kubectl');
   process.stdout.write(
@@ -29,7 +35,15 @@ async function main(): Promise<void> {
       `kubeconfig (system:masters admin): ${cluster.kubeconfigPath}`,
       '',
       `  export KUBECONFIG=${cluster.kubeconfigPath}`,
-      `  ${existsSync(kubectl) ? kubectl : 'kubectl'} get namespaces`,
+      `  ${existsSync(kubectl) ? kubectl : 'kubectl'} get ${node ? 'nodes' : 'namespaces'}`,
+      ...(cluster.node
+        ? [
+            '',
+            `node ${cluster.node.name} (${cluster.node.ip}) in network namespace ${cluster.node.netns.name}; clients run inside it:`,
+            `  nsenter --net=${cluster.node.netns.path} turnutils_uclient ...`,
+            `images: ${cluster.node.images.map((image) => image.name).join(', ')}`,
+          ]
+        : []),
       '',
       'Ctrl-C stops it and deletes its data.',
       '',

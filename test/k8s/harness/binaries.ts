@@ -10,25 +10,35 @@ import { fileURLToPath } from 'node:url';
 export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
 
-const BUILD_SCRIPT_IN_REPO = join('test', 'controlplane', 'build.sh');
-
-/** The repository's build.sh, found upwards from this module (which may run compiled from elsewhere in the repo). */
-function findBuildScript(): string {
+/** A build script of the repository, found upwards from this module (which may run compiled from elsewhere in the repo). */
+export function findBuildScript(inRepo: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, BUILD_SCRIPT_IN_REPO);
+    const candidate = join(dir, inRepo);
     if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cannot find ${BUILD_SCRIPT_IN_REPO} above ${fileURLToPath(import.meta.url)}`);
+    if (dirname(dir) === dir) throw new Error(`cannot find ${inRepo} above ${fileURLToPath(import.meta.url)}`);
   }
 }
 
-export const BUILD_SCRIPT = findBuildScript();
+export const BUILD_SCRIPT = findBuildScript(join('test', 'controlplane', 'build.sh'));
+
+export interface BuildOptions {
+  /** Variables added for the script. */
+  env?: Record<string, string>;
+  /** Keeps its progress off stderr. */
+  quiet?: boolean;
+}
+
+/** Runs build.sh (fast when already built) and returns the binaries' folder. */
+export function buildControlPlane(options: BuildOptions = {}): Promise<string> {
+  return runBuildScript(BUILD_SCRIPT, 'control plane', options);
+}
 
 /**
- * Runs build.sh (fast when already built) and returns the binaries' folder.
- * `env` adds variables for build.sh; `quiet` keeps its progress off stderr.
+ * Runs one of the cached build scripts (fast when already built) and returns
+ * the last line it printed: the folder with what it built.
  */
-export async function buildControlPlane(options: { env?: Record<string, string>; quiet?: boolean } = {}): Promise<string> {
-  const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+export async function runBuildScript(script: string, what: string, options: BuildOptions = {}): Promise<string> {
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -42,10 +52,10 @@ export async function buildControlPlane(options: { env?: Record<string, string>;
   });
   if (code !== 0) {
     const tail = stderr.trimEnd().split('\n').slice(-30).join('\n');
-    throw new Error(`control plane build failed (${BUILD_SCRIPT} exited with ${code}):\n${tail}`);
+    throw new Error(`${what} build failed (${script} exited with ${code}):\n${tail}`);
   }
   const dir = stdout.trim().split('\n').at(-1);
-  if (!dir) throw new Error(`${BUILD_SCRIPT} printed no binaries folder`);
+  if (!dir) throw new Error(`${script} printed no output folder`);
   return dir;
 }
 

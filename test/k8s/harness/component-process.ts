@@ -21,6 +21,13 @@ process.on('exit', () => {
   }
 });
 
+export interface ComponentOptions {
+  /** Run inside this network namespace (a /run/netns/NAME path). */
+  netnsPath?: string;
+  /** Variables added to the inherited environment. */
+  env?: Record<string, string>;
+}
+
 export class ComponentProcess {
   private readonly child: ChildProcess;
   /** Resolves when the process has exited, with a description of how. */
@@ -32,11 +39,14 @@ export class ComponentProcess {
     readonly binary: string,
     args: readonly string[],
     readonly logFile: string,
+    options: ComponentOptions = {},
   ) {
     const log = openSync(logFile, 'a');
     try {
-      const [command, commandArgs] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
-      this.child = spawn(command, commandArgs, { stdio: ['ignore', log, log] });
+      // nsenter execs the binary in place, so the pid and the death signal stay its own.
+      const inNetns = options.netnsPath ? ['/usr/bin/nsenter', `--net=${options.netnsPath}`, '--', binary, ...args] : [binary, ...args];
+      const [command, ...commandArgs] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...inNetns] : inNetns;
+      this.child = spawn(command!, commandArgs, { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } });
     } finally {
       closeSync(log); // the child holds its own descriptor
     }

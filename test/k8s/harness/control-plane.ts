@@ -1,11 +1,13 @@
 // A real Kubernetes control plane for tests: etcd, kube-apiserver and
 // kube-controller-manager built from the Kubernetes Go modules
 // (test/controlplane), on free loopback ports, with fresh credentials and a
-// temp dir that is removed on stop and on any start failure. No scheduler or
-// kubelet: pods never run, so tests that need an available Deployment patch
-// its status themselves.
+// temp dir that is removed on stop and on any start failure. By default no
+// scheduler or kubelet: pods never run, so tests that need an available
+// Deployment patch its status themselves. With `node: true` the whole cluster
+// moves into a network namespace of its own and gets a real node (node.ts):
+// scheduler, containerd, kubelet, kube-proxy, pods.
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, mkdir, access } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, mkdir, access, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildControlPlane, locateBinaries, type ControlPlaneBinary } from './binaries.js';
@@ -14,6 +16,8 @@ import { writeCredentials, type ControlPlaneCredentials } from './credentials.js
 import { writeKubeconfig } from './kubeconfig-file.js';
 import { assertPortFree, freePorts, PortInUseError } from './ports.js';
 import { exitedError, get, waitUntil } from './probes.js';
+import { createNodeNetns, forwardIntoNetns, NODE_NETWORK, type Forwarder, type NodeNetns } from './node-network.js';
+import { NODE_NAME, TestNode, type NodeImage } from './node.js';
 
 export interface ControlPlaneOptions {
   /** Folder with etcd, kube-apiserver, kube-controller-manager. Default:
@@ -27,6 +31,8 @@ export interface ControlPlaneOptions {
   parentDir?: string;
   /** Per-component readiness timeout (default 120 s: a cold start on 2 cores is slow). */
   readyTimeoutMs?: number;
+  /** Run the cluster in a network namespace of its own with one real node (needs root). */
+  node?: boolean;
 }
 
 export interface ControlPlane {
@@ -40,6 +46,8 @@ export interface ControlPlane {
   dir: string;
   /** Where the binaries came from (build.sh also puts kubectl there). */
   binDir: string;
+  /** With `node: true`: the node's namespace (run clients in it with `nsenter --net=<path>`) and its images. */
+  node?: { netns: NodeNetns; name: string; ip: string; images: NodeImage[] };
   /** Process ids, e.g. for measuring memory. */
   pids(): Record<'etcd' | 'kubeApiServer' | 'kubeControllerManager', number | undefined>;
   stop(): Promise<void>;
@@ -60,6 +68,19 @@ export const DEFAULT_CONTROLLERS = [
   'serviceaccount-controller',
   'serviceaccount-token-controller',
   'clusterrole-aggregation-controller',
+];
+
+/** What real pods need on top: Service endpoints for kube-proxy, the CA ConfigMap projected service-account volumes mount, PDBs, HPAs, node taints. */
+export const NODE_CONTROLLERS = [
+  ...DEFAULT_CONTROLLERS,
+  'endpoints-controller',
+  'endpointslice-controller',
+  'root-ca-certificate-publisher-controller',
+  'disruption-controller',
+  'horizontal-pod-autoscaler-controller',
+  'pod-garbage-collector-controller',
+  // Lifts the not-ready taint kubelet registers the node with once it is Ready.
+  'node-lifecycle-controller',
 ];
 
 const HOST = '127.0.0.1';
@@ -98,7 +119,15 @@ async function startOnce(
   const ports = await choosePorts(options.ports ?? {});
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'turnrelay-controlplane-'));
   liveDirs.add(dir);
-  const cluster = new RunningControlPlane(dir, binDir, binaries, ports, options);
+  let netns: NodeNetns | undefined;
+  try {
+    netns = options.node ? await createNodeNetns() : undefined;
+  } catch (error) {
+    liveDirs.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const cluster = new RunningControlPlane(dir, binDir, binaries, ports, options, netns);
   try {
     await cluster.start();
   } catch (error) {
@@ -129,8 +158,14 @@ async function choosePorts(fixed: ControlPlaneOptions['ports'] & object): Promis
 
 class RunningControlPlane implements ControlPlane {
   readonly kubeconfigPath: string;
-  readonly server: string;
+  server: string;
+  /** The API server as components inside the cluster's network reach it. */
+  private readonly innerServer: string;
   caPem = '';
+  /** Host-side ports into the node's namespace, by name (etcd for its probe, the API server). */
+  private readonly forwarders = new Map<string, Forwarder>();
+  private testNode: TestNode | undefined;
+  node: ControlPlane['node'];
   private credentials: ControlPlaneCredentials | undefined;
   private etcd: ComponentProcess | undefined;
   private apiServer: ComponentProcess | undefined;
@@ -146,11 +181,29 @@ class RunningControlPlane implements ControlPlane {
     private readonly binaries: Record<ControlPlaneBinary, string>,
     private readonly ports: Ports,
     options: ControlPlaneOptions,
+    private readonly netns: NodeNetns | undefined,
   ) {
     this.kubeconfigPath = join(dir, 'admin.kubeconfig');
-    this.server = `https://${HOST}:${ports.apiServer}`;
+    this.innerServer = `https://${netns ? NODE_NETWORK.nodeIp : HOST}:${ports.apiServer}`;
+    this.server = this.innerServer; // replaced by the host-side forwarder in node mode
     this.readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
-    this.controllers = options.controllers ?? DEFAULT_CONTROLLERS;
+    this.controllers = options.controllers ?? (netns ? NODE_CONTROLLERS : DEFAULT_CONTROLLERS);
+  }
+
+  /** The URL under which the host reaches `url` (one inside the node's namespace in node mode). */
+  private async hostUrl(name: string, url: string): Promise<string> {
+    if (!this.netns) return url;
+    const target = new URL(url);
+    let forwarder = this.forwarders.get(name);
+    if (!forwarder) {
+      forwarder = await forwardIntoNetns(this.netns, join(this.dir, `${name}.sock`), target.hostname, Number(target.port));
+      this.forwarders.set(name, forwarder);
+    }
+    return `${target.protocol}//${HOST}:${forwarder.port}`;
+  }
+
+  private component(name: string, binary: string, args: string[], logFile: string): ComponentProcess {
+    return new ComponentProcess(name, binary, args, join(this.dir, 'logs', logFile), this.netns ? { netnsPath: this.netns.path } : {});
   }
 
   pids(): ReturnType<ControlPlane['pids']> {
@@ -169,13 +222,29 @@ class RunningControlPlane implements ControlPlane {
       token: this.credentials.adminToken,
     });
     await this.startControllerManager();
+    if (this.netns) {
+      const credentials = this.requireCredentials();
+      this.testNode = new TestNode({
+        dir: this.dir,
+        netns: this.netns,
+        binDir: this.binDir,
+        server: this.innerServer,
+        caPem: this.caPem,
+        token: credentials.nodeToken,
+        hostServer: this.server,
+        adminToken: credentials.adminToken,
+        readyTimeoutMs: this.readyTimeoutMs,
+      });
+      await this.testNode.start();
+      this.node = { netns: this.netns, name: NODE_NAME, ip: NODE_NETWORK.nodeIp, images: this.testNode.images };
+    }
   }
 
   private async startEtcd(): Promise<void> {
     const { etcdClient, etcdPeer } = this.ports;
     const clientUrl = `http://${HOST}:${etcdClient}`;
     const peerUrl = `http://${HOST}:${etcdPeer}`;
-    const etcd = (this.etcd = new ComponentProcess('etcd', this.binaries.etcd, [
+    const etcd = (this.etcd = this.component('etcd', this.binaries.etcd, [
       '--name=turnrelay-test',
       `--data-dir=${join(this.dir, 'etcd')}`,
       `--listen-client-urls=${clientUrl}`,
@@ -185,9 +254,9 @@ class RunningControlPlane implements ControlPlane {
       `--initial-cluster=turnrelay-test=${peerUrl}`,
       '--unsafe-no-fsync', // throwaway data: durability only costs time
       '--log-level=warn',
-    ], join(this.dir, 'logs', 'etcd.log')));
+    ], 'etcd.log'));
     await waitUntil('etcd /health', etcd, async () => {
-      const res = await get(`${clientUrl}/health`);
+      const res = await get(`${await this.hostUrl('etcd', clientUrl)}/health`);
       return res.status === 200 && JSON.parse(res.body).health === 'true';
     }, this.readyTimeoutMs);
   }
@@ -196,10 +265,23 @@ class RunningControlPlane implements ControlPlane {
     const credentials = this.requireCredentials();
     const certDir = join(this.dir, 'apiserver-certs');
     this.apiServerStarts += 1;
-    const apiServer = (this.apiServer = new ComponentProcess('kube-apiserver', this.binaries['kube-apiserver'], [
+    if (this.netns && this.apiServerStarts === 1) await writeNodeModeServingCert(certDir);
+    const apiServer = (this.apiServer = this.component('kube-apiserver', this.binaries['kube-apiserver'], [
       `--etcd-servers=http://${HOST}:${this.ports.etcdClient}`,
-      `--bind-address=${HOST}`,
-      `--advertise-address=${HOST}`,
+      ...(this.netns
+        ? [
+            // Reachable on the node IP (kubelet, pods through the kubernetes
+            // Service) and on loopback (the forwarder), inside the namespace only.
+            '--bind-address=0.0.0.0',
+            `--advertise-address=${NODE_NETWORK.nodeIp}`,
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : [
+            `--bind-address=${HOST}`,
+            `--advertise-address=${HOST}`,
+            // It refuses a loopback advertise address; no pods reach it anyway.
+            '--endpoint-reconciler-type=none',
+          ]),
       `--secure-port=${this.ports.apiServer}`,
       // Self-signed serving certificate, written here on first start and
       // reused after a restart, so clients keep trusting the same CA.
@@ -209,12 +291,11 @@ class RunningControlPlane implements ControlPlane {
       `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
       `--service-account-key-file=${credentials.serviceAccountPublicKeyFile}`,
       `--service-account-signing-key-file=${credentials.serviceAccountPrivateKeyFile}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      // It refuses a loopback advertise address; no pods reach it anyway.
-      '--endpoint-reconciler-type=none',
+      `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
       '--allow-privileged=true',
       '--profiling=false',
-    ], join(this.dir, 'logs', `kube-apiserver.${this.apiServerStarts}.log`)));
+    ], `kube-apiserver.${this.apiServerStarts}.log`));
+    this.server = await this.hostUrl('apiserver', this.innerServer);
 
     const caFile = join(certDir, 'apiserver.crt');
     await waitUntil('its self-signed serving certificate', apiServer, () => fileExists(caFile), this.readyTimeoutMs);
@@ -230,12 +311,12 @@ class RunningControlPlane implements ControlPlane {
     const credentials = this.requireCredentials();
     const kubeconfig = join(this.dir, 'kube-controller-manager.kubeconfig');
     await writeKubeconfig(kubeconfig, {
-      server: this.server,
+      server: this.innerServer,
       caPem: this.caPem,
       user: 'system:kube-controller-manager',
       token: credentials.controllerManagerToken,
     });
-    const controllerManager = (this.controllerManager = new ComponentProcess(
+    const controllerManager = (this.controllerManager = this.component(
       'kube-controller-manager',
       this.binaries['kube-controller-manager'],
       [
@@ -247,7 +328,7 @@ class RunningControlPlane implements ControlPlane {
         '--secure-port=0', // nothing probes it; one port fewer to collide on
         '--profiling=false',
       ],
-      join(this.dir, 'logs', 'kube-controller-manager.log'),
+      'kube-controller-manager.log',
     ));
     if (this.controllers.includes('serviceaccount-controller')) {
       // The default ServiceAccount appearing proves the controllers are running.
@@ -272,9 +353,17 @@ class RunningControlPlane implements ControlPlane {
     if (this.stopped) return;
     this.stopped = true;
     // Clients first, storage last, so nothing logs spurious connection errors.
+    // The node goes after the controllers (nothing recreates its pods) and
+    // before the API server (kubelet tears the pods down through it).
     await this.controllerManager?.stop();
+    if (this.testNode) {
+      await this.testNode.drainPods(join(this.binDir, 'kubectl'), this.kubeconfigPath);
+      await this.testNode.stop();
+    }
     await this.apiServer?.stop();
     await this.etcd?.stop();
+    for (const forwarder of this.forwarders.values()) await forwarder.close();
+    await this.netns?.remove();
     liveDirs.delete(this.dir);
     if (process.env.TURNRELAY_CONTROLPLANE_KEEP_DIR) {
       process.stderr.write(`control plane: kept ${this.dir} (TURNRELAY_CONTROLPLANE_KEEP_DIR is set)\n`);
@@ -287,6 +376,24 @@ class RunningControlPlane implements ControlPlane {
     if (!this.credentials) throw new Error('control plane: credentials not written yet');
     return this.credentials;
   }
+}
+
+/**
+ * kube-apiserver's own self-signed certificate names its bind and advertise
+ * addresses only; in node mode it must also be valid for the host-side
+ * forwarder (127.0.0.1) and the kubernetes Service pods use. Written where
+ * --cert-dir looks, so the server picks it up instead of generating one.
+ */
+async function writeNodeModeServingCert(certDir: string): Promise<void> {
+  const { generateSelfSignedCert } = await import('../../../relay/config/dev-defaults.js');
+  const { certPem, keyPem } = await generateSelfSignedCert({
+    commonName: 'kube-apiserver',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    ips: ['127.0.0.1', NODE_NETWORK.nodeIp, NODE_NETWORK.serviceCidr.replace(/0\/\d+$/, '1')],
+  });
+  await mkdir(certDir, { recursive: true });
+  await writeFile(join(certDir, 'apiserver.crt'), certPem);
+  await writeFile(join(certDir, 'apiserver.key'), keyPem, { mode: 0o600 });
 }
 
 async function fileExists(path: string): Promise<boolean> {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export interface ControlPlaneCredentials {
   adminToken: string;
   controllerManagerToken: string;
+  /** kubelet, kube-proxy and kube-scheduler of the test node (system:masters: one trusted node). */
+  nodeToken: string;
   tokenFile: string;
   serviceAccountPrivateKeyFile: string;
   serviceAccountPublicKeyFile: string;
@@ -23,6 +25,7 @@ function tokenLine(token: string, user: string, groups: string[]): string {
 export async function writeCredentials(dir: string): Promise<ControlPlaneCredentials> {
   const adminToken = newToken();
   const controllerManagerToken = newToken();
+  const nodeToken = newToken();
   const tokenFile = join(dir, 'tokens.csv');
   await writeFile(
     tokenFile,
@@ -31,6 +34,7 @@ export async function writeCredentials(dir: string): Promise<ControlPlaneCredent
       // Its own user name shows up in audit/managedFields; system:masters
       // because without per-controller service accounts it acts for all of them.
       tokenLine(controllerManagerToken, 'system:kube-controller-manager', ['system:masters']),
+      tokenLine(nodeToken, 'turnrelay-test-node', ['system:masters']),
     ].join('\n') + '\n',
     { mode: 0o600 },
   );
@@ -45,5 +49,5 @@ export async function writeCredentials(dir: string): Promise<ControlPlaneCredent
   await writeFile(serviceAccountPrivateKeyFile, privateKey, { mode: 0o600 });
   await writeFile(serviceAccountPublicKeyFile, publicKey);
 
-  return { adminToken, controllerManagerToken, tokenFile, serviceAccountPrivateKeyFile, serviceAccountPublicKeyFile };
+  return { adminToken, controllerManagerToken, nodeToken, tokenFile, serviceAccountPrivateKeyFile, serviceAccountPublicKeyFile };
 }

@@ -1,0 +1,118 @@
+// What a kubelet node changes on the host outside its temp dir, recorded
+// before it starts and put back after it stops: kernel sysctls kubelet sets,
+// the node's cgroup subtree, the pod network namespaces' mounts and the few
+// paths kubelet, containerd and CNI hard-code.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdir, readlink, rm, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** kubelet sets these for its own defaults (protectKernelDefaults: false). */
+const KUBELET_SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'];
+
+/** Hard-coded paths that exist only while a node runs (removed if they did not exist before). */
+const HARD_CODED_DIRS = ['/var/lib/kubelet', '/run/containerd', '/var/lib/cni', '/etc/cni', '/var/log/containers', '/var/log/pods'];
+
+export interface HostSnapshot {
+  sysctls: Record<string, string>;
+  preexisting: Set<string>;
+  /** Cgroup v1/v2 mount points, each gets <mount>/<cgroupRoot>. */
+  cgroupMounts: string[];
+}
+
+export function snapshotHost(): HostSnapshot {
+  const sysctls: Record<string, string> = {};
+  for (const key of KUBELET_SYSCTLS) sysctls[key] = readFileSync(`/proc/sys/${key}`, 'utf8').trim();
+  return { sysctls, preexisting: new Set(HARD_CODED_DIRS.filter((path) => existsSync(path))), cgroupMounts: cgroupMounts() };
+}
+
+function cgroupMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => {
+      const type = fields[fields.indexOf('-') + 1];
+      return type === 'cgroup' || type === 'cgroup2';
+    })
+    .map((fields) => fields[4]!);
+}
+
+/** kubelet wants its --cgroup-root to exist in every hierarchy. */
+export async function createCgroupRoot(snapshot: HostSnapshot, cgroupRoot: string): Promise<void> {
+  for (const mount of snapshot.cgroupMounts) await mkdir(join(mount, cgroupRoot), { recursive: true });
+}
+
+/** Kills whatever still runs in the node's cgroups, then removes them bottom-up. */
+export async function removeCgroupRoot(snapshot: HostSnapshot, cgroupRoot: string): Promise<void> {
+  for (const mount of snapshot.cgroupMounts) {
+    const root = join(mount, cgroupRoot);
+    if (!existsSync(root)) continue;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pids = pidsUnder(root);
+      if (pids.length === 0) break;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    removeTree(root);
+  }
+}
+
+function pidsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  const procs = join(dir, 'cgroup.procs');
+  if (existsSync(procs)) pids.push(...readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) pids.push(...pidsUnder(join(dir, entry.name)));
+  return pids;
+}
+
+function removeTree(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // busy: a process escaped the kill; left for the caller's leak check to report
+  }
+}
+
+/** Unmounts everything mounted at or below `prefix`, deepest first. */
+export async function unmountBelow(prefix: string): Promise<void> {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mount): mount is string => !!mount && (mount === prefix || mount.startsWith(`${prefix}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
+}
+
+/** Puts sysctls back, removes hard-coded paths the node created and container log links into its dir. */
+export async function restoreHost(snapshot: HostSnapshot, nodeDir: string): Promise<void> {
+  for (const [key, value] of Object.entries(snapshot.sysctls)) {
+    try {
+      if (readFileSync(`/proc/sys/${key}`, 'utf8').trim() !== value) writeFileSync(`/proc/sys/${key}`, value);
+    } catch {
+      // read-only in this environment: nothing was changed either
+    }
+  }
+  const logLinks = '/var/log/containers';
+  if (existsSync(logLinks)) {
+    for (const name of await readdir(logLinks)) {
+      const target = await readlink(join(logLinks, name)).catch(() => '');
+      if (target.startsWith(nodeDir)) await rm(join(logLinks, name), { force: true });
+    }
+  }
+  for (const path of HARD_CODED_DIRS) {
+    if (!snapshot.preexisting.has(path)) {
+      await unmountBelow(path);
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+}
