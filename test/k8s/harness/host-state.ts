@@ -4,6 +4,7 @@
 // paths kubelet, containerd and CNI hard-code.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { mkdir, readlink, rm, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,6 +112,63 @@ export async function restoreHost(snapshot: HostSnapshot, nodeDir: string): Prom
   }
   for (const path of HARD_CODED_DIRS) {
     if (!snapshot.preexisting.has(path)) {
+      await unmountBelow(path);
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Written into a running node's dir, so a later run can clean up after a test process that died without stop(). */
+export interface NodeOwner {
+  pid: number;
+  netns: string;
+  cgroupRoot: string;
+  socket: string;
+}
+
+const OWNER_FILE = 'owner.json';
+
+export async function writeNodeOwner(nodeDir: string, owner: NodeOwner): Promise<void> {
+  await writeFile(join(nodeDir, OWNER_FILE), JSON.stringify(owner));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes what nodes of dead test processes left behind (a SIGKILLed or
+ * interrupted Jest): their pods' processes, shims, mounts, cgroups, network
+ * namespaces and temp dirs. Live nodes are left alone.
+ */
+export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: string) => Promise<void>): Promise<void> {
+  const entries = await readdir(parentDir).catch(() => [] as string[]);
+  let swept = 0;
+  let live = 0;
+  for (const entry of entries.filter((name) => name.startsWith('turnrelay-controlplane-'))) {
+    const dir = join(parentDir, entry);
+    const owner = await readFile(join(dir, 'node', OWNER_FILE), 'utf8').then((text) => JSON.parse(text) as NodeOwner, () => undefined);
+    if (!owner) continue;
+    if (alive(owner.pid)) {
+      live += 1;
+      continue;
+    }
+    swept += 1;
+    await killShimsOf(owner.socket);
+    await removeCgroupRoot({ sysctls: {}, preexisting: new Set(), cgroupMounts: cgroupMounts() }, owner.cgroupRoot);
+    await unmountBelow(dir);
+    await run('ip', ['netns', 'delete', owner.netns]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+  // The hard-coded paths belong to no one once the last node is gone.
+  if (swept > 0 && live === 0) {
+    for (const path of HARD_CODED_DIRS) {
+      if (path === '/var/log/containers' || path === '/etc/cni') continue; // may hold other software's files
       await unmountBelow(path);
       await rm(path, { recursive: true, force: true });
     }

@@ -5,13 +5,13 @@
 // elsewhere on the host is recorded first and put back by stop() (host-state.ts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { buildContainerd, buildImages } from './node-builds.js';
 import { ComponentProcess } from './component-process.js';
-import { createCgroupRoot, removeCgroupRoot, restoreHost, snapshotHost, unmountBelow, type HostSnapshot } from './host-state.js';
+import { createCgroupRoot, removeCgroupRoot, restoreHost, snapshotHost, sweepDeadNodes, unmountBelow, writeNodeOwner, type HostSnapshot } from './host-state.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
 import { NODE_NETWORK, type NodeNetns } from './node-network.js';
 import { get, waitUntil } from './probes.js';
@@ -78,7 +78,9 @@ export class TestNode {
     const [containerdDir, images] = await Promise.all([buildContainerd(), buildImages()]);
     this.containerdBin = containerdDir;
     this.images = images;
+    await sweepDeadNodes(dirname(this.options.dir), (socket) => killShims(socket));
     await mkdir(this.root, { recursive: true });
+    await writeNodeOwner(this.root, { pid: process.pid, netns: this.options.netns.name, cgroupRoot: this.cgroupRoot, socket: this.socket });
     this.snapshot = snapshotHost();
     await createCgroupRoot(this.snapshot, this.cgroupRoot);
     await writeKubeconfig(this.kubeconfig(), { server: this.options.server, caPem: this.options.caPem, user: 'turnrelay-test-node', token: this.options.token });
@@ -281,24 +283,23 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   async stop(): Promise<void> {
     // Reverse start order: kube-proxy and kubelet before containerd.
     for (const component of [...this.processes].reverse()) await component.stop(10_000);
-    await this.killShims();
+    await killShims(this.socket);
     if (this.snapshot) await removeCgroupRoot(this.snapshot, this.cgroupRoot);
     await unmountBelow(this.root);
     if (this.snapshot) await restoreHost(this.snapshot, this.root);
   }
+}
 
-  /** containerd's shims outlive it by design; ours are the ones pointed at our socket. */
-  private async killShims(): Promise<void> {
-    const { readdir } = await import('node:fs/promises');
-    for (const pid of await readdir('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.includes('containerd-shim') && cmdline.includes(this.socket)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
+/** containerd's shims outlive it by design; a node's are the ones pointed at its socket. */
+async function killShims(socket: string): Promise<void> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('containerd-shim') && cmdline.includes(socket)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // exited meanwhile
       }
     }
   }
