@@ -78,7 +78,7 @@ go build -trimpath -buildvcs=false -ldflags="$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kubelet \
   k8s.io/kubernetes/cmd/kube-proxy >&2 ||
-  fail "go build of the Kubernetes commands failed (see the compiler output above)"
+  fail "go build of kube-apiserver/kube-controller-manager/kubectl/kube-scheduler/kubelet/kube-proxy failed (see the compiler output above)"
 # etcd's main package path ends in /v3, so name the output explicitly.
 go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2 ||
   fail "go build of etcd (go.etcd.io/etcd/server/v3) failed (see the compiler output above)"

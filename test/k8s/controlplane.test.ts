@@ -364,7 +364,7 @@ describe('startControlPlane failures name their cause', () => {
   test('a Go build error', async () => {
     // A module whose kube-apiserver does not compile, built by the real build.sh.
     const module = join(scratch, 'module');
-    for (const cmd of ['kube-apiserver', 'kube-controller-manager', 'kubectl']) {
+    for (const cmd of ['kube-apiserver', 'kube-controller-manager', 'kubectl', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
       await mkdir(join(module, 'kubernetes', 'cmd', cmd), { recursive: true });
       await writeFile(join(module, 'kubernetes', 'cmd', cmd, 'main.go'), 'package main\n\nfunc main() { notDefined() }\n');
     }
