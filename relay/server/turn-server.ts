@@ -25,7 +25,27 @@ import { handleChannelBind } from './handlers/channel-bind.js';
 import { handleSend } from './handlers/send.js';
 
 const SWEEP_INTERVAL_MS = 1000;
-const AUTHENTICATED_METHODS: ReadonlySet<number> = new Set([Method.Allocate, Method.Refresh, Method.CreatePermission, Method.ChannelBind]);
+
+/** How a method is handled; a method with no route, or a message of the wrong class for its route, is refused. */
+type MethodRoute =
+  /** Indications get no response. */
+  | { kind: 'indication'; handle: (ctx: ServerContext, req: TurnRequest) => void }
+  /** Requests answered without credentials (not cached: they change nothing). */
+  | { kind: 'unauthenticated'; handle: (ctx: ServerContext, req: TurnRequest) => Buffer }
+  /** Authenticated requests; the response is cached for retransmissions. */
+  | { kind: 'authenticated'; handle: (ctx: ServerContext, req: TurnRequest, auth: AuthContext) => Buffer }
+  /** The same, answered later: retransmissions meanwhile are dropped. */
+  | { kind: 'authenticated-async'; handle: (ctx: ServerContext, req: TurnRequest, auth: AuthContext) => Promise<Buffer> };
+
+/** Every method the server handles. */
+const METHODS: ReadonlyMap<number, MethodRoute> = new Map<number, MethodRoute>([
+  [Method.Binding, { kind: 'unauthenticated', handle: handleBinding }],
+  [Method.Allocate, { kind: 'authenticated-async', handle: handleAllocate }],
+  [Method.Refresh, { kind: 'authenticated', handle: handleRefresh }],
+  [Method.CreatePermission, { kind: 'authenticated', handle: handleCreatePermission }],
+  [Method.ChannelBind, { kind: 'authenticated', handle: handleChannelBind }],
+  [Method.Send, { kind: 'indication', handle: handleSend }],
+]);
 
 export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining' | 'topUsers'>;
 
@@ -86,12 +106,13 @@ export class TurnServer {
       }
       return;
     }
+    const route = METHODS.get(msg.method);
     if (msg.cls === MessageClass.Indication) {
-      if (msg.method === Method.Send) this.guard(() => handleSend(this.ctx, { msg, client, now: Date.now() }));
+      if (route?.kind === 'indication') this.guard(() => route.handle(this.ctx, { msg, client, now: Date.now() }));
       return;
     }
     if (msg.cls !== MessageClass.Request) return; // responses from clients are meaningless here
-    this.handleRequest({ msg, client, now: Date.now() });
+    this.handleRequest({ msg, client, now: Date.now() }, route);
   }
 
   /** ChannelData on a stream connection (UDP listeners route it themselves). */
@@ -106,7 +127,7 @@ export class TurnServer {
     if (a) this.deleteAllocation(a, 'client_closed');
   }
 
-  private handleRequest(req: TurnRequest): void {
+  private handleRequest(req: TurnRequest, route: MethodRoute | undefined): void {
     const { msg, client } = req;
     const cacheKey = `${client.key}|${msg.transactionId.toString('hex')}`;
     const cached = this.cache.get(cacheKey, req.now);
@@ -118,8 +139,8 @@ export class TurnServer {
       client.sendControl(errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [[AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)]]));
       return;
     }
-    if (msg.method === Method.Binding) { this.guard(() => client.sendControl(handleBinding(this.ctx, req))); return; }
-    if (!AUTHENTICATED_METHODS.has(msg.method)) { client.sendControl(errorResponse(this.ctx, req, ErrorCode.BadRequest)); return; }
+    if (route?.kind === 'unauthenticated') { this.guard(() => client.sendControl(route.handle(this.ctx, req))); return; }
+    if (route === undefined || route.kind === 'indication') { client.sendControl(errorResponse(this.ctx, req, ErrorCode.BadRequest)); return; }
 
     const outcome = authenticate(this.ctx, req);
     if (!outcome.ok) {
@@ -132,9 +153,9 @@ export class TurnServer {
       this.cache.set(cacheKey, response, Date.now());
       client.sendControl(response);
     };
-    if (msg.method === Method.Allocate) {
+    if (route.kind === 'authenticated-async') {
       this.inFlight.add(cacheKey);
-      handleAllocate(this.ctx, req, auth)
+      route.handle(this.ctx, req, auth)
         .catch((err: unknown) => this.failure(err, req, auth))
         .then(reply, (err: unknown) => this.internalError(err))
         .finally(() => this.inFlight.delete(cacheKey));
@@ -142,9 +163,7 @@ export class TurnServer {
     }
     let response: Buffer;
     try {
-      response = msg.method === Method.Refresh ? handleRefresh(this.ctx, req, auth)
-        : msg.method === Method.CreatePermission ? handleCreatePermission(this.ctx, req, auth)
-        : handleChannelBind(this.ctx, req, auth);
+      response = route.handle(this.ctx, req, auth);
     } catch (err) {
       response = this.failure(err, req, auth);
     }
