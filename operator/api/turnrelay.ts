@@ -431,7 +431,7 @@ export const TurnRelaySpecSchema = z
   });
 
 export const ConditionSchema = z.object({
-  type: z.string().max(316).meta({ description: 'Ready, Progressing, Degraded or CertificateReady.' }),
+  type: z.string().max(316).meta({ description: 'Ready, Progressing, Degraded, CertificateReady, or the kstatus conventions Reconciling and Stalled.' }),
   status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
   reason: z.string().max(1024).optional().meta({ description: 'Machine-readable CamelCase reason.' }),
   message: z.string().max(32768).optional().meta({ description: 'Human-readable details.' }),
@@ -446,7 +446,7 @@ export const TurnRelayStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .meta({
-        description: 'Ready, Progressing, Degraded and CertificateReady.',
+        description: 'Ready, Progressing, Degraded and CertificateReady, plus Reconciling and Stalled (kstatus conventions for GitOps tools).',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

@@ -7,6 +7,12 @@
 //                    taken by an object this relay does not own, a TLS or
 //                    auth Secret that is missing or unusable, reconcile errors.
 //   CertificateReady only present when a TLS listener exists.
+//   Reconciling      kstatus convention (Flux, kpt, Argo CD health checks):
+//                    True while the relay is on its way to Ready or rolling
+//                    out, so GitOps tools wait.
+//   Stalled          kstatus convention: True exactly when Degraded is, i.e.
+//                    the relay cannot converge without a human, so GitOps
+//                    tools fail fast instead of waiting for their timeout.
 import type { TurnRelay, TurnRelayCondition, TurnRelayStatus } from '../api/turnrelay.js';
 import type { ValidationIssue } from '../api/validate.js';
 import { toCondition, type ConditionInput } from './conditions.js';
@@ -83,6 +89,20 @@ function describeIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => `${i.field}: ${i.message}`).join('; ');
 }
 
+/** Reconciling and Stalled, derived from the other conditions (see the top of this file). */
+function gitOpsConditions(ready: boolean, rolling: boolean, degraded: Pick<ConditionInput, 'status' | 'reason' | 'message'>, readyCond?: ConditionInput): ConditionInput[] {
+  const stalled = degraded.status === 'True';
+  const reconciling = !stalled && (!ready || rolling);
+  return [
+    reconciling
+      ? { type: 'Reconciling', status: 'True', reason: ready ? 'RolloutInProgress' : readyCond?.reason ?? 'Reconciling', message: readyCond?.message ?? '' }
+      : { type: 'Reconciling', status: 'False', reason: stalled ? 'Stalled' : 'ReconcileComplete', message: stalled ? 'waiting for the problem in Stalled to be fixed' : 'the relay is Ready and rolled out' },
+    stalled
+      ? { type: 'Stalled', status: 'True', reason: degraded.reason, message: degraded.message }
+      : { type: 'Stalled', status: 'False', reason: 'AsExpected', message: 'no problems found' },
+  ];
+}
+
 export function computeStatus(input: StatusInput): TurnRelayStatus {
   const { relay, now } = input;
   const prev = relay.status ?? {};
@@ -96,6 +116,7 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
       { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
       { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'nothing is changed until the spec is fixed' },
       { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+      ...gitOpsConditions(false, false, { status: 'True', reason: 'InvalidSpec', message }),
     );
     const keep = prev.conditions?.find((c) => c.type === 'CertificateReady');
     const conditions = conds.map((c) => toCondition(c, prev.conditions, generation, at));
@@ -133,6 +154,8 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
   else if (cert && tlsBroken(input.tls, cert)) conds.push({ type: 'Degraded', status: 'True', reason: cert.reason, message: cert.message });
   else conds.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: input.authNote ?? 'no problems found' });
   if (cert) conds.push(cert);
+  const degraded = conds.find((c) => c.type === 'Degraded')!;
+  conds.push(...gitOpsConditions(ready.status === 'True', rolling, degraded, ready));
 
   const status: TurnRelayStatus = {
     observedGeneration: generation,

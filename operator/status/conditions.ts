@@ -3,7 +3,7 @@
 // reconciles and an unchanged status produces no patch.
 import type { TurnRelayCondition } from '../api/turnrelay.js';
 
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'CertificateReady';
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'CertificateReady' | 'Reconciling' | 'Stalled';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface ConditionInput {

@@ -86,3 +86,23 @@ test('no address yet keeps the relay not Ready', () => {
 test('the merge patch nulls removed keys and only carries changes', () => {
   expect(statusMergePatch({ replicas: 1, selector: 'a=b' }, { replicas: 2 })).toEqual({ status: { replicas: 2, selector: null } });
 });
+
+test('kstatus conditions: Reconciling while converging, neither when Ready, Stalled exactly when Degraded', () => {
+  const healthy = computeStatus(base());
+  expect(cond(healthy, 'Reconciling')).toMatchObject({ status: 'False', reason: 'ReconcileComplete' });
+  expect(cond(healthy, 'Stalled')).toMatchObject({ status: 'False' });
+  const starting = computeStatus(base({ workload: deployment(0) }));
+  expect(cond(starting, 'Reconciling')).toMatchObject({ status: 'True', reason: 'WorkloadUnavailable', message: '0/2 relay pods ready' });
+  expect(cond(starting, 'Stalled')?.status).toBe('False');
+  const rolling = computeStatus(base({ workload: deployment(1) }));
+  expect(cond(rolling, 'Ready')?.status).toBe('True');
+  expect(cond(rolling, 'Reconciling')).toMatchObject({ status: 'True', reason: 'RolloutInProgress' });
+  const conflict = computeStatus(base({ conflict: 'Service edge (no controller) already exists' }));
+  expect(cond(conflict, 'Stalled')).toMatchObject({ status: 'True', reason: 'NameConflict', message: 'Service edge (no controller) already exists' });
+  expect(cond(conflict, 'Reconciling')).toMatchObject({ status: 'False', reason: 'Stalled' });
+  const invalid = computeStatus(base({ invalid: [{ field: 'spec.listeners[0].port', message: 'too big' }] }));
+  expect(cond(invalid, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.listeners[0].port: too big' });
+  const authBad = computeStatus(base({ authCheck: { ok: false, reason: 'AuthSecretInvalid', message: 'spec.auth: Secret edge-turn-auth has no "secrets" key' } }));
+  expect(cond(authBad, 'Ready')).toMatchObject({ status: 'False', reason: 'AuthSecretInvalid' });
+  expect(cond(authBad, 'Stalled')).toMatchObject({ status: 'True', reason: 'AuthSecretInvalid' });
+});
