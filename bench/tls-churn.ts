@@ -74,8 +74,12 @@ try {
     for (const s of sockets) s.destroy();
     await sleep(2000);
     const rss = rssKiB(relayPid);
-    const left = sumSamples(await relay.metrics(), 'turnrelay_connections', { transport: 'tls' });
-    console.log(`round ${round}: opened ${sockets.length} in ${Date.now() - t0 - holdMs - 2000} ms, relay held ${open}, left after drop ${left}; RSS ${(rss / 1024).toFixed(0)} MiB`);
+    const text = await relay.metrics();
+    const left = sumSamples(text, 'turnrelay_connections', { transport: 'tls' });
+    const heap = sumSamples(text, 'turnrelay_process_nodejs_heap_size_total_bytes') / 2 ** 20;
+    const used = sumSamples(text, 'turnrelay_process_nodejs_heap_size_used_bytes') / 2 ** 20;
+    console.log(`round ${round}: opened ${sockets.length} in ${Date.now() - t0 - holdMs - 2000} ms, relay held ${open}, left after drop ${left}; `
+      + `RSS ${(rss / 1024).toFixed(0)} MiB (JS heap ${used.toFixed(0)} of ${heap.toFixed(0)} MiB)`);
   }
   await sleep(5000);
   const end = rssKiB(relayPid);

@@ -1,7 +1,12 @@
 // TCP and TLS client listeners. Every raw accept (for TLS: before the
 // handshake) enters the relay-wide connection table, which enforces the
 // connection limits, the first-message deadline and eviction of the oldest
-// unauthenticated connection. TLS: 1.2+ with AEAD-only ECDHE suites, from
+// unauthenticated connection. A TLS connection gets its TLS state only once
+// its first bytes arrive: Node gives every TLS socket a ~80 kB read buffer
+// and handshake buffer as soon as it reads, even for a peer that only
+// connects and closes, and glibc keeps that memory after the socket is gone,
+// so handshake-less churn made the RSS grow by about 1 GB per 10,000
+// concurrent sockets. A socket that never speaks now costs a plain TCP socket. TLS: 1.2+ with AEAD-only ECDHE suites, from
 // cert/key files; reloadCertificate() swaps the SecureContext so new
 // handshakes use the new certificate while live connections stay up.
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
@@ -47,7 +52,9 @@ export class StreamListener {
   private constructor(
     readonly protocol: 'tcp' | 'tls',
     readonly host: string,
-    private readonly server: Server | TlsServer,
+    private readonly server: Server,
+    /** Handshakes only (never listens): raw sockets are handed to it once they have sent something. */
+    private readonly tlsServer: TlsServer | undefined,
     private readonly turn: TurnServer,
     private readonly table: ConnectionTable,
     private readonly limits: StreamLimits,
@@ -62,16 +69,23 @@ export class StreamListener {
       }
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
-      if (protocol === 'tcp') {
+      if (!tlsServer) {
         this.adopt(socket, conn);
-      } else {
-        const key = connectionKey(socket);
-        this.handshaking.set(key, conn);
-        socket.once('close', () => { if (this.handshaking.get(key) === conn) this.handshaking.delete(key); });
+        return;
       }
+      const key = connectionKey(socket);
+      this.handshaking.set(key, conn);
+      socket.once('close', () => { if (this.handshaking.get(key) === conn) this.handshaking.delete(key); });
+      socket.on('error', () => { /* 'close' follows */ });
+      socket.once('data', guard.wrap('tls_first_bytes', (chunk: Buffer) => {
+        // The TLS socket takes over the handle and first replays what the raw socket has buffered.
+        socket.pause();
+        socket.unshift(chunk);
+        tlsServer.emit('connection', socket);
+      }));
     }));
-    if (protocol === 'tls') {
-      server.on('secureConnection', guard.wrap('tls_secure_connection', (tlsSocket: TLSSocket) => {
+    if (tlsServer) {
+      tlsServer.on('secureConnection', guard.wrap('tls_secure_connection', (tlsSocket: TLSSocket) => {
         const key = connectionKey(tlsSocket);
         const conn = this.handshaking.get(key);
         this.handshaking.delete(key);
@@ -81,7 +95,7 @@ export class StreamListener {
       // Node leaves a TLS socket that failed (or timed out) in its handshake
       // open when this event has a listener: destroy it, or it and its
       // OpenSSL state stay until the peer goes away.
-      server.on('tlsClientError', (_err: Error, tlsSocket: TLSSocket) => {
+      tlsServer.on('tlsClientError', (_err: Error, tlsSocket: TLSSocket) => {
         countError(turn.ctx.stats, 'tls_handshake');
         tlsSocket.destroy();
       });
@@ -100,10 +114,11 @@ export class StreamListener {
 
   static async start(turn: TurnServer, protocol: 'tcp' | 'tls', host: string, port: number, table: ConnectionTable,
     limits: StreamLimits, tls?: TlsMaterial): Promise<StreamListener> {
-    const server = protocol === 'tls'
+    const tlsServer = protocol === 'tls'
       ? createTlsServer({ ...secureContextOptions(tls!), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
-      : createTcpServer();
-    const listener = new StreamListener(protocol, host, server, turn, table, limits);
+      : undefined;
+    const server = createTcpServer();
+    const listener = new StreamListener(protocol, host, server, tlsServer, turn, table, limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host, exclusive: true }, () => { server.off('error', reject); resolve(); });
@@ -118,8 +133,7 @@ export class StreamListener {
   }
 
   reloadCertificate(tls: TlsMaterial): void {
-    if (this.protocol !== 'tls') return;
-    (this.server as TlsServer).setSecureContext(secureContextOptions(tls));
+    this.tlsServer?.setSecureContext(secureContextOptions(tls));
   }
 
   close(): Promise<void> {
