@@ -1,6 +1,11 @@
 // Benchmark: our relay (built CLI, its own process) and coturn's turnserver
-// side by side on this machine, same client (turnutils_uclient), same load,
-// loopback only. Prints a table and writes bench/results/latest.json.
+// side by side on this machine, loopback only: coturn --relay-threads=1 next
+// to ours with relay.threads 1, then both with 2. For each: CPU per relayed
+// packet under turnutils_uclient at several paced loads and a flood (steady
+// window and whole run), the maximum relayed rate at <= 0.1% loss from the
+// batched load generator (bench/loadgen), the allocation rate, memory per
+// 1,000 allocations and CPU per relayed packet for TCP clients. Prints the
+// table and the ratios against the goals, writes bench/results/latest.json.
 // Run with `npm run bench` (builds first). Not a test: it asserts nothing.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +20,7 @@ import { measureAllocationMemory, type MemoryResult } from './memory.js';
 import { cpuResolutionMicros } from './proc-stats.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
 import { runLoad, type LoadResult, type LoadSpec } from './turn-load.js';
+import { cpuPlan, pin, runFlood, type FloodResult } from './udp-flood.js';
 
 const loads: LoadSpec[] = [
   { label: 'paced 1k/s', sessions: 10, messagesPerSession: 300, intervalMs: 20 },
@@ -22,22 +28,36 @@ const loads: LoadSpec[] = [
   { label: 'paced 20k/s', sessions: 40, messagesPerSession: 1500, intervalMs: 4 },
   { label: 'flood', sessions: 16, messagesPerSession: 5000, intervalMs: 0 },
 ];
+const tcpLoad: LoadSpec = { label: 'tcp paced 8k/s', sessions: 20, messagesPerSession: 1200, intervalMs: 5 };
+/** Offered ChannelData messages/s of the batched load (each delivered one is relayed twice). */
+const floodRates = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000];
 const allocationsForMemory = 1000;
 
+interface Config { name: string; kind: 'coturn' | 'turnrelay'; threads: number }
+const CONFIGS: Config[] = [
+  { name: 'coturn-t1', kind: 'coturn', threads: 1 },
+  { name: 'turnrelay-t1', kind: 'turnrelay', threads: 1 },
+  { name: 'coturn-t2', kind: 'coturn', threads: 2 },
+  { name: 'turnrelay-t2', kind: 'turnrelay', threads: 2 },
+];
+
 interface ServerResults {
-  server: ServerUnderTest['name'];
+  server: string;
+  threads: number;
+  cpus: { server: string; loadgen: string };
   loads: LoadResult[];
+  flood: FloodResult;
+  tcp: LoadResult;
   memory: MemoryResult;
 }
 
 const repoRoot = findRepoRoot(import.meta.url);
 
-async function benchServer(
-  children: ChildSet,
-  start: () => Promise<ServerUnderTest>,
-): Promise<ServerResults> {
+async function benchServer(children: ChildSet, config: Config, start: () => Promise<ServerUnderTest>): Promise<ServerResults> {
   const server = await start();
+  const plan = cpuPlan(config.threads);
   try {
+    pin(server.pid, plan.server);
     // Warm-up: first allocations, JIT, lazy initialisation.
     await runLoad(children, server, { label: 'warm-up', sessions: 2, messagesPerSession: 200, intervalMs: 5 });
     const results: LoadResult[] = [];
@@ -45,72 +65,113 @@ async function benchServer(
       process.stderr.write(`  ${server.name}: ${load.label}\n`);
       results.push(await runLoad(children, server, load));
     }
+    process.stderr.write(`  ${server.name}: batched flood\n`);
+    const flood = await runFlood(repoRoot, server, { pairs: 100, rates: floodRates, seconds: 2, loadgenCpu: plan.loadgen });
+    process.stderr.write(`  ${server.name}: ${tcpLoad.label}\n`);
+    const tcp = await runLoad(children, server, { ...tcpLoad, transport: 'tcp' });
     process.stderr.write(`  ${server.name}: ${allocationsForMemory} allocations\n`);
     const memory = await measureAllocationMemory(children, server, allocationsForMemory);
-    return { server: server.name, loads: results, memory };
+    return { server: config.name, threads: config.threads, cpus: plan, loads: results, flood, tcp, memory };
   } finally {
     await server.child.stop();
   }
 }
 
 function fmt(value: number | undefined, digits = 1): string {
-  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
+  return value === undefined || Number.isNaN(value) || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 }
 
-/** Ours divided by coturn's CPU per relayed packet, per load (lower is better for us). */
-function cpuRatios(servers: ServerResults[], name: ServerResults['server'] = 'turnrelay'): Array<{ load: string; steady: number | undefined; wholeRun: number | undefined }> {
-  const ours = servers.find((s) => s.server === name);
-  const coturn = servers.find((s) => s.server === 'coturn');
-  if (!ours || !coturn) return [];
-  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
-  return loads.map((load, i) => ({
-    load: load.label,
-    steady: ratio(ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket, coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket),
-    wholeRun: ratio(ours.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket, coturn.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket),
-  }));
-}
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
 
-function printTable(echo: EchoResult[], servers: ServerResults[]): void {
-  const rows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)', 'relayed pkts', 'per metrics']];
-  for (const s of servers) {
-    for (const l of s.loads) {
-      rows.push([
-        s.server, l.label, fmt(l.offeredRelayedPerSecond, 0), fmt(l.steady?.relayedPerSecond, 0), fmt(l.lossPercent, 3),
-        fmt(l.steady?.cpuMicrosPerRelayedPacket, 2), fmt(l.wholeRun.cpuMicrosPerRelayedPacket, 2), String(l.relayedPackets),
-        l.metricsRelayedPackets === undefined ? '-' : String(l.metricsRelayedPackets),
-      ]);
-    }
-  }
-  for (const e of echo) {
-    rows.push(['node dgram echo', e.label, fmt(e.offeredPerSecond, 0), fmt(e.echoedPerSecond, 0), fmt(e.lossPercent, 3), fmt(e.cpuMicrosPerPacket, 2), '', String(e.echoed), '-']);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const [i, row] of rows.entries()) {
     console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log('');
-  for (const r of cpuRatios(servers)) {
-    console.log(`CPU per relayed packet, ours/coturn, ${r.load}: ${fmt(r.steady, 2)}x steady, ${fmt(r.wholeRun, 2)}x whole run`);
-  }
-  for (const r of cpuRatios(servers, 'turnrelay-native')) {
-    console.log(`CPU per relayed packet, ours-native/coturn, ${r.load}: ${fmt(r.steady, 2)}x steady, ${fmt(r.wholeRun, 2)}x whole run`);
-  }
+}
+
+interface Ratios {
+  threads: number;
+  cpuPerPacket: Array<{ load: string; steady: number | undefined; wholeRun: number | undefined }>;
+  floodCpuPerPacket: Array<{ offered: number; ratio: number | undefined }>;
+  maxRelayedRate: number | undefined;
+  allocationRate: number | undefined;
+  memory: number | undefined;
+  tcpCpuPerPacket: number | undefined;
+}
+
+function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined {
+  const ours = servers.find((s) => s.server === `turnrelay-t${threads}`);
+  const coturn = servers.find((s) => s.server === `coturn-t${threads}`);
+  if (!ours || !coturn) return undefined;
+  return {
+    threads,
+    cpuPerPacket: loads.map((load, i) => ({
+      load: load.label,
+      steady: ratio(ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket, coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket),
+      wholeRun: ratio(ours.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket, coturn.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket),
+    })),
+    // Only rates both servers carried within the loss limit compare like with like.
+    floodCpuPerPacket: ours.flood.steps.flatMap((o) => {
+      const c = coturn.flood.steps.find((s) => s.offeredMessagesPerSecond === o.offeredMessagesPerSecond);
+      return c && o.lossPercent <= 0.1 && c.lossPercent <= 0.1 ? [{ offered: o.offeredMessagesPerSecond, ratio: ratio(o.cpuMicrosPerRelayedPacket, c.cpuMicrosPerRelayedPacket) }] : [];
+    }),
+    maxRelayedRate: ratio(ours.flood.maxRelayedPerSecond, coturn.flood.maxRelayedPerSecond),
+    allocationRate: ratio(ours.flood.allocationsPerSecond, coturn.flood.allocationsPerSecond),
+    memory: ratio(ours.memory.kibPerThousandAllocations, coturn.memory.kibPerThousandAllocations),
+    tcpCpuPerPacket: ratio(ours.tcp.steady?.cpuMicrosPerRelayedPacket, coturn.tcp.steady?.cpuMicrosPerRelayedPacket),
+  };
+}
+
+function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[]; scaling: Record<string, number | undefined> } {
+  const uclientRows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)']];
   for (const s of servers) {
-    console.log(
-      `memory ${s.server}: ${fmt(s.memory.kibPerThousandAllocations, 0)} KiB RSS per 1,000 allocations ` +
-        `(${s.memory.allocations} allocations, RSS ${s.memory.rssBeforeKiB} -> ${s.memory.rssAfterKiB} KiB)`,
-    );
+    for (const l of [...s.loads, s.tcp]) {
+      uclientRows.push([s.server, l.label, fmt(l.offeredRelayedPerSecond, 0), fmt(l.steady?.relayedPerSecond, 0), fmt(l.lossPercent, 3),
+        fmt(l.steady?.cpuMicrosPerRelayedPacket, 2), fmt(l.wholeRun.cpuMicrosPerRelayedPacket, 2)]);
+    }
   }
-  console.log(`\nrelayed pkt = one datagram received and forwarded by the server (client-to-client: 2 per delivered message); ` +
-    `CPU = utime+stime from /proc/<pid>/stat, resolution ${cpuResolutionMicros} µs; ${cpus().length} CPUs shared by server and client.`);
+  for (const e of echo) uclientRows.push(['node dgram echo', e.label, fmt(e.offeredPerSecond, 0), fmt(e.echoedPerSecond, 0), fmt(e.lossPercent, 3), fmt(e.cpuMicrosPerPacket, 2), '']);
+  console.log('turnutils_uclient (client-to-client, 120-byte ChannelData; relayed pkt = 2 per delivered message)');
+  printTable(uclientRows);
+
+  const floodRows: string[][] = [['server', 'offered msg/s', 'relayed pkt/s', 'loss %', 'server CPU µs/pkt']];
+  for (const s of servers) for (const f of s.flood.steps) floodRows.push([s.server, String(f.offeredMessagesPerSecond), fmt(f.relayedPerSecond, 0), fmt(f.lossPercent, 3), fmt(f.cpuMicrosPerRelayedPacket, 2)]);
+  console.log('batched load generator (bench/loadgen: sendmmsg/recvmmsg, 200 allocations, 120-byte ChannelData, client-to-client)');
+  printTable(floodRows);
+
+  const summary: string[][] = [['server', 'threads', 'CPUs server/loadgen', 'max relayed pkt/s (<=0.1% loss)', 'allocations/s', 'KiB RSS / 1,000 alloc', 'TCP CPU µs/pkt']];
+  for (const s of servers) {
+    summary.push([s.server, String(s.threads), `${s.cpus.server} / ${s.cpus.loadgen}`, fmt(s.flood.maxRelayedPerSecond, 0), fmt(s.flood.allocationsPerSecond, 0),
+      fmt(s.memory.kibPerThousandAllocations, 0), fmt(s.tcp.steady?.cpuMicrosPerRelayedPacket, 2)]);
+  }
+  printTable(summary);
+
+  const ratios = [1, 2].flatMap((t) => ratiosAt(servers, t) ?? []);
+  for (const r of ratios) {
+    console.log(`threads ${r.threads}, ours/coturn:`);
+    for (const c of r.cpuPerPacket) console.log(`  CPU per relayed packet, uclient ${c.load}: ${fmt(c.steady, 2)}x steady, ${fmt(c.wholeRun, 2)}x whole run${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`);
+    for (const f of r.floodCpuPerPacket) console.log(`  CPU per relayed packet, loadgen ${f.offered} msg/s: ${fmt(f.ratio, 2)}x${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`);
+    console.log(`  max relayed rate: ${fmt(r.maxRelayedRate, 2)}x (goal >= 1.5x)`);
+    console.log(`  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x`);
+  }
+  const rate = (name: string) => servers.find((s) => s.server === name)?.flood.maxRelayedPerSecond;
+  const scaling = { turnrelay: ratio(rate('turnrelay-t2'), rate('turnrelay-t1')), coturn: ratio(rate('coturn-t2'), rate('coturn-t1')) };
+  console.log(`1 -> 2 threads, max relayed rate: turnrelay ${fmt(scaling.turnrelay, 2)}x (goal >= 1.8x), coturn ${fmt(scaling.coturn, 2)}x`);
+  console.log(`\n${cpus().length} CPUs. With 2 threads the server gets both CPUs and shares one with the load generator, so the 2-thread figures ` +
+    `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
+    `CPU = utime+stime of all server threads from /proc/<pid>/stat, resolution ${cpuResolutionMicros} µs.`);
+  return { ratios, scaling };
 }
 
 async function main(): Promise<void> {
-  // `npm run bench -- coturn` runs one server only; default: all three.
-  const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['coturn', 'turnrelay', 'turnrelay-native']);
-  requireTools(['turnserver', 'turnutils_uclient']);
-  if ((selected.has('turnrelay') || selected.has('turnrelay-native')) && !existsSync(join(repoRoot, 'dist/cli/turnrelay.js'))) throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
+  // `npm run bench -- coturn-t1 turnrelay-t1` runs only those; default: all four.
+  const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : CONFIGS.map((c) => c.name));
+  requireTools(['turnserver', 'turnutils_uclient', 'taskset']);
+  if (!existsSync(join(repoRoot, 'dist/cli/turnrelay.js'))) throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(join(repoRoot, 'build/bench/loadgen'))) throw new Error('build/bench/loadgen is missing: run `bash bench/loadgen/build.sh` (npm run bench does)');
   const children = new ChildSet();
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-bench-'));
   const host = randomLoopbackAddress();
@@ -127,22 +188,20 @@ async function main(): Promise<void> {
       { label: 'flood', mode: 'flood:64', seconds: 4 },
     ]);
     const servers: ServerResults[] = [];
-    await mkdir(join(dir, 'coturn'));
-    await mkdir(join(dir, 'ours'));
-    await mkdir(join(dir, 'ours-native'));
-    if (selected.has('coturn')) {
-      servers.push(await benchServer(children, () => startCoturnProcess(children, { dir: join(dir, 'coturn'), host, portRange: { min: 50000, max: 52999 } })));
+    for (const [i, config] of CONFIGS.entries()) {
+      if (!selected.has(config.name)) continue;
+      const serverDir = join(dir, `server-${i}`);
+      await mkdir(serverDir);
+      // Separate port blocks: allocations of one server may outlive it in the kernel tables for a moment.
+      const portRange = { min: 40000 + i * 5000, max: 40000 + i * 5000 + 4999 };
+      servers.push(await benchServer(children, config, () => (config.kind === 'coturn'
+        ? startCoturnProcess(children, { dir: serverDir, host, portRange, relayThreads: config.threads, name: config.name })
+        : startOurRelayProcess(children, { dir: serverDir, host, portRange, threads: config.threads, name: config.name }))));
     }
-    if (selected.has('turnrelay')) {
-      servers.push(await benchServer(children, () => startOurRelayProcess(children, { dir: join(dir, 'ours'), host, portRange: { min: 53000, max: 55999 } })));
-    }
-    if (selected.has('turnrelay-native')) {
-      servers.push(await benchServer(children, () => startOurRelayProcess(children, { dir: join(dir, 'ours-native'), host, portRange: { min: 56000, max: 58999 }, dataPlane: 'native' })));
-    }
-    printTable(echo, servers);
+    const { ratios, scaling } = report(echo, servers);
     const results = {
       date: new Date().toISOString(), node: process.version, cpus: cpus().map((c) => c.model)[0], cpuCount: cpus().length,
-      durationSeconds: (Date.now() - started) / 1000, echo, servers, cpuRatiosOursToCoturn: cpuRatios(servers), cpuRatiosOursNativeToCoturn: cpuRatios(servers, 'turnrelay-native'),
+      durationSeconds: (Date.now() - started) / 1000, echo, servers, ratios, scaling,
     };
     await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
     await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);

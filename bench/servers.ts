@@ -8,11 +8,13 @@ import { relayFromBuild, startRelayProcess } from '../test/interop/harness/relay
 import { uclientArgs } from '../test/interop/harness/uclient.js';
 
 export interface ServerUnderTest {
-  name: 'turnrelay' | 'turnrelay-native' | 'coturn';
+  name: string;
   child: StartedChild;
   pid: number;
   host: string;
   port: number;
+  /** TCP listener port (ours binds it separately; coturn listens on the UDP port). */
+  tcpPort: number;
   portRange: { min: number; max: number };
   /** Prometheus text, for servers that expose it. */
   metrics?: () => Promise<string>;
@@ -20,10 +22,10 @@ export interface ServerUnderTest {
 
 export const benchUser = { name: 'bench', password: 'bench-password-not-secret' };
 
-/** The one client load of every benchmark: UDP, 120-byte ChannelData, client-to-client, long-term auth. */
-export function benchUclientArgs(server: ServerUnderTest, load: { sessions: number; messages: number; intervalMs?: number }): string[] {
+/** The one client load of every benchmark: 120-byte ChannelData, client-to-client, long-term auth; UDP unless told. */
+export function benchUclientArgs(server: ServerUnderTest, load: { sessions: number; messages: number; intervalMs?: number; transport?: 'udp' | 'tcp' }): string[] {
   return uclientArgs({
-    server: { host: server.host, port: server.port }, transport: 'udp', method: 'channel-data',
+    server: { host: server.host, port: load.transport === 'tcp' ? server.tcpPort : server.port }, transport: load.transport ?? 'udp', method: 'channel-data',
     auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password }, peer: { kind: 'client-to-client' },
     sessions: load.sessions, messages: load.messages, size: 120, timeoutMs: 0,
     ...(load.intervalMs !== undefined ? { intervalMs: load.intervalMs } : {}),
@@ -32,13 +34,14 @@ export function benchUclientArgs(server: ServerUnderTest, load: { sessions: numb
 
 export async function startOurRelayProcess(
   children: ChildSet,
-  options: { dir: string; host: string; portRange: { min: number; max: number }; dataPlane?: 'node' | 'native' },
+  options: { dir: string; host: string; portRange: { min: number; max: number }; dataPlane?: 'node' | 'native'; threads?: number; name?: string },
 ): Promise<ServerUnderTest> {
   const { configPath } = await writeRelayFiles({
     dataPlane: options.dataPlane,
+    ...(options.threads ? { threads: options.threads } : {}),
     dir: options.dir,
     host: options.host,
-    listeners: ['udp'],
+    listeners: ['udp', 'tcp'],
     users: { [benchUser.name]: benchUser.password },
     portRange: options.portRange,
     allowCIDRs: [`${options.host}/32`],
@@ -48,18 +51,20 @@ export async function startOurRelayProcess(
   });
   const relay = await startRelayProcess(children, relayFromBuild, configPath);
   const { host, port } = relay.endpoint('udp');
+  const tcpPort = relay.endpoint('tcp').port;
   return {
-    name: options.dataPlane === 'native' ? 'turnrelay-native' : 'turnrelay', child: relay.child, pid: relay.child.pid, host, port, portRange: options.portRange, metrics: relay.metrics,
+    name: options.name ?? (options.dataPlane === 'node' ? 'turnrelay-node' : 'turnrelay'), child: relay.child, pid: relay.child.pid, host, port, tcpPort, portRange: options.portRange, metrics: relay.metrics,
   };
 }
 
 export async function startCoturnProcess(
   children: ChildSet,
-  options: { dir: string; host: string; portRange: { min: number; max: number } },
+  options: { dir: string; host: string; portRange: { min: number; max: number }; relayThreads?: number; name?: string },
 ): Promise<ServerUnderTest> {
   const server = await startCoturn(children, {
     dir: options.dir, host: options.host, realm: 'bench.turnrelay.test', portRange: options.portRange,
     users: { [benchUser.name]: benchUser.password },
+    ...(options.relayThreads ? { relayThreads: options.relayThreads } : {}),
   });
-  return { name: 'coturn', child: server.child, pid: server.child.pid, host: options.host, port: server.port, portRange: options.portRange };
+  return { name: options.name ?? 'coturn', child: server.child, pid: server.child.pid, host: options.host, port: server.port, tcpPort: server.port, portRange: options.portRange };
 }

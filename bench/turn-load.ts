@@ -17,6 +17,8 @@ export interface LoadSpec {
   messagesPerSession: number;
   /** uclient -z: ms between packets per session; 0 = as fast as uclient can. */
   intervalMs: number;
+  /** Client transport; default UDP. */
+  transport?: 'udp' | 'tcp';
 }
 
 export interface LoadResult {
@@ -38,7 +40,7 @@ interface Progress {
 
 export async function runLoad(children: ChildSet, server: ServerUnderTest, spec: LoadSpec): Promise<LoadResult> {
   const tools = requireTools(['turnutils_uclient']);
-  const args = benchUclientArgs(server, { sessions: spec.sessions, messages: spec.messagesPerSession, intervalMs: spec.intervalMs });
+  const args = benchUclientArgs(server, { sessions: spec.sessions, messages: spec.messagesPerSession, intervalMs: spec.intervalMs, ...(spec.transport ? { transport: spec.transport } : {}) });
   const metricsBefore = await server.metrics?.();
   const cpuBefore = cpuMicros(server.pid);
   const client = children.start(tools.turnutils_uclient, args);

@@ -15,6 +15,8 @@ export interface CoturnOptions {
   users?: Record<string, string>;
   restSecret?: string;
   tls?: { certFile: string; keyFile: string };
+  /** coturn --relay-threads (absent: coturn's default, one per CPU). */
+  relayThreads?: number;
 }
 
 export interface CoturnServer {
@@ -42,6 +44,7 @@ export async function startCoturn(children: ChildSet, options: CoturnOptions): P
   }
   if (options.tls) args.push(`--tls-listening-port=${tlsPort}`, `--cert=${options.tls.certFile}`, `--pkey=${options.tls.keyFile}`);
   else args.push('--no-tls');
+  if (options.relayThreads) args.push(`--relay-threads=${options.relayThreads}`);
   const child = children.start(tools.turnserver, args);
   try {
     await waitForStunBinding(options.host, port, 10_000);

@@ -25,6 +25,8 @@ export interface RelayFilesOptions {
   logLevel?: string;
   /** relay.dataPlane; absent = the relay's default (native when built). */
   dataPlane?: 'node' | 'native';
+  /** relay.threads; absent = the CPUs available. */
+  threads?: number;
 }
 
 export interface RelayFiles {
@@ -50,7 +52,7 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
     realm: 'interop.turnrelay.test',
     listeners: options.listeners.map((protocol) => ({ protocol, host: options.host, port: 0 })),
     auth,
-    relay: { host: options.host, portRange: options.portRange, ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}) },
+    relay: { host: options.host, portRange: options.portRange, ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}), ...(options.threads ? { threads: options.threads } : {}) },
     peers: { allowCIDRs: [...options.allowCIDRs], denyCIDRs: [] },
     admin: { host: options.host, port: 0 },
     // Stopping a test relay should not wait for its allocations to expire.

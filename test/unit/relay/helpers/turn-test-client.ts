@@ -35,6 +35,8 @@ export class TurnTestClient {
   sha256 = false;
   /** The TCP/TLS socket; undefined for UDP. */
   streamSocket: Socket | undefined;
+  /** The UDP client's local port (0 for streams). */
+  localPort = 0;
 
   private constructor(private readonly transport: 'udp' | 'tcp' | 'tls', private readonly write: (b: Buffer) => void, private readonly closer: () => void) {}
 
@@ -42,6 +44,7 @@ export class TurnTestClient {
     const socket: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((r) => socket.bind(0, host, () => r()));
     const c = new TurnTestClient('udp', (b) => socket.send(b, port, host), () => socket.close());
+    c.localPort = socket.address().port;
     socket.on('message', (m) => c.onFrame(m));
     return c;
   }

@@ -1,0 +1,147 @@
+// Batched TURN ChannelData load generator (sendmmsg/recvmmsg), for
+// `npm run bench`. The allocations are made beforehand (bench/udp-flood.ts,
+// in Node); this program then takes over their client ports: it binds the
+// same local ports, sends ChannelData at a fixed offered rate spread over
+// all of them, and counts what comes back. Each sender's channel leads to
+// another allocation of the same run (client-to-client), so every delivered
+// message was relayed twice by the server.
+//
+//   loadgen <server-ip> <server-port> <local-ip> <rate msgs/s> <seconds> <size> <port:channel>...
+// Prints one JSON line: {"sent":N,"received":M,"seconds":S}.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int kBatch = 64;
+
+double now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct Sender {
+  int fd;
+  uint16_t channel;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 8) {
+    fprintf(stderr, "usage: loadgen server-ip server-port local-ip rate seconds size port:channel...\n");
+    return 2;
+  }
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(atoi(argv[2])));
+  if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) { fprintf(stderr, "bad server ip\n"); return 2; }
+  in_addr local{};
+  if (inet_pton(AF_INET, argv[3], &local) != 1) { fprintf(stderr, "bad local ip\n"); return 2; }
+  double rate = atof(argv[4]), seconds = atof(argv[5]);
+  size_t size = static_cast<size_t>(atoi(argv[6]));
+  std::vector<Sender> senders;
+  int ep = epoll_create1(0);
+  for (int i = 7; i < argc; i++) {
+    int port = 0, channel = 0;
+    if (sscanf(argv[i], "%d:%d", &port, &channel) != 2) { fprintf(stderr, "bad port:channel %s\n", argv[i]); return 2; }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    int buf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    sockaddr_in me{};
+    me.sin_family = AF_INET;
+    me.sin_addr = local;
+    me.sin_port = htons(static_cast<uint16_t>(port));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0) { perror("bind"); return 1; }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) { perror("connect"); return 1; }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(senders.size());
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    senders.push_back({fd, static_cast<uint16_t>(channel)});
+  }
+
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> received{0};
+  std::thread receiver([&] {
+    std::vector<uint8_t> storage(kBatch * 2048);
+    mmsghdr msgs[kBatch];
+    iovec iovs[kBatch];
+    epoll_event events[64];
+    while (!done.load()) {
+      int n = epoll_wait(ep, events, 64, 50);
+      for (int e = 0; e < n; e++) {
+        int fd = senders[events[e].data.u32].fd;
+        for (;;) {
+          for (int i = 0; i < kBatch; i++) {
+            iovs[i] = {storage.data() + i * 2048, 2048};
+            memset(&msgs[i], 0, sizeof msgs[i]);
+            msgs[i].msg_hdr.msg_iov = &iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+          }
+          int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+          if (got <= 0) break;
+          received.fetch_add(static_cast<uint64_t>(got), std::memory_order_relaxed);
+        }
+      }
+    }
+  });
+
+  // One ChannelData frame per sender (its channel), sent in batches every millisecond.
+  std::vector<std::vector<uint8_t>> frames(senders.size());
+  for (size_t i = 0; i < senders.size(); i++) {
+    frames[i].assign(4 + size, 0x5a);
+    frames[i][0] = senders[i].channel >> 8;
+    frames[i][1] = senders[i].channel & 0xff;
+    frames[i][2] = static_cast<uint8_t>(size >> 8);
+    frames[i][3] = static_cast<uint8_t>(size & 0xff);
+  }
+  uint64_t sent = 0;
+  double start = now(), end = start + seconds;
+  size_t next = 0;
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  while (now() < end) {
+    double elapsed = now() - start;
+    uint64_t due = static_cast<uint64_t>(elapsed * rate);
+    while (sent < due) {
+      // A batch for the next sender: up to kBatch messages, fewer when only a few are due.
+      Sender& s = senders[next];
+      int n = static_cast<int>(std::min<uint64_t>(due - sent, std::max<uint64_t>(1, std::min<uint64_t>(kBatch, (due - sent) / senders.size() + 1))));
+      for (int i = 0; i < n; i++) {
+        iovs[i] = {frames[next].data(), frames[next].size()};
+        memset(&msgs[i], 0, sizeof msgs[i]);
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      int r = sendmmsg(s.fd, msgs, n, 0);
+      // A full socket buffer counts as sent and lost: the offered rate is what we tried.
+      sent += r > 0 ? static_cast<uint64_t>(r) + (n - r) : static_cast<uint64_t>(n);
+      next = (next + 1) % senders.size();
+    }
+    timespec pause{0, 200000};  // 0.2 ms
+    nanosleep(&pause, nullptr);
+  }
+  double sentFor = now() - start;
+  timespec drain{0, 500000000};  // stragglers
+  nanosleep(&drain, nullptr);
+  done.store(true);
+  receiver.join();
+  printf("{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(sent),
+         static_cast<unsigned long long>(received.load()), sentFor);
+  return 0;
+}

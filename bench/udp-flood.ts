@@ -1,0 +1,118 @@
+// The batched load: allocations made in Node with the test TURN client
+// (Allocate + CreatePermission + ChannelBind, timed as the allocation rate),
+// then bench/loadgen (C++, sendmmsg/recvmmsg, pinned to its own CPU where
+// the machine has one to spare) takes over their client ports and drives
+// ChannelData at fixed offered rates, client-to-client, so each delivered
+// message is two relayed packets. Steps up the rate until loss passes 0.1%.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
+import { cpuMicros } from './proc-stats.js';
+import { benchUser, type ServerUnderTest } from './servers.js';
+
+export interface FloodStep {
+  offeredMessagesPerSecond: number;
+  sent: number;
+  received: number;
+  seconds: number;
+  lossPercent: number;
+  relayedPerSecond: number;
+  serverCpuMicros: number;
+  cpuMicrosPerRelayedPacket: number;
+}
+
+export interface FloodResult {
+  allocations: number;
+  /** Allocate + CreatePermission + ChannelBind, each a full transaction, per second. */
+  allocationsPerSecond: number;
+  steps: FloodStep[];
+  /** Highest relayed packets/s of a step with at most 0.1% loss. */
+  maxRelayedPerSecond: number;
+  loadgenCpu: string;
+}
+
+const MAX_LOSS_PERCENT = 0.1;
+
+/** CPUs for the server and for the load generator: separate when the machine has two, else shared. */
+export function cpuPlan(serverThreads: number): { server: string; loadgen: string } {
+  const n = cpus().length;
+  if (n < 2) return { server: '0', loadgen: '0' };
+  if (serverThreads >= n) return { server: `0-${n - 1}`, loadgen: `${n - 1}` };
+  return { server: `0-${serverThreads - 1}`, loadgen: `${n - 1}` };
+}
+
+export function pin(pid: number, list: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+}
+
+interface Pair { port: number; channel: number }
+
+async function makeAllocations(server: ServerUnderTest, pairs: number): Promise<{ senders: Pair[]; perSecond: number }> {
+  const started = performance.now();
+  const senders: Pair[] = [];
+  const clients: TurnTestClient[] = [];
+  // A few pairs at a time: the server is measured, not the round trips of one client.
+  const batch = 8;
+  for (let first = 0; first < pairs; first += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, pairs - first) }, async (_, k) => {
+      const i = first + k;
+      const a = await TurnTestClient.udp(server.port, server.host);
+      const b = await TurnTestClient.udp(server.port, server.host);
+      clients.push(a, b);
+      const ra = a.relayedAddress(await a.allocate(benchUser.name, benchUser.password));
+      const rb = b.relayedAddress(await b.allocate(benchUser.name, benchUser.password));
+      const ca = 0x4000 + ((2 * i) % 0x3fff);
+      const cb = 0x4000 + ((2 * i + 1) % 0x3fff);
+      for (const [c, peer, channel] of [[a, rb, ca], [b, ra, cb]] as const) {
+        if (!isSuccess(await c.createPermission(peer))) throw new Error(`${server.name}: CreatePermission failed`);
+        if (!isSuccess(await c.channelBind(channel, peer))) throw new Error(`${server.name}: ChannelBind failed`);
+      }
+      senders.push({ port: a.localPort, channel: ca }, { port: b.localPort, channel: cb });
+    }));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of clients) c.close(); // the loadgen binds these ports next
+  return { senders, perSecond: (2 * pairs) / seconds };
+}
+
+async function runLoadgen(binary: string, server: ServerUnderTest, senders: Pair[], rate: number, seconds: number, cpu: string): Promise<{ sent: number; received: number; seconds: number }> {
+  const args = ['-c', cpu, binary, server.host, String(server.port), server.host, String(rate), String(seconds), '120', ...senders.map((s) => `${s.port}:${s.channel}`)];
+  const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += String(d); });
+  child.stderr.on('data', (d: Buffer) => { err += String(d); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`loadgen exited ${code}: ${err}`);
+  return JSON.parse(out.trim()) as { sent: number; received: number; seconds: number };
+}
+
+export async function runFlood(repoRoot: string, server: ServerUnderTest, options: { pairs: number; rates: number[]; seconds: number; loadgenCpu: string }): Promise<FloodResult> {
+  const binary = join(repoRoot, 'build/bench/loadgen');
+  const { senders, perSecond } = await makeAllocations(server, options.pairs);
+  const steps: FloodStep[] = [];
+  let failures = 0;
+  for (const rate of options.rates) {
+    const cpuBefore = cpuMicros(server.pid);
+    const r = await runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu);
+    const serverCpuMicros = cpuMicros(server.pid) - cpuBefore;
+    const relayed = 2 * r.received;
+    const lossPercent = r.sent > 0 ? (100 * Math.max(0, r.sent - r.received)) / r.sent : 0;
+    steps.push({
+      offeredMessagesPerSecond: rate, sent: r.sent, received: r.received, seconds: r.seconds, lossPercent,
+      relayedPerSecond: relayed / r.seconds, serverCpuMicros, cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
+    });
+    process.stderr.write(`    ${server.name}: offered ${rate} msg/s -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`);
+    failures = lossPercent > MAX_LOSS_PERCENT ? failures + 1 : 0;
+    if (failures >= 2) break;
+  }
+  const passing = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT);
+  return {
+    allocations: senders.length,
+    allocationsPerSecond: perSecond,
+    steps,
+    maxRelayedPerSecond: Math.max(0, ...passing.map((s) => s.relayedPerSecond)),
+    loadgenCpu: options.loadgenCpu,
+  };
+}
