@@ -97,7 +97,9 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
         host: c.host ?? '0.0.0.0',
         port: c.port,
         cert,
+        // Mounted files are cheap to re-read; the shared Secret is checked hourly (and renewed when due).
         ...('certFile' in tls ? { reloadCert: () => readCertFiles(tls) } : {}),
+        ...('bootstrap' in tls ? { reloadCert: () => bootstrapServingCert(rest, tls.bootstrap), reloadEveryMs: 3_600_000 } : {}),
         ...(c.perIdentity ? { perIdentity: c.perIdentity } : {}),
         ...(c.failuresPerAddress ? { failuresPerAddress: c.failuresPerAddress } : {}),
         ...(c.maxInFlight !== undefined ? { maxInFlight: c.maxInFlight } : {}),
