@@ -4,7 +4,9 @@
 # interop, tcpdump for the capture test, openssl for test certificates,
 # iproute2 for network namespaces; for the pod tests' node: runc, the CNI
 # plugins, iptables and conntrack (kube-proxy), mmdebstrap and buildah (the
-# test images, built without a registry or daemon).
+# test images, built without a registry or daemon); g++ with its sanitizer
+# runtimes for the native data plane, its ASan/UBSan test build and the
+# bench load generator; taskset (util-linux) pins the benchmark processes.
 set -euo pipefail
 need=()
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -18,7 +20,9 @@ command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || need+=(iptables)
 command -v conntrack >/dev/null || [ -x /usr/sbin/conntrack ] || need+=(conntrack)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v buildah >/dev/null || need+=(buildah)
-command -v nsenter >/dev/null || need+=(util-linux)
+command -v nsenter >/dev/null && command -v taskset >/dev/null || need+=(util-linux)
+command -v g++ >/dev/null || need+=(g++)
+[ -e "$(g++ -print-file-name=libasan.so 2>/dev/null)" ] && [ -e "$(g++ -print-file-name=libubsan.so 2>/dev/null)" ] || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
