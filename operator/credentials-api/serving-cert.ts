@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
+import { FIELD_MANAGER, MANAGED_BY_LABEL } from '../render/names.js';
 import { CONTENT, KubeApiError, type KubeRest } from '../runtime/kube-rest.js';
 
 export interface ServingCert {
@@ -71,7 +72,7 @@ export async function bootstrapServingCert(rest: KubeRest, opts: BootstrapOption
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
-      metadata: { name: opts.secretName, namespace: opts.namespace, labels: { 'app.kubernetes.io/managed-by': 'turnrelay-operator' }, ...(existing ? { resourceVersion: existing.metadata?.resourceVersion } : {}) },
+      metadata: { name: opts.secretName, namespace: opts.namespace, labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER }, ...(existing ? { resourceVersion: existing.metadata?.resourceVersion } : {}) },
       data: { 'tls.crt': b64(fresh.certPem), 'tls.key': b64(fresh.keyPem) },
     };
     try {
@@ -88,7 +89,7 @@ export async function bootstrapServingCert(rest: KubeRest, opts: BootstrapOption
     body: {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: opts.caConfigMapName, namespace: opts.namespace, labels: { 'app.kubernetes.io/managed-by': 'turnrelay-operator' } },
+      metadata: { name: opts.caConfigMapName, namespace: opts.namespace, labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER } },
       data: { [CA_KEY]: cert.certPem },
     },
     contentType: CONTENT.apply,
