@@ -312,6 +312,16 @@ test('the CLI and the example app get credentials through the API that Chromium 
     expect(parsed.user).toBe('carol');
     expect(parsed.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(RELAY_TTL);
 
+    // Without --credentials-url the in-cluster default is tried; outside a cluster it does not resolve,
+    // so the CLI says so and reads the auth Secret with the kubeconfig (admin here) instead.
+    const fallback = await children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, 'credentials', '--user', 'erin',
+      '--namespace', ns, '--name', 'live', '--token-file', tokenFile, '--kubeconfig', testKubeconfigPath()], { timeoutMs: 60_000, cwd: repoRoot });
+    expect(fallback.code).toBe(0);
+    expect(fallback.stderr).toMatch(/credentials API not reachable .*ENOTFOUND.*; reading the auth Secret instead/);
+    const viaSecret = JSON.parse(fallback.stdout) as { iceServers: Array<{ urls: string[]; username: string }> };
+    expect(viaSecret.iceServers[0]!.urls).toEqual(status);
+    expect(parseRestUsername(viaSecret.iceServers[0]!.username)!.user).toBe('erin');
+
     const checked = await cli(['check']);
     expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });
     const rows = checked.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
