@@ -1,6 +1,5 @@
 // Cluster facts the renderer needs, computed purely from cached objects.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { TurnRelay } from '../api/turnrelay.js';
 
 interface ServiceLike {
   spec?: { type?: string; clusterIP?: string; clusterIPs?: string[] };
@@ -54,9 +53,12 @@ export function nodeAddressMap(nodes: readonly NodeLike[]): Array<{ internal: st
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** Namespace/name of every Service the relay may relay to. */
-export function allowedServiceKeys(relay: Pick<TurnRelay, 'metadata'> & { spec?: { peers?: { allowServices?: Array<{ name: string; namespace?: string }> } } }): string[] {
-  const ns = relay.metadata.namespace ?? '';
-  return (relay.spec?.peers?.allowServices ?? []).map((s) => `${s.namespace ?? ns}/${s.name}`);
+export function allowedServiceKeys(relay: { metadata?: { namespace?: string }; spec?: unknown }): string[] {
+  const ns = relay.metadata?.namespace ?? '';
+  // Read defensively: the controller asks this of relays it has not validated.
+  const list = (relay.spec as { peers?: { allowServices?: unknown } } | undefined)?.peers?.allowServices;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((s: { name?: unknown; namespace?: unknown }) => (typeof s?.name === 'string' ? [`${typeof s.namespace === 'string' ? s.namespace : ns}/${s.name}`] : []));
 }
 
 /** Addresses of the endpoints of those Services that are not known to be unready. */

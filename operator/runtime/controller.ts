@@ -2,9 +2,9 @@
 // reconcile per key, results drive backoff and timed requeues. It runs only
 // while this instance may write (leader, or no leader election).
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Deployment, V1EndpointSlice, V1Node, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/log.js';
-import type { ReconcileContext } from '../reconcile/context.js';
+import type { CertificateObject, ChildCache, RawTurnRelay, ReconcileContext } from '../reconcile/context.js';
 import { allowedServiceKeys, nodeAddresses, SERVICE_NAME_LABEL } from '../reconcile/observe.js';
 import { reconcileRelay } from '../reconcile/reconcile-relay.js';
 import { AUTH_SECRET_LABELS, RELAY_LABEL, labelSelector } from '../render/names.js';
@@ -18,6 +18,8 @@ import {
   CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, OPTIONAL_CHILD_KINDS, PODMONITOR_KIND, PROMETHEUSRULE_KIND, SECRET_KIND, TURNRELAY_KIND,
   kindKey, type ResourceKind,
 } from './resources.js';
+const SERVICE_KIND = CHILD_KINDS.find((k) => k.kind === 'Service')!;
+const DEPLOYMENT_KIND = CHILD_KINDS.find((k) => k.kind === 'Deployment')!;
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 export class NotLeaderError extends Error {
@@ -43,20 +45,24 @@ export interface ControllerOptions {
   log: Logger;
 }
 
-type Obj = KubernetesObject & { spec?: Record<string, unknown> };
+/** What the controller does with any informer, whatever it caches. */
+interface Running { readonly name: string; start(): Promise<void>; stop(): void }
 
 export class Controller {
   private readonly queue: WorkQueue;
-  private readonly informers: Informer<Obj>[] = [];
-  private readonly children = new Map<string, { kind: ResourceKind; view: LatestView<Obj> }>();
-  private relays!: LatestView<Obj>;
-  private endpointSlices!: LatestView<Obj>;
-  private nodes!: LatestView<Obj>;
+  private readonly informers: Running[] = [];
+  private readonly children = new Map<string, ChildCache>();
+  private relays!: LatestView<RawTurnRelay>;
+  private services!: LatestView<V1Service>;
+  private deployments!: LatestView<V1Deployment>;
+  private endpointSlices!: LatestView<V1EndpointSlice>;
+  private nodes!: LatestView<V1Node>;
+  private certificates: LatestView<CertificateObject> | undefined;
   /** Optional child kinds (kindKey) the API server serves; their informers run from then on. */
   private readonly served = new Set<string>();
   private readonly nodeAddressCache = new Map<string, string>();
-  private readonly namedSecrets = new NamedWatches<Obj>((namespace, name) =>
-    this.newInformer(SECRET_KIND, (_e, o) => this.onNamedSecret(o), { namespace, fieldSelector: `metadata.name=${name}` }),
+  private readonly namedSecrets = new NamedWatches<V1Secret>((namespace, name) =>
+    this.newInformer<V1Secret>(SECRET_KIND, (_e, o) => this.onNamedSecret(o), { namespace, fieldSelector: `metadata.name=${name}` }),
   );
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void>[] = [];
@@ -67,8 +73,8 @@ export class Controller {
     this.queue = new WorkQueue(opts.queue);
   }
 
-  private newInformer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): Informer<Obj> {
-    return new Informer<Obj>({
+  private newInformer<T extends KubernetesObject>(resource: ResourceKind, onEvent: (e: InformerEvent, o: T) => void, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): Informer<T> {
+    return new Informer<T>({
       kc: this.opts.kc,
       rest: this.opts.rest,
       resource,
@@ -81,9 +87,9 @@ export class Controller {
     });
   }
 
-  private informer(resource: ResourceKind, onEvent: (e: InformerEvent, o: Obj) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<Obj> {
-    let view: LatestView<Obj> | undefined;
-    const inf = this.newInformer(
+  private informer<T extends KubernetesObject>(resource: ResourceKind, onEvent: (e: InformerEvent, o: T) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<T> {
+    let view: LatestView<T> | undefined;
+    const inf = this.newInformer<T>(
       resource,
       (e, o) => {
         if (e === 'delete') view?.forget(o.metadata?.name ?? '', o.metadata?.namespace);
@@ -138,7 +144,7 @@ export class Controller {
     this.namedSecrets.sync(wanted);
   }
 
-  private enqueueAll(filter: (relay: Obj) => boolean = () => true): void {
+  private enqueueAll(filter: (relay: RawTurnRelay) => boolean = () => true): void {
     for (const r of this.relays.list()) if (filter(r)) this.enqueueObject(r);
   }
 
@@ -146,17 +152,17 @@ export class Controller {
     const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svc) return;
     const key = `${slice.metadata?.namespace}/${svc}`;
-    this.enqueueAll((r) => allowedServiceKeys(r as never).includes(key));
+    this.enqueueAll((r) => allowedServiceKeys(r).includes(key));
   };
 
-  private onNode = (e: InformerEvent, node: KubernetesObject): void => {
+  private onNode = (e: InformerEvent, node: V1Node): void => {
     // Node objects change constantly (heartbeats); only address changes matter.
     const name = node.metadata?.name ?? '';
-    const addrs = e === 'delete' ? '' : nodeAddresses([node as never]).join(',');
+    const addrs = e === 'delete' ? '' : nodeAddresses([node]).join(',');
     if (this.nodeAddressCache.get(name) === addrs) return;
     if (e === 'delete') this.nodeAddressCache.delete(name);
     else this.nodeAddressCache.set(name, addrs);
-    this.enqueueAll((r) => (r.spec?.['network'] as { mode?: string } | undefined)?.mode === 'HostNetwork');
+    this.enqueueAll((r) => (r.spec as { network?: { mode?: unknown } } | undefined)?.network?.mode === 'HostNetwork');
   };
 
   /** Finds which optional CRDs (cert-manager, Prometheus Operator) are served and starts watching their kinds. */
@@ -174,7 +180,9 @@ export class Controller {
       for (const kind of OPTIONAL_CHILD_KINDS.filter((k) => k.apiVersion === apiVersion && names.includes(k.plural))) {
         if (this.served.has(kindKey(kind))) continue;
         this.served.add(kindKey(kind));
-        const view = this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+        const view = kind === CERTIFICATE_KIND
+          ? (this.certificates = this.informer<CertificateObject>(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }))
+          : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
         this.children.set(kindKey(kind), { kind, view });
         await view.informer.start();
         started = true;
@@ -185,15 +193,18 @@ export class Controller {
 
   async start(): Promise<void> {
     const { log } = this.opts;
-    this.relays = this.informer(TURNRELAY_KIND, this.onRelay);
+    this.relays = this.informer<RawTurnRelay>(TURNRELAY_KIND, this.onRelay);
+    this.services = this.informer<V1Service>(SERVICE_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+    this.deployments = this.informer<V1Deployment>(DEPLOYMENT_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
     for (const kind of CHILD_KINDS) {
       if (OPTIONAL_CHILD_KINDS.includes(kind)) continue; // started once their CRD is found
-      this.children.set(kindKey(kind), { kind, view: this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }) });
+      const view = kind === SERVICE_KIND ? this.services : kind === DEPLOYMENT_KIND ? this.deployments : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+      this.children.set(kindKey(kind), { kind, view });
     }
     // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
     this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: labelSelector(AUTH_SECRET_LABELS) });
-    this.endpointSlices = this.informer(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
-    this.nodes = this.informer(NODE_KIND, this.onNode, { clusterWide: true });
+    this.endpointSlices = this.informer<V1EndpointSlice>(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
+    this.nodes = this.informer<V1Node>(NODE_KIND, this.onNode, { clusterWide: true });
     await this.detectOptionalKinds();
     await Promise.all(this.informers.map((i) => i.start()));
     if (this.stopping) return;
@@ -225,6 +236,9 @@ export class Controller {
       rest: o.rest,
       relays: this.relays,
       children: this.children,
+      services: this.services,
+      deployments: this.deployments,
+      certificates: () => this.certificates,
       endpointSlices: this.endpointSlices,
       nodes: this.nodes,
       certManagerInstalled: () => this.served.has(kindKey(CERTIFICATE_KIND)),
@@ -289,7 +303,7 @@ export class Controller {
 }
 
 /** Secrets a relay names that carry no label of ours: its TLS key pair and a user-supplied auth Secret. */
-export function referencedSecrets(relay: Obj): string[] {
+export function referencedSecrets(relay: RawTurnRelay): string[] {
   const spec = relay.spec as { tls?: { secretName?: unknown }; auth?: { secretRef?: { name?: unknown } } } | undefined;
   const out: string[] = [];
   if (spec?.tls) out.push(typeof spec.tls.secretName === 'string' ? spec.tls.secretName : `${relay.metadata?.name}-tls`);

@@ -18,7 +18,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  onEvent: (event: InformerEvent, obj: T) => void;
+  onEvent(event: InformerEvent, obj: T): void;
   log: Logger;
   restartBaseMs?: number;
   restartMaxMs?: number;

@@ -15,7 +15,8 @@ interface WorkloadObject {
   kind?: string;
   metadata?: { generation?: number };
   spec?: { replicas?: number; selector?: LabelSelector };
-  status?: Record<string, unknown> & { observedGeneration?: number };
+  // Counts are read defensively (num): the object may come from a cache of raw JSON.
+  status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -31,9 +32,9 @@ export function workloadState(obj: WorkloadObject): WorkloadState {
   const selector = selectorString(obj.spec?.selector);
   return {
     desired: obj.spec?.replicas ?? 1,
-    current: num(s['replicas']),
-    ready: num(s['readyReplicas']),
-    updated: num(s['updatedReplicas']),
+    current: num(s.replicas),
+    ready: num(s.readyReplicas),
+    updated: num(s.updatedReplicas),
     observedLatest,
     ...(selector ? { selector } : {}),
   };
