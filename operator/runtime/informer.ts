@@ -3,7 +3,7 @@
 // "410 Gone" or a client timeout (API server restart, network error, RBAC),
 // so we restart it with exponential backoff. `synced` tells readiness probes
 // whether the first list has completed.
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/log.js';
 import { exponentialDelay } from './backoff.js';
 import type { KubeRest } from './kube-rest.js';
@@ -45,8 +45,8 @@ export class Informer<T extends KubernetesObject> {
   start(): Promise<void> {
     const { kc, rest, resource, namespace, labelSelector, fieldSelector } = this.opts;
     const path = collectionPath(resource, namespace);
-    const list = () => rest.list<T>(path, { labelSelector, fieldSelector }) as Promise<{ items: T[]; metadata: { resourceVersion?: string } }>;
-    const lw = new ListWatch<T>(path, new Watch(kc), list as never, false, labelSelector, fieldSelector);
+    const list: ListPromise<T> = () => rest.list<T>(path, { labelSelector, fieldSelector });
+    const lw = new ListWatch<T>(path, new Watch(kc), list, false, labelSelector, fieldSelector);
     lw.on('add', (o) => this.opts.onEvent('add', o));
     lw.on('update', (o) => this.opts.onEvent('update', o));
     lw.on('delete', (o) => this.opts.onEvent('delete', o));
