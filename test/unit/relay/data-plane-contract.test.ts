@@ -253,6 +253,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       const huge = Buffer.alloc(65_000); huge.writeUInt16BE(0x4020, 0); huge.writeUInt16BE(65_000 - 4, 2);
       attacker.sendRaw(huge);
       for (let i = 0; i < 200; i++) attacker.sendRaw(Buffer.from([0x40 | (i & 0x3f), i, 0xff, 0xff]));
+      // Every ChannelData first byte, truncated to 1-3 bytes (test/interop/hostile-input.test.ts does this against a relay process).
+      for (let first = 0x40; first <= 0x7f; first++) for (let n = 1; n <= 3; n++) attacker.sendRaw(Buffer.from([first, 0x20, 0x00].slice(0, n)));
       // A permitted peer without a channel sending a datagram too large to wrap in a Data indication.
       const unchanneled = await startPeer();
       unchanneled.socket.send(Buffer.alloc(65_490, 1), relayed.port, relayed.address);
