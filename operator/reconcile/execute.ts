@@ -1,14 +1,14 @@
 // execute: carries out a plan, in order — the auth Secret, the applies, the
 // prunes, the Events, the status — every write behind assertMayWrite, and
 // remembering what it wrote so the next reconcile does not write it again.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { FIELD_MANAGER } from '../render/names.js';
 import { CONTENT, KubeApiError, isNotFound } from '../runtime/kube-rest.js';
 import { SECRET_KIND, TURNRELAY_KIND, collectionPath, kindKey, objectPath } from '../runtime/resources.js';
 import type { RawTurnRelay, ReconcileContext } from './context.js';
 import { toRelayFields } from './field-map.js';
-import type { PlannedApply, RelayPlan, SecretWrite, StatusPlan } from './plan.js';
+import { statusAfterApply, type PlannedApply, type RelayPlan, type SecretWrite, type StatusPlan } from './plan.js';
 
 type ActPlan = Extract<RelayPlan, { kind: 'act' }>;
 
@@ -27,7 +27,7 @@ async function writeSecret(ctx: ReconcileContext, relay: TurnRelay, w: SecretWri
   await ctx.event(relay, w.event.type, w.event.reason, w.event.message);
 }
 
-async function apply(ctx: ReconcileContext, relay: TurnRelay, { kind, name, namespace, desired, reason }: PlannedApply): Promise<void> {
+async function apply(ctx: ReconcileContext, relay: TurnRelay, { kind, name, namespace, desired, reason }: PlannedApply): Promise<KubernetesObject> {
   ctx.assertMayWrite();
   // force: a field another manager took from us is taken back.
   const applied = await ctx.rest.request<KubernetesObject>('PATCH', objectPath(kind, namespace, name), {
@@ -43,6 +43,7 @@ async function apply(ctx: ReconcileContext, relay: TurnRelay, { kind, name, name
   ctx.metrics.applies.inc({ kind: kind.kind, reason });
   ctx.log.info({ relay: `${relay.metadata.namespace}/${relay.metadata.name}`, kind: kind.kind, name, reason }, 'applied child');
   if (reason === 'drifted') await ctx.event(relay, 'Warning', 'DriftCorrected', `${kind.kind} ${name} was changed by another field manager; restored`);
+  return applied;
 }
 
 export async function writeStatus(ctx: ReconcileContext, raw: RawTurnRelay, plan: StatusPlan): Promise<void> {
@@ -55,9 +56,14 @@ export async function writeStatus(ctx: ReconcileContext, raw: RawTurnRelay, plan
   for (const e of plan.events) await ctx.event(raw, e.type, e.reason, e.message);
 }
 
-export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, plan: ActPlan): Promise<void> {
+/** Performs `plan`; returns the status it wrote (or left as it was). */
+export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, plan: ActPlan, now: number): Promise<StatusPlan> {
   if (plan.secretWrite) await writeSecret(ctx, relay, plan.secretWrite);
-  for (const a of plan.applies) await apply(ctx, relay, a);
+  let status = plan.status;
+  for (const a of plan.applies) {
+    const applied = await apply(ctx, relay, a);
+    if (a === plan.workloadApply) status = statusAfterApply({ raw, now }, plan, applied as V1Deployment);
+  }
   for (const { kind, name, namespace } of plan.prunes) {
     ctx.assertMayWrite();
     try {
@@ -70,5 +76,6 @@ export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, rela
     ctx.log.info({ relay: `${namespace}/${relay.metadata.name}`, kind: kind.kind, name }, 'pruned child');
   }
   for (const e of plan.events) await ctx.event(relay, e.type, e.reason, e.message);
-  await writeStatus(ctx, raw, plan.status);
+  await writeStatus(ctx, raw, status);
+  return status;
 }

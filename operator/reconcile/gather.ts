@@ -67,7 +67,7 @@ function childNameOf(relay: TurnRelay, kind: string): string | undefined {
   return byKind[kind];
 }
 
-export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay): Promise<RelayInputs> {
+export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, now = ctx.now()): Promise<RelayInputs> {
   const ns = relay.metadata.namespace!;
   const names = childNames(relay);
   const live = new Map<string, KubernetesObject>();
@@ -87,7 +87,7 @@ export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, rela
     raw,
     relay,
     image: ctx.image,
-    now: ctx.now(),
+    now,
     freshSecret: ctx.newSecret(),
     ...(authSecret ? { authSecret } : {}),
     ...(tlsSecret ? { tlsSecret } : {}),

@@ -2,7 +2,7 @@
 // alone — the auth Secret write (if any), the children to apply and why, the
 // children to prune, and the status with its Events. Pure: the same inputs
 // give the same plan, and nothing here talks to the API server.
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import type { TurnRelayStatus } from '../api/turnrelay.js';
 import { planAuthSecret } from '../render/auth-secret.js';
 import { clientHosts } from '../render/addresses.js';
@@ -52,9 +52,11 @@ export type RelayPlan =
       prunes: ChildRef[];
       /** Events before the status (e.g. NameConflict). */
       events: PlannedEvent[];
-      /** Status input without the error, so a failed execution can report on top of it. */
       statusInput: Omit<StatusInput, 'relay' | 'now'>;
+      /** The status if no apply changes the workload; see statusAfterApply. */
       status: StatusPlan;
+      /** The apply of the relay Deployment, if any: its response is the workload the status describes. */
+      workloadApply?: PlannedApply;
       requeueAfterMs?: number;
     };
 
@@ -131,6 +133,7 @@ export function planRelay(inputs: RelayInputs): RelayPlan {
     ...(conflict ? { conflict } : {}),
     ...(tls ? { tls } : {}),
   };
+  const workloadApply = applies.find((a) => a.kind.kind === 'Deployment' && a.name === rendered.workloadName);
   const requeue = Math.min(auth.requeueAfterMs ?? Infinity, conflict ? CONFLICT_RETRY_MS : Infinity);
   return {
     kind: 'act',
@@ -152,6 +155,16 @@ export function planRelay(inputs: RelayInputs): RelayPlan {
     events: conflict ? [{ type: 'Warning', reason: 'NameConflict', message: conflict }] : [],
     statusInput,
     status: planStatus(inputs, statusInput),
+    ...(workloadApply && !conflict ? { workloadApply } : {}),
     ...(Number.isFinite(requeue) ? { requeueAfterMs: requeue } : {}),
   };
+}
+
+/**
+ * The status once the workload apply has returned: the API server's answer
+ * (a new generation not yet observed by the Deployment controller, or a new
+ * object without status) is what the relay's rollout state is.
+ */
+export function statusAfterApply(inputs: Pick<RelayInputs, 'raw' | 'now'>, plan: Extract<RelayPlan, { kind: 'act' }>, appliedWorkload: V1Deployment): StatusPlan {
+  return planStatus(inputs, { ...plan.statusInput, workload: workloadState(appliedWorkload) });
 }

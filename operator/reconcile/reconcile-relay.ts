@@ -17,8 +17,8 @@ export { CONFLICT_RETRY_MS } from './plan.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function gatherAndPlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay): Promise<Extract<RelayPlan, { kind: 'act' }>> {
-  let inputs = await gatherRelay(ctx, raw, relay);
+async function gatherAndPlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, now: number): Promise<Extract<RelayPlan, { kind: 'act' }>> {
+  let inputs = await gatherRelay(ctx, raw, relay, now);
   let plan = planRelay(inputs);
   if (plan.kind === 'read') {
     inputs = await gatherUnread(ctx, inputs, plan.unread);
@@ -42,9 +42,10 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
 
   let plan: Extract<RelayPlan, { kind: 'act' }> | undefined;
   try {
-    plan = await gatherAndPlan(ctx, raw, relay);
-    await executePlan(ctx, raw, relay, plan);
-    const ready = plan.status.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    const now = ctx.now();
+    plan = await gatherAndPlan(ctx, raw, relay, now);
+    const status = await executePlan(ctx, raw, relay, plan, now);
+    const ready = status.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     return { result: ready ? 'ready' : 'not-ready', ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}) };
   } catch (err) {
     // Report the failure on the resource (best effort), then let the queue retry with backoff.

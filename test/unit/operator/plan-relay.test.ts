@@ -3,7 +3,7 @@
 // conflicts, Secret writes, prunes, status) is checked here on plain objects.
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { childKey, type RelayInputs } from '../../../operator/reconcile/gather.js';
-import { CONFLICT_RETRY_MS, planRelay, type RelayPlan } from '../../../operator/reconcile/plan.js';
+import { CONFLICT_RETRY_MS, planRelay, statusAfterApply, type RelayPlan } from '../../../operator/reconcile/plan.js';
 import { planAuthSecret } from '../../../operator/render/auth-secret.js';
 import { ownerReference } from '../../../operator/render/names.js';
 import { CHILD_KINDS, childKindOf } from '../../../operator/runtime/resources.js';
@@ -124,6 +124,17 @@ describe('planRelay', () => {
     expect(cond(opaque, 'Degraded')).toMatchObject({ status: 'True', reason: 'SecretWrongType' });
     const good = planWith(inputs(tlsRelay, { now: Date.now(), tlsSecret: { metadata: { name: 'my-tls' }, type: 'kubernetes.io/tls', data: tlsSecretData(pair) } }));
     expect(cond(good, 'CertificateReady')).toMatchObject({ status: 'True', reason: 'SecretFound' });
+  });
+
+  test("the status describes the workload the apply returned, not the one read before it", () => {
+    const base = inputs(relay);
+    const plan = planWith(base);
+    expect(plan.workloadApply?.kind.kind).toBe('Deployment');
+    expect(cond(plan, 'Ready')?.message).toBe('relay workload not created yet');
+    const applied = { ...plan.workloadApply!.desired, metadata: { ...plan.workloadApply!.desired.metadata, generation: 1 }, status: {} };
+    const after = statusAfterApply(base, plan, applied);
+    expect(after.status.conditions?.find((c) => c.type === 'Ready')?.message).toBe('0/1 relay pods ready');
+    expect(after.status.conditions?.find((c) => c.type === 'Progressing')?.status).toBe('True');
   });
 
   test('the same inputs give the same plan, and an unchanged status is no patch', () => {
