@@ -32,6 +32,7 @@ import { launchChromium, runTurnPair, type PairResult } from '../interop/harness
 import { freeUdpTcpPort, randomPortBlock } from '../interop/harness/ports.js';
 import { waitForStunBinding } from '../interop/harness/stun-probe.js';
 import { applyYaml, kubectl } from './delivery-kubectl.js';
+import { expectRelayed, mintWithCli as mintCredentials, TRANSPORTS, urlFor, type IceConfiguration, type TurnTransport } from './ice-credentials.js';
 import { createTestNamespace, deleteTestNamespace, kubeConfigForServiceAccount, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
 import {
   adminRest,
@@ -146,40 +147,11 @@ async function startRelayLikeKubelet(deployment: V1Deployment, adminPort: number
 
 // ---- helpers ------------------------------------------------------------
 
-type IceConfiguration = { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+const mintWithCli = (user: string): Promise<IceConfiguration> => mintCredentials(namespace, RELAY, user);
 
-async function mintWithCli(user: string): Promise<IceConfiguration> {
-  const { stdout } = await run(process.execPath, [
-    TSX, join(REPO_ROOT, 'cli/turnrelay.ts'), 'credentials',
-    '--namespace', namespace, '--name', RELAY, '--user', user, '--ttl', '10m', '--kubeconfig', testKubeconfigPath(),
-  ], { cwd: REPO_ROOT, env: process.env });
-  return JSON.parse(stdout) as IceConfiguration;
-}
-
-const TRANSPORTS = [
-  { name: 'udp', scheme: 'turn:', query: 'transport=udp' },
-  { name: 'tcp', scheme: 'turn:', query: 'transport=tcp' },
-  { name: 'tls', scheme: 'turns:', query: 'transport=tcp' },
-] as const;
-
-function urlFor(ice: IceConfiguration, transport: (typeof TRANSPORTS)[number]): string {
-  const url = ice.iceServers[0]!.urls.find((u) => u.startsWith(transport.scheme) && u.endsWith(transport.query));
-  if (!url) throw new Error(`no ${transport.name} URL in ${JSON.stringify(ice.iceServers[0]!.urls)}`);
-  return url;
-}
-
-async function exchange(ice: IceConfiguration, transport: (typeof TRANSPORTS)[number], marker: string): Promise<PairResult> {
+async function exchange(ice: IceConfiguration, transport: TurnTransport, marker: string): Promise<PairResult> {
   const { username, credential } = ice.iceServers[0]!;
   return runTurnPair(browser!, { iceServer: { urls: urlFor(ice, transport), username, credential }, messages: 20, marker, timeoutMs: 20_000 });
-}
-
-function expectRelayed(result: PairResult, transport: string): void {
-  expect(result.echoes).toBe(20);
-  for (const end of [result.a, result.b]) {
-    expect(end.local.candidateType).toBe('relay');
-    expect(end.local.relayProtocol).toBe(transport);
-    expect(end.bytesReceived).toBeGreaterThan(0);
-  }
 }
 
 // ---- the test -----------------------------------------------------------

@@ -26,6 +26,8 @@ export interface UclientScenario {
   /** Milliseconds between packets of one session (uclient -z); uclient's default is 20. */
   intervalMs?: number;
   timeoutMs: number;
+  /** Run inside this network namespace (/run/netns/NAME), e.g. a test node's. */
+  netnsPath?: string;
 }
 
 export interface UclientOutcome {
@@ -56,7 +58,8 @@ export function expectedMessages(s: UclientScenario): number {
 export async function runUclient(children: ChildSet, scenario: UclientScenario): Promise<UclientOutcome> {
   const tools = requireTools(['turnutils_uclient']);
   const args = uclientArgs(scenario);
-  const run = await children.run(tools.turnutils_uclient, args, { timeoutMs: scenario.timeoutMs });
+  const [command, commandArgs] = inNetns(scenario.netnsPath, tools.turnutils_uclient, args);
+  const run = await children.run(command, commandArgs, { timeoutMs: scenario.timeoutMs });
   const transcript = `turnutils_uclient ${redactArgs(args).join(' ')}\nexit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''}\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-1000)}`;
   if (run.code !== 0) throw new Error(`turnutils_uclient failed:\n${transcript}`);
   let report: UclientReport;
@@ -71,6 +74,11 @@ export async function runUclient(children: ChildSet, scenario: UclientScenario):
 /** Never print passwords or shared secrets, even in test failure messages. */
 export function redactArgs(args: readonly string[]): string[] {
   return args.map((arg, i) => (args[i - 1] === '-w' || args[i - 1] === '-W' ? '<redacted>' : arg));
+}
+
+/** The command line that runs `command args` inside a network namespace (or as is without one). */
+export function inNetns(netnsPath: string | undefined, command: string, args: string[]): [string, string[]] {
+  return netnsPath ? ['/usr/bin/nsenter', [`--net=${netnsPath}`, '--', command, ...args]] : [command, args];
 }
 
 export function startPeerArgs(host: string, port: number): string[] {

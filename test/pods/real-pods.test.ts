@@ -1,0 +1,284 @@
+// The product as users run it, on real pods: the operator image installed
+// with the Helm chart (two replicas, leader election), then the same with
+// deploy/install.yaml instead; each time a TurnRelay from the
+// samples reconciled into relay pods that kubelet starts from the relay image
+// (non-root, read-only root file system, probes gating readiness), and
+// turnutils_uclient relaying UDP and TCP through the relay's Service, routed
+// by kube-proxy, to an echo peer. Credentials come from the CLI the way an
+// application server would mint them. Then, on the same operator: the p2p
+// example in HostNetwork mode, and ConfigMap/Secret updates (peer policy, TLS
+// certificate) reaching a running relay pod through kubelet's volume updates.
+//
+// Adapted to the test cluster: no cloud load balancer, so the Service is a
+// ClusterIP (its cluster IP is what the relay advertises), and the echo peer
+// runs on the node's private address, which the TurnRelay allows explicitly.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { CHART_DIR, REPO_ROOT, helmBinary } from '../../scripts/delivery/helm.js';
+import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
+import { ChildSet } from '../interop/harness/children.js';
+import { freeUdpTcpPort } from '../interop/harness/ports.js';
+import { requireTools } from '../interop/harness/tools.js';
+import { inNetns, runUclient } from '../interop/harness/uclient.js';
+import type { UclientReport } from '../interop/harness/uclient-report.js';
+import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
+import { NODE_NAME } from '../k8s/harness/node.js';
+import { mintWithCli } from '../k8s/ice-credentials.js';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from '../k8s/harness/cluster.js';
+import { adminRest, condition, getRelay, readSample, waitFor } from '../k8s/operator-fixtures.js';
+import { nodeIp, nodeNetns } from './harness/pods-env.js';
+
+const run = promisify(execFile);
+const OPERATOR_NAMESPACE = 'turnrelay-system';
+const RELEASE = 'turnrelay';
+const FIELD_MANAGER = 'turnrelay-pods-test';
+const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
+
+let kc: KubeConfig;
+let rest: KubeRest;
+const children = new ChildSet();
+const namespaces: string[] = [];
+
+beforeAll(async () => {
+  kc = testKubeConfig();
+  rest = await adminRest(kc);
+});
+
+afterAll(async () => {
+  await children.stopAll();
+  for (const namespace of namespaces) await deleteTestNamespace(namespace);
+});
+
+/** turnutils_uclient from inside the node's namespace: two sessions through the relay to the echo peer on the node address. */
+async function relayToEchoPeer(
+  server: { host: string; port: number },
+  transport: 'udp' | 'tcp',
+  credentials: { username: string; credential: string },
+  peerPort: number,
+  messages: number,
+): Promise<UclientReport> {
+  const outcome = await runUclient(children, {
+    server,
+    transport,
+    method: 'channel-data',
+    auth: { kind: 'long-term', user: credentials.username, password: credentials.credential },
+    peer: { kind: 'echo', host: nodeIp(), port: peerPort },
+    sessions: 2,
+    messages,
+    size: 120,
+    timeoutMs: 60_000,
+    netnsPath: nodeNetns(),
+  });
+  return outcome.report;
+}
+
+/** The operator's pods are the image from the chart/manifest, both Ready, exactly one holding the lease. */
+async function expectTwoOperatorsOneLeader(): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const ready = await waitFor('two Ready operator pods', async () => {
+    const pods = await core.listNamespacedPod({ namespace: OPERATOR_NAMESPACE, labelSelector: 'app.kubernetes.io/component=operator' });
+    const live = pods.items.filter((pod) => !pod.metadata?.deletionTimestamp);
+    const isReady = live.filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return isReady.length === 2 && live.length === 2 ? isReady : undefined;
+  }, 180_000, 1000);
+  for (const pod of ready) {
+    expect(pod.spec!.containers[0]!.image).toMatch(/^ghcr\.io\/turnrelay\/turnrelay-operator:/);
+    expect(pod.spec!.securityContext?.runAsNonRoot ?? pod.spec!.containers[0]!.securityContext?.runAsNonRoot).toBe(true);
+  }
+  const names = ready.map((pod) => pod.metadata!.name!);
+  const leases = kc.makeApiClient(CoordinationV1Api);
+  const holder = await waitFor('a lease held by one of the operator pods', async () => {
+    const list = await leases.listNamespacedLease({ namespace: OPERATOR_NAMESPACE });
+    return list.items.map((lease) => lease.spec?.holderIdentity ?? '').find((id) => names.some((name) => id.startsWith(name)));
+  }, 90_000, 1000);
+  expect(names.filter((name) => holder.startsWith(name))).toHaveLength(1);
+}
+
+/** Applies the udp-only sample (adapted) in a new namespace, waits for Ready, relays UDP and TCP through its Service. */
+async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
+  const namespace = await createTestNamespace(prefix);
+  namespaces.push(namespace);
+  const sample = await readSample('udp-only');
+  const peerPort = await freeUdpTcpPort();
+  const relay = {
+    ...sample,
+    metadata: { name: 'udp-only', namespace },
+    spec: {
+      ...sample.spec,
+      listeners: [
+        { name: 'udp', protocol: 'UDP', port: 3478 },
+        { name: 'tcp', protocol: 'TCP', port: 3478 },
+      ],
+      network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
+      peers: { allowCIDRs: [`${nodeIp()}/32`] },
+      drain: { gracePeriod: '5s' },
+    },
+  };
+  await applyYaml(JSON.stringify(relay), { fieldManager: FIELD_MANAGER });
+  await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'udp-only'), 'Ready')?.status === 'True', 180_000, 1000);
+
+  const core = kc.makeApiClient(CoreV1Api);
+  const pods = (await core.listNamespacedPod({ namespace })).items;
+  expect(pods.length).toBeGreaterThan(0);
+  for (const pod of pods) {
+    expect(pod.status?.phase).toBe('Running');
+    expect(pod.status?.containerStatuses?.every((status) => status.ready && status.restartCount === 0)).toBe(true);
+    expect(pod.spec!.containers[0]!.image).toMatch(/^ghcr\.io\/turnrelay\/turnrelay:/);
+  }
+  const service = (await core.listNamespacedService({ namespace })).items.find((svc) => svc.spec?.ports?.some((port) => port.port === 3478));
+  const clusterIp = service?.spec?.clusterIP ?? '';
+  expect(clusterIp).toMatch(/^10\.0\.0\.\d+$/);
+
+  const peer = children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(peer.process.exitCode).toBeNull();
+
+  const ice = await mintWithCli(namespace, 'udp-only', 'pods-test');
+  const { username, credential } = ice.iceServers[0]!;
+  expect(ice.iceServers[0]!.urls.join(' ')).toContain(clusterIp);
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    const report = await relayToEchoPeer({ host: clusterIp, port: 3478 }, transport, { username, credential }, peerPort, 20);
+    expect(report.sent).toBe(40);
+    expect(report.received).toBe(40);
+    expect(report.lost).toBe(0);
+  }
+  await deleteTestNamespace(namespace);
+}
+
+describe('installed with the Helm chart', () => {
+  beforeAll(async () => {
+    await run(helmBinary(), [
+      'install', RELEASE, CHART_DIR, '--namespace', OPERATOR_NAMESPACE, '--create-namespace',
+      '--kubeconfig', testKubeconfigPath(), '--wait', '--timeout', '4m',
+    ], { cwd: REPO_ROOT });
+  }, 300_000);
+
+  test('two operator pods from the operator image are Ready; one of them holds the leader lease', expectTwoOperatorsOneLeader, 300_000);
+
+  test('a TurnRelay from the samples becomes Ready on real pods and relays turnutils_uclient UDP and TCP through its Service', async () => {
+    await expectSampleRelaysThroughService('pods-helm');
+  }, 400_000);
+});
+
+describe('installed with deploy/install.yaml', () => {
+  beforeAll(async () => {
+    await run(helmBinary(), ['uninstall', RELEASE, '--namespace', OPERATOR_NAMESPACE, '--kubeconfig', testKubeconfigPath(), '--wait', '--timeout', '2m'], { cwd: REPO_ROOT });
+    // The CRD stays behind (Helm never deletes CRDs): take it over.
+    await applyYaml(await readFile(join(REPO_ROOT, 'deploy/install.yaml'), 'utf8'), { fieldManager: FIELD_MANAGER, forceConflicts: true });
+  }, 300_000);
+
+  test('two operator pods are Ready; one of them holds the leader lease', expectTwoOperatorsOneLeader, 300_000);
+
+  test('the same TurnRelay becomes Ready and relays through its Service', async () => {
+    await expectSampleRelaysThroughService('pods-manifest');
+  }, 400_000);
+});
+
+describe('HostNetwork mode', () => {
+  test('the p2p example (one labelled node) becomes Ready on the node network and relays UDP and TCP on the node address', async () => {
+    const namespace = await createTestNamespace('pods-hostnet');
+    namespaces.push(namespace);
+    await kubectl(['label', 'node', NODE_NAME, 'turnrelay.dev/edge=true', '--overwrite']);
+    const example = parseAllDocuments(await readFile(join(REPO_ROOT, 'examples/p2p-hostnetwork.yaml'), 'utf8'))
+      .map((doc) => doc.toJS() as { kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> })
+      .find((doc) => doc.kind === 'TurnRelay')!;
+    const peerPort = await freeUdpTcpPort();
+    await applyYaml(JSON.stringify({
+      ...example,
+      metadata: { name: 'p2p', namespace },
+      // One node here, and the echo peer is on its private address.
+      spec: { ...example.spec, replicas: 1, peers: { allowCIDRs: [`${nodeIp()}/32`] }, drain: { gracePeriod: '5s' } },
+    }), { fieldManager: FIELD_MANAGER });
+    await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'p2p'), 'Ready')?.status === 'True', 180_000, 1000);
+    const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items;
+    expect(pods).toHaveLength(1);
+    expect(pods[0]!.spec!.hostNetwork).toBe(true);
+    expect(pods[0]!.status!.podIP).toBe(nodeIp());
+
+    const ice = await mintWithCli(namespace, 'p2p', 'hostnet');
+    expect(ice.iceServers[0]!.urls.join(' ')).toContain(nodeIp());
+    const { username, credential } = ice.iceServers[0]!;
+    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const transport of ['udp', 'tcp'] as const) {
+      const report = await relayToEchoPeer({ host: nodeIp(), port: 3478 }, transport, { username, credential }, peerPort, 20);
+      expect(report.received).toBe(40);
+      expect(report.lost).toBe(0);
+    }
+    await deleteTestNamespace(namespace);
+  }, 400_000);
+});
+
+describe('updates reach running pods through kubelet volume updates', () => {
+  test('an allowCIDRs change (ConfigMap) and a new TLS certificate (Secret) take effect without a restart', async () => {
+    const namespace = await createTestNamespace('pods-updates');
+    namespaces.push(namespace);
+    const first = await generateSelfSignedCert({ commonName: 'first', dnsNames: ['turn.pods.test'], ips: [] });
+    const tlsSecret = (pair: { certPem: string; keyPem: string }) => JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'relay-tls', namespace },
+      stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
+    });
+    await applyYaml(tlsSecret(first), { fieldManager: FIELD_MANAGER });
+    const relay = (allowCIDRs: string[]) => JSON.stringify({
+      apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name: 'updates', namespace },
+      spec: {
+        realm: 'turn.pods.test',
+        listeners: [{ protocol: 'UDP', port: 3478 }, { protocol: 'TLS', port: 5349 }],
+        tls: { secretName: 'relay-tls' },
+        network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
+        peers: { allowCIDRs },
+        drain: { gracePeriod: '5s' },
+      },
+    });
+    await applyYaml(relay([]), { fieldManager: FIELD_MANAGER });
+    await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'updates'), 'Ready')?.status === 'True', 180_000, 1000);
+    const core = kc.makeApiClient(CoreV1Api);
+    const podsBefore = (await core.listNamespacedPod({ namespace })).items.map((pod) => pod.metadata!.uid);
+    const service = (await core.listNamespacedService({ namespace })).items.find((svc) => svc.spec?.ports?.some((port) => port.port === 3478))!;
+    const clusterIp = service.spec!.clusterIP!;
+
+    const peerPort = await freeUdpTcpPort();
+    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+    // A new user per attempt: a refused attempt leaves its allocation behind, counted against the user's quota.
+    let attempt = 0;
+    const toPeer = async () => {
+      const ice = await mintWithCli(namespace, 'updates', `updates-${attempt++}`);
+      const { username, credential } = ice.iceServers[0]!;
+      return relayToEchoPeer({ host: clusterIp, port: 3478 }, 'udp', { username, credential }, peerPort, 5).then((report) => report.received, () => 0);
+    };
+
+    // The node's private address is refused by the default peer policy...
+    expect(await toPeer()).toBe(0);
+    // ...until the TurnRelay allows it: the operator rewrites the ConfigMap, kubelet swaps the mounted file.
+    await applyYaml(relay([`${nodeIp()}/32`]), { fieldManager: FIELD_MANAGER });
+    await waitFor('relaying to the newly allowed peer', async () => (await toPeer()) === 10, 180_000, 1000);
+
+    // A new certificate in the Secret is served on new TLS connections.
+    const servedCommonName = () => served(nodeNetns(), clusterIp, 5349);
+    expect(await servedCommonName()).toBe('first');
+    await applyYaml(tlsSecret(await generateSelfSignedCert({ commonName: 'second', dnsNames: ['turn.pods.test'], ips: [] })), { fieldManager: FIELD_MANAGER });
+    await waitFor('the relay serving the new certificate', async () => (await servedCommonName()) === 'second', 180_000, 2000);
+
+    const podsAfter = (await core.listNamespacedPod({ namespace })).items;
+    expect(podsAfter.map((pod) => pod.metadata!.uid)).toEqual(podsBefore);
+    for (const pod of podsAfter) expect(pod.status!.containerStatuses!.every((status) => status.restartCount === 0)).toBe(true);
+    await deleteTestNamespace(namespace);
+  }, 600_000);
+});
+
+/** The subject CN of the certificate a TLS server presents, read with openssl inside the namespace. */
+async function served(netnsPath: string, host: string, port: number): Promise<string> {
+  const [command, args] = inNetns(netnsPath, 'openssl', ['s_client', '-connect', `${host}:${port}`, '-servername', 'turn.pods.test']);
+  const child = execFile(command, args, { timeout: 10_000 });
+  child.stdin!.end('');
+  let out = '';
+  child.stdout!.on('data', (chunk: string) => (out += chunk));
+  await new Promise((resolve) => child.once('close', resolve));
+  return /subject=.*CN\s*=\s*([^,\n/]+)/.exec(out)?.[1]?.trim() ?? '';
+}
