@@ -1,6 +1,9 @@
 // The monitoring queries against a real Prometheus (built from its Go module)
 // scraping a real relay process and a real operator: promtool parses every
-// alert expression and every Grafana dashboard query.
+// alert expression and every Grafana dashboard query, and each one returns
+// data once the test has made its condition happen (a pod that cannot be
+// scraped, allocations at the limit, failed authentications, refused peers,
+// bandwidth-limit drops, a certificate expiring within a day).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,10 +60,10 @@ beforeAll(async () => {
   await waitFor('autoscaler pruned', async () => !(await rest.find(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/edge`)));
   rest.close();
 
-  // TLS with the harness' one-day certificate; two allocations fill the limit; 8 kbit/s makes uclient's traffic drop.
+  // TLS with the harness' one-day certificate; 200 allocations fill the limit; 8 kbit/s makes uclient's traffic drop.
   const { configPath } = await writeRelayFiles({
-    dir, host, listeners: ['udp', 'tls'], users: { [user.name]: user.password }, portRange: randomPortBlock(),
-    allowCIDRs: [`${host}/32`], logLevel: 'warn', limits: { maxAllocations: 2, maxBitrateKbps: 8 },
+    dir, host, listeners: ['udp', 'tls'], users: { [user.name]: user.password }, portRange: randomPortBlock(400),
+    allowCIDRs: [`${host}/32`], logLevel: 'warn', limits: { maxAllocations: 200, maxAllocationsPerUser: 500, maxBitrateKbps: 8 },
   });
   relay = await startRelayProcess(children, relayFromSources, configPath);
   peerPort = await freeUdpPort(host);
@@ -107,7 +110,6 @@ function uclient(args: string[], timeoutMs = 10_000): Promise<unknown> {
 }
 
 async function returnsData(expr: string, what: string): Promise<void> {
-  process.stderr.write(`waiting for ${what}\n`);
   await waitFor(`${what} to return data (${expr})`, async () => (await prometheus.query(expr)).length > 0, 90_000, 1000);
 }
 
@@ -124,3 +126,38 @@ test('promtool parses every alert expression and every dashboard query', async (
   await writeFile(broken, stringify({ groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (pod (up)' }] }] }));
   expect(() => promtoolCheckRules(broken)).toThrow(/promtool check rules/);
 }, 60_000);
+
+test('with their conditions made real, every alert expression and every dashboard query returns data', async () => {
+  // Wrong passwords and a peer outside the allow-list, a few times over.
+  const outside = host.replace(/\.(\d+)$/, (_, last: string) => `.${(Number(last) % 254) + 1}`);
+  // Counters must be scraped before they rise, or Prometheus never sees the increase.
+  // Refusal series appear with their first refusal, so one comes before the burst.
+  await returnsData('turnrelay_auth_total{pod="edge-0"}', 'first scrape of the relay');
+  await uclient(['-m', '1', '-n', '2', '-u', user.name, '-w', user.password, '-e', outside, '-r', String(peerPort)]);
+  await returnsData('turnrelay_peer_refusals_total{pod="edge-0"}', 'first refusal scraped');
+  // Twelve sessions (24 allocations) held for a while, sending far above 8 kbit/s (drops).
+  const hold = uclient(['-m', '12', '-n', '600', '-l', '1000', '-z', '50', '-u', user.name, '-w', user.password, '-e', host, '-r', String(peerPort)], 60_000);
+  await new Promise((r) => setTimeout(r, 3000));
+  // Refused peers first: the wrong passwords below get the client address rate limited.
+  // rate(...[5m]) > 0.2 needs more than 60 in the window. uclient stops at its first 403 and
+  // leaves its two allocations behind: with the 24 above, that reaches the 200 allowed (the limit alert).
+  for (let batch = 0; batch < 9; batch++) {
+    await Promise.all(Array.from({ length: 10 }, () =>
+      uclient(['-m', '1', '-n', '2', '-u', user.name, '-w', user.password, '-e', outside, '-r', String(peerPort)])));
+  }
+  await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() =>
+    uclient(['-m', '10', '-n', '2', '-u', user.name, '-w', 'wrong password', '-e', host, '-r', String(peerPort)])));
+  for (const group of relayAlertRules({ namespace: ns, name: 'edge' })) {
+    for (const rule of group.rules) await returnsData(rule.expr, `alert ${rule.alert}`);
+  }
+  // And Prometheus itself evaluates them from the rule file: every alert is pending or firing.
+  const alerts = await prometheus.query('ALERTS');
+  expect(new Set(alerts.map((a) => a.metric.alertname))).toEqual(new Set(relayAlertRules({ namespace: ns, name: 'edge' })[0]!.rules.map((r) => r.alert)));
+
+  const dashboard = JSON.parse(await readFile(join(ROOT, 'charts/turnrelay-operator/files/grafana-dashboard.json'), 'utf8')) as Dashboard;
+  for (const q of dashboardQueries(dashboard)) await returnsData(q.expr, `panel "${q.panel}"`);
+  // The template variables' label_values() queries find this relay and namespace.
+  expect((await prometheus.query('turnrelay_allocations')).map((s) => s.metric.turnrelay)).toContain('edge');
+  expect((await prometheus.query('turnrelay_operator_leader')).map((s) => s.metric.namespace)).toContain(ns);
+  await hold;
+}, 240_000);
