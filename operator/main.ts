@@ -108,7 +108,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
       });
     } catch (err) {
       rest.close();
-      throw new Error(`credentials API did not start: ${(err as Error).message}`);
+      throw new Error(`credentials API did not start: ${(err as Error).message}`, { cause: err });
     }
   }
 

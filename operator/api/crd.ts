@@ -24,7 +24,7 @@ const SAFE_INTEGER_BOUND = Number.MAX_SAFE_INTEGER;
 const DROPPED_KEYS = new Set(['$schema', '$defs', 'definitions', 'id', '$id', 'propertyNames', 'title', 'examples']);
 
 function toOpenApi(schema: z.ZodType): Schema {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', cycles: 'throw', unrepresentable: 'throw' }) as Schema;
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', cycles: 'throw', unrepresentable: 'throw' });
 }
 
 /** Rewrites one zod-emitted JSON Schema node (recursively) into structural form. */

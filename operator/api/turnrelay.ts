@@ -113,7 +113,7 @@ export const TlsSchema = z
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').meta({ description: 'Lowest TLS version accepted.' }),
   })
   .refine((t) => (t.issuerRef === undefined) !== (t.secretName === undefined), 'exactly one of issuerRef or secretName must be set')
-  .refine((t) => !t.issuerRef || (t.dnsNames?.length ?? 0) > 0, { message: 'issuerRef needs at least one entry in dnsNames', path: ['dnsNames'] })
+  .refine((t) => !t.issuerRef || (t.dnsNames?.length ?? 0) > 0, { error: 'issuerRef needs at least one entry in dnsNames', path: ['dnsNames'] })
   .meta({
     description: 'Certificate for TLS listeners: exactly one of issuerRef or secretName.',
     ...cel(
@@ -149,7 +149,7 @@ const portRange = z
     min: z.number().int().min(1024).max(65535).default(49152).meta({ description: 'Lowest relay port.' }),
     max: z.number().int().min(1024).max(65535).default(65535).meta({ description: 'Highest relay port.' }),
   })
-  .refine((r) => r.min <= r.max, { message: 'min must not exceed max', path: ['min'] })
+  .refine((r) => r.min <= r.max, { error: 'min must not exceed max', path: ['min'] })
   .meta({
     description: 'UDP ports the relay allocates relayed addresses from.',
     ...cel({ rule: 'self.min <= self.max', message: 'min must not exceed max', fieldPath: '.min' }),
@@ -197,11 +197,11 @@ export const NetworkSchema = z
       }),
   })
   .refine((n) => !n.externalAddresses || new Set(n.externalAddresses.map((a) => a.includes(':'))).size === n.externalAddresses.length, {
-    message: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
+    error: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
     path: ['externalAddresses'],
   })
   .refine((n) => n.service.loadBalancerClass === undefined || (n.mode === 'LoadBalancer' && n.service.type === 'LoadBalancer'), {
-    message: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
+    error: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
     path: ['service', 'loadBalancerClass'],
   })
   .meta({
@@ -265,7 +265,7 @@ export const AutoscalingSchema = z
     maxReplicas: z.number().int().min(1).meta({ description: 'Most pods.' }),
     targetCPUUtilization: z.number().int().min(1).max(100).default(70).meta({ description: 'Average CPU utilisation (percent of requests) to aim for.' }),
   })
-  .refine((a) => a.minReplicas <= a.maxReplicas, { message: 'minReplicas must not exceed maxReplicas', path: ['minReplicas'] })
+  .refine((a) => a.minReplicas <= a.maxReplicas, { error: 'minReplicas must not exceed maxReplicas', path: ['minReplicas'] })
   .meta({
     description: 'Scale with a HorizontalPodAutoscaler; exclusive with replicas. Pods need CPU requests (spec.resources).',
     ...cel({ rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas', fieldPath: '.minReplicas' }),
@@ -370,19 +370,19 @@ export const TurnRelaySpecSchema = z
       }),
   })
   .refine((s) => !s.listeners.some((l) => l.protocol === 'TLS') || s.tls !== undefined, {
-    message: 'a TLS listener needs spec.tls',
+    error: 'a TLS listener needs spec.tls',
     path: ['tls'],
   })
   .refine((s) => s.tls === undefined || s.listeners.some((l) => l.protocol === 'TLS'), {
-    message: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
+    error: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
     path: ['tls'],
   })
   .refine((s) => s.replicas === undefined || s.autoscaling === undefined, {
-    message: 'replicas and autoscaling are mutually exclusive',
+    error: 'replicas and autoscaling are mutually exclusive',
     path: ['replicas'],
   })
   .refine((s) => !s.autoscaling || s.resources?.requests?.['cpu'] !== undefined, {
-    message: 'autoscaling on CPU utilisation needs spec.resources.requests.cpu',
+    error: 'autoscaling on CPU utilisation needs spec.resources.requests.cpu',
     path: ['resources'],
   })
   .superRefine((s, ctx) => {

@@ -3,7 +3,6 @@
 // children derived from metadata.name.
 // Issues name the field (`spec.listeners[2].port`) so status and Events can
 // point the user at it.
-import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { TurnRelaySpecSchema, TurnRelayStatusSchema, type TurnRelay } from './turnrelay.js';
 
@@ -53,7 +52,7 @@ export function validateTurnRelay(obj: unknown): ValidationResult {
   const relay: TurnRelay = {
     apiVersion: envelope.data.apiVersion,
     kind: envelope.data.kind,
-    metadata: metadata as V1ObjectMeta,
+    metadata,
     spec: spec.data,
   };
   // A malformed status never blocks reconciling the spec; it is rewritten anyway.

@@ -82,7 +82,7 @@ export async function readApiToken(file?: string): Promise<string | undefined> {
     const token = (await readFile(file ?? DEFAULT_TOKEN_FILE, 'utf8')).trim();
     return token || undefined;
   } catch (err) {
-    if (file) throw new Error(`cannot read token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (file) throw new Error(`cannot read token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     return undefined;
   }
 }

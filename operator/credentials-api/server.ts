@@ -158,12 +158,14 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
     { cert: opts.cert.certPem, key: opts.cert.keyPem, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000 },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
-        if (err instanceof RequestError) return send(res, err.status, { error: err.message });
-        if (err instanceof MintError) return send(res, err.notFound ? 404 : 503, { error: err.message });
-        // The API server failed or is unreachable: say so without its details, keep serving.
-        log.warn({ err: err instanceof KubeApiError ? `${err.code} ${err.reason ?? ''}` : (err as Error).message }, 'credentials request failed');
-        send(res, 503, { error: 'the Kubernetes API could not be reached; retry shortly' }, { 'Retry-After': '1' });
+        if (err instanceof HttpError) send(res, err.status, { error: err.message }, err.headers);
+        else if (err instanceof RequestError) send(res, err.status, { error: err.message });
+        else if (err instanceof MintError) send(res, err.notFound ? 404 : 503, { error: err.message });
+        else {
+          // The API server failed or is unreachable: say so without its details, keep serving.
+          log.warn({ err: err instanceof KubeApiError ? `${err.code} ${err.reason ?? ''}` : (err as Error).message }, 'credentials request failed');
+          send(res, 503, { error: 'the Kubernetes API could not be reached; retry shortly' }, { 'Retry-After': '1' });
+        }
       });
     },
   );

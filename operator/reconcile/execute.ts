@@ -1,7 +1,7 @@
 // execute: carries out a plan, in order — the auth Secret, the applies, the
 // prunes, the Events, the status — every write behind assertMayWrite, and
 // remembering what it wrote so the next reconcile does not write it again.
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { FIELD_MANAGER } from '../render/names.js';
 import { CONTENT, KubeApiError, isNotFound } from '../runtime/kube-rest.js';
@@ -62,7 +62,7 @@ export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, rela
   let status = plan.status;
   for (const a of plan.applies) {
     const applied = await apply(ctx, relay, a);
-    if (a === plan.workloadApply) status = statusAfterApply({ raw, now }, plan, applied as V1Deployment);
+    if (a === plan.workloadApply) status = statusAfterApply({ raw, now }, plan, applied);
   }
   for (const { kind, name, namespace } of plan.prunes) {
     ctx.assertMayWrite();

@@ -58,7 +58,7 @@ export function allowedServiceKeys(relay: { metadata?: { namespace?: string }; s
   // Read defensively: the controller asks this of relays it has not validated.
   const list = (relay.spec as { peers?: { allowServices?: unknown } } | undefined)?.peers?.allowServices;
   if (!Array.isArray(list)) return [];
-  return list.flatMap((s: { name?: unknown; namespace?: unknown }) => (typeof s?.name === 'string' ? [`${typeof s.namespace === 'string' ? s.namespace : ns}/${s.name}`] : []));
+  return list.flatMap((s: { name?: unknown; namespace?: unknown } | null | undefined) => (typeof s?.name === 'string' ? [`${typeof s.namespace === 'string' ? s.namespace : ns}/${s.name}`] : []));
 }
 
 /** Addresses of the endpoints of those Services that are not known to be unready. */

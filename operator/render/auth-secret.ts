@@ -102,7 +102,8 @@ export const PROPAGATION_MS = 2 * 60_000;
 /** Rotation, promotion and expiry applied to managed entries (signing secret first). */
 export function rotate(entries: Entry[], nowMs: number, intervalMs: number, ttlMs: number, newSecret: () => string) {
   const propagationMs = Math.min(PROPAGATION_MS, Math.floor(intervalMs / 2));
-  let [signer, ...rest] = entries as [Entry, ...Entry[]];
+  const [first, ...rest] = entries as [Entry, ...Entry[]];
+  let signer = first;
   let staged = rest[0] && rest[0].createdMs > signer.createdMs ? rest.shift() : undefined;
   let old = rest;
   if (staged && nowMs >= staged.createdMs + propagationMs) {

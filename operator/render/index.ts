@@ -1,7 +1,7 @@
 // renderRelay: every desired child of a TurnRelay, computed purely from the
 // resource and observed cluster facts (a fresh cdk8s App per call, no I/O).
 // The auth Secret is not rendered here: see auth-secret.ts.
-import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
@@ -50,8 +50,8 @@ const KIND_ORDER = [
 ];
 
 function finish(obj: KubernetesObject, relay: TurnRelay): KubernetesObject {
-  if (obj.kind === 'Deployment') return finishDeployment(obj as V1Deployment, relay);
-  if (obj.kind === 'Service') return finishService(obj as V1Service, relay);
+  if (obj.kind === 'Deployment') return finishDeployment(obj, relay);
+  if (obj.kind === 'Service') return finishService(obj, relay);
   return obj;
 }
 

@@ -3,7 +3,7 @@
 // cdk8s-plus builds the object; finishDeployment() sets what it does not
 // model (raw resources, scheduling fields from the spec) and drops its defaults.
 import { createHash } from 'node:crypto';
-import type { V1Affinity, V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
@@ -164,6 +164,6 @@ export function finishDeployment(deployment: V1Deployment, relay: TurnRelay): V1
   if (relay.spec.nodeSelector) pod.nodeSelector = relay.spec.nodeSelector;
   if (relay.spec.tolerations) pod.tolerations = relay.spec.tolerations;
   const podAffinity = affinity(relay);
-  if (podAffinity) pod.affinity = podAffinity as V1Affinity;
+  if (podAffinity) pod.affinity = podAffinity;
   return deployment;
 }

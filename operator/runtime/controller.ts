@@ -88,16 +88,15 @@ export class Controller {
   }
 
   private informer<T extends KubernetesObject>(resource: ResourceKind, onEvent: (e: InformerEvent, o: T) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<T> {
-    let view: LatestView<T> | undefined;
     const inf = this.newInformer<T>(
       resource,
       (e, o) => {
-        if (e === 'delete') view?.forget(o.metadata?.name ?? '', o.metadata?.namespace);
+        if (e === 'delete') view.forget(o.metadata?.name ?? '', o.metadata?.namespace);
         onEvent(e, o);
       },
       { ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}), ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) },
     );
-    view = new LatestView(inf);
+    const view = new LatestView(inf);
     this.informers.push(inf);
     return view;
   }
@@ -127,7 +126,7 @@ export class Controller {
     const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === TURNRELAY_KIND.kind && r.apiVersion === TURNRELAY_KIND.apiVersion);
     for (const name of [owner?.name, o.metadata?.labels?.[RELAY_LABEL]]) if (name) this.queue.add(`${ns}/${name}`);
     const objName = o.metadata?.name ?? '';
-    this.enqueueAll((r) => r.metadata?.namespace === ns && (objName === r.metadata?.name || objName.startsWith(`${r.metadata?.name}-`)));
+    this.enqueueAll((r) => r.metadata?.namespace === ns && (objName === r.metadata.name || objName.startsWith(`${r.metadata.name}-`)));
   };
 
   private onNamedSecret(secret: KubernetesObject): void {

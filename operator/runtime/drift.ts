@@ -13,12 +13,11 @@ import { createHash } from 'node:crypto';
 
 export const HASH_ANNOTATION = 'turnrelay.dev/applied-hash';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface ManagedFieldsEntry { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }
 interface Meta { annotations?: Record<string, string> | undefined; managedFields?: ManagedFieldsEntry[] | undefined }
 // Loose on purpose: client-node's typed objects and raw JSON both fit.
 interface ObjectWithMeta { metadata?: object | undefined }
-const metaOf = (o: ObjectWithMeta | undefined): Meta | undefined => o?.metadata as Meta | undefined;
+const metaOf = (o: ObjectWithMeta | undefined): Meta | undefined => o?.metadata;
 
 const SEP = '\u0000';
 const ANY = '*';
@@ -31,7 +30,9 @@ function stableStringify(v: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableStringify(x)}`).join(',')}}`;
   }
-  return JSON.stringify(v) ?? 'null';
+  // JSON has no undefined, function or symbol: JSON.stringify returns undefined for them.
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 'null';
+  return JSON.stringify(v);
 }
 
 export function contentHash(obj: unknown): string {
@@ -42,8 +43,7 @@ export function contentHash(obj: unknown): string {
 export function withContentHash<T extends ObjectWithMeta>(obj: T): T {
   const copy = structuredClone(obj);
   const meta = (copy.metadata ??= {}) as Meta;
-  const annotations = { ...(meta.annotations ?? {}) };
-  delete annotations[HASH_ANNOTATION];
+  const { [HASH_ANNOTATION]: _previous, ...annotations } = meta.annotations ?? {};
   meta.annotations = annotations;
   const hash = contentHash(copy);
   meta.annotations = { ...annotations, [HASH_ANNOTATION]: hash };
@@ -125,5 +125,5 @@ export function applyReason(desired: ObjectWithMeta, live: ObjectWithMeta | unde
   const ours = (metaOf(live)?.managedFields ?? []).filter((e) => e.manager === fieldManager && e.operation === 'Apply' && !e.subresource);
   const owned = new Map<string, number>();
   for (const e of ours) for (const [p, n] of ownedLeafPaths(e.fieldsV1)) owned.set(p, (owned.get(p) ?? 0) + n);
-  return uncoveredPaths(desiredLeafPaths(desired as Json), owned).length > 0 ? 'drifted' : undefined;
+  return uncoveredPaths(desiredLeafPaths(desired), owned).length > 0 ? 'drifted' : undefined;
 }

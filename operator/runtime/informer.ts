@@ -57,13 +57,15 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async run(): Promise<void> {
-    if (this.stopped || !this.lw) return;
-    let failed = false;
-    const onError = () => (failed = true);
-    this.lw.on('error', onError);
-    await this.lw.start().catch((err: unknown) => this.scheduleRestart(err));
-    this.lw?.off('error', onError);
-    if (!failed && !this.stopped) {
+    const { lw } = this;
+    if (this.stopped || !lw) return;
+    const attempt = { failed: false };
+    const onError = () => (attempt.failed = true);
+    lw.on('error', onError);
+    await lw.start().catch((err: unknown) => this.scheduleRestart(err));
+    lw.off('error', onError);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
+    if (!attempt.failed && !this.stopped) {
       this.failures = 0;
       if (!this.synced) {
         this.synced = true;

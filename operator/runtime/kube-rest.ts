@@ -75,7 +75,7 @@ export class KubeRest {
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
     const { ca, cert, key, rejectUnauthorized, servername } = opts;
-    return new KubeRest(kc, { ca, cert, key, rejectUnauthorized, servername } as https.AgentOptions, userAgent);
+    return new KubeRest(kc, { ca, cert, key, rejectUnauthorized, servername }, userAgent);
   }
 
   /** Called after every request (metrics; tests count writes with it). */
@@ -146,7 +146,8 @@ export class KubeRest {
     let cont: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.get<KubeList<T>>(path, { query: { ...query, limit: 500, continue: cont } });
+      // A page's items may come as null (an empty Go slice), so they are read defensively.
+      const page = await this.get<Omit<KubeList<T>, 'items'> & { items?: T[] | null }>(path, { query: { ...query, limit: 500, continue: cont } });
       items.push(...(page.items ?? []));
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion;

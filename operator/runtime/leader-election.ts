@@ -116,7 +116,7 @@ export class LeaderElector {
     return {
       holderIdentity: this.opts.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-      acquireTime: ours && prev?.acquireTime ? prev.acquireTime : microTime(nowMs),
+      acquireTime: ours && prev.acquireTime ? prev.acquireTime : microTime(nowMs),
       renewTime: microTime(nowMs),
       leaseTransitions: (prev?.leaseTransitions ?? 0) + (ours || !prev?.holderIdentity ? 0 : 1),
     };
