@@ -61,7 +61,7 @@ async function credentialsFrom(values: Record<string, string | string[] | boolea
     try {
       text = await readFile(str('secrets-file')!, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read secrets file ${str('secrets-file')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`cannot read secrets file ${str('secrets-file')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     const [signing] = parseSecretsFile(text);
     if (!signing) throw new AuthFileError('secrets file has no secrets');

@@ -106,7 +106,7 @@ async function mint(argv: string[]): Promise<unknown> {
     try {
       return (await credentialsFromCluster(values.namespace, values.name, { ...values, ttlSeconds, ...(urls ? { urls } : {}) })).config;
     } catch (err) {
-      throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`);
+      throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -116,7 +116,7 @@ async function mint(argv: string[]): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   return credentialsFromSecrets(text, { user: values.user!, ttlSeconds, urls: urls ?? DEV_URLS });
 }
@@ -138,7 +138,7 @@ export async function credentialsFromCluster(namespace: string, name: string, fl
   try {
     mod = await import('../operator/credentials-api/cluster-credentials.js');
   } catch (err) {
-    throw new Error(`getting credentials from the cluster is unavailable: ${(err as Error).message}`);
+    throw new Error(`getting credentials from the cluster is unavailable: ${(err as Error).message}`, { cause: err });
   }
   return mod.clusterCredentials({
     namespace,

@@ -90,6 +90,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   const listeners: ListenerInfo[] = [];
   const closeListeners = () => Promise.all([...udp.map((l) => l.close()), ...streams.map((l) => l.close())]);
   let admin: AdminServer;
+  // eslint-disable-next-line prefer-const -- read by the metrics callback, which may run before it is assigned
   let built: BuiltRelay | undefined;
   try {
     for (const l of config.listeners) {

@@ -105,17 +105,18 @@ export function createCredentialsApp(options: CredentialsAppOptions): Server {
   const userHeader = (options.userHeader ?? 'x-forwarded-user').toLowerCase();
   return createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/ice-servers') return send(res, 404, { error: 'not found' });
-    if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
     const user = req.headers[userHeader];
-    if (typeof user !== 'string' || user.length === 0 || user.length > 128) {
-      return send(res, 401, { error: `missing ${userHeader} header (authenticate first)` });
+    if (path !== '/ice-servers') send(res, 404, { error: 'not found' });
+    else if (req.method !== 'GET') send(res, 405, { error: 'use GET' });
+    else if (typeof user !== 'string' || user.length === 0 || user.length > 128) {
+      send(res, 401, { error: `missing ${userHeader} header (authenticate first)` });
+    } else {
+      credentialsFor(options.source, user, options.ttlSeconds).then(
+        (body) => send(res, 200, body),
+        // Say what is wrong without details (paths, upstream messages), and keep serving.
+        (err: unknown) => send(res, 503, { error: err instanceof Unavailable ? err.message : 'TURN credentials unavailable' }),
+      );
     }
-    credentialsFor(options.source, user, options.ttlSeconds).then(
-      (body) => send(res, 200, body),
-      // Say what is wrong without details (paths, upstream messages), and keep serving.
-      (err: unknown) => send(res, 503, { error: err instanceof Unavailable ? err.message : 'TURN credentials unavailable' }),
-    );
   });
 }
 

@@ -60,7 +60,8 @@ export interface DataIndication {
 }
 
 export class TurnClient {
-  private readonly pending = new Map<string, (m: StunMessage) => void>();
+  /** Answers by transaction id; undefined once the client has failed. */
+  private readonly pending = new Map<string, (m: StunMessage | undefined) => void>();
   private readonly dataWaiters: Array<(d: DataIndication) => void> = [];
   private readonly received: DataIndication[] = [];
   private realm = '';
@@ -131,7 +132,7 @@ export class TurnClient {
   private fail(err: TurnClientError): void {
     if (this.closed || this.failure) return;
     this.failure = err;
-    for (const cb of this.pending.values()) cb(undefined as unknown as StunMessage);
+    for (const cb of this.pending.values()) cb(undefined);
     this.pending.clear();
   }
 

@@ -32,8 +32,8 @@ export class JsUdpListener implements PlaneUdpListener {
       socket.once('error', reject);
       socket.bind({ port, address: host, exclusive: true }, () => { socket.off('error', reject); resolve(); });
     });
-    for (const set of [socket.setRecvBufferSize, socket.setSendBufferSize]) {
-      try { set.call(socket, LISTENER_SOCKET_BUFFER); } catch { /* keep the default */ }
+    for (const set of [(n: number) => socket.setRecvBufferSize(n), (n: number) => socket.setSendBufferSize(n)]) {
+      try { set(LISTENER_SOCKET_BUFFER); } catch { /* keep the default */ }
     }
     return new JsUdpListener(socket, host, socket.address().port, events, guard);
   }

@@ -96,7 +96,6 @@ export function parseIPv6Range(text: string, start: number, end: number, out: Ui
       if (v4 === -1) return false;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
-      i = end;
       break;
     }
     if (digits === 0 || digits > 4) return false;
@@ -130,7 +129,7 @@ export function parseIPv6Range(text: string, start: number, end: number, out: Ui
   return true;
 }
 
-const ZONE = /^[A-Za-z0-9_.\-]{1,64}$/;
+const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Parses an IPv6 address (optionally with a %zone) into words, or null. */
 export function parseIPv6(text: string): { words: IPv6Words; zone: string | undefined } | null {

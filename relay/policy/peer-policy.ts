@@ -75,7 +75,7 @@ function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
   return GLOBAL_UNICAST.hasV6(w) ? undefined : 'reserved';
 }
 
-const ZONE = /^[A-Za-z0-9_.\-]{1,64}$/;
+const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function readWord(b: Uint8Array, i: number): number {
   return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
@@ -182,6 +182,7 @@ export class PeerPolicy {
       return deny('relay-address');
     }
     this.embeddedReason = undefined;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- visitBuiltIn sets it during the call
     if (someEmbeddedIPv4(w, this.visitBuiltIn)) return deny(this.embeddedReason ?? 'invalid');
     if (allowed) return ALLOWED;
     const reason = v6SpecialReason(w);

@@ -139,7 +139,7 @@ export class StunMessageBuilder {
     if (opts.integrityKey) {
       pos = opts.sha256 ? appendMessageIntegritySha256(buf, pos, opts.integrityKey) : appendMessageIntegrity(buf, pos, opts.integrityKey);
     }
-    if (opts.fingerprint) pos = appendFingerprint(buf, pos);
+    if (opts.fingerprint) appendFingerprint(buf, pos);
     return buf;
   }
 }

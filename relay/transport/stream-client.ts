@@ -9,9 +9,10 @@ import { fiveTupleKey, type ClientConnection } from '../server/client-connection
 import type { TurnServer } from '../server/turn-server.js';
 import { countError } from '../server/stats.js';
 
+/** Functions, so each use reads the config in force (it may have been reloaded). */
 export interface StreamLimits {
-  idleTimeoutMs(): number;
-  maxBufferedBytes(): number;
+  idleTimeoutMs: () => number;
+  maxBufferedBytes: () => number;
 }
 
 /** What the connection table wants to hear about this connection. */

@@ -53,6 +53,7 @@ export class UdpListener {
   get port(): number { return this.plane.port; }
 
   static async start(server: TurnServer, dataPlane: DataPlane, host: string, port: number): Promise<UdpListener> {
+    // eslint-disable-next-line prefer-const -- read by the packet callback, which may run before it is assigned
     let listener: UdpListener | undefined;
     const plane = await dataPlane.listenUdp(host, port, {
       stun: server.ctx.guard.wrap('udp_message', (msg: Buffer, address: string, remotePort: number, lane: number) => listener?.onStun(server, msg, address, remotePort, lane)),

@@ -115,7 +115,7 @@ function renderSection({ path, schema }: Section): string {
 export function renderReference(): string {
   const crd = turnRelayCrd();
   const version = crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0]!;
-  const root = version.schema?.openAPIV3Schema as Node | undefined;
+  const root = version.schema?.openAPIV3Schema;
   const spec = root?.properties?.['spec'];
   const status = root?.properties?.['status'];
   if (!spec || !status) throw new Error('the TurnRelay CRD has no spec or status schema');

@@ -71,8 +71,10 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
   }
   if (!relay) return noCapacity();
   // The bind was asynchronous: re-check what may have changed meanwhile.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- draining may have started during the await
   if (ctx.allocations.get(client.key) || capacityFull() || ctx.draining || client.isClosed()) {
     ctx.ports.release(relay);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
     return capacityFull() || ctx.draining ? noCapacity() : reject(ErrorCode.AllocationMismatch);
   }
 

@@ -24,7 +24,7 @@ interface StartedLine {
 export interface RelayProcess {
   child: StartedChild;
   endpoint(protocol: ListenerProtocol): { host: string; port: number };
-  metrics(): Promise<string>;
+  metrics: () => Promise<string>;
   close(): Promise<void>;
 }
 
