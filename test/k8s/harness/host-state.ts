@@ -124,6 +124,8 @@ export interface NodeOwner {
   netns: string;
   cgroupRoot: string;
   socket: string;
+  /** The host's values before kubelet changed them, put back if the owner died. */
+  sysctls: Record<string, string>;
 }
 
 const OWNER_FILE = 'owner.json';
@@ -150,6 +152,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
   const entries = await readdir(parentDir).catch(() => [] as string[]);
   let swept = 0;
   let live = 0;
+  let sysctls: Record<string, string> | undefined;
   for (const entry of entries.filter((name) => name.startsWith('turnrelay-controlplane-'))) {
     const dir = join(parentDir, entry);
     const owner = await readFile(join(dir, 'node', OWNER_FILE), 'utf8').then((text) => JSON.parse(text) as NodeOwner, () => undefined);
@@ -159,6 +162,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
       continue;
     }
     swept += 1;
+    sysctls ??= owner.sysctls;
     await killShimsOf(owner.socket);
     await removeCgroupRoot({ sysctls: {}, preexisting: new Set(), cgroupMounts: cgroupMounts() }, owner.cgroupRoot);
     await unmountBelow(dir);
@@ -167,6 +171,13 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
   }
   // The hard-coded paths belong to no one once the last node is gone.
   if (swept > 0 && live === 0) {
+    for (const [key, value] of Object.entries(sysctls ?? {})) {
+      try {
+        writeFileSync(`/proc/sys/${key}`, value);
+      } catch {
+        // not writable here: nothing was changed either
+      }
+    }
     for (const path of HARD_CODED_DIRS) {
       if (path === '/var/log/containers' || path === '/etc/cni') continue; // may hold other software's files
       await unmountBelow(path);

@@ -80,8 +80,14 @@ export class TestNode {
     this.images = images;
     await sweepDeadNodes(dirname(this.options.dir), (socket) => killShims(socket));
     await mkdir(this.root, { recursive: true });
-    await writeNodeOwner(this.root, { pid: process.pid, netns: this.options.netns.name, cgroupRoot: this.cgroupRoot, socket: this.socket });
     this.snapshot = snapshotHost();
+    await writeNodeOwner(this.root, {
+      pid: process.pid,
+      netns: this.options.netns.name,
+      cgroupRoot: this.cgroupRoot,
+      socket: this.socket,
+      sysctls: this.snapshot.sysctls,
+    });
     await createCgroupRoot(this.snapshot, this.cgroupRoot);
     await writeKubeconfig(this.kubeconfig(), { server: this.options.server, caPem: this.options.caPem, user: 'turnrelay-test-node', token: this.options.token });
     await this.startScheduler();
