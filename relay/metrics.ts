@@ -54,6 +54,8 @@ export function createRelayMetrics(src: MetricSources): Registry {
   });
   mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'],
     () => ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]));
+  mirror('turnrelay_unauthenticated_responses_total', 'Answers to unauthenticated requests: sent, or withheld by the per-source rate limit (reflection bound)', ['result'],
+    () => [[{ result: 'sent' }, src.stats.unauthenticatedResponses.sent], [{ result: 'rate_limited' }, src.stats.unauthenticatedResponses.rate_limited]]);
   mirror('turnrelay_auth_total', 'Authentication outcomes of TURN requests', ['result'],
     () => AUTH_RESULTS.map((r) => [{ result: r }, src.stats.auth[r]]));
   mirror('turnrelay_peer_refusals_total', 'Peers refused by the peer policy, by reason and request path', ['reason', 'path'],

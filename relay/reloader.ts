@@ -11,6 +11,7 @@ import { readAuthFiles } from './auth/load-auth-files.js';
 import { PeerPolicy } from './policy/peer-policy.js';
 import { countError } from './server/stats.js';
 import type { BuiltRelay } from './build-relay.js';
+import { UnauthenticatedResponseLimiter } from './server/unauthenticated-responses.js';
 import { applyAuthFiles, failureLimiter, nonceIssuer, policyOptions, readTls } from './from-config.js';
 import type { Logger } from '../shared/log.js';
 
@@ -100,6 +101,9 @@ export class RelayReloader {
     if (prev.limits.maxBitrateKbps !== next.limits.maxBitrateKbps) turn.setMaxBitrate(next.limits.maxBitrateKbps);
     if (prev.auth.nonceLifetimeSeconds !== next.auth.nonceLifetimeSeconds) {
       ctx.nonces = nonceIssuer(next.auth);
+    }
+    if (prev.limits.unauthenticatedResponsesPerSecond !== next.limits.unauthenticatedResponsesPerSecond) {
+      ctx.reflection = new UnauthenticatedResponseLimiter({ perSecond: next.limits.unauthenticatedResponsesPerSecond });
     }
     if (prev.auth.maxFailuresPerIp !== next.auth.maxFailuresPerIp || prev.auth.failureWindowSeconds !== next.auth.failureWindowSeconds) {
       ctx.limiter = failureLimiter(next.auth);

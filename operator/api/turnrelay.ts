@@ -242,6 +242,11 @@ export const LimitsSchema = z
     maxConnections: z.number().int().min(1).default(10000).meta({ description: 'Concurrent TCP/TLS client connections per pod.' }),
     maxConnectionsPerIp: z.number().int().min(1).default(200).meta({ description: 'Concurrent TCP/TLS connections per client IP.' }),
     maxLifetime: duration('Longest allocation lifetime a client may request.', '1h', '1m'),
+    maxAllocationAge: duration(
+      'How long an allocation keeps working with the credential it was created with, even after that credential expires (Refresh, CreatePermission, ChannelBind); expiry is checked when an allocation is created.',
+      '24h',
+      '1m',
+    ),
   })
   .meta({ description: 'Resource bounds enforced by every relay pod.' });
 

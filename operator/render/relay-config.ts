@@ -27,6 +27,11 @@ function peerAllowList(relay: TurnRelay, allowedServiceIPs: string[]): string[] 
   return [...new Set([...relay.spec.peers.allowCIDRs, ...services])];
 }
 
+/** The relay refuses REST usernames expiring further ahead than this. */
+export function credentialTtlCap(ttlSeconds: number): number {
+  return Math.max(2 * ttlSeconds, ttlSeconds + 3600);
+}
+
 export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayConfig {
   const { spec } = relay;
   const addresses = externalRelayAddresses(relay, observed);
@@ -42,7 +47,12 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       port: listenerPort(l),
     })),
     // Static users come from the optional "users" key of the same Secret.
-    auth: { secretsFile: `${AUTH_DIR}/secrets`, usersFile: `${AUTH_DIR}/users` },
+    auth: {
+      secretsFile: `${AUTH_DIR}/secrets`,
+      usersFile: `${AUTH_DIR}/users`,
+      // Minted credentials live credentialTTL; twice that (at least an hour more) tolerates clock skew and slow rollouts.
+      maxCredentialTTLSeconds: credentialTtlCap(durationSeconds(spec.auth.credentialTTL)),
+    },
     relay: {
       host: '0.0.0.0',
       ...(addresses.externalAddress6 ? { host6: '::' } : {}),
@@ -62,7 +72,9 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       maxLifetimeSeconds: maxLifetime,
       // RFC 8656's 10-minute default, capped by a shorter maximum.
       defaultLifetimeSeconds: Math.min(600, maxLifetime),
+      maxAllocationAgeSeconds: durationSeconds(spec.limits.maxAllocationAge),
     },
+    // The relay defaults to loopback; kubelet probes and Prometheus reach the pod address.
     admin: { host: '0.0.0.0', port: ADMIN_PORT },
     metrics: { perUserTopK: spec.monitoring.perUserTopK },
     drain: { gracePeriodSeconds: durationSeconds(spec.drain.gracePeriod) },

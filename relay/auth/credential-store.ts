@@ -6,7 +6,14 @@ import { parseRestUsername, restPassword } from './rest-credentials.js';
 
 export type CredentialLookup =
   | { ok: true; user: string; passwords: string[] }
-  | { ok: false; reason: 'expired' | 'unknown' };
+  | { ok: false; reason: 'expired' | 'unknown' | 'ttl_too_long' };
+
+export interface LookupOptions {
+  /** An expired REST username still yields its passwords (requests on an allocation it created). */
+  acceptExpired?: boolean;
+  /** REST usernames whose expiry lies further ahead than this are refused. */
+  maxTtlSeconds?: number;
+}
 
 export class CredentialStore {
   private secrets: readonly string[] = [];
@@ -33,13 +40,14 @@ export class CredentialStore {
    * `user` is the quota key: the static user name, or the `<user>` part of a
    * REST username (the whole username when it has none).
    */
-  lookup(username: string, nowMs: number): CredentialLookup {
+  lookup(username: string, nowMs: number, opts: LookupOptions = {}): CredentialLookup {
     const staticPassword = this.users.get(username);
     if (staticPassword !== undefined) return { ok: true, user: username, passwords: [staticPassword] };
     if (this.secrets.length === 0) return { ok: false, reason: 'unknown' };
     const rest = parseRestUsername(username);
     if (!rest) return { ok: false, reason: 'unknown' };
-    if (rest.expiry * 1000 < nowMs) return { ok: false, reason: 'expired' };
+    if (rest.expiry * 1000 < nowMs && !opts.acceptExpired) return { ok: false, reason: 'expired' };
+    if (opts.maxTtlSeconds !== undefined && rest.expiry * 1000 > nowMs + opts.maxTtlSeconds * 1000) return { ok: false, reason: 'ttl_too_long' };
     return { ok: true, user: rest.user || username, passwords: this.secrets.map((s) => restPassword(s, username)) };
   }
 }

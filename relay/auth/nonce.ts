@@ -1,11 +1,14 @@
 // Stateless nonces: the nonce is its own issue time plus an HMAC binding that
-// time to the client (its transport address), so the relay keeps no per-client
-// state and memory stays bounded however many clients knock. A nonce from
+// time to the client (its IP address), so the relay keeps no per-client
+// state and memory stays bounded however many clients knock. A valid nonce
+// proves its sender received our 401 at that address. Compact (23
+// characters: seconds in base 36, a 96-bit MAC) because it rides in the
+// unauthenticated 401 that reflection attacks would amplify. A nonce from
 // another client or another relay instance is 'invalid'; an old one is
 // 'stale' (the server answers 438 and the client retries with the new one).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const MAC_BYTES = 16;
+const MAC_BYTES = 12;
 const MAX_CLOCK_SKEW_MS = 5_000;
 
 export class NonceIssuer {
@@ -18,13 +21,13 @@ export class NonceIssuer {
     this.key = opts.key ?? randomBytes(32);
   }
 
-  private mac(issuedMs: string, clientKey: string): Buffer {
-    return createHmac('sha256', this.key).update(`${issuedMs}\0${clientKey}`).digest().subarray(0, MAC_BYTES);
+  private mac(issued: string, clientKey: string): Buffer {
+    return createHmac('sha256', this.key).update(`${issued}\0${clientKey}`).digest().subarray(0, MAC_BYTES);
   }
 
-  /** A nonce of at most 40 characters from [0-9a-z_-], safe as a STUN NONCE (quoted-string). */
+  /** A nonce of about 23 characters from [0-9a-zA-Z_-], safe as a STUN NONCE (quoted-string). */
   issue(clientKey: string, nowMs: number): string {
-    const issued = Math.floor(nowMs).toString(36);
+    const issued = Math.floor(nowMs / 1000).toString(36);
     return `${issued}-${this.mac(issued, clientKey).toString('base64url')}`;
   }
 
@@ -36,7 +39,7 @@ export class NonceIssuer {
     if (!/^[0-9a-z]+$/.test(issued)) return 'invalid';
     const given = Buffer.from(nonce.slice(dash + 1), 'base64url');
     if (given.length !== MAC_BYTES || !timingSafeEqual(given, this.mac(issued, clientKey))) return 'invalid';
-    const issuedMs = parseInt(issued, 36);
+    const issuedMs = parseInt(issued, 36) * 1000;
     if (issuedMs > nowMs + MAX_CLOCK_SKEW_MS) return 'invalid';
     return nowMs - issuedMs > this.lifetimeMs ? 'stale' : 'ok';
   }

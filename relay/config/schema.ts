@@ -41,6 +41,9 @@ export const AuthSchema = z.strictObject({
   nonceLifetimeSeconds: positiveInt.default(600),
   maxFailuresPerIp: positiveInt.default(20),
   failureWindowSeconds: positiveInt.default(60),
+  // REST usernames whose expiry lies further ahead than this are refused (a
+  // leaked signing secret or a mistyped TTL must not mint decade-long credentials).
+  maxCredentialTTLSeconds: positiveInt.default(7 * 86400),
 });
 
 export const PortRangeSchema = z.strictObject({
@@ -86,11 +89,18 @@ export const LimitsSchema = z.strictObject({
   // A TCP/TLS connection must deliver its first STUN message (TLS: after the
   // handshake) within this time, or it is closed.
   firstMessageTimeoutSeconds: positiveInt.default(10),
+  // Answers to unauthenticated UDP requests per source address (/32, /64), bursts of twice that.
+  unauthenticatedResponsesPerSecond: positiveInt.default(50),
   maxBufferedBytesPerConnection: z.number().int().min(4096).default(1048576),
+  // Requests on a live allocation authenticate with its (possibly expired)
+  // REST credential until the allocation is this old.
+  maxAllocationAgeSeconds: positiveInt.default(86400),
 });
 
 export const AdminSchema = z.strictObject({
-  host: ipLiteral.default('0.0.0.0'),
+  // Loopback unless configured: metrics and probes are for the pod's own
+  // network (the operator renders 0.0.0.0 explicitly for kubelet probes).
+  host: ipLiteral.default('127.0.0.1'),
   port: port.default(9641),
 });
 

@@ -14,6 +14,9 @@ const NAT64_HI = 0x0064ff9b;
  */
 export function someEmbeddedIPv4(w: IPv6Words, visit: (v4: number) => boolean): boolean {
   const [w0, w1, w2, w3] = w;
+  // ISATAP interface identifiers (RFC 5214) under any prefix: ...:0:5efe:a.b.c.d
+  // and ...:200:5efe:a.b.c.d (the universal/local bit set) carry an IPv4.
+  if ((w2 === 0x00005efe || w2 === 0x02005efe) && visit(w3)) return true;
   // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d (deprecated);
   // :: and ::1 are themselves, not compatible forms of 0.0.0.0/0.0.0.1.
   if (w0 === 0 && w1 === 0) {

@@ -1,9 +1,11 @@
 // Long-term credential check for TURN requests (RFC 8489 §9.2.4), with TURN
 // REST ephemeral usernames handled by the credential store. Every failure is
-// counted and recorded in the per-IP failure limiter; a blocked IP gets no
+// counted; failures from a source that presented a nonce issued to it are
+// recorded in the per-IP failure limiter (a success clears it); a blocked IP gets no
 // answer at all, so it learns nothing and costs us nothing.
 import { createHash } from 'node:crypto';
-import { AttributeType } from '../stun/constants.js';
+import { AttributeType, Method } from '../stun/constants.js';
+import { ErrorCode } from '../stun/error-codes.js';
 import { verifyMessageIntegrity } from '../stun/attributes/message-integrity.js';
 import { verifyMessageIntegritySha256 } from '../stun/attributes/message-integrity-sha256.js';
 import type { AuthContext, ServerContext, TurnRequest } from './context.js';
@@ -29,22 +31,27 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
 
   const sha256Offset = msg.offsetOf(AttributeType.MessageIntegritySha256);
   const sha1Offset = msg.offsetOf(AttributeType.MessageIntegrity);
-  if (sha256Offset === undefined && sha1Offset === undefined) return fail('missing', challengeResponse(ctx, req, 401), false);
+  if (sha256Offset === undefined && sha1Offset === undefined) return fail('missing', firstContact(ctx, req), false);
 
   const usernameBuf = msg.get(AttributeType.Username);
   const realmBuf = msg.get(AttributeType.Realm);
   const nonceBuf = msg.get(AttributeType.Nonce);
-  if (!usernameBuf || !realmBuf || !nonceBuf) return fail('missing', errorResponse(ctx, req, 400), true);
+  // Failures count against the source only once it has shown a nonce we issued
+  // to that address: it can receive there, so it is not someone spoofing a victim.
+  if (!usernameBuf || !realmBuf || !nonceBuf) return fail('missing', errorResponse(ctx, req, 400), false);
 
   const nonceState = ctx.nonces.check(nonceBuf.toString('utf8'), ip, now);
-  if (nonceState !== 'ok') return fail('stale_nonce', challengeResponse(ctx, req, 438), nonceState === 'invalid');
+  if (nonceState !== 'ok') return fail('stale_nonce', challengeResponse(ctx, req, 438), false);
 
   const username = usernameBuf.toString('utf8');
   const realm = realmBuf.toString('utf8');
   if (realm !== ctx.config.realm) return fail('bad_integrity', challengeResponse(ctx, req, 401), true);
 
-  const found = ctx.credentials.lookup(username, now);
-  if (!found.ok) return fail(found.reason === 'expired' ? 'expired' : 'unknown_user', challengeResponse(ctx, req, 401), true);
+  const found = ctx.credentials.lookup(username, now, {
+    acceptExpired: liveAllocationOf(ctx, req, username),
+    maxTtlSeconds: ctx.config.auth.maxCredentialTTLSeconds,
+  });
+  if (!found.ok) return fail(found.reason === 'expired' ? 'expired' : found.reason === 'ttl_too_long' ? 'ttl_too_long' : 'unknown_user', challengeResponse(ctx, req, 401), true);
 
   const useSha256 = sha256Offset !== undefined;
   const offset = (useSha256 ? sha256Offset : sha1Offset)!;
@@ -58,5 +65,35 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
   }
   if (matched === null) return fail('bad_integrity', challengeResponse(ctx, req, 401), true);
   ctx.stats.auth.success++;
+  ctx.limiter.reset(ip);
   return { ok: true, auth: { username, user: found.user, key: matched, sha256: useSha256 } };
+}
+
+/**
+ * The answer to a request without MESSAGE-INTEGRITY. It may come from a
+ * spoofed source, so it is the smallest one that serves a real client: the
+ * 401 challenge (REALM, NONCE) only for an Allocate that could succeed; an
+ * Allocate without REQUESTED-TRANSPORT gets a bare 400, and Refresh,
+ * CreatePermission or ChannelBind from a 5-tuple without an allocation a bare
+ * 437 (a real client sends those only after it has authenticated).
+ */
+function firstContact(ctx: ServerContext, req: TurnRequest): Buffer {
+  if (req.msg.method === Method.Allocate) {
+    if (!req.msg.has(AttributeType.RequestedTransport)) return errorResponse(ctx, req, ErrorCode.BadRequest);
+    return challengeResponse(ctx, req, 401);
+  }
+  if (!ctx.allocations.get(req.client.key)) return errorResponse(ctx, req, ErrorCode.AllocationMismatch);
+  return challengeResponse(ctx, req, 401);
+}
+
+/**
+ * Credential expiry is judged when an allocation is created. Requests on a
+ * live allocation made with the same USERNAME keep authenticating after the
+ * username's expiry, until the allocation is limits.maxAllocationAgeSeconds
+ * old, so calls longer than the credential TTL are not cut.
+ */
+function liveAllocationOf(ctx: ServerContext, req: TurnRequest, username: string): boolean {
+  if (req.msg.method === Method.Allocate) return false;
+  const a = ctx.allocations.get(req.client.key);
+  return a !== undefined && a.username === username && req.now - a.startedAt < ctx.config.limits.maxAllocationAgeSeconds * 1000;
 }

@@ -15,6 +15,7 @@ import type { Allocation } from './allocation.js';
 import type { EndReason } from '../usage/usage-record.js';
 import type { TopUsers } from '../usage/top-users.js';
 import type { HandlerGuard } from '../handler-guard.js';
+import type { UnauthenticatedResponseLimiter } from './unauthenticated-responses.js';
 
 export interface ServerContext {
   config: RelayConfig;
@@ -31,6 +32,8 @@ export interface ServerContext {
   topUsers: TopUsers;
   /** Confines a throw in a socket event handler to the input that caused it. */
   guard: HandlerGuard;
+  /** Per-source budget for answers to unauthenticated UDP requests (reflection). */
+  reflection: UnauthenticatedResponseLimiter;
   draining: boolean;
   /** Deletes an allocation everywhere (table, data plane, port, client) and writes its usage record. */
   deleteAllocation(a: Allocation, why: EndReason): void;

@@ -1,5 +1,5 @@
 // Control-plane counters as plain numbers; the metrics module reads them at scrape time.
-export const AUTH_RESULTS = ['success', 'bad_integrity', 'unknown_user', 'expired', 'stale_nonce', 'rate_limited', 'missing'] as const;
+export const AUTH_RESULTS = ['success', 'bad_integrity', 'unknown_user', 'expired', 'stale_nonce', 'rate_limited', 'missing', 'ttl_too_long'] as const;
 export type AuthResult = (typeof AUTH_RESULTS)[number];
 
 export const ALLOCATION_RESULTS = ['success', 'quota_reached', 'insufficient_capacity', 'draining', 'rejected'] as const;
@@ -14,6 +14,8 @@ export interface ServerStats {
   peerRefusals: Map<string, number>;
   /** Key: error kind (fixed small set of labels chosen in code). */
   errors: Map<string, number>;
+  /** Answers to unauthenticated requests, sent or withheld by the per-source rate limit. */
+  unauthenticatedResponses: { sent: number; rate_limited: number };
 }
 
 export function createServerStats(): ServerStats {
@@ -22,6 +24,7 @@ export function createServerStats(): ServerStats {
     allocations: Object.fromEntries(ALLOCATION_RESULTS.map((r) => [r, 0])) as Record<AllocationResult, number>,
     peerRefusals: new Map(),
     errors: new Map(),
+    unauthenticatedResponses: { sent: 0, rate_limited: 0 },
   };
 }
 

@@ -6,13 +6,13 @@ import { ErrorCode } from '../stun/error-codes.js';
 import { FingerprintMismatchError, StunDecodeError } from '../stun/errors.js';
 import { decodeMessageType, decodeStunMessage, StunMessageBuilder, type StunMessage } from '../stun/message.js';
 import { encodeErrorCode } from '../stun/attributes/error-code.js';
-import { encodeSoftware } from '../stun/attributes/software.js';
 import { encodeUnknownAttributes } from '../stun/attributes/unknown-attributes.js';
 import type { Allocation } from './allocation.js';
 import type { ClientConnection } from './client-connection.js';
 import type { AuthContext, ServerContext, TurnRequest } from './context.js';
 import { authenticate } from './authenticate.js';
 import { ResponseCache } from './response-cache.js';
+import { UnauthenticatedResponseLimiter } from './unauthenticated-responses.js';
 import { errorResponse } from './responses.js';
 import { countError } from './stats.js';
 import { usageRecord, type EndReason } from '../usage/usage-record.js';
@@ -47,17 +47,16 @@ const METHODS: ReadonlyMap<number, MethodRoute> = new Map<number, MethodRoute>([
   [Method.Send, { kind: 'indication', handle: handleSend }],
 ]);
 
-export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining' | 'topUsers'>;
+export type ServerDeps = Omit<ServerContext, 'deleteAllocation' | 'draining' | 'topUsers' | 'reflection'>;
 
-/** 400 for a request whose header is readable but whose body is not. */
-function badRequestFromHeader(buf: Buffer, software: string): Buffer | null {
+/** 400 (bare: it goes to an unauthenticated sender) for a request whose header is readable but whose body is not. */
+function badRequestFromHeader(buf: Buffer): Buffer | null {
   if (buf.length < HEADER_LENGTH || buf.readUInt32BE(4) !== MAGIC_COOKIE || (buf[0]! & 0xc0) !== 0) return null;
   const { method, cls } = decodeMessageType(buf.readUInt16BE(0));
   if (cls !== MessageClass.Request) return null;
   return new StunMessageBuilder(method, MessageClass.ErrorResponse, Buffer.from(buf.subarray(8, HEADER_LENGTH)))
-    .add(AttributeType.ErrorCode, encodeErrorCode(ErrorCode.BadRequest))
-    .add(AttributeType.Software, encodeSoftware(software))
-    .build({ fingerprint: true });
+    .add(AttributeType.ErrorCode, encodeErrorCode(ErrorCode.BadRequest, ''))
+    .build();
 }
 
 function unknownRequiredAttributes(msg: StunMessage): number[] {
@@ -78,6 +77,7 @@ export class TurnServer {
   constructor(deps: ServerDeps) {
     this.ctx = {
       ...deps, draining: false, topUsers: new TopUsers(deps.config.metrics.perUserTopK),
+      reflection: new UnauthenticatedResponseLimiter({ perSecond: deps.config.limits.unauthenticatedResponsesPerSecond }),
       deleteAllocation: (a, why) => this.deleteAllocation(a, why),
     };
     this.cache = new ResponseCache(Math.max(1000, Math.min(100_000, deps.config.limits.maxAllocations * 4)));
@@ -101,8 +101,8 @@ export class TurnServer {
     } catch (err) {
       countError(this.ctx.stats, err instanceof FingerprintMismatchError ? 'bad_fingerprint' : 'malformed_message');
       if (!(err instanceof FingerprintMismatchError)) {
-        const response = badRequestFromHeader(buf, this.ctx.config.software);
-        if (response) client.sendControl(response);
+        const response = badRequestFromHeader(buf);
+        if (response) this.sendUnauthenticated(client, response, Date.now());
       }
       return;
     }
@@ -136,15 +136,15 @@ export class TurnServer {
 
     const unknown = unknownRequiredAttributes(msg);
     if (unknown.length > 0) {
-      client.sendControl(errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [[AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)]]));
+      this.sendUnauthenticated(client, errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [[AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)]]), req.now);
       return;
     }
-    if (route?.kind === 'unauthenticated') { this.guard(() => client.sendControl(route.handle(this.ctx, req))); return; }
-    if (route === undefined || route.kind === 'indication') { client.sendControl(errorResponse(this.ctx, req, ErrorCode.BadRequest)); return; }
+    if (route?.kind === 'unauthenticated') { this.guard(() => this.sendUnauthenticated(client, route.handle(this.ctx, req), req.now)); return; }
+    if (route === undefined || route.kind === 'indication') { this.sendUnauthenticated(client, errorResponse(this.ctx, req, ErrorCode.BadRequest), req.now); return; }
 
     const outcome = authenticate(this.ctx, req);
     if (!outcome.ok) {
-      if (outcome.response) client.sendControl(outcome.response);
+      if (outcome.response) this.sendUnauthenticated(client, outcome.response, req.now);
       return;
     }
     const auth = outcome.auth;
@@ -168,6 +168,20 @@ export class TurnServer {
       response = this.failure(err, req, auth);
     }
     reply(response);
+  }
+
+  /**
+   * Answers to requests that did not authenticate. Over UDP the source may be
+   * spoofed (reflection): a token bucket per source (/32, /64) bounds what
+   * any one address can be sent.
+   */
+  private sendUnauthenticated(client: ClientConnection, response: Buffer, now: number): void {
+    if (client.transport === 'udp' && !this.ctx.reflection.allow(client.remoteAddress, now)) {
+      this.ctx.stats.unauthenticatedResponses.rate_limited++;
+      return;
+    }
+    this.ctx.stats.unauthenticatedResponses.sent++;
+    client.sendControl(response);
   }
 
   /** Malformed attribute values answer 400; anything else is our bug: 500, counted and logged without payload. */

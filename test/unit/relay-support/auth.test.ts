@@ -55,6 +55,11 @@ describe('CredentialStore', () => {
     const c = mintRestCredential('k', { user: 'bob', ttlSeconds: 10, now: NOW });
     expect(store.lookup(c.username, NOW + 10_000).ok).toBe(true);
     expect(store.lookup(c.username, NOW + 11_000)).toEqual({ ok: false, reason: 'expired' });
+    // On an allocation it created, an expired username still yields its passwords.
+    expect(store.lookup(c.username, NOW + 11_000, { acceptExpired: true }).ok).toBe(true);
+    // A cap on how far ahead the expiry may lie.
+    expect(store.lookup(c.username, NOW, { maxTtlSeconds: 5 })).toEqual({ ok: false, reason: 'ttl_too_long' });
+    expect(store.lookup(c.username, NOW, { maxTtlSeconds: 10 }).ok).toBe(true);
   });
 
   test('static users, unknown users, and no secrets configured', () => {
@@ -126,8 +131,8 @@ describe('NonceIssuer', () => {
 
   test('fresh, stale, and bound to the client', () => {
     const n = issuer.issue('udp 192.0.2.1:5000', NOW);
-    expect(n).toMatch(/^[0-9a-z]+-[A-Za-z0-9_-]{22}$/);
-    expect(n.length).toBeLessThanOrEqual(40);
+    expect(n).toMatch(/^[0-9a-z]+-[A-Za-z0-9_-]{16}$/);
+    expect(n.length).toBeLessThanOrEqual(24);
     expect(issuer.check(n, 'udp 192.0.2.1:5000', NOW + 1000)).toBe('ok');
     expect(issuer.check(n, 'udp 192.0.2.1:5000', NOW + 600_001)).toBe('stale');
     expect(issuer.check(n, 'udp 192.0.2.1:5001', NOW + 1000)).toBe('invalid');

@@ -315,3 +315,15 @@ describe('agrees with a naive oracle built on ipaddr.js range matching', () => {
     }), { numRuns: 10_000 });
   });
 });
+
+describe('ISATAP interface identifiers carry their IPv4', () => {
+  test.each([
+    '2001:db8::5efe:169.254.169.254', '2001:db8::200:5efe:10.0.0.1', 'fe80::5efe:127.0.0.1', '2606:4700::200:5efe:192.168.1.1',
+  ])('%s is judged as its embedded IPv4 and denied', (ip) => {
+    expect(defaults().check(ip).allowed).toBe(false);
+  });
+
+  test('an ISATAP identifier with a public IPv4 under a global prefix stays allowed', () => {
+    expect(defaults().check('2606:4700::5efe:8.8.8.8').allowed).toBe(true);
+  });
+});
