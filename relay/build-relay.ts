@@ -53,7 +53,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   const tls = await readTls(config);
   if (isUnspecified(config.relay.host) && !config.relay.externalAddress && config.listeners.some((l) => l.protocol === 'udp' && isUnspecified(l.host))) {
     log.warn('relay.host and a UDP listener bind the unspecified address and relay.externalAddress is not set: '
-      + 'clients on UDP may be told an unusable relayed address; set relay.externalAddress (or bind relay.host to a concrete IP)');
+      + 'UDP clients are told this host\'s first routable interface address as their relayed address; set relay.externalAddress (or bind relay.host to a concrete IP) if that is not the one peers reach');
   }
 
   const stats = createServerStats();

@@ -1,6 +1,10 @@
 // Which relayed address a client is told (XOR-RELAYED-ADDRESS): the configured
 // external address, else the external address mapped to one of this host's
-// own addresses, else the bind address, else the address the client reached.
+// own addresses, else the bind address, else the address the client reached,
+// else this host's first routable interface address. A UDP listener bound to
+// the unspecified address does not learn the address a client reached, and a
+// relayed address of 0.0.0.0 is one no peer can send to; in a pod the first
+// routable interface address is the pod IP.
 import { networkInterfaces } from 'node:os';
 import { familyOf } from '../stun/ip.js';
 import type { RelayConfig } from '../config/schema.js';
@@ -28,5 +32,13 @@ export function advertisedAddress(
   }
   const host = family === 4 ? relay.host : relay.host6!;
   if (!isUnspecified(host)) return host;
-  return familyOf(reachedOn) === family && !isUnspecified(reachedOn) ? reachedOn : host;
+  if (familyOf(reachedOn) === family && !isUnspecified(reachedOn)) return reachedOn;
+  return local().find((address) => familyOf(address) === family && isRoutableInterfaceAddress(address)) ?? host;
+}
+
+/** Not loopback, link-local or unspecified: an address a peer elsewhere could be routed to. */
+function isRoutableInterfaceAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  if (isUnspecified(a) || a === '::1' || a.startsWith('127.') || a.startsWith('169.254.')) return false;
+  return !/^fe[89ab]/.test(a);
 }

@@ -22,6 +22,16 @@ describe('advertisedAddress (XOR-RELAYED-ADDRESS)', () => {
     expect(advertisedAddress(relay({ externalAddressMap: map }), 4, '10.0.0.11', hostA)).toBe('10.0.0.11');
   });
 
+  test('a UDP listener on the unspecified address: the first routable interface address, never 0.0.0.0', () => {
+    // A pod: loopback, then the pod IP; the client's destination is unknown (0.0.0.0).
+    expect(advertisedAddress(relay({}), 4, '0.0.0.0', () => ['127.0.0.1', '169.254.1.1', '10.244.0.17'])).toBe('10.244.0.17');
+    expect(advertisedAddress(relay({ host6: '::' }), 6, '::', () => ['::1', 'fe80::1', '10.244.0.17', 'fd00:10:244::17'])).toBe('fd00:10:244::17');
+    // Nothing routable of that family: the bind address, as before (the startup warning says so).
+    expect(advertisedAddress(relay({}), 4, '0.0.0.0', () => ['127.0.0.1', 'fe80::1'])).toBe('0.0.0.0');
+    // The address the client reached still comes first.
+    expect(advertisedAddress(relay({}), 4, '10.0.0.11', () => ['10.244.0.17'])).toBe('10.0.0.11');
+  });
+
   test('entries only apply to their own address family', () => {
     const r = relay({ host6: '::', externalAddressMap: [{ internal: '10.0.0.11', external: '198.51.100.11' }] });
     expect(advertisedAddress(r, 6, '2001:db8::5', hostA)).toBe('2001:db8::5');
