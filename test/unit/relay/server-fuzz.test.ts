@@ -1,4 +1,4 @@
-// Fuzzing a running relay over UDP and TCP: random bytes, mutated valid
+// Fuzzing a running relay on each data plane over UDP and TCP: random bytes, mutated valid
 // messages, and correctly signed requests with random attributes (which get
 // past authentication into the method handlers). The relay must never crash
 // or hit an internal error, must answer malformed requests 400 (or drop
@@ -38,9 +38,10 @@ async function stillServes(t: TestRelay): Promise<void> {
   }
 }
 
-describe('fuzzing a running relay', () => {
+// Both data planes: ChannelData and Send from an authenticated client reach whichever plane forwards them.
+describe.each(['native', 'node'] as const)('fuzzing a running relay (%s data plane)', (dataPlane) => {
   let t: TestRelay;
-  beforeAll(async () => { t = await startTestRelay({ limits: { unauthenticatedResponsesPerSecond: 100_000, maxAllocationsPerUser: 3, maxPermissionsPerAllocation: 8, maxChannelsPerAllocation: 8 } }); });
+  beforeAll(async () => { t = await startTestRelay({ relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, dataPlane }, limits: { unauthenticatedResponsesPerSecond: 100_000, maxAllocationsPerUser: 3, maxPermissionsPerAllocation: 8, maxChannelsPerAllocation: 8 } }); });
   afterAll(async () => { await t.stop(); });
 
   test('signed requests with random attributes reach the handlers and get a non-5xx answer', async () => {
