@@ -146,10 +146,10 @@ describe('deploy/install.yaml with server-side apply', () => {
   async function observe(): Promise<Observed[]> {
     const list = JSON.parse(await kubectl(['get', '-f', '-', '-o', 'json', '--show-managed-fields'], manifest)) as { items: Array<KubernetesObject & { metadata: { generation?: number } }> };
     return list.items.map((o) => ({
-      key: `${o.kind} ${o.metadata!.namespace ?? ''}/${o.metadata!.name}`,
-      resourceVersion: o.metadata!.resourceVersion!,
+      key: `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+      resourceVersion: o.metadata.resourceVersion!,
       ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
-      ours: JSON.stringify(o.metadata!.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply') ?? null),
+      ours: JSON.stringify(o.metadata.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply') ?? null),
     }));
   }
 

@@ -140,8 +140,8 @@ async function startRelayLikeKubelet(deployment: V1Deployment, adminPort: number
     env: { ...process.env, ...env, TMPDIR: join(work, 'pod', 'tmp') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
   return child;
 }
 

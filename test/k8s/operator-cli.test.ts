@@ -23,7 +23,7 @@ test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after 
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'cli-test-pod' } });
   child = proc;
   const logs: Array<Record<string, unknown>> = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
+  createInterface({ input: proc.stdout }).on('line', (line) => {
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -31,7 +31,7 @@ test('runs, serves health and metrics, reconciles, and exits 0 on SIGTERM after 
     }
   });
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
   const started = await waitFor('"operator started" log line', () => logs.find((l) => l['msg'] === 'operator started'), 60_000);

@@ -2,6 +2,7 @@
 // in each phase of its life. InProgress while it converges, Current once
 // Ready, Failed as soon as it cannot converge (so Flux fails fast instead of
 // waiting for its timeout), InProgress again for a spec not yet observed.
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import {
   applyRelay, condition, getRelay, markRelayPodsReady, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
 } from './operator-fixtures.js';

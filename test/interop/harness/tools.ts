@@ -30,5 +30,5 @@ export function requireTools<const T extends readonly string[]>(names: T): Recor
       `missing system programs: ${missing.join(', ')}. Install them with: sudo bash scripts/install-system-deps.sh`,
     );
   }
-  return found as Record<T[number], string>;
+  return found;
 }

@@ -21,8 +21,8 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   let stderr = '';
   const realOut = process.stdout.write;
   const realErr = process.stderr.write;
-  process.stdout.write = ((chunk: unknown) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: unknown) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: unknown) => { stdout += String(chunk); return true; });
+  process.stderr.write = ((chunk: unknown) => { stderr += String(chunk); return true; });
   try {
     const code = await run(argv);
     return { code, stdout, stderr };

@@ -38,7 +38,7 @@ describe('turnrelay relay (CLI)', () => {
     const p = runCli(['--config', config]);
     const exited = exitCode(p);
     const started = await new Promise<{ listeners: Array<{ protocol: string; port: number }>; admin: { port: number } }>((resolve, reject) => {
-      const rl = createInterface({ input: p.stdout! });
+      const rl = createInterface({ input: p.stdout });
       rl.on('line', (line) => {
         try {
           const rec = JSON.parse(line);
@@ -62,7 +62,7 @@ describe('turnrelay relay (CLI)', () => {
     await writeFile(config, 'listeners: []\nlimits: {maxAllocations: -5}\n');
     const p = runCli(['--config', config]);
     let stderr = '';
-    p.stderr!.on('data', (d) => { stderr += String(d); });
+    p.stderr.on('data', (d) => { stderr += String(d); });
     expect(await exitCode(p)).not.toBe(0);
     expect(stderr).toContain('limits.maxAllocations');
     expect(stderr).toContain('listeners');
@@ -71,7 +71,7 @@ describe('turnrelay relay (CLI)', () => {
   test('--help prints usage', async () => {
     const p = runCli(['--help']);
     let out = '';
-    p.stdout!.on('data', (d) => { out += String(d); });
+    p.stdout.on('data', (d) => { out += String(d); });
     expect(await exitCode(p)).toBe(0);
     expect(out).toContain('--config FILE');
   }, 30_000);

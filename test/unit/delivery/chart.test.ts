@@ -3,6 +3,7 @@
 // pod security profile, probes, PDB, the same-version relay image), RBAC
 // equal to the operator's own rules, the watchNamespace variant, optional
 // metrics objects, values schema enforcement, and a deterministic output.
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import type { KubernetesObject, V1ClusterRole, V1Deployment, V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,12 +18,12 @@ beforeAll(() => {
   helmBinary();
 }, 15 * 60_000);
 
-function find<T extends KubernetesObject>(objects: KubernetesObject[], kind: string, name?: string): T[] {
-  return objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name)) as T[];
+function find(objects: KubernetesObject[], kind: string, name?: string): KubernetesObject[] {
+  return objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
 }
 
-function only<T extends KubernetesObject>(objects: KubernetesObject[], kind: string, name?: string): T {
-  const found = find<T>(objects, kind, name);
+function only(objects: KubernetesObject[], kind: string, name?: string): KubernetesObject {
+  const found = find(objects, kind, name);
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
   return found[0]!;
 }
@@ -33,7 +34,7 @@ test('helm lint --strict passes', () => {
 
 describe('default values', () => {
   const { objects } = renderChart();
-  const deployment = only<V1Deployment>(objects, 'Deployment');
+  const deployment = (only(objects, 'Deployment') as V1Deployment);
   const pod = deployment.spec!.template.spec!;
   const container = pod.containers[0]!;
 
@@ -71,7 +72,7 @@ describe('default values', () => {
   });
 
   test('a PodDisruptionBudget keeps one replica up and selects exactly the operator pods', () => {
-    const pdb = only<KubernetesObject & { spec: { minAvailable: number; selector: unknown } }>(objects, 'PodDisruptionBudget');
+    const pdb = (only(objects, 'PodDisruptionBudget') as KubernetesObject & { spec: { minAvailable: number; selector: unknown } });
     expect(pdb.spec.minAvailable).toBe(1);
     expect(pdb.spec.selector).toEqual(deployment.spec!.selector);
   });
@@ -83,17 +84,17 @@ describe('default values', () => {
 
   test('the credentials API: its Service, the operator flags naming it, review RBAC, a public CA reader, an aggregated requester role', () => {
     const rules = chartRbacRules();
-    const service = only<KubernetesObject & { spec: { ports: unknown[]; selector: unknown } }>(objects, 'Service', 'turnrelay-operator-credentials');
+    const service = (only(objects, 'Service', 'turnrelay-operator-credentials') as KubernetesObject & { spec: { ports: unknown[]; selector: unknown } });
     expect(service.spec.ports).toEqual([{ name: 'https', port: 8443, targetPort: 'credentials', protocol: 'TCP' }]);
-    expect(service.spec.selector).toEqual(deployment.spec!.selector!.matchLabels);
+    expect(service.spec.selector).toEqual(deployment.spec!.selector.matchLabels);
     expect(container.args).toEqual(expect.arrayContaining(['--credentials-port', '8443', '--credentials-service', 'turnrelay-operator-credentials']));
     expect(container.args).not.toContain('--credentials-tls-cert');
-    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-credentials-review').rules).toEqual(rules.credentialsApi.clusterWide);
-    expect(only<V1Role>(objects, 'Role', 'turnrelay-operator-credentials-tls').rules).toEqual(rules.credentialsApi.ownNamespace);
-    const reader = only<V1Role>(objects, 'Role', 'turnrelay-operator-credentials-ca-reader');
+    expect((only(objects, 'ClusterRole', 'turnrelay-operator-credentials-review') as V1ClusterRole).rules).toEqual(rules.credentialsApi.clusterWide);
+    expect((only(objects, 'Role', 'turnrelay-operator-credentials-tls') as V1Role).rules).toEqual(rules.credentialsApi.ownNamespace);
+    const reader = (only(objects, 'Role', 'turnrelay-operator-credentials-ca-reader') as V1Role);
     expect(reader.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['turnrelay-operator-credentials-ca'], verbs: ['get'] }]);
-    expect(only<V1RoleBinding>(objects, 'RoleBinding', 'turnrelay-operator-credentials-ca-reader').subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }]);
-    const requester = only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-credentials-requester');
+    expect((only(objects, 'RoleBinding', 'turnrelay-operator-credentials-ca-reader') as V1RoleBinding).subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }]);
+    const requester = (only(objects, 'ClusterRole', 'turnrelay-operator-credentials-requester') as V1ClusterRole);
     expect(requester.rules).toEqual(rules.credentialsApi.requester);
     expect(requester.metadata!.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
   });
@@ -102,19 +103,19 @@ describe('default values', () => {
     const rules = chartRbacRules();
     const sa = only(objects, 'ServiceAccount');
     expect(pod.serviceAccountName).toBe(sa.metadata!.name);
-    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator').rules).toEqual(rules.namespaced);
-    expect(only<V1ClusterRole>(objects, 'ClusterRole', 'turnrelay-operator-cluster').rules).toEqual(rules.clusterWide);
-    const lease = only<V1Role>(objects, 'Role', 'turnrelay-operator-leader-election');
+    expect((only(objects, 'ClusterRole', 'turnrelay-operator') as V1ClusterRole).rules).toEqual(rules.namespaced);
+    expect((only(objects, 'ClusterRole', 'turnrelay-operator-cluster') as V1ClusterRole).rules).toEqual(rules.clusterWide);
+    const lease = (only(objects, 'Role', 'turnrelay-operator-leader-election') as V1Role);
     expect(lease.metadata!.namespace).toBe('turnrelay-system');
     expect(lease.rules).toEqual(rules.leaderElection);
-    for (const binding of [...find<V1RoleBinding>(objects, 'ClusterRoleBinding'), ...find<V1RoleBinding>(objects, 'RoleBinding')]) {
+    for (const binding of [...(find(objects, 'ClusterRoleBinding') as V1RoleBinding[]), ...(find(objects, 'RoleBinding') as V1RoleBinding[])]) {
       if (binding.metadata!.name === 'turnrelay-operator-credentials-ca-reader') continue; // the public CA, above
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata!.name, namespace: 'turnrelay-system' }]);
     }
   });
 
   test('RBAC is least privilege: no wildcards, no RBAC escalation, Secrets never deleted', () => {
-    const all: V1PolicyRule[] = [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')].flatMap((r) => r.rules ?? []);
+    const all: V1PolicyRule[] = [...(find(objects, 'ClusterRole') as V1ClusterRole[]), ...(find(objects, 'Role') as V1Role[])].flatMap((r) => r.rules ?? []);
     expect(all.length).toBeGreaterThan(0);
     for (const rule of all) {
       expect([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])]).not.toContain('*');
@@ -129,9 +130,9 @@ describe('default values', () => {
 
 test('watchNamespace grants namespaced permissions only in that namespace', () => {
   const { objects } = renderChart({ set: { watchNamespace: 'media' } });
-  const container = only<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+  const container = (only(objects, 'Deployment') as V1Deployment).spec!.template.spec!.containers[0]!;
   expect(container.args).toEqual(expect.arrayContaining(['--namespace', 'media']));
-  const binding = only<V1RoleBinding>(objects, 'RoleBinding', 'turnrelay-operator');
+  const binding = (only(objects, 'RoleBinding', 'turnrelay-operator') as V1RoleBinding);
   expect(binding.metadata!.namespace).toBe('media');
   expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'turnrelay-operator' });
   expect(find(objects, 'ClusterRoleBinding', 'turnrelay-operator')).toEqual([]);
@@ -139,8 +140,8 @@ test('watchNamespace grants namespaced permissions only in that namespace', () =
 
 test('the ServiceMonitor scrapes the metrics Service it implies', () => {
   const { objects } = renderChart({ set: { 'metrics.serviceMonitor.enabled': true } });
-  const service = only<KubernetesObject & { spec: { ports: Array<{ name: string }>; selector: Record<string, string> } }>(objects, 'Service', 'turnrelay-operator-metrics');
-  const monitor = only<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } }>(objects, 'ServiceMonitor');
+  const service = (only(objects, 'Service', 'turnrelay-operator-metrics') as KubernetesObject & { spec: { ports: Array<{ name: string }>; selector: Record<string, string> } });
+  const monitor = (only(objects, 'ServiceMonitor') as KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } });
   expect(service.spec.ports.map((p) => p.name)).toEqual(['metrics']);
   expect(service.metadata!.labels).toMatchObject(monitor.spec.selector.matchLabels);
   expect(monitor.spec.endpoints[0]!.port).toBe('metrics');
@@ -148,13 +149,13 @@ test('the ServiceMonitor scrapes the metrics Service it implies', () => {
 
 test('credentials API with a mounted TLS Secret, or disabled', () => {
   const mounted = renderChart({ set: { 'credentialsApi.tls.secretName': 'credentials-cert' } }).objects;
-  const pod = only<V1Deployment>(mounted, 'Deployment').spec!.template.spec!;
+  const pod = (only(mounted, 'Deployment') as V1Deployment).spec!.template.spec!;
   expect(pod.containers[0]!.args).toEqual(expect.arrayContaining(['--credentials-tls-cert', '/etc/turnrelay/credentials-tls/tls.crt', '--credentials-tls-key', '/etc/turnrelay/credentials-tls/tls.key']));
   expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'credentials-tls', secret: { secretName: 'credentials-cert' } }]));
   expect(find(mounted, 'Role', 'turnrelay-operator-credentials-tls')).toEqual([]);
 
   const off = renderChart({ set: { 'credentialsApi.enabled': false } }).objects;
-  expect(only<V1Deployment>(off, 'Deployment').spec!.template.spec!.containers[0]!.args).toContain('--disable-credentials-api');
+  expect((only(off, 'Deployment') as V1Deployment).spec!.template.spec!.containers[0]!.args).toContain('--disable-credentials-api');
   expect(find(off, 'Service')).toEqual([]);
   expect(find(off, 'ClusterRole', 'turnrelay-operator-credentials-review')).toEqual([]);
 });
@@ -162,7 +163,7 @@ test('credentials API with a mounted TLS Secret, or disabled', () => {
 test('a pinned digest wins over the tag', () => {
   const digest = `sha256:${'a'.repeat(64)}`;
   const { objects } = renderChart({ set: { 'image.digest': digest, 'relayImage.digest': digest } });
-  const container = only<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+  const container = (only(objects, 'Deployment') as V1Deployment).spec!.template.spec!.containers[0]!;
   expect(container.image).toBe(`ghcr.io/turnrelay/turnrelay-operator@${digest}`);
   expect(container.args).toContain(`ghcr.io/turnrelay/turnrelay@${digest}`);
 });

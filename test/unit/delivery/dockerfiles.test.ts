@@ -23,7 +23,7 @@ const buildTsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.js
 // default import is the factory itself.
 type IgnoreFactory = typeof dockerignoreModule.default;
 const ignore: IgnoreFactory =
-  typeof dockerignoreModule === 'function' ? (dockerignoreModule as unknown as IgnoreFactory) : dockerignoreModule.default;
+  typeof dockerignoreModule === 'function' ? (dockerignoreModule) : dockerignoreModule.default;
 const dockerignore = ignore().add(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
 
 type Stage = { name: string; image: string; instructions: Instruction[] };
@@ -72,7 +72,7 @@ function filesUnder(dir: string): string[] {
 /** A target stage merged with the stages it is built FROM, base first. */
 function targetChain(all: Stage[], target: string): Stage {
   const chain: Stage[] = [];
-  for (let stage = all.find((s) => s.name === target); stage; stage = all.find((s) => s.name === stage!.image)) chain.unshift(stage);
+  for (let stage = all.find((s) => s.name === target); stage; stage = all.find((s) => s.name === stage.image)) chain.unshift(stage);
   return { name: target, image: chain[0]!.image, instructions: chain.flatMap((s) => s.instructions) };
 }
 

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import { TurnRelaySpecSchema } from '../../../operator/api/turnrelay.js';
 import { validateTurnRelay } from '../../../operator/api/validate.js';
 import { INVALID_SPECS } from './support/invalid-specs.js';

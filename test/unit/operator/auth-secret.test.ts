@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import type { V1Secret } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import {

@@ -38,7 +38,7 @@ describe('iceServerUrls', () => {
 
   test('wildcard certificate names are skipped for turns: URIs', () => {
     const manifest = structuredClone(loadSample('full-tls-cert-manager.yaml').manifest);
-    manifest.spec.tls.dnsNames = ['*.example.com', 'relay.example.com'];
+    manifest.spec.tls!.dnsNames = ['*.example.com', 'relay.example.com'];
     expect(iceServerUrls(asRelay(manifest), observed({}))).toEqual(['turns:relay.example.com:5349?transport=tcp']);
   });
 

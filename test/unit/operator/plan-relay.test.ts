@@ -1,6 +1,7 @@
 // planRelay decides everything a reconcile does from gathered inputs alone:
 // what used to need an API server to observe (reads of child names, name
 // conflicts, Secret writes, prunes, status) is checked here on plain objects.
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { childKey, type RelayInputs } from '../../../operator/reconcile/gather.js';
 import { CONFLICT_RETRY_MS, planRelay, statusAfterApply, type RelayPlan } from '../../../operator/reconcile/plan.js';
@@ -56,7 +57,7 @@ describe('planRelay', () => {
     const plan = planRelay(inputs(relay));
     expect(plan.kind).toBe('read');
     const unread = plan.kind === 'read' ? plan.unread.map((u) => `${u.kind.kind}/${u.name}`) : [];
-    expect(unread).toEqual(expect.arrayContaining(['ServiceAccount/' + relay.metadata.name, `ConfigMap/${relay.metadata.name}-config`, `Service/${relay.metadata.name}`, `Deployment/${relay.metadata.name}`]));
+    expect(unread).toEqual(expect.arrayContaining([`ServiceAccount/${relay.metadata.name}`, `ConfigMap/${relay.metadata.name}-config`, `Service/${relay.metadata.name}`, `Deployment/${relay.metadata.name}`]));
   });
 
   test('with nothing there: create the auth Secret, apply every child as missing, prune nothing, report Reconciling', () => {

@@ -1,11 +1,11 @@
-import type { KubernetesObject, V1Deployment, V1HorizontalPodAutoscaler, V1NetworkPolicy, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1NetworkPolicy, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { RelayConfigSchema } from '../../../relay/config/schema.js';
 import { renderRelay, type Observed } from '../../../operator/render/index.js';
 import { selectorLabels } from '../../../operator/render/names.js';
 import { RESTART_CHECKSUM_ANNOTATION } from '../../../operator/render/workload.js';
 import type { TurnRelay } from '../../../operator/api/turnrelay.js';
-import { asRelay, loadSample, loadSamples, sampleRelay } from './support/samples.js';
+import { asRelay, loadSample, loadSamples, sampleRelay, type TurnRelayManifest } from './support/samples.js';
 
 const OBSERVED: Observed = {
   serviceIngress: ['203.0.113.7'],
@@ -17,8 +17,8 @@ const OBSERVED: Observed = {
 const render = (relay: TurnRelay, observed: Partial<Observed> = {}) =>
   renderRelay({ relay, image: 'ghcr.io/example/turnrelay:1.0.0', authSecretName: `${relay.metadata.name}-turn-auth`, observed: { ...OBSERVED, ...observed } });
 
-const byKind = <T>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
-const deploymentOf = (objects: KubernetesObject[]) => byKind<V1Deployment>(objects, 'Deployment');
+const byKind = (objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind);
+const deploymentOf = (objects: KubernetesObject[]) => (byKind(objects, 'Deployment') as V1Deployment);
 
 const EXPECTED_KINDS: Record<string, string[]> = {
   'udp-only.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
@@ -90,7 +90,7 @@ describe('renderRelay for every sample', () => {
 
   test.each(samples)('%s: the ConfigMap holds a config the relay accepts, equal to relayConfig', (_file, manifest) => {
     const rendered = render(asRelay(manifest));
-    const configMap = byKind<{ data: Record<string, string> }>(rendered.objects, 'ConfigMap');
+    const configMap = (byKind(rendered.objects, 'ConfigMap') as { data: Record<string, string> });
     const fromFile = RelayConfigSchema.parse(parse(configMap.data['config.yaml']!));
     expect(fromFile).toEqual(rendered.relayConfig);
   });
@@ -101,7 +101,7 @@ describe('renderRelay for every sample', () => {
     const deployment = deploymentOf(objects);
     expect(deployment.spec!.selector.matchLabels).toEqual(selectorLabels(relay));
     expect(deployment.spec!.template.metadata!.labels).toMatchObject(selectorLabels(relay));
-    expect(byKind<V1Service>(objects, 'Service').spec!.selector).toEqual(selectorLabels(relay));
+    expect((byKind(objects, 'Service') as V1Service).spec!.selector).toEqual(selectorLabels(relay));
   });
 
   test.each(samples)('%s renders deterministically', (_file, manifest) => {
@@ -112,7 +112,7 @@ describe('renderRelay for every sample', () => {
 describe('renderRelay details', () => {
   test('UDP and TCP share the port on a LoadBalancer Service keeping client addresses', () => {
     const { objects, serviceName, workloadName } = render(sampleRelay('full-tls-cert-manager.yaml'));
-    const service = byKind<V1Service>(objects, 'Service');
+    const service = (byKind(objects, 'Service') as V1Service);
     expect(serviceName).toBe('edge');
     expect(workloadName).toBe('edge');
     expect(service.metadata!.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
@@ -125,7 +125,7 @@ describe('renderRelay details', () => {
   });
 
   test('a ClusterIP Service carries no external traffic policy', () => {
-    const service = byKind<V1Service>(render(sampleRelay('peers-in-cluster-service.yaml')).objects, 'Service');
+    const service = (byKind(render(sampleRelay('peers-in-cluster-service.yaml')).objects, 'Service') as V1Service);
     expect(service.spec!.type).toBe('ClusterIP');
     expect(service.spec!.externalTrafficPolicy).toBeUndefined();
   });
@@ -133,7 +133,7 @@ describe('renderRelay details', () => {
   test('TLS: Certificate from the issuer, key pair mounted read-only at /tls, config points at it', () => {
     const rendered = render(sampleRelay('full-tls-cert-manager.yaml'));
     expect(rendered.tlsSecretName).toBe('edge-tls');
-    const certificate = byKind<{ spec: Record<string, unknown> }>(rendered.objects, 'Certificate');
+    const certificate = (byKind(rendered.objects, 'Certificate') as { spec: Record<string, unknown> });
     expect(certificate).toMatchObject({ apiVersion: 'cert-manager.io/v1' });
     expect(certificate.spec).toMatchObject({
       secretName: 'edge-tls',
@@ -190,7 +190,7 @@ describe('renderRelay details', () => {
     expect(pod.tolerations).toEqual([{ key: 'node-role.example.com/edge', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(deployment.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
     expect(deployment.spec!.replicas).toBe(3);
-    expect(byKind<V1Service>(rendered.objects, 'Service').spec).toMatchObject({ type: 'ClusterIP', clusterIP: 'None' });
+    expect((byKind(rendered.objects, 'Service') as V1Service).spec).toMatchObject({ type: 'ClusterIP', clusterIP: 'None' });
     expect(rendered.relayConfig.relay).toMatchObject({ externalAddress: '198.51.100.10', portRange: { min: 40000, max: 49999 } });
   });
 
@@ -227,7 +227,7 @@ describe('renderRelay details', () => {
 
   test('autoscaling: HPA on CPU and no fixed replica count on the Deployment', () => {
     const { objects } = render(sampleRelay('autoscaled.yaml'));
-    const hpa = byKind<V1HorizontalPodAutoscaler & { spec: any }>(objects, 'HorizontalPodAutoscaler');
+    const hpa = (byKind(objects, 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler);
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec).toMatchObject({
       minReplicas: 2,
@@ -269,7 +269,7 @@ describe('renderRelay details', () => {
   });
 
   test('NetworkPolicy admits listener ports, the relay port range and the admin port', () => {
-    const policy = byKind<V1NetworkPolicy>(render(sampleRelay('hostnetwork-p2p.yaml')).objects, 'NetworkPolicy');
+    const policy = (byKind(render(sampleRelay('hostnetwork-p2p.yaml')).objects, 'NetworkPolicy') as V1NetworkPolicy);
     expect(policy.spec!.policyTypes).toEqual(['Ingress']);
     expect(policy.spec!.ingress).toEqual([
       {
@@ -284,21 +284,21 @@ describe('renderRelay details', () => {
   });
 
   test('PodDisruptionBudget allows one voluntary eviction at a time', () => {
-    const pdb = byKind<{ spec: unknown }>(render(sampleRelay('udp-only.yaml')).objects, 'PodDisruptionBudget');
+    const pdb = (byKind(render(sampleRelay('udp-only.yaml')).objects, 'PodDisruptionBudget') as { spec: unknown });
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': 'udp-only' } } });
   });
 
   test('ServiceAccount mounts no token', () => {
-    expect(byKind<{ automountServiceAccountToken: boolean }>(render(sampleRelay('udp-only.yaml')).objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
+    expect((byKind(render(sampleRelay('udp-only.yaml')).objects, 'ServiceAccount') as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(false);
   });
 
   test('the restart checksum ignores live-reloadable changes and follows listener changes', () => {
-    const checksum = (manifest: Record<string, any>, observed: Partial<Observed> = {}) =>
+    const checksum = (manifest: TurnRelayManifest, observed: Partial<Observed> = {}) =>
       deploymentOf(render(asRelay(manifest), observed).objects).spec!.template.metadata!.annotations![RESTART_CHECKSUM_ANNOTATION];
     const base = loadSample('peers-in-cluster-service.yaml').manifest;
     const edited = structuredClone(base);
     edited.spec.limits = { maxAllocations: 5 };
-    edited.spec.peers.denyCIDRs = ['192.0.2.0/24'];
+    edited.spec.peers!.denyCIDRs = ['192.0.2.0/24'];
     edited.spec.realm = 'other.example.com';
     expect(checksum(edited, { allowedServiceIPs: ['10.0.0.9'] })).toBe(checksum(base));
     const relistened = structuredClone(base);
@@ -309,7 +309,7 @@ describe('renderRelay details', () => {
   test('spec.dataPlane: absent leaves the relay default (native); set, it reaches the config and rolls the pods', () => {
     const base = loadSample('udp-only.yaml').manifest;
     expect(render(asRelay(base)).relayConfig.relay.dataPlane).toBeUndefined();
-    const checksum = (manifest: Record<string, any>) =>
+    const checksum = (manifest: TurnRelayManifest) =>
       deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![RESTART_CHECKSUM_ANNOTATION];
     for (const dataPlane of ['node', 'native'] as const) {
       const chosen = structuredClone(base);
@@ -318,7 +318,7 @@ describe('renderRelay details', () => {
       expect(checksum(chosen)).not.toBe(checksum(base));
     }
     const wrong = structuredClone(base);
-    wrong.spec.dataPlane = 'gpu';
+    Object.assign(wrong.spec, { dataPlane: 'gpu' }); // not a value the type allows, as YAML could say
     expect(() => asRelay(wrong)).toThrow(/dataPlane/);
   });
 

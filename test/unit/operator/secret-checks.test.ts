@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import type { V1Secret } from '@kubernetes/client-node';
 import { checkAuthSecret, checkTlsSecret } from '../../../operator/status/secret-checks.js';
 import { toRelayFields } from '../../../operator/reconcile/field-map.js';

@@ -128,7 +128,7 @@ test('loadRelayConfigFile reads a file and names it in errors', async () => {
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, `${minimal}\nrealm: 5\n`);
   await expect(loadRelayConfigFile(bad)).rejects.toThrow(`invalid relay config ${bad}:\n  realm: `);
-  await expect(loadRelayConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml:\n  cannot read the file \(ENOENT\)/);
+  await expect(loadRelayConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml:\n {2}cannot read the file \(ENOENT\)/);
 });
 
 test('any input either parses or fails with a ConfigError, never anything else', () => {

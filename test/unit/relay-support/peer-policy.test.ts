@@ -308,9 +308,9 @@ describe('agrees with a naive oracle built on ipaddr.js range matching', () => {
     const embeds = ['::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32'].map((c) => ipaddr.parseCIDR(c));
     fc.assert(fc.property(fc.oneof(inRange(IPV6_SPECIAL, 16), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b))), (b) => {
       const addr = ipaddr.fromByteArray([...b]) as ipaddr.IPv6;
-      fc.pre(!embeds.some((r) => addr.match(r as never)));
+      fc.pre(!embeds.some((r) => addr.match(r)));
       const text = addr.toString();
-      const reason = longest(IPV6_SPECIAL, addr) ?? (addr.match(ipaddr.parseCIDR('2000::/3') as never) ? undefined : 'reserved');
+      const reason = longest(IPV6_SPECIAL, addr) ?? (addr.match(ipaddr.parseCIDR('2000::/3')) ? undefined : 'reserved');
       expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
     }), { numRuns: 10_000 });
   });

@@ -19,5 +19,5 @@ test('the table has one aligned row per URL with the reason for failures', () =>
   expect(table[0]).toMatch(/^URL\s+TRANSPORT\s+RESULT\s+RELAYED ADDRESS\s+RTT$/);
   expect(table[1]!.split(/\s{2,}/)).toEqual(['turn:192.0.2.1:3478?transport=udp', 'udp', 'ok', '192.0.2.1:50000', '1.2 ms']);
   expect(table[2]!.split(/\s{2,}/)).toEqual(['turns:turn.example.com:5349?transport=tcp', 'tls', 'FAIL: TLS name mismatch', '-', '-']);
-  expect(table[1]!.search(/  udp  /)).toBe(table[2]!.search(/  tls  /));
+  expect(table[1]!.search(/ {2}udp {2}/)).toBe(table[2]!.search(/ {2}tls {2}/));
 });

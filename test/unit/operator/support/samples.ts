@@ -3,17 +3,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTurnRelay } from '../../../../operator/api/validate.js';
-import type { TurnRelay } from '../../../../operator/api/turnrelay.js';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { TurnRelay, TurnRelaySpecInput } from '../../../../operator/api/turnrelay.js';
 
 export const SAMPLES_DIR = join(process.cwd(), 'operator', 'samples');
 
-export type Sample = { file: string; manifest: Record<string, any> };
+/** A TurnRelay as written by a user: the spec before defaults. */
+export interface TurnRelayManifest {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta;
+  spec: TurnRelaySpecInput;
+}
+
+export type Sample = { file: string; manifest: TurnRelayManifest };
 
 export function loadSamples(): Sample[] {
   return readdirSync(SAMPLES_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((file) => ({ file, manifest: parse(readFileSync(join(SAMPLES_DIR, file), 'utf8')) }));
+    // Each sample is a TurnRelay manifest: api-validate.test.ts checks that.
+    .map((file) => ({ file, manifest: parse(readFileSync(join(SAMPLES_DIR, file), 'utf8')) as TurnRelayManifest }));
 }
 
 export function loadSample(file: string): Sample {
@@ -23,7 +33,7 @@ export function loadSample(file: string): Sample {
 }
 
 /** A validated TurnRelay as the operator would see it from the API server. */
-export function asRelay(manifest: Record<string, any>, namespace = 'media', uid = '7c1f3a52-0000-4000-8000-000000000001'): TurnRelay {
+export function asRelay(manifest: TurnRelayManifest, namespace = 'media', uid = '7c1f3a52-0000-4000-8000-000000000001'): TurnRelay {
   const obj = structuredClone(manifest);
   obj.metadata = { ...obj.metadata, namespace, uid };
   const result = validateTurnRelay(obj);

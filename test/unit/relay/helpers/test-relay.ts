@@ -50,7 +50,7 @@ export async function startTestRelay(overrides: Overrides = {}): Promise<TestRel
     log: { level: 'silent' },
     ...overrides,
     auth: { secretsFile: join(dir, 'secrets'), usersFile: join(dir, 'users'), ...overrides.auth },
-  } as RelayConfigInput;
+  };
   if (!input.listeners.some((l) => l.protocol === 'tls')) delete input.tls;
   const configFile = join(dir, 'relay.json');
   await writeFile(configFile, JSON.stringify(input));
