@@ -39,7 +39,7 @@ export class AllocationTable {
     return true;
   }
 
-  values(): IterableIterator<Allocation> {
+  values(): MapIterator<Allocation> {
     return this.byClient.values();
   }
 }

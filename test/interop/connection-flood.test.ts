@@ -82,6 +82,7 @@ describe('silent connections against the TCP and TLS listeners', () => {
     sockets.push(...await silentSockets(h.host, tlsPort, 2 * MAX_CONNECTIONS, 1000));
     let flooding = true;
     const flood = (async () => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
       for (let round = 0; flooding && round < 200; round++) {
         sockets.push(...await silentSockets(h.host, tlsPort, 10, 2000 + round * 10));
         await sleep(50);

@@ -68,7 +68,7 @@ test('the relay forwards only DTLS and STUN, never the data-channel plaintext', 
   expect(summarize(unexpected)).toEqual([]);
   expect(dtls12Style.some((r) => r.contentType === 22)).toBe(true); // DTLS handshake records
   // Application data: DTLS 1.2 content type 23 or DTLS 1.3 encrypted records.
-  expect(records.some((r) => r.format === 'dtls13-ciphertext' || (r.format === 'dtls-plaintext' && r.contentType === 23))).toBe(true);
+  expect(records.some((r) => r.format === 'dtls13-ciphertext' || r.contentType === 23)).toBe(true);
   expect(packets.filter((p) => p.payload.includes(marker)).map((p) => `${p.srcPort}->${p.dstPort}`)).toEqual([]);
 }, 120_000);
 

@@ -13,7 +13,7 @@ import { expectAliveAndServing, HOSTILE_SECRET, HOSTILE_USER, startHostileRelay,
 import { mintRestCredential } from './harness/rest-credential.js';
 import { sumSamples } from './harness/prometheus-text.js';
 import { startPeer, sleep } from '../unit/relay/helpers/test-relay.js';
-import { AttributeType, errorCodeOf, isSuccess, Method, TurnTestClient } from '../unit/relay/helpers/turn-test-client.js';
+import { AttributeType, errorCodeOf, isSuccess, Method } from '../unit/relay/helpers/turn-test-client.js';
 import { encodeRequestedTransport } from '../../relay/stun/attributes/requested-transport.js';
 
 describe('hostile authentication traffic', () => {

@@ -55,6 +55,7 @@ describe.each<DataPlaneKind>(['node', 'native'])('hostile authenticated clients,
   }, 60_000);
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
     peer?.close();
     await children.stopAll();
     await rm(dir, { recursive: true, force: true });

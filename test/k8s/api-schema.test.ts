@@ -98,7 +98,7 @@ function turnRelay(name: string, spec: unknown) {
   return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'TurnRelay', metadata: { name }, spec };
 }
 
-async function createRelay(namespace: string, body: object, fieldValidation?: string): Promise<Record<string, any>> {
+async function createRelay(namespace: string, body: object, fieldValidation?: string): Promise<Record<string, unknown>> {
   return (await custom.createNamespacedCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -106,7 +106,7 @@ async function createRelay(namespace: string, body: object, fieldValidation?: st
     plural: PLURAL,
     body,
     ...(fieldValidation ? { fieldValidation } : {}),
-  })) as Record<string, any>;
+  })) as Record<string, unknown>;
 }
 
 async function refusal(namespace: string, body: object, fieldValidation?: string): Promise<string> {
@@ -115,7 +115,7 @@ async function refusal(namespace: string, body: object, fieldValidation?: string
   } catch (error) {
     // 422: schema or CEL; 400: strict decoding of unknown fields.
     if (error instanceof ApiException && (error.code === 422 || error.code === 400)) return String(error.body);
-    throw new Error(`expected a refusal, got ${errorText(error)}`);
+    throw new Error(`expected a refusal, got ${errorText(error)}`, { cause: error });
   }
   throw new Error(`the API server accepted ${JSON.stringify(body)}`);
 }
@@ -192,7 +192,7 @@ describe('the TurnRelay CRD on a real API server', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const scale = (await custom.getNamespacedCustomObjectScale({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'scaled' })) as Record<string, any>;
+    const scale = (await custom.getNamespacedCustomObjectScale({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'scaled' })) as Record<string, unknown>;
     expect(scale['spec']).toEqual({ replicas: 3 });
     expect(scale['status']).toEqual({ replicas: 2, selector: 'app.kubernetes.io/name=turnrelay,app.kubernetes.io/instance=scaled' });
   });
@@ -235,7 +235,7 @@ describe('rendered children on a real API server', () => {
         undefined,
         PatchStrategy.MergePatch,
       );
-      for (const { manifest } of samples.filter((s) => s.manifest['spec']?.network?.mode !== 'HostNetwork')) {
+      for (const { manifest } of samples.filter((s) => s.manifest.spec.network?.mode !== 'HostNetwork')) {
         const created = await createRelay(restricted, manifest);
         const valid = validateTurnRelay(created);
         if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
@@ -251,7 +251,7 @@ describe('rendered children on a real API server', () => {
         }
       }
       // The profile is really enforced: a HostNetwork relay pod is refused there.
-      const hostNetwork = samples.find((s) => s.manifest['spec']?.network?.mode === 'HostNetwork')!;
+      const hostNetwork = samples.find((s) => s.manifest.spec.network?.mode === 'HostNetwork')!;
       const valid = validateTurnRelay(await createRelay(restricted, hostNetwork.manifest));
       if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
       const template = (renderRelay({ relay: valid.relay, image: 'turnrelay:test', authSecretName: 'auth', observed }).objects.find(

@@ -17,6 +17,7 @@ import {
   setHeaderOptions,
   KubeConfig,
   type V1CustomResourceDefinition,
+  type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import { buildControlPlane, BUILD_SCRIPT } from './harness/binaries.js';
 import { createTestNamespace, kubeConfigForServiceAccount, testKubeConfig } from './harness/cluster.js';
@@ -62,7 +63,7 @@ const probeCrd: V1CustomResourceDefinition = {
   },
 };
 
-async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+async function poll<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -110,8 +111,10 @@ describe('the shared test control plane', () => {
     namespace = await createTestNamespace('controlplane');
   });
 
-  const applyProbe = (manager: string, spec: Record<string, unknown>, force = false) =>
-    objects.patchNamespacedCustomObject(
+  /** The test's own custom resource, as the API server returns it. */
+  type Probe = { metadata: V1ObjectMeta; spec?: Record<string, unknown>; status?: { phase?: string } };
+  const applyProbe = async (manager: string, spec: Record<string, unknown>, force = false): Promise<Probe> =>
+    (await objects.patchNamespacedCustomObject(
       {
         group: GROUP,
         version: VERSION,
@@ -123,7 +126,7 @@ describe('the shared test control plane', () => {
         force,
       },
       apply,
-    );
+    )) as Probe;
 
   test('validates custom resources against the CRD schema', async () => {
     const code = await status(applyProbe('alice', { size: 0 }));
@@ -140,7 +143,7 @@ describe('the shared test control plane', () => {
     );
     expect(conflict).toBeInstanceOf(ApiException);
     expect((conflict as ApiException<string>).code).toBe(409);
-    const details = JSON.parse((conflict as ApiException<string>).body).details;
+    const { details } = JSON.parse((conflict as ApiException<string>).body) as { details: { causes: unknown } };
     expect(details.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.size' }]);
 
     const forced = await applyProbe('bob', { color: 'blue', size: 2 }, true);
@@ -157,7 +160,7 @@ describe('the shared test control plane', () => {
     const watch = await new Watch(kc).watch(
       `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
       { resourceVersion: created.metadata.resourceVersion },
-      (type, object) => events.push({ type, status: object.status }),
+      (type, object: Probe) => events.push({ type, status: object.status }),
       () => undefined,
     );
     try {
@@ -166,15 +169,15 @@ describe('the shared test control plane', () => {
         { group: GROUP, version: VERSION, namespace, plural: PLURAL, name: 'p1', body: { status: { phase: 'Ignored' } } },
         mergePatch,
       );
-      const patched = await objects.patchNamespacedCustomObjectStatus(
+      const patched = (await objects.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, namespace, plural: PLURAL, name: 'p1', body: { status: { phase: 'Ready' } } },
         mergePatch,
-      );
+      )) as Probe;
       expect(patched.status).toEqual({ phase: 'Ready' });
       expect(patched.spec).toEqual({ size: 1 });
       expect(patched.metadata.generation).toBe(created.metadata.generation); // status writes don't bump it
 
-      await poll('a MODIFIED watch event carrying the new status', 10_000, async () =>
+      await poll('a MODIFIED watch event carrying the new status', 10_000, () =>
         events.find((e) => e.type === 'MODIFIED' && e.status?.phase === 'Ready'),
       );
       expect(events.some((e) => e.status?.phase === 'Ignored')).toBe(false);
@@ -191,7 +194,7 @@ describe('the shared test control plane', () => {
       body: {
         metadata: {
           name: 'owned',
-          ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'Probe', name: 'p1', uid: owner.metadata.uid }],
+          ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'Probe', name: 'p1', uid: owner.metadata.uid! }],
         },
         data: { a: 'b' },
       },
@@ -277,7 +280,7 @@ describe('a control plane of its own', () => {
         stopped = true;
         expect(await readdir(parentDir)).toEqual([]);
         expect(await processesMentioning(parentDir)).toEqual([]);
-        expect(await status(core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).catch((e: Error) => e.message)).toMatch(
+        expect(await status(core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).catch((e: unknown) => (e instanceof Error ? e.message : String(e)))).toMatch(
           /ECONNREFUSED|fetch failed/,
         );
       } finally {
@@ -328,7 +331,7 @@ describe('startControlPlane failures name their cause', () => {
         `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
         `--initial-cluster=default=http://127.0.0.1:${peer}`,
       ], join(scratch, 'etcd.log'));
-      const error = await waitUntil('etcd /health', etcd, async () => false, 30_000).then(() => undefined, (e: unknown) => e);
+      const error = await waitUntil('etcd /health', etcd, () => Promise.resolve(false), 30_000).then(() => undefined, (e: unknown) => e);
       await etcd.stop();
       expect(error).toBeInstanceOf(PortInUseError);
       expect((error as Error).message).toMatch(/etcd exited with code \d+ before etcd \/health because a port it needs is already in use/);

@@ -104,6 +104,7 @@ export class StartedChild {
     for (;;) {
       const match = this.out.match(pattern) ?? this.err.match(pattern);
       if (match) return match;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exit callback while this loop awaits
       if (exited) throw new Error(`${this.command} exited before printing ${pattern}:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`${this.command} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -49,7 +49,7 @@ export async function startCoturn(children: ChildSet, options: CoturnOptions): P
   try {
     await waitForStunBinding(options.host, port, 10_000);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${child.tail()}`);
+    throw new Error(`${(error as Error).message}\n${child.tail()}`, { cause: error });
   }
   return { child, host: options.host, port, tlsPort };
 }

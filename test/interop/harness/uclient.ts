@@ -66,7 +66,7 @@ export async function runUclient(children: ChildSet, scenario: UclientScenario):
   try {
     report = parseUclientReport(run.stdout);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${transcript}`);
+    throw new Error(`${(error as Error).message}\n${transcript}`, { cause: error });
   }
   return { args, run, report };
 }

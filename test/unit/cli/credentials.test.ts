@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,16 +20,14 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const realOut = process.stdout.write;
-  const realErr = process.stderr.write;
-  process.stdout.write = ((chunk: unknown) => { stdout += String(chunk); return true; });
-  process.stderr.write = ((chunk: unknown) => { stderr += String(chunk); return true; });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => { stdout += String(chunk); return true; });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => { stderr += String(chunk); return true; });
   try {
     const code = await run(argv);
     return { code, stdout, stderr };
   } finally {
-    process.stdout.write = realOut;
-    process.stderr.write = realErr;
+    out.mockRestore();
+    err.mockRestore();
   }
 }
 

@@ -37,11 +37,12 @@ describe('turnrelay relay (CLI)', () => {
     ].join('\n'));
     const p = runCli(['--config', config]);
     const exited = exitCode(p);
-    const started = await new Promise<{ listeners: Array<{ protocol: string; port: number }>; admin: { port: number } }>((resolve, reject) => {
+    type Started = { msg: string; listeners: Array<{ protocol: string; port: number }>; admin: { port: number } };
+    const started = await new Promise<Started>((resolve, reject) => {
       const rl = createInterface({ input: p.stdout });
       rl.on('line', (line) => {
         try {
-          const rec = JSON.parse(line);
+          const rec = JSON.parse(line) as Started;
           if (rec.msg === 'relay started') resolve(rec);
         } catch { /* not JSON */ }
       });

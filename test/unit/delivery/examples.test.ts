@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createCredentialsApp } from '../../../examples/ice-credentials-app/server.js';
 import { validateTurnRelay } from '../../../operator/api/validate.js';
+import type { TurnRelaySpecInput } from '../../../operator/api/turnrelay.js';
 import { parseRestUsername, restPassword } from '../../../relay/auth/rest-credentials.js';
 import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
 
@@ -35,11 +36,11 @@ describe.each(EXAMPLE_FILES)('examples/%s', (file) => {
 test('the examples show the features they are named after', () => {
   const relay = (file: string) =>
     parseAllDocuments(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8'))
-      .map((d) => d.toJS() as { kind: string; spec: Record<string, any> })
+      .map((d) => d.toJS() as { kind: string; spec: TurnRelaySpecInput })
       .find((d) => d.kind === 'TurnRelay')!.spec;
-  expect(relay('p2p-hostnetwork.yaml').network.mode).toBe('HostNetwork');
-  expect(relay('sfu-loadbalancer.yaml').peers.allowServices).toEqual([{ name: 'sfu', namespace: 'media' }]);
-  expect(relay('tls-cert-manager.yaml').tls.issuerRef).toEqual({ name: 'letsencrypt', kind: 'ClusterIssuer' });
+  expect(relay('p2p-hostnetwork.yaml').network?.mode).toBe('HostNetwork');
+  expect(relay('sfu-loadbalancer.yaml').peers?.allowServices).toEqual([{ name: 'sfu', namespace: 'media' }]);
+  expect(relay('tls-cert-manager.yaml').tls?.issuerRef).toEqual({ name: 'letsencrypt', kind: 'ClusterIssuer' });
   expect(relay('autoscaled.yaml').autoscaling).toMatchObject({ minReplicas: 2, maxReplicas: 20 });
 });
 

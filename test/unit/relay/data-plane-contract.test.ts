@@ -325,6 +325,7 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       let flooding = true;
       const payload = Buffer.alloc(200, 7);
       const flood = (async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
         while (flooding) {
           for (const [i, c] of clients.entries()) c.sendChannelData(0x4300 + i, payload);
           for (const r of relayed) peer.socket.send(payload, r.port, r.address);
@@ -405,6 +406,7 @@ describe.each(PLANES)('data plane contract, own relay: $name', (plane) => {
       expect(isSuccess(await c.channelBind(0x4006, peer))).toBe(true);
       const listenerPort = t.port('udp');
       const flood = (async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
         while (flooding) {
           for (let i = 0; i < 20; i++) { c.sendChannelData(0x4006, Buffer.alloc(100)); peer.socket.send(Buffer.alloc(100), relayed.port, relayed.address); }
           await sleep(1);

@@ -19,7 +19,7 @@ const MISSING = '/nonexistent/turnrelay_dataplane.node';
 /** A logger whose JSON lines the test can read. */
 function recordingLogger() {
   const lines: Array<{ level: string; msg: string }> = [];
-  const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l)); done(); } });
+  const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { level: string; msg: string }); done(); } });
   return { lines, log: pino({ level: 'warn', formatters: { level: (label) => ({ level: label }) } }, stream) };
 }
 

@@ -50,7 +50,7 @@ describe('live reload', () => {
   });
 
   test('an invalid config file is rejected, the old config keeps serving; a valid one is applied', async () => {
-    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8'));
+    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(t.configFile, JSON.stringify({ ...original, limits: { maxAllocationsPerUser: -1 } }));
     await t.relay.reload();
     expect(metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="config_reload"}')).toBe(1);
@@ -68,7 +68,7 @@ describe('live reload', () => {
   });
 
   test('the file watcher picks up a config change by itself', async () => {
-    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8'));
+    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(t.configFile, JSON.stringify({ ...original, limits: { maxPermissionsPerAllocation: 7 } }));
     const deadline = Date.now() + 5000;
     while (t.relay.turn.ctx.config.limits.maxPermissionsPerAllocation !== 7 && Date.now() < deadline) await sleep(50);

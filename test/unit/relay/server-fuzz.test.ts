@@ -90,8 +90,9 @@ describe.each(['native', 'node'] as const)('fuzzing a running relay (%s data pla
           return m.subarray(0, Math.max(1, cut % (m.length + 1)));
         }),
     );
-    await fc.assert(fc.asyncProperty(fc.array(datagram, { minLength: 1, maxLength: 20 }), async (batch) => {
+    await fc.assert(fc.asyncProperty(fc.array(datagram, { minLength: 1, maxLength: 20 }), (batch) => {
       for (const d of batch) c.sendRaw(d);
+      return Promise.resolve();
     }), { numRuns: 300, endOnFailure: true });
     await sleep(300);
     for (const r of c.inbox.splice(0)) {
