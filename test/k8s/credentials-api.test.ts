@@ -198,7 +198,7 @@ test('a ServiceAccount without the grant gets 403, and the built-in edit role gr
   }, 60_000, 500);
   const ok = await post(edgePath(), { token: await tokenFor('editor') });
   expect(ok.status).toBe(200);
-  expect(JSON.parse(ok.text).iceServers).toHaveLength(1);
+  expect((JSON.parse(ok.text) as { iceServers: unknown[] }).iceServers).toHaveLength(1);
 }, 90_000);
 
 test('tokens for another audience, garbage and missing tokens get 401; an unknown relay 404 only for the granted', async () => {
@@ -385,7 +385,7 @@ test('the self-signed serving certificate is shared, renewed when due or for oth
 
   // A running server picks up a new key pair on its next check.
   let current: ServingCert = first;
-  const api = await startCredentialsApi({ rest, log: createLogger('renew-test', 'silent'), host: '127.0.0.1', port: 0, cert: first, reloadCert: async () => current, reloadEveryMs: 100 });
+  const api = await startCredentialsApi({ rest, log: createLogger('renew-test', 'silent'), host: '127.0.0.1', port: 0, cert: first, reloadCert: () => Promise.resolve(current), reloadEveryMs: 100 });
   try {
     const served = () => new Promise<string>((resolve, reject) => {
       const s = tlsConnect({ host: '127.0.0.1', port: api.port, rejectUnauthorized: false }, () => { resolve(s.getPeerX509Certificate()!.toString()); s.destroy(); });

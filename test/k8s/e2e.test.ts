@@ -13,12 +13,11 @@
 // Remapped because the test has no pod network namespace: listener, relay and
 // admin hosts go to 127.0.0.1 and the admin port to a free one; listener
 // ports and the relay port range are chosen free in the TurnRelay itself.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
@@ -33,7 +32,7 @@ import { freeUdpTcpPort, randomPortBlock } from '../interop/harness/ports.js';
 import { waitForStunBinding } from '../interop/harness/stun-probe.js';
 import { applyYaml, kubectl } from './delivery-kubectl.js';
 import { expectRelayed, mintWithCli as mintCredentials, TRANSPORTS, urlFor, type IceConfiguration, type TurnTransport } from './ice-credentials.js';
-import { createTestNamespace, deleteTestNamespace, kubeConfigForServiceAccount, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
+import { createTestNamespace, deleteTestNamespace, kubeConfigForServiceAccount, testKubeConfig } from './harness/cluster.js';
 import {
   adminRest,
   authSecretLines,
@@ -49,7 +48,6 @@ import {
 const RELAY = 'e2e';
 const FIELD_MANAGER = 'turnrelay-e2e-test';
 const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
-const run = promisify(execFile);
 
 let namespace: string;
 let release: string;
@@ -193,6 +191,7 @@ afterAll(async () => {
   if (relayProcess && relayProcess.exitCode === null) {
     relayProcess.kill('SIGTERM');
     await Promise.race([new Promise((r) => relayProcess!.once('exit', r)), new Promise((r) => setTimeout(r, 5_000))]);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- it may have exited during the race
     if (relayProcess.exitCode === null) relayProcess.kill('SIGKILL');
   }
   await operator?.stop();
@@ -263,8 +262,8 @@ test('a TurnRelay reconciled under the chart RBAC relays Chromium data over UDP,
 
   // Start the relay as the kubelet would, and wait until it answers.
   relayProcess = await startRelayLikeKubelet(deployment, adminPort);
-  await waitForStunBinding('127.0.0.1', turnPort, 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\nrelay output:\n${relayLog}`);
+  await waitForStunBinding('127.0.0.1', turnPort, 60_000).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\nrelay output:\n${relayLog}`, { cause: err });
   });
   const relayPid = relayProcess.pid;
 

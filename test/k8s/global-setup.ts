@@ -17,8 +17,8 @@ type ControlPlaneModule = typeof import('./harness/control-plane.js');
 type ClusterModule = typeof import('./harness/cluster.js');
 
 export default async function globalSetup(): Promise<void> {
-  const { startControlPlane }: ControlPlaneModule = await tsImport('./harness/control-plane.ts', import.meta.url);
-  const { TEST_KUBECONFIG_ENV }: ClusterModule = await tsImport('./harness/cluster.ts', import.meta.url);
+  const { startControlPlane } = (await tsImport('./harness/control-plane.ts', import.meta.url)) as ControlPlaneModule;
+  const { TEST_KUBECONFIG_ENV } = (await tsImport('./harness/cluster.ts', import.meta.url)) as ClusterModule;
   const started = Date.now();
   const controlPlane = await startControlPlane();
   globalThis.turnrelayControlPlane = controlPlane;

@@ -16,7 +16,7 @@ type ConfigMap = KubernetesObject & { data?: Record<string, string> };
 const informers: Informer<ConfigMap>[] = [];
 const clients: KubeRest[] = [];
 useNamespacePerTest('informer', {
-  tearDown: async () => {
+  tearDown: () => {
     for (const i of informers.splice(0)) i.stop();
     for (const c of clients.splice(0)) c.close();
   },

@@ -75,8 +75,12 @@ function candidate(identity: string, client: KubeRest = rest): Candidate {
     rest: client, namespace: ns, name: LEASE, identity, timers,
     leaseDurationMs: LEASE_DURATION_MS, renewDeadlineMs: RENEW_DEADLINE_MS, retryPeriodMs: RETRY_MS,
     log: pino({ level: 'silent' }),
-    onStartedLeading: () => void counts.started++,
-    onStoppedLeading: () => void counts.stopped++,
+    onStartedLeading: () => {
+      counts.started++;
+    },
+    onStoppedLeading: () => {
+      counts.stopped++;
+    },
   });
   electors.push(elector);
   return { elector, timers, get started() { return counts.started; }, get stopped() { return counts.stopped; } };

@@ -39,7 +39,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await op?.stop();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
   rest?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
   await cp?.stop();
 });
 
@@ -55,7 +57,7 @@ async function installPrometheusOperatorCrds(): Promise<void> {
   });
 }
 
-type Monitor = KubernetesObject & { spec: Record<string, any> };
+type Monitor = KubernetesObject & { spec: Record<string, unknown> };
 
 test('without the Prometheus Operator CRDs: the usual children, no errors; with them: a valid PodMonitor and PrometheusRule; disabled: pruned', async () => {
   await applyRelay(rest, ns, relayObject('edge', { ...UDP_ONLY, monitoring: { labels: { release: 'kube-prometheus-stack' } } }));

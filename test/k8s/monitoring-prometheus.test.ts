@@ -69,7 +69,7 @@ beforeAll(async () => {
   peerPort = await freeUdpPort(host);
   children.start(tools.turnutils_peer, ['-L', host, '-p', String(peerPort)]);
 
-  const relayAdmin = new URL(await relayMetricsUrl(relay));
+  const relayAdmin = new URL(relayMetricsUrl(relay));
   const rulesFile = join(dir, 'alerts.yaml');
   await writeFile(rulesFile, stringify({ groups: relayAlertRules({ namespace: ns, name: 'edge' }) }));
   prometheus = await startPrometheus(children, dir, {
@@ -84,12 +84,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await children.stopAll();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
   await operator?.stop();
   if (ns) await deleteTestNamespace(ns);
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
-async function relayMetricsUrl(r: RelayProcess): Promise<string> {
+function relayMetricsUrl(r: RelayProcess): string {
   const line = r.child.stdout().split('\n').find((l) => l.includes('"msg":"relay started"'))!;
   const { admin } = JSON.parse(line) as { admin: { host: string; port: number } };
   return `http://${admin.host}:${admin.port}/metrics`;
@@ -101,7 +102,7 @@ function promtoolCheckRules(file: string): void {
     execFileSync(promtool, ['check', 'rules', file], { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`promtool check rules ${file} failed:\n${e.stdout}\n${e.stderr}`);
+    throw new Error(`promtool check rules ${file} failed:\n${e.stdout}\n${e.stderr}`, { cause: err });
   }
 }
 

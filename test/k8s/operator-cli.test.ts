@@ -10,7 +10,7 @@ import { ROOT, applyRelay, liveChildren, relayObject, waitFor, rest, ns, useName
 let child: ChildProcess | undefined;
 
 useNamespacePerFile('op-cli', {
-  tearDown: async () => {
+  tearDown: () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   },
 });

@@ -25,7 +25,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   for (const o of operators.splice(0)) await o.stop();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
   rest?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
   await cp?.stop();
 });
 

@@ -196,7 +196,7 @@ export function relayObject(name: string, spec: Record<string, unknown>): RelayO
   return { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name }, spec };
 }
 
-type SuiteHooks = { setUp?: () => Promise<void>; tearDown?: () => Promise<void> };
+type SuiteHooks = { setUp?: () => Promise<void>; tearDown?: () => Promise<void> | void };
 
 /**
  * The usual suite shape: an admin client and the CRD once per file, a fresh

@@ -15,8 +15,8 @@ type ControlPlaneModule = typeof import('../k8s/harness/control-plane.js');
 type PodsEnvModule = typeof import('./harness/pods-env.js');
 
 export default async function globalSetup(): Promise<void> {
-  const { startControlPlane }: ControlPlaneModule = await tsImport('../k8s/harness/control-plane.ts', import.meta.url);
-  const { PODS_ENV }: PodsEnvModule = await tsImport('./harness/pods-env.ts', import.meta.url);
+  const { startControlPlane } = (await tsImport('../k8s/harness/control-plane.ts', import.meta.url)) as ControlPlaneModule;
+  const { PODS_ENV } = (await tsImport('./harness/pods-env.ts', import.meta.url)) as PodsEnvModule;
   const started = Date.now();
   const cluster = await startControlPlane({ node: true });
   globalThis.turnrelayPodsCluster = cluster;

@@ -101,7 +101,7 @@ const PORT_ATTEMPTS = 3;
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binDir = options.binDir ?? process.env.TURNRELAY_CONTROLPLANE_BIN_DIR ?? (await buildControlPlane());
   const binaries = await locateBinaries(binDir);
-  const portsChosenHere = Object.values(options.ports ?? {}).every((port) => port === undefined);
+  const portsChosenHere = Object.values(options.ports ?? {}).every((port: number | undefined) => port === undefined);
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(binDir, binaries, options);
@@ -257,7 +257,7 @@ class RunningControlPlane implements ControlPlane {
     ], 'etcd.log'));
     await waitUntil('etcd /health', etcd, async () => {
       const res = await get(`${await this.hostUrl('etcd', clientUrl)}/health`);
-      return res.status === 200 && JSON.parse(res.body).health === 'true';
+      return res.status === 200 && (JSON.parse(res.body) as { health?: unknown }).health === 'true';
     }, this.readyTimeoutMs);
   }
 

@@ -38,11 +38,12 @@ export async function createNodeNetns(): Promise<NodeNetns> {
       return (await run('/usr/bin/nsenter', [`--net=${path}`, '--', command, ...args])).stdout;
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new Error(`in netns ${name}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`);
+      throw new Error(`in netns ${name}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, { cause: error });
     }
   };
-  await run('ip', ['netns', 'add', name]).catch((error: { stderr?: string }) => {
-    throw new Error(`cannot create network namespace ${name} (needs root and iproute2): ${error.stderr ?? String(error)}`);
+  await run('ip', ['netns', 'add', name]).catch((error: unknown) => {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`cannot create network namespace ${name} (needs root and iproute2): ${stderr ?? String(error)}`, { cause: error });
   });
   const netns: NodeNetns = {
     name,

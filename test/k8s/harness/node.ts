@@ -90,7 +90,7 @@ export class TestNode {
     });
     await createCgroupRoot(this.snapshot, this.cgroupRoot);
     await writeKubeconfig(this.kubeconfig(), { server: this.options.server, caPem: this.options.caPem, user: 'turnrelay-test-node', token: this.options.token });
-    await this.startScheduler();
+    this.startScheduler();
     await this.startContainerd();
     await this.importImages();
     await this.startKubelet();
@@ -98,7 +98,7 @@ export class TestNode {
     await this.waitReady();
   }
 
-  private async startScheduler(): Promise<void> {
+  private startScheduler(): void {
     this.spawn('kube-scheduler', join(this.options.binDir, 'kube-scheduler'), [
       `--kubeconfig=${this.kubeconfig()}`,
       `--authentication-kubeconfig=${this.kubeconfig()}`,
@@ -185,8 +185,9 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 
   private async importImages(): Promise<void> {
     for (const image of this.images) {
-      await this.ctr(['images', 'import', '--no-unpack=false', image.archive]).catch((error: { stderr?: string }) => {
-        throw new Error(`test node: importing ${image.name} from ${image.archive} failed: ${error.stderr ?? String(error)}`);
+      await this.ctr(['images', 'import', '--no-unpack=false', image.archive]).catch((error: unknown) => {
+        const { stderr } = error as { stderr?: string };
+        throw new Error(`test node: importing ${image.name} from ${image.archive} failed: ${stderr ?? String(error)}`, { cause: error });
       });
     }
   }

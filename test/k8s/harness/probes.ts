@@ -52,7 +52,7 @@ export async function waitUntil(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let lastProblem = 'no probe ran';
+  let lastProblem: string;
   for (;;) {
     if (component.exitState !== undefined) throw exitedError(component, what);
     try {
@@ -61,6 +61,7 @@ export async function waitUntil(
     } catch (error) {
       lastProblem = error instanceof Error ? error.message : String(error);
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- it may have exited during the check
     if (component.exitState !== undefined) throw exitedError(component, what);
     if (Date.now() > deadline) {
       throw new Error(

@@ -52,7 +52,7 @@ export async function startPrometheus(children: ChildSet, dir: string, jobs: Rec
   return {
     child,
     async query(expr) {
-      const response = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+      const response = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
       const body = await response.json() as { status: string; error?: string; data?: { resultType: string; result: unknown } };
       if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
       const result = body.data!.result;
