@@ -6,7 +6,8 @@
 # plugins, iptables and conntrack (kube-proxy), mmdebstrap and buildah (the
 # test images, built without a registry or daemon); g++ with its sanitizer
 # runtimes for the native data plane, its ASan/UBSan test build and the
-# bench load generator; taskset (util-linux) pins the benchmark processes.
+# bench load generator; taskset (util-linux) pins the benchmark processes;
+# clang-format checks the C++ layout (npm run lint).
 set -euo pipefail
 need=()
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -22,6 +23,7 @@ command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v buildah >/dev/null || need+=(buildah)
 command -v nsenter >/dev/null && command -v taskset >/dev/null || need+=(util-linux)
 command -v g++ >/dev/null || need+=(g++)
+command -v clang-format >/dev/null || need+=(clang-format)
 [ -e "$(g++ -print-file-name=libasan.so 2>/dev/null)" ] && [ -e "$(g++ -print-file-name=libubsan.so 2>/dev/null)" ] || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
