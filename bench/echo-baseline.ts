@@ -29,16 +29,25 @@ export async function runEchoBaseline(
     const results: EchoResult[] = [];
     for (const load of loads) {
       const cpuBefore = cpuMicros(echo.pid);
-      const run = await children.run(process.execPath, [`${here}udp-load.js`, host, String(port), '120', String(load.seconds), load.mode], {
-        timeoutMs: (load.seconds + 10) * 1000,
-      });
+      const run = await children.run(
+        process.execPath,
+        [`${here}udp-load.js`, host, String(port), '120', String(load.seconds), load.mode],
+        {
+          timeoutMs: (load.seconds + 10) * 1000,
+        },
+      );
       const cpu = cpuMicros(echo.pid) - cpuBefore;
       if (run.code !== 0) throw new Error(`udp-load failed: ${run.stderr}`);
-      const { sent, received, elapsedMs } = JSON.parse(run.stdout) as { sent: number; received: number; elapsedMs: number };
+      const { sent, received, elapsedMs } = JSON.parse(run.stdout) as {
+        sent: number;
+        received: number;
+        elapsedMs: number;
+      };
       results.push({
         label: load.label,
         offeredPerSecond: load.mode.startsWith('flood') ? undefined : Number(load.mode),
-        sent, echoed: received,
+        sent,
+        echoed: received,
         echoedPerSecond: received / (elapsedMs / 1000),
         lossPercent: sent > 0 ? (100 * (sent - received)) / sent : 0,
         cpuMicrosPerPacket: cpu / received,

@@ -22,13 +22,29 @@ import { AttributeType, Method, MessageClass, TurnTestClient } from '../test/uni
 import { encodeXorAddress } from '../relay/stun/attributes/xor-address.js';
 import { rssKiB } from './proc-stats.js';
 
-const { values } = parseArgs({ options: { inputs: { type: 'string', default: '1000000' }, plane: { type: 'string', default: 'node' } } });
+const { values } = parseArgs({
+  options: { inputs: { type: 'string', default: '1000000' }, plane: { type: 'string', default: 'node' } },
+});
 const total = Number(values.inputs);
 const plane = values.plane === 'native' ? 'native' : 'node';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const METHODS = [Method.Binding, Method.Allocate, Method.Refresh, Method.CreatePermission, Method.ChannelBind, Method.Send, 0x0ff];
-const RESERVED: number[] = [AttributeType.MessageIntegrity, AttributeType.MessageIntegritySha256,
-  AttributeType.Fingerprint, AttributeType.Username, AttributeType.Realm, AttributeType.Nonce];
+const METHODS = [
+  Method.Binding,
+  Method.Allocate,
+  Method.Refresh,
+  Method.CreatePermission,
+  Method.ChannelBind,
+  Method.Send,
+  0x0ff,
+];
+const RESERVED: number[] = [
+  AttributeType.MessageIntegrity,
+  AttributeType.MessageIntegritySha256,
+  AttributeType.Fingerprint,
+  AttributeType.Username,
+  AttributeType.Realm,
+  AttributeType.Nonce,
+];
 const TYPES = Object.values(AttributeType).filter((t) => !RESERVED.includes(t));
 const pick = <T>(a: readonly T[]): T => a[Math.floor(Math.random() * a.length)]!;
 
@@ -37,11 +53,22 @@ const dir = await mkdtemp(join(tmpdir(), 'turnrelay-fuzz-'));
 try {
   const host = randomLoopbackAddress();
   const { configPath } = await writeRelayFiles({
-    dir, host, listeners: ['udp'], users: { fuzz: 'fuzz-password' }, portRange: randomPortBlock(), allowCIDRs: [`${host}/32`],
-    logLevel: 'error', dataPlane: plane, limits: { unauthenticatedResponsesPerSecond: 1_000_000, maxAllocationsPerUser: 50 },
+    dir,
+    host,
+    listeners: ['udp'],
+    users: { fuzz: 'fuzz-password' },
+    portRange: randomPortBlock(),
+    allowCIDRs: [`${host}/32`],
+    logLevel: 'error',
+    dataPlane: plane,
+    limits: { unauthenticatedResponsesPerSecond: 1_000_000, maxAllocationsPerUser: 50 },
   });
   const relay = await startRelayProcess(children, relayFromSources, configPath);
-  const kids = execFileSync('pgrep', ['-P', String(relay.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  const kids = execFileSync('pgrep', ['-P', String(relay.child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
   const pid = kids[0] ?? relay.child.pid;
   const port = relay.endpoint('udp').port;
   const peer = { address: host, port: 9 };
@@ -60,10 +87,18 @@ try {
         const tid = randomBytes(12);
         const attrs: Array<[number, Buffer]> = Array.from({ length: Math.floor(Math.random() * 5) }, () => [
           Math.random() < 0.8 ? pick(TYPES) : Math.floor(Math.random() * 0x10000),
-          Math.random() < 0.3 ? encodeXorAddress({ address: host, port: Math.floor(Math.random() * 3) }, tid) : randomBytes(Math.floor(Math.random() * 24)),
+          Math.random() < 0.3
+            ? encodeXorAddress({ address: host, port: Math.floor(Math.random() * 3) }, tid)
+            : randomBytes(Math.floor(Math.random() * 24)),
         ]);
         const m = pick(METHODS);
-        c.sendRaw(c.build(m, attrs, { authenticated: true, tid, cls: m === Method.Send ? MessageClass.Indication : MessageClass.Request }));
+        c.sendRaw(
+          c.build(m, attrs, {
+            authenticated: true,
+            tid,
+            cls: m === Method.Send ? MessageClass.Indication : MessageClass.Request,
+          }),
+        );
       } else if (kind === 1) {
         const len = Math.floor(Math.random() * 40);
         const b = randomBytes(len + 4);
@@ -86,11 +121,20 @@ try {
   const rssAfter = alive ? rssKiB(pid) : 0;
   const text = alive ? await relay.metrics() : '';
   const probe = await TurnTestClient.udp(port, host);
-  const serving = alive && (await probe.transact(probe.build(Method.Binding, []), 3000).then(() => true, () => false));
+  const serving =
+    alive &&
+    (await probe.transact(probe.build(Method.Binding, []), 3000).then(
+      () => true,
+      () => false,
+    ));
   probe.close();
   c.close();
-  console.log(`plane ${plane}: ${sent} inputs in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s); crashes ${alive ? 0 : 1}; serving after: ${serving}`);
-  console.log(`handler errors ${sumSamples(text, 'turnrelay_errors_total', { kind: 'handler' })}, internal errors ${sumSamples(text, 'turnrelay_errors_total', { kind: 'internal' })}`);
+  console.log(
+    `plane ${plane}: ${sent} inputs in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s); crashes ${alive ? 0 : 1}; serving after: ${serving}`,
+  );
+  console.log(
+    `handler errors ${sumSamples(text, 'turnrelay_errors_total', { kind: 'handler' })}, internal errors ${sumSamples(text, 'turnrelay_errors_total', { kind: 'internal' })}`,
+  );
   console.log(`RSS before ${(rssBefore / 1024).toFixed(0)} MiB, after ${(rssAfter / 1024).toFixed(0)} MiB`);
 } finally {
   await children.stopAll();

@@ -14,7 +14,11 @@ export interface MemoryResult {
   kibPerThousandAllocations: number;
 }
 
-export async function measureAllocationMemory(children: ChildSet, server: ServerUnderTest, requested: number): Promise<MemoryResult> {
+export async function measureAllocationMemory(
+  children: ChildSet,
+  server: ServerUnderTest,
+  requested: number,
+): Promise<MemoryResult> {
   const tools = requireTools(['turnutils_uclient']);
   const args = benchUclientArgs(server, { sessions: requested, messages: 1 });
   // Allocations left by earlier runs may still be alive until their lifetime ends.
@@ -27,7 +31,10 @@ export async function measureAllocationMemory(children: ChildSet, server: Server
     await sleep(1000); // let the server settle (Node: pending GC) before reading RSS
     const rssAfterKiB = rssKiB(server.pid);
     return {
-      requested, allocations, rssBeforeKiB, rssAfterKiB,
+      requested,
+      allocations,
+      rssBeforeKiB,
+      rssAfterKiB,
       kibPerThousandAllocations: ((rssAfterKiB - rssBeforeKiB) * 1000) / Math.max(allocations, 1),
     };
   } finally {

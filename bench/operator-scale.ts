@@ -12,16 +12,20 @@ import { startOperator } from '../operator/main.js';
 import { KubeRest } from '../operator/runtime/kube-rest.js';
 import { installTurnRelayCrd, relayObject } from '../test/k8s/operator-fixtures.js';
 
-const { values } = parseArgs({ options: { relays: { type: 'string', default: '500' }, workers: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: { relays: { type: 'string', default: '500' }, workers: { type: 'string', default: '4' } },
+});
 const RELAYS = Number(values.relays);
 const WORKERS = Number(values.workers);
 const NS = 'bench';
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -34,12 +38,20 @@ async function main(): Promise<void> {
     await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
     // The harness's service range (/24) holds fewer Services than relays: add
     // a second range through the ServiceCIDR API (GA since Kubernetes 1.33).
-    await rest.request('POST', '/apis/networking.k8s.io/v1/servicecidrs', { body: { metadata: { name: 'bench' }, spec: { cidrs: ['10.96.0.0/20'] } } });
+    await rest.request('POST', '/apis/networking.k8s.io/v1/servicecidrs', {
+      body: { metadata: { name: 'bench' }, spec: { cidrs: ['10.96.0.0/20'] } },
+    });
     const names = Array.from({ length: RELAYS }, (_, i) => `relay-${String(i).padStart(4, '0')}`);
     const t0 = Date.now();
     await inParallel(names, 16, (name) =>
       rest.request('POST', `/apis/turnrelay.dev/v1alpha1/namespaces/${NS}/turnrelays`, {
-        body: { ...relayObject(name, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] }), metadata: { name, namespace: NS } },
+        body: {
+          ...relayObject(name, {
+            realm: 'turn.example.com',
+            listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }],
+          }),
+          metadata: { name, namespace: NS },
+        },
       }),
     );
     process.stdout.write(`created ${RELAYS} TurnRelays in ${Date.now() - t0} ms (operator not running yet)\n`);
@@ -54,12 +66,25 @@ async function main(): Promise<void> {
     }, 50);
 
     const start = Date.now();
-    const op = await startOperator({ kubeConfig: kc, namespace: NS, workers: WORKERS, image: 'registry.example/turnrelay:bench', log: createLogger('operator', 'warn') });
+    const op = await startOperator({
+      kubeConfig: kc,
+      namespace: NS,
+      workers: WORKERS,
+      image: 'registry.example/turnrelay:bench',
+      log: createLogger('operator', 'warn'),
+    });
     let evaluated = 0;
     while (evaluated < RELAYS) {
       await new Promise((r) => setTimeout(r, 250));
-      const list = await rest.list<{ metadata: { generation?: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string }> } }>(`/apis/turnrelay.dev/v1alpha1/namespaces/${NS}/turnrelays`);
-      evaluated = list.items.filter((r) => r.status?.observedGeneration === r.metadata.generation && r.status?.conditions?.some((c) => c.type === 'Ready')).length;
+      const list = await rest.list<{
+        metadata: { generation?: number };
+        status?: { observedGeneration?: number; conditions?: Array<{ type: string }> };
+      }>(`/apis/turnrelay.dev/v1alpha1/namespaces/${NS}/turnrelays`);
+      evaluated = list.items.filter(
+        (r) =>
+          r.status?.observedGeneration === r.metadata.generation &&
+          r.status?.conditions?.some((c) => c.type === 'Ready'),
+      ).length;
     }
     const elapsed = Date.now() - start;
     // Let follow-up events (Deployment status from the controller manager) settle, then count.
@@ -68,20 +93,23 @@ async function main(): Promise<void> {
 
     const requests = (await op.metrics.apiRequests.get()).values;
     const byMethod = new Map<string, number>();
-    for (const v of requests) byMethod.set(String(v.labels.method), (byMethod.get(String(v.labels.method)) ?? 0) + v.value);
+    for (const v of requests)
+      byMethod.set(String(v.labels.method), (byMethod.get(String(v.labels.method)) ?? 0) + v.value);
     const total = [...byMethod.values()].reduce((a, b) => a + b, 0);
     const reconciles = (await op.metrics.reconciles.get()).values.reduce((a, v) => a + v.value, 0);
     await op.stop();
 
     const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
-    process.stdout.write([
-      `TurnRelays: ${RELAYS}, workers: ${WORKERS}`,
-      `time to all Ready-evaluated (observedGeneration current, Ready condition set): ${(elapsed / 1000).toFixed(1)} s`,
-      `reconciles: ${reconciles} (${(reconciles / RELAYS).toFixed(1)} per TurnRelay, including the 5 s settle)`,
-      `API requests (excluding watches): ${total} = ${(total / RELAYS).toFixed(1)} per TurnRelay; by method: ${[...byMethod].map(([m, n]) => `${m} ${n} (${(n / RELAYS).toFixed(1)})`).join(', ')}`,
-      `peak RSS of the operator process: ${mib(peakRss)} (${mib(baseRss)} before the operator started); peak heap used: ${mib(peakHeap)}`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `TurnRelays: ${RELAYS}, workers: ${WORKERS}`,
+        `time to all Ready-evaluated (observedGeneration current, Ready condition set): ${(elapsed / 1000).toFixed(1)} s`,
+        `reconciles: ${reconciles} (${(reconciles / RELAYS).toFixed(1)} per TurnRelay, including the 5 s settle)`,
+        `API requests (excluding watches): ${total} = ${(total / RELAYS).toFixed(1)} per TurnRelay; by method: ${[...byMethod].map(([m, n]) => `${m} ${n} (${(n / RELAYS).toFixed(1)})`).join(', ')}`,
+        `peak RSS of the operator process: ${mib(peakRss)} (${mib(baseRss)} before the operator started); peak heap used: ${mib(peakHeap)}`,
+        '',
+      ].join('\n'),
+    );
   } finally {
     rest.close();
     await cp.stop();

@@ -26,7 +26,11 @@ export function rssKiB(pid: number): number {
 
 /** UDP sockets bound to `host` (IPv4) with a local port inside the range. */
 export function boundUdpSockets(host: string, range: { min: number; max: number }): number {
-  const hexHost = host.split('.').map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+  const hexHost = host
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase())
+    .reverse()
+    .join('');
   let count = 0;
   for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
     const local = line.trim().split(/\s+/)[1];

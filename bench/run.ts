@@ -33,7 +33,11 @@ const tcpLoad: LoadSpec = { label: 'tcp paced 8k/s', sessions: 20, messagesPerSe
 const floodRates = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000];
 const allocationsForMemory = 1000;
 
-interface Config { name: string; kind: 'coturn' | 'turnrelay'; threads: number }
+interface Config {
+  name: string;
+  kind: 'coturn' | 'turnrelay';
+  threads: number;
+}
 const CONFIGS: Config[] = [
   { name: 'coturn-t1', kind: 'coturn', threads: 1 },
   { name: 'turnrelay-t1', kind: 'turnrelay', threads: 1 },
@@ -53,7 +57,11 @@ interface ServerResults {
 
 const repoRoot = findRepoRoot(import.meta.url);
 
-async function benchServer(children: ChildSet, config: Config, start: () => Promise<ServerUnderTest>): Promise<ServerResults> {
+async function benchServer(
+  children: ChildSet,
+  config: Config,
+  start: () => Promise<ServerUnderTest>,
+): Promise<ServerResults> {
   const server = await start();
   const plan = cpuPlan(config.threads);
   try {
@@ -66,7 +74,12 @@ async function benchServer(children: ChildSet, config: Config, start: () => Prom
       results.push(await runLoad(children, server, load));
     }
     process.stderr.write(`  ${server.name}: batched flood\n`);
-    const flood = await runFlood(repoRoot, server, { pairs: 100, rates: floodRates, seconds: 2, loadgenCpu: plan.loadgen });
+    const flood = await runFlood(repoRoot, server, {
+      pairs: 100,
+      rates: floodRates,
+      seconds: 2,
+      loadgenCpu: plan.loadgen,
+    });
     process.stderr.write(`  ${server.name}: ${tcpLoad.label}\n`);
     const tcp = await runLoad(children, server, { ...tcpLoad, transport: 'tcp' });
     process.stderr.write(`  ${server.name}: ${allocationsForMemory} allocations\n`);
@@ -110,13 +123,26 @@ function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined
     threads,
     cpuPerPacket: loads.map((load, i) => ({
       load: load.label,
-      steady: ratio(ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket, coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket),
-      wholeRun: ratio(ours.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket, coturn.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket),
+      steady: ratio(
+        ours.loads[i]?.steady?.cpuMicrosPerRelayedPacket,
+        coturn.loads[i]?.steady?.cpuMicrosPerRelayedPacket,
+      ),
+      wholeRun: ratio(
+        ours.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket,
+        coturn.loads[i]?.wholeRun.cpuMicrosPerRelayedPacket,
+      ),
     })),
     // Only rates both servers carried within the loss limit compare like with like.
     floodCpuPerPacket: ours.flood.steps.flatMap((o) => {
       const c = coturn.flood.steps.find((s) => s.offeredMessagesPerSecond === o.offeredMessagesPerSecond);
-      return c && o.lossPercent <= 0.1 && c.lossPercent <= 0.1 ? [{ offered: o.offeredMessagesPerSecond, ratio: ratio(o.cpuMicrosPerRelayedPacket, c.cpuMicrosPerRelayedPacket) }] : [];
+      return c && o.lossPercent <= 0.1 && c.lossPercent <= 0.1
+        ? [
+            {
+              offered: o.offeredMessagesPerSecond,
+              ratio: ratio(o.cpuMicrosPerRelayedPacket, c.cpuMicrosPerRelayedPacket),
+            },
+          ]
+        : [];
     }),
     maxRelayedRate: ratio(ours.flood.maxRelayedPerSecond, coturn.flood.maxRelayedPerSecond),
     allocationRate: ratio(ours.flood.allocationsPerSecond, coturn.flood.allocationsPerSecond),
@@ -125,44 +151,107 @@ function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined
   };
 }
 
-function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[]; scaling: Record<string, number | undefined> } {
-  const uclientRows: string[][] = [['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)']];
+function report(
+  echo: EchoResult[],
+  servers: ServerResults[],
+): { ratios: Ratios[]; scaling: Record<string, number | undefined> } {
+  const uclientRows: string[][] = [
+    ['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)'],
+  ];
   for (const s of servers) {
     for (const l of [...s.loads, s.tcp]) {
-      uclientRows.push([s.server, l.label, fmt(l.offeredRelayedPerSecond, 0), fmt(l.steady?.relayedPerSecond, 0), fmt(l.lossPercent, 3),
-        fmt(l.steady?.cpuMicrosPerRelayedPacket, 2), fmt(l.wholeRun.cpuMicrosPerRelayedPacket, 2)]);
+      uclientRows.push([
+        s.server,
+        l.label,
+        fmt(l.offeredRelayedPerSecond, 0),
+        fmt(l.steady?.relayedPerSecond, 0),
+        fmt(l.lossPercent, 3),
+        fmt(l.steady?.cpuMicrosPerRelayedPacket, 2),
+        fmt(l.wholeRun.cpuMicrosPerRelayedPacket, 2),
+      ]);
     }
   }
-  for (const e of echo) uclientRows.push(['node dgram echo', e.label, fmt(e.offeredPerSecond, 0), fmt(e.echoedPerSecond, 0), fmt(e.lossPercent, 3), fmt(e.cpuMicrosPerPacket, 2), '']);
+  for (const e of echo)
+    uclientRows.push([
+      'node dgram echo',
+      e.label,
+      fmt(e.offeredPerSecond, 0),
+      fmt(e.echoedPerSecond, 0),
+      fmt(e.lossPercent, 3),
+      fmt(e.cpuMicrosPerPacket, 2),
+      '',
+    ]);
   console.log('turnutils_uclient (client-to-client, 120-byte ChannelData; relayed pkt = 2 per delivered message)');
   printTable(uclientRows);
 
   const floodRows: string[][] = [['server', 'offered msg/s', 'relayed pkt/s', 'loss %', 'server CPU µs/pkt']];
-  for (const s of servers) for (const f of s.flood.steps) floodRows.push([s.server, String(f.offeredMessagesPerSecond), fmt(f.relayedPerSecond, 0), fmt(f.lossPercent, 3), fmt(f.cpuMicrosPerRelayedPacket, 2)]);
-  console.log('batched load generator (bench/loadgen: sendmmsg/recvmmsg, 200 allocations, 120-byte ChannelData, client-to-client)');
+  for (const s of servers)
+    for (const f of s.flood.steps)
+      floodRows.push([
+        s.server,
+        String(f.offeredMessagesPerSecond),
+        fmt(f.relayedPerSecond, 0),
+        fmt(f.lossPercent, 3),
+        fmt(f.cpuMicrosPerRelayedPacket, 2),
+      ]);
+  console.log(
+    'batched load generator (bench/loadgen: sendmmsg/recvmmsg, 200 allocations, 120-byte ChannelData, client-to-client)',
+  );
   printTable(floodRows);
 
-  const summary: string[][] = [['server', 'threads', 'CPUs server/loadgen', 'max relayed pkt/s (<=0.1% loss)', 'allocations/s', 'KiB RSS / 1,000 alloc', 'TCP CPU µs/pkt']];
+  const summary: string[][] = [
+    [
+      'server',
+      'threads',
+      'CPUs server/loadgen',
+      'max relayed pkt/s (<=0.1% loss)',
+      'allocations/s',
+      'KiB RSS / 1,000 alloc',
+      'TCP CPU µs/pkt',
+    ],
+  ];
   for (const s of servers) {
-    summary.push([s.server, String(s.threads), `${s.cpus.server} / ${s.cpus.loadgen}`, fmt(s.flood.maxRelayedPerSecond, 0), fmt(s.flood.allocationsPerSecond, 0),
-      fmt(s.memory.kibPerThousandAllocations, 0), fmt(s.tcp.steady?.cpuMicrosPerRelayedPacket, 2)]);
+    summary.push([
+      s.server,
+      String(s.threads),
+      `${s.cpus.server} / ${s.cpus.loadgen}`,
+      fmt(s.flood.maxRelayedPerSecond, 0),
+      fmt(s.flood.allocationsPerSecond, 0),
+      fmt(s.memory.kibPerThousandAllocations, 0),
+      fmt(s.tcp.steady?.cpuMicrosPerRelayedPacket, 2),
+    ]);
   }
   printTable(summary);
 
   const ratios = [1, 2].flatMap((t) => ratiosAt(servers, t) ?? []);
   for (const r of ratios) {
     console.log(`threads ${r.threads}, ours/coturn:`);
-    for (const c of r.cpuPerPacket) console.log(`  CPU per relayed packet, uclient ${c.load}: ${fmt(c.steady, 2)}x steady, ${fmt(c.wholeRun, 2)}x whole run${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`);
-    for (const f of r.floodCpuPerPacket) console.log(`  CPU per relayed packet, loadgen ${f.offered} msg/s: ${fmt(f.ratio, 2)}x${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`);
+    for (const c of r.cpuPerPacket)
+      console.log(
+        `  CPU per relayed packet, uclient ${c.load}: ${fmt(c.steady, 2)}x steady, ${fmt(c.wholeRun, 2)}x whole run${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`,
+      );
+    for (const f of r.floodCpuPerPacket)
+      console.log(
+        `  CPU per relayed packet, loadgen ${f.offered} msg/s: ${fmt(f.ratio, 2)}x${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`,
+      );
     console.log(`  max relayed rate: ${fmt(r.maxRelayedRate, 2)}x (goal >= 1.5x)`);
-    console.log(`  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x`);
+    console.log(
+      `  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x`,
+    );
   }
   const rate = (name: string) => servers.find((s) => s.server === name)?.flood.maxRelayedPerSecond;
-  const scaling = { turnrelay: ratio(rate('turnrelay-t2'), rate('turnrelay-t1')), coturn: ratio(rate('coturn-t2'), rate('coturn-t1')) };
-  console.log(`1 -> 2 threads, max relayed rate: turnrelay ${fmt(scaling.turnrelay, 2)}x (goal >= 1.8x), coturn ${fmt(scaling.coturn, 2)}x`);
-  console.log(`\n${cpus().length} CPUs. With 2 threads the server gets both CPUs and shares one with the load generator, so the 2-thread figures ` +
-    `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
-    `CPU = utime+stime of all server threads from /proc/<pid>/stat, resolution ${cpuResolutionMicros} µs.`);
+  const scaling = {
+    turnrelay: ratio(rate('turnrelay-t2'), rate('turnrelay-t1')),
+    coturn: ratio(rate('coturn-t2'), rate('coturn-t1')),
+  };
+  console.log(
+    `1 -> 2 threads, max relayed rate: turnrelay ${fmt(scaling.turnrelay, 2)}x (goal >= 1.8x), coturn ${fmt(scaling.coturn, 2)}x`,
+  );
+  console.log(
+    `\n${cpus().length} CPUs. With 2 threads the server gets both CPUs and shares one with the load generator, so the 2-thread figures ` +
+      `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
+      `CPU = utime+stime of all server threads from /proc/<pid>/stat, resolution ${cpuResolutionMicros} µs.`,
+  );
   return { ratios, scaling };
 }
 
@@ -170,8 +259,10 @@ async function main(): Promise<void> {
   // `npm run bench -- coturn-t1 turnrelay-t1` runs only those; default: all four.
   const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : CONFIGS.map((c) => c.name));
   requireTools(['turnserver', 'turnutils_uclient', 'taskset']);
-  if (!existsSync(join(repoRoot, 'dist/cli/turnrelay.js'))) throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
-  if (!existsSync(join(repoRoot, 'build/bench/loadgen'))) throw new Error('build/bench/loadgen is missing: run `bash bench/loadgen/build.sh` (npm run bench does)');
+  if (!existsSync(join(repoRoot, 'dist/cli/turnrelay.js')))
+    throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(join(repoRoot, 'build/bench/loadgen')))
+    throw new Error('build/bench/loadgen is missing: run `bash bench/loadgen/build.sh` (npm run bench does)');
   const children = new ChildSet();
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-bench-'));
   const host = randomLoopbackAddress();
@@ -194,14 +285,37 @@ async function main(): Promise<void> {
       await mkdir(serverDir);
       // Separate port blocks: allocations of one server may outlive it in the kernel tables for a moment.
       const portRange = { min: 40000 + i * 5000, max: 40000 + i * 5000 + 4999 };
-      servers.push(await benchServer(children, config, () => (config.kind === 'coturn'
-        ? startCoturnProcess(children, { dir: serverDir, host, portRange, relayThreads: config.threads, name: config.name })
-        : startOurRelayProcess(children, { dir: serverDir, host, portRange, threads: config.threads, name: config.name }))));
+      servers.push(
+        await benchServer(children, config, () =>
+          config.kind === 'coturn'
+            ? startCoturnProcess(children, {
+                dir: serverDir,
+                host,
+                portRange,
+                relayThreads: config.threads,
+                name: config.name,
+              })
+            : startOurRelayProcess(children, {
+                dir: serverDir,
+                host,
+                portRange,
+                threads: config.threads,
+                name: config.name,
+              }),
+        ),
+      );
     }
     const { ratios, scaling } = report(echo, servers);
     const results = {
-      date: new Date().toISOString(), node: process.version, cpus: cpus().map((c) => c.model)[0], cpuCount: cpus().length,
-      durationSeconds: (Date.now() - started) / 1000, echo, servers, ratios, scaling,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().map((c) => c.model)[0],
+      cpuCount: cpus().length,
+      durationSeconds: (Date.now() - started) / 1000,
+      echo,
+      servers,
+      ratios,
+      scaling,
     };
     await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
     await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);

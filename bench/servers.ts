@@ -23,18 +23,34 @@ export interface ServerUnderTest {
 export const benchUser = { name: 'bench', password: 'bench-password-not-secret' };
 
 /** The one client load of every benchmark: 120-byte ChannelData, client-to-client, long-term auth; UDP unless told. */
-export function benchUclientArgs(server: ServerUnderTest, load: { sessions: number; messages: number; intervalMs?: number; transport?: 'udp' | 'tcp' }): string[] {
+export function benchUclientArgs(
+  server: ServerUnderTest,
+  load: { sessions: number; messages: number; intervalMs?: number; transport?: 'udp' | 'tcp' },
+): string[] {
   return uclientArgs({
-    server: { host: server.host, port: load.transport === 'tcp' ? server.tcpPort : server.port }, transport: load.transport ?? 'udp', method: 'channel-data',
-    auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password }, peer: { kind: 'client-to-client' },
-    sessions: load.sessions, messages: load.messages, size: 120, timeoutMs: 0,
+    server: { host: server.host, port: load.transport === 'tcp' ? server.tcpPort : server.port },
+    transport: load.transport ?? 'udp',
+    method: 'channel-data',
+    auth: { kind: 'long-term', user: benchUser.name, password: benchUser.password },
+    peer: { kind: 'client-to-client' },
+    sessions: load.sessions,
+    messages: load.messages,
+    size: 120,
+    timeoutMs: 0,
     ...(load.intervalMs !== undefined ? { intervalMs: load.intervalMs } : {}),
   });
 }
 
 export async function startOurRelayProcess(
   children: ChildSet,
-  options: { dir: string; host: string; portRange: { min: number; max: number }; dataPlane?: 'node' | 'native'; threads?: number; name?: string },
+  options: {
+    dir: string;
+    host: string;
+    portRange: { min: number; max: number };
+    dataPlane?: 'node' | 'native';
+    threads?: number;
+    name?: string;
+  },
 ): Promise<ServerUnderTest> {
   const { configPath } = await writeRelayFiles({
     dataPlane: options.dataPlane,
@@ -53,7 +69,14 @@ export async function startOurRelayProcess(
   const { host, port } = relay.endpoint('udp');
   const tcpPort = relay.endpoint('tcp').port;
   return {
-    name: options.name ?? (options.dataPlane === 'node' ? 'turnrelay-node' : 'turnrelay'), child: relay.child, pid: relay.child.pid, host, port, tcpPort, portRange: options.portRange, metrics: relay.metrics,
+    name: options.name ?? (options.dataPlane === 'node' ? 'turnrelay-node' : 'turnrelay'),
+    child: relay.child,
+    pid: relay.child.pid,
+    host,
+    port,
+    tcpPort,
+    portRange: options.portRange,
+    metrics: relay.metrics,
   };
 }
 
@@ -62,9 +85,20 @@ export async function startCoturnProcess(
   options: { dir: string; host: string; portRange: { min: number; max: number }; relayThreads?: number; name?: string },
 ): Promise<ServerUnderTest> {
   const server = await startCoturn(children, {
-    dir: options.dir, host: options.host, realm: 'bench.turnrelay.test', portRange: options.portRange,
+    dir: options.dir,
+    host: options.host,
+    realm: 'bench.turnrelay.test',
+    portRange: options.portRange,
     users: { [benchUser.name]: benchUser.password },
     ...(options.relayThreads ? { relayThreads: options.relayThreads } : {}),
   });
-  return { name: options.name ?? 'coturn', child: server.child, pid: server.child.pid, host: options.host, port: server.port, tcpPort: server.port, portRange: options.portRange };
+  return {
+    name: options.name ?? 'coturn',
+    child: server.child,
+    pid: server.child.pid,
+    host: options.host,
+    port: server.port,
+    tcpPort: server.port,
+    portRange: options.portRange,
+  };
 }

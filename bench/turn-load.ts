@@ -29,7 +29,9 @@ export interface LoadResult {
   metricsRelayedPackets: number | undefined;
   lossPercent: number;
   wholeRun: { serverCpuMicros: number; cpuMicrosPerRelayedPacket: number };
-  steady: { seconds: number; relayedPackets: number; relayedPerSecond: number; cpuMicrosPerRelayedPacket: number } | undefined;
+  steady:
+    | { seconds: number; relayedPackets: number; relayedPerSecond: number; cpuMicrosPerRelayedPacket: number }
+    | undefined;
 }
 
 interface Progress {
@@ -40,7 +42,12 @@ interface Progress {
 
 export async function runLoad(children: ChildSet, server: ServerUnderTest, spec: LoadSpec): Promise<LoadResult> {
   const tools = requireTools(['turnutils_uclient']);
-  const args = benchUclientArgs(server, { sessions: spec.sessions, messages: spec.messagesPerSession, intervalMs: spec.intervalMs, ...(spec.transport ? { transport: spec.transport } : {}) });
+  const args = benchUclientArgs(server, {
+    sessions: spec.sessions,
+    messages: spec.messagesPerSession,
+    intervalMs: spec.intervalMs,
+    ...(spec.transport ? { transport: spec.transport } : {}),
+  });
   const metricsBefore = await server.metrics?.();
   const cpuBefore = cpuMicros(server.pid);
   const client = children.start(tools.turnutils_uclient, args);
@@ -65,10 +72,14 @@ export async function runLoad(children: ChildSet, server: ServerUnderTest, spec:
       relayedPackets,
       metricsRelayedPackets:
         metricsBefore !== undefined && metricsAfter !== undefined
-          ? sumSamples(metricsAfter, 'turnrelay_relayed_packets_total') - sumSamples(metricsBefore, 'turnrelay_relayed_packets_total')
+          ? sumSamples(metricsAfter, 'turnrelay_relayed_packets_total') -
+            sumSamples(metricsBefore, 'turnrelay_relayed_packets_total')
           : undefined,
       lossPercent: report.sent > 0 ? (100 * (report.sent - report.received)) / report.sent : 0,
-      wholeRun: { serverCpuMicros: cpu, cpuMicrosPerRelayedPacket: relayedPackets > 0 ? cpu / relayedPackets : Number.NaN },
+      wholeRun: {
+        serverCpuMicros: cpu,
+        cpuMicrosPerRelayedPacket: relayedPackets > 0 ? cpu / relayedPackets : Number.NaN,
+      },
       steady: steadyWindow(progress),
     };
   } finally {

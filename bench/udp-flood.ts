@@ -46,49 +46,86 @@ export function pin(pid: number, list: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
 }
 
-interface Pair { port: number; channel: number }
+interface Pair {
+  port: number;
+  channel: number;
+}
 
-async function makeAllocations(server: ServerUnderTest, pairs: number): Promise<{ senders: Pair[]; perSecond: number }> {
+async function makeAllocations(
+  server: ServerUnderTest,
+  pairs: number,
+): Promise<{ senders: Pair[]; perSecond: number }> {
   const started = performance.now();
   const senders: Pair[] = [];
   const clients: TurnTestClient[] = [];
   // A few pairs at a time: the server is measured, not the round trips of one client.
   const batch = 8;
   for (let first = 0; first < pairs; first += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, pairs - first) }, async (_, k) => {
-      const i = first + k;
-      const a = await TurnTestClient.udp(server.port, server.host);
-      const b = await TurnTestClient.udp(server.port, server.host);
-      clients.push(a, b);
-      const ra = a.relayedAddress(await a.allocate(benchUser.name, benchUser.password));
-      const rb = b.relayedAddress(await b.allocate(benchUser.name, benchUser.password));
-      const ca = 0x4000 + ((2 * i) % 0x3fff);
-      const cb = 0x4000 + ((2 * i + 1) % 0x3fff);
-      for (const [c, peer, channel] of [[a, rb, ca], [b, ra, cb]] as const) {
-        if (!isSuccess(await c.createPermission(peer))) throw new Error(`${server.name}: CreatePermission failed`);
-        if (!isSuccess(await c.channelBind(channel, peer))) throw new Error(`${server.name}: ChannelBind failed`);
-      }
-      senders.push({ port: a.localPort, channel: ca }, { port: b.localPort, channel: cb });
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(batch, pairs - first) }, async (_, k) => {
+        const i = first + k;
+        const a = await TurnTestClient.udp(server.port, server.host);
+        const b = await TurnTestClient.udp(server.port, server.host);
+        clients.push(a, b);
+        const ra = a.relayedAddress(await a.allocate(benchUser.name, benchUser.password));
+        const rb = b.relayedAddress(await b.allocate(benchUser.name, benchUser.password));
+        const ca = 0x4000 + ((2 * i) % 0x3fff);
+        const cb = 0x4000 + ((2 * i + 1) % 0x3fff);
+        for (const [c, peer, channel] of [
+          [a, rb, ca],
+          [b, ra, cb],
+        ] as const) {
+          if (!isSuccess(await c.createPermission(peer))) throw new Error(`${server.name}: CreatePermission failed`);
+          if (!isSuccess(await c.channelBind(channel, peer))) throw new Error(`${server.name}: ChannelBind failed`);
+        }
+        senders.push({ port: a.localPort, channel: ca }, { port: b.localPort, channel: cb });
+      }),
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   for (const c of clients) c.close(); // the loadgen binds these ports next
   return { senders, perSecond: (2 * pairs) / seconds };
 }
 
-async function runLoadgen(binary: string, server: ServerUnderTest, senders: Pair[], rate: number, seconds: number, cpu: string): Promise<{ sent: number; received: number; seconds: number }> {
-  const args = ['-c', cpu, binary, server.host, String(server.port), server.host, String(rate), String(seconds), '120', ...senders.map((s) => `${s.port}:${s.channel}`)];
+async function runLoadgen(
+  binary: string,
+  server: ServerUnderTest,
+  senders: Pair[],
+  rate: number,
+  seconds: number,
+  cpu: string,
+): Promise<{ sent: number; received: number; seconds: number }> {
+  const args = [
+    '-c',
+    cpu,
+    binary,
+    server.host,
+    String(server.port),
+    server.host,
+    String(rate),
+    String(seconds),
+    '120',
+    ...senders.map((s) => `${s.port}:${s.channel}`),
+  ];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += String(d); });
-  child.stderr.on('data', (d: Buffer) => { err += String(d); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += String(d);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += String(d);
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`loadgen exited ${code}: ${err}`);
   return JSON.parse(out.trim()) as { sent: number; received: number; seconds: number };
 }
 
-export async function runFlood(repoRoot: string, server: ServerUnderTest, options: { pairs: number; rates: number[]; seconds: number; loadgenCpu: string }): Promise<FloodResult> {
+export async function runFlood(
+  repoRoot: string,
+  server: ServerUnderTest,
+  options: { pairs: number; rates: number[]; seconds: number; loadgenCpu: string },
+): Promise<FloodResult> {
   const binary = join(repoRoot, 'build/bench/loadgen');
   const { senders, perSecond } = await makeAllocations(server, options.pairs);
   const steps: FloodStep[] = [];
@@ -100,10 +137,18 @@ export async function runFlood(repoRoot: string, server: ServerUnderTest, option
     const relayed = 2 * r.received;
     const lossPercent = r.sent > 0 ? (100 * Math.max(0, r.sent - r.received)) / r.sent : 0;
     steps.push({
-      offeredMessagesPerSecond: rate, sent: r.sent, received: r.received, seconds: r.seconds, lossPercent,
-      relayedPerSecond: relayed / r.seconds, serverCpuMicros, cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
+      offeredMessagesPerSecond: rate,
+      sent: r.sent,
+      received: r.received,
+      seconds: r.seconds,
+      lossPercent,
+      relayedPerSecond: relayed / r.seconds,
+      serverCpuMicros,
+      cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
     });
-    process.stderr.write(`    ${server.name}: offered ${rate} msg/s -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`);
+    process.stderr.write(
+      `    ${server.name}: offered ${rate} msg/s -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`,
+    );
     failures = lossPercent > MAX_LOSS_PERCENT ? failures + 1 : 0;
     if (failures >= 2) break;
   }

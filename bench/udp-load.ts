@@ -4,7 +4,8 @@
 // Usage: udp-load HOST PORT SIZE SECONDS (RATE | flood:WINDOW); prints JSON.
 import { createSocket } from 'node:dgram';
 
-const [host = '127.0.0.1', portText = '0', sizeText = '120', secondsText = '5', mode = 'flood:64'] = process.argv.slice(2);
+const [host = '127.0.0.1', portText = '0', sizeText = '120', secondsText = '5', mode = 'flood:64'] =
+  process.argv.slice(2);
 const port = Number(portText);
 const payload = Buffer.alloc(Number(sizeText), 0x61);
 const durationMs = Number(secondsText) * 1000;

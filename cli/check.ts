@@ -33,11 +33,16 @@ TLS name mismatch, TLS certificate, 401, 403, peer refused, timeout).
 
 class UsageError extends Error {}
 
-async function credentialsFrom(values: Record<string, string | string[] | boolean | undefined>): Promise<{ urls: string[]; creds?: CheckCredentials }> {
+async function credentialsFrom(
+  values: Record<string, string | string[] | boolean | undefined>,
+): Promise<{ urls: string[]; creds?: CheckCredentials }> {
   const str = (k: string) => values[k] as string | undefined;
   if (str('namespace') !== undefined || str('name') !== undefined) {
     if (!str('namespace') || !str('name')) throw new UsageError('--namespace and --name go together');
-    if (values.urls || str('username') || str('secrets-file')) throw new UsageError('--namespace/--name take the URLs and credentials from the cluster; drop --urls/--username/--secrets-file');
+    if (values.urls || str('username') || str('secrets-file'))
+      throw new UsageError(
+        '--namespace/--name take the URLs and credentials from the cluster; drop --urls/--username/--secrets-file',
+      );
     const { config } = await credentialsFromCluster(str('namespace')!, str('name')!, {
       user: str('user') ?? 'turnrelay-check',
       ttlSeconds: 600,
@@ -61,7 +66,10 @@ async function credentialsFrom(values: Record<string, string | string[] | boolea
     try {
       text = await readFile(str('secrets-file')!, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read secrets file ${str('secrets-file')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new Error(
+        `cannot read secrets file ${str('secrets-file')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
     }
     const [signing] = parseSecretsFile(text);
     if (!signing) throw new AuthFileError('secrets file has no secrets');
@@ -78,11 +86,20 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
       allowPositionals: false,
       options: {
-        namespace: { type: 'string' }, name: { type: 'string' }, kubeconfig: { type: 'string' },
-        'token-file': { type: 'string' }, 'credentials-url': { type: 'string' }, 'credentials-ca-file': { type: 'string' },
-        urls: { type: 'string', multiple: true }, username: { type: 'string' }, password: { type: 'string' },
-        'secrets-file': { type: 'string' }, user: { type: 'string' }, 'ca-file': { type: 'string' },
-        timeout: { type: 'string', default: '5s' }, help: { type: 'boolean', short: 'h' },
+        namespace: { type: 'string' },
+        name: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'token-file': { type: 'string' },
+        'credentials-url': { type: 'string' },
+        'credentials-ca-file': { type: 'string' },
+        urls: { type: 'string', multiple: true },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        'secrets-file': { type: 'string' },
+        user: { type: 'string' },
+        'ca-file': { type: 'string' },
+        timeout: { type: 'string', default: '5s' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {

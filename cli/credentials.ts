@@ -49,10 +49,15 @@ export const DEV_URLS = [
 class UsageError extends Error {}
 
 export function parseUrls(values: string[]): string[] {
-  const urls = values.flatMap((v) => v.split(',')).map((u) => u.trim()).filter((u) => u !== '');
+  const urls = values
+    .flatMap((v) => v.split(','))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
   for (const url of urls) {
     if (!/^(turns?|stuns?):[^\s]+$/.test(url)) {
-      throw new UsageError(`invalid ICE server URL "${url}" (expected turn:HOST[:PORT][?transport=udp|tcp] or turns:...)`);
+      throw new UsageError(
+        `invalid ICE server URL "${url}" (expected turn:HOST[:PORT][?transport=udp|tcp] or turns:...)`,
+      );
     }
   }
   return urls;
@@ -101,12 +106,21 @@ async function mint(argv: string[]): Promise<unknown> {
   const urls = values.urls ? parseUrls(values.urls) : undefined;
 
   if (values.namespace !== undefined || values.name !== undefined) {
-    if (values['secrets-file'] !== undefined) throw new UsageError('use either --secrets-file or --namespace/--name, not both');
+    if (values['secrets-file'] !== undefined)
+      throw new UsageError('use either --secrets-file or --namespace/--name, not both');
     if (!values.namespace || !values.name) throw new UsageError('--namespace and --name go together');
     try {
-      return (await credentialsFromCluster(values.namespace, values.name, { ...values, ttlSeconds, ...(urls ? { urls } : {}) })).config;
+      return (
+        await credentialsFromCluster(values.namespace, values.name, {
+          ...values,
+          ttlSeconds,
+          ...(urls ? { urls } : {}),
+        })
+      ).config;
     } catch (err) {
-      throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot mint for TurnRelay ${values.namespace}/${values.name}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -116,7 +130,10 @@ async function mint(argv: string[]): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new Error(
+      `cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   return credentialsFromSecrets(text, { user: values.user!, ttlSeconds, urls: urls ?? DEV_URLS });
 }

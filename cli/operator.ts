@@ -64,12 +64,16 @@ export async function run(argv: string[]): Promise<number> {
   const port = Number(values['metrics-port']);
   const workers = Number(values.workers);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`turnrelay operator: --metrics-port must be a port number (got "${values['metrics-port']}")\n`);
+    process.stderr.write(
+      `turnrelay operator: --metrics-port must be a port number (got "${values['metrics-port']}")\n`,
+    );
     return 2;
   }
   const credentialsPort = Number(values['credentials-port']);
   if (!Number.isInteger(credentialsPort) || credentialsPort < 0 || credentialsPort > 65535) {
-    process.stderr.write(`turnrelay operator: --credentials-port must be a port number (got "${values['credentials-port']}")\n`);
+    process.stderr.write(
+      `turnrelay operator: --credentials-port must be a port number (got "${values['credentials-port']}")\n`,
+    );
     return 2;
   }
   if ((values['credentials-tls-cert'] === undefined) !== (values['credentials-tls-key'] === undefined)) {
@@ -83,7 +87,11 @@ export async function run(argv: string[]): Promise<number> {
 
   const kc = loadKubeConfig(values.kubeconfig);
   const log = createLogger('operator');
-  const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const leaseNamespace =
+    values['lease-namespace'] ??
+    process.env.POD_NAMESPACE ??
+    kc.getContextObject(kc.getCurrentContext())?.namespace ??
+    'default';
 
   const service = values['credentials-service'];
   const credentialsApi: CredentialsApiSettings | undefined = values['disable-credentials-api']
@@ -91,9 +99,17 @@ export async function run(argv: string[]): Promise<number> {
     : {
         host: values['credentials-host'],
         port: credentialsPort,
-        tls: values['credentials-tls-cert'] && values['credentials-tls-key']
-          ? { certFile: values['credentials-tls-cert'], keyFile: values['credentials-tls-key'] }
-          : { bootstrap: { namespace: leaseNamespace, secretName: `${service}-tls`, caConfigMapName: `${service}-ca`, dnsNames: serviceDnsNames(service, leaseNamespace) } },
+        tls:
+          values['credentials-tls-cert'] && values['credentials-tls-key']
+            ? { certFile: values['credentials-tls-cert'], keyFile: values['credentials-tls-key'] }
+            : {
+                bootstrap: {
+                  namespace: leaseNamespace,
+                  secretName: `${service}-tls`,
+                  caConfigMapName: `${service}-ca`,
+                  dnsNames: serviceDnsNames(service, leaseNamespace),
+                },
+              },
       };
 
   const handle = await startOperator({
@@ -101,7 +117,14 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values['relay-image'] ? { image: values['relay-image'] } : {}),
     admin: { host: values['metrics-host'], port },
-    ...(values['leader-elect'] ? { leaderElection: { namespace: leaseNamespace, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) } } : {}),
+    ...(values['leader-elect']
+      ? {
+          leaderElection: {
+            namespace: leaseNamespace,
+            ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
+          },
+        }
+      : {}),
     workers,
     log,
     ...(credentialsApi ? { credentialsApi } : {}),

@@ -25,9 +25,11 @@ passes, and exits 0.
 
 function devBanner(relay: RelayServer, dev: Awaited<ReturnType<typeof createDevSetup>>): string {
   const cred = mintRestCredential(dev.secret, { user: 'dev', ttlSeconds: 24 * 3600 });
-  const urls = relay.listeners.map((l) => l.protocol === 'tls'
-    ? `turns:${l.host}:${l.port}?transport=tcp`
-    : `turn:${l.host}:${l.port}?transport=${l.protocol}`);
+  const urls = relay.listeners.map((l) =>
+    l.protocol === 'tls'
+      ? `turns:${l.host}:${l.port}?transport=tcp`
+      : `turn:${l.host}:${l.port}?transport=${l.protocol}`,
+  );
   const rtcConfig = { iceServers: [{ urls, username: cred.username, credential: cred.password }] };
   return [
     '',
@@ -45,7 +47,11 @@ function devBanner(relay: RelayServer, dev: Awaited<ReturnType<typeof createDevS
 export async function run(argv: string[]): Promise<number> {
   let values: { config?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
   } catch (err) {
     process.stderr.write(`turnrelay relay: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     return 2;
@@ -70,7 +76,10 @@ export async function run(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       process.stderr.write(`turnrelay relay: ${signal} received, draining\n`);
-      relay.drain().then(() => relay.close()).then(resolve, resolve);
+      relay
+        .drain()
+        .then(() => relay.close())
+        .then(resolve, resolve);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

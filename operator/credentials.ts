@@ -14,7 +14,10 @@ import { SECRET_KIND, TURNRELAY_KIND, objectPath } from './runtime/resources.js'
 
 /** A relay that cannot mint yet (not found, invalid, no ICE servers, no Secret): `notFound` tells the first case apart. */
 export class MintError extends Error {
-  constructor(message: string, readonly notFound = false) {
+  constructor(
+    message: string,
+    readonly notFound = false,
+  ) {
     super(message);
   }
 }
@@ -22,7 +25,10 @@ export class MintError extends Error {
 /** The name the operator gives the auth Secret, for a TurnRelay it has not reported on yet. */
 function authSecretNameOf(relay: unknown, where: string): string {
   const checked = validateTurnRelay(relay);
-  if (!checked.ok) throw new MintError(`TurnRelay ${where} is invalid (${checked.issues.map((i) => `${i.field}: ${i.message}`).join('; ')})`);
+  if (!checked.ok)
+    throw new MintError(
+      `TurnRelay ${where} is invalid (${checked.issues.map((i) => `${i.field}: ${i.message}`).join('; ')})`,
+    );
   return authSecretNameFor(checked.relay);
 }
 
@@ -33,7 +39,12 @@ export interface MintSource {
 }
 
 /** Reads what minting needs: the TurnRelay, its status' ICE servers (unless `urls` overrides them) and its signing secret. */
-export async function readMintSource(rest: KubeRest, namespace: string, name: string, urls?: string[]): Promise<MintSource> {
+export async function readMintSource(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+  urls?: string[],
+): Promise<MintSource> {
   const where = `${namespace}/${name}`;
   let relay: Partial<TurnRelay>;
   try {
@@ -44,7 +55,8 @@ export async function readMintSource(rest: KubeRest, namespace: string, name: st
   }
   const secretName = relay.status?.authSecretName ?? authSecretNameOf(relay, where);
   const chosen = urls?.length ? urls : (relay.status?.iceServers ?? []);
-  if (chosen.length === 0) throw new MintError(`TurnRelay ${where} has no ICE servers in its status yet (is it Ready?)`);
+  if (chosen.length === 0)
+    throw new MintError(`TurnRelay ${where} has no ICE servers in its status yet (is it Ready?)`);
   let secret: { data?: Record<string, string> };
   try {
     secret = await rest.get(objectPath(SECRET_KIND, namespace, secretName));
@@ -54,7 +66,8 @@ export async function readMintSource(rest: KubeRest, namespace: string, name: st
   }
   const encoded = secret.data?.[SECRETS_KEY];
   const signing = encoded ? parseSecretsFile(Buffer.from(encoded, 'base64').toString('utf8'))[0] : undefined;
-  if (!signing) throw new MintError(`auth Secret ${namespace}/${secretName} has no shared secret under key "${SECRETS_KEY}"`);
+  if (!signing)
+    throw new MintError(`auth Secret ${namespace}/${secretName} has no shared secret under key "${SECRETS_KEY}"`);
   return { relay, urls: chosen, signingSecret: signing };
 }
 

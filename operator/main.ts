@@ -7,7 +7,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { startAdminServer, type AdminServer } from '../shared/admin-server.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { startCredentialsApi, type CredentialsApi, type RateSettings } from './credentials-api/server.js';
-import { bootstrapServingCert, readCertFiles, type BootstrapOptions, type ServingCert } from './credentials-api/serving-cert.js';
+import {
+  bootstrapServingCert,
+  readCertFiles,
+  type BootstrapOptions,
+  type ServingCert,
+} from './credentials-api/serving-cert.js';
 import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
 import { KubeRest } from './runtime/kube-rest.js';
@@ -80,7 +85,10 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
   const log = opts.log ?? createLogger('operator');
   const identity = opts.identity ?? opts.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
   let controller: Controller | undefined;
-  const metrics = new OperatorMetrics({ depth: () => controller?.queueDepth ?? 0, delayed: () => controller?.queueDelayed ?? 0 });
+  const metrics = new OperatorMetrics({
+    depth: () => controller?.queueDepth ?? 0,
+    delayed: () => controller?.queueDelayed ?? 0,
+  });
   const rest = await KubeRest.fromKubeConfig(opts.kubeConfig, `turnrelay-operator/${identity}`);
   rest.observe((method, _path, status) => metrics.apiRequests.inc({ method, code: String(status) }));
   const recorder = new EventRecorder(rest, 'turnrelay-operator', identity, log);
@@ -90,7 +98,12 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
     const c = opts.credentialsApi;
     const tls = c.tls;
     try {
-      const cert = 'cert' in tls ? tls.cert : 'certFile' in tls ? await readCertFiles(tls) : await bootstrapServingCert(rest, tls.bootstrap);
+      const cert =
+        'cert' in tls
+          ? tls.cert
+          : 'certFile' in tls
+            ? await readCertFiles(tls)
+            : await bootstrapServingCert(rest, tls.bootstrap);
       credentials = await startCredentialsApi({
         rest,
         log,
@@ -99,7 +112,9 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
         cert,
         // Mounted files are cheap to re-read; the shared Secret is checked hourly (and renewed when due).
         ...('certFile' in tls ? { reloadCert: () => readCertFiles(tls) } : {}),
-        ...('bootstrap' in tls ? { reloadCert: () => bootstrapServingCert(rest, tls.bootstrap), reloadEveryMs: 3_600_000 } : {}),
+        ...('bootstrap' in tls
+          ? { reloadCert: () => bootstrapServingCert(rest, tls.bootstrap), reloadEveryMs: 3_600_000 }
+          : {}),
         ...(c.perIdentity ? { perIdentity: c.perIdentity } : {}),
         ...(c.failuresPerAddress ? { failuresPerAddress: c.failuresPerAddress } : {}),
         ...(c.maxInFlight !== undefined ? { maxInFlight: c.maxInFlight } : {}),
@@ -136,7 +151,9 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
     });
     controller = c;
     metrics.leader.set(1);
-    c.start().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'controller failed to start'));
+    c.start().catch((err: unknown) =>
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'controller failed to start'),
+    );
   };
   const stopController = () => {
     metrics.leader.set(0);
@@ -166,8 +183,23 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorHand
 
   const isReady = () => !stopping && (controller ? controller.synced : !!elector);
   let admin: AdminServer | undefined;
-  if (opts.admin) admin = await startAdminServer({ host: opts.admin.host ?? '0.0.0.0', port: opts.admin.port, registry: metrics.registry, ready: isReady });
-  log.info({ identity, namespace: opts.namespace ?? '(all)', leaderElection: !!elector, adminPort: admin?.port, credentialsApiPort: credentials?.port }, 'operator started');
+  if (opts.admin)
+    admin = await startAdminServer({
+      host: opts.admin.host ?? '0.0.0.0',
+      port: opts.admin.port,
+      registry: metrics.registry,
+      ready: isReady,
+    });
+  log.info(
+    {
+      identity,
+      namespace: opts.namespace ?? '(all)',
+      leaderElection: !!elector,
+      adminPort: admin?.port,
+      credentialsApiPort: credentials?.port,
+    },
+    'operator started',
+  );
 
   return {
     identity,

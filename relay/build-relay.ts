@@ -51,16 +51,27 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   const credentials = new CredentialStore();
   applyAuthFiles(credentials, await readAuthFiles(config.auth));
   const tls = await readTls(config);
-  if (isUnspecified(config.relay.host) && !config.relay.externalAddress && config.listeners.some((l) => l.protocol === 'udp' && isUnspecified(l.host))) {
-    log.warn('relay.host and a UDP listener bind the unspecified address and relay.externalAddress is not set: '
-      + 'UDP clients are told this host\'s first routable interface address as their relayed address; set relay.externalAddress (or bind relay.host to a concrete IP) if that is not the one peers reach');
+  if (
+    isUnspecified(config.relay.host) &&
+    !config.relay.externalAddress &&
+    config.listeners.some((l) => l.protocol === 'udp' && isUnspecified(l.host))
+  ) {
+    log.warn(
+      'relay.host and a UDP listener bind the unspecified address and relay.externalAddress is not set: ' +
+        "UDP clients are told this host's first routable interface address as their relayed address; set relay.externalAddress (or bind relay.host to a concrete IP) if that is not the one peers reach",
+    );
   }
 
   const stats = createServerStats();
   const allocations = new AllocationTable();
   // Fixed at startup: listeners and relay sockets belong to one plane for the process lifetime.
   const guard = new HandlerGuard(log);
-  const dataPlane = selectDataPlane({ choice: config.relay.dataPlane, ...(config.relay.threads ? { threads: config.relay.threads } : {}), guard, log });
+  const dataPlane = selectDataPlane({
+    choice: config.relay.dataPlane,
+    ...(config.relay.threads ? { threads: config.relay.threads } : {}),
+    guard,
+    log,
+  });
   const turn: TurnServer = new TurnServer({
     config,
     credentials,
@@ -122,7 +133,12 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
       },
       certificateNotAfter: () => certificateNotAfter(built ? built.tls : tls),
     });
-    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry, ready: () => !ctx.draining });
+    admin = await startAdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      registry,
+      ready: () => !ctx.draining,
+    });
   } catch (err) {
     await closeListeners();
     turn.close();
@@ -131,7 +147,15 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   }
 
   built = {
-    turn, dataPlane, credentials, stats, allocations, streams, listeners, admin, tls,
+    turn,
+    dataPlane,
+    credentials,
+    stats,
+    allocations,
+    streams,
+    listeners,
+    admin,
+    tls,
     async close() {
       turn.close();
       await Promise.all([closeListeners(), admin.close()]);

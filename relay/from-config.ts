@@ -15,10 +15,13 @@ import type { TlsMaterial } from './transport/stream-listener.js';
 /** Every address the relay can be reached on: peers there would loop back into the relay. */
 function relayAddresses(config: RelayConfig): string[] {
   const out = new Set<string>();
-  const hosts = [config.relay.host, config.relay.host6, ...config.listeners.map((l) => l.host)].filter((h): h is string => !!h);
+  const hosts = [config.relay.host, config.relay.host6, ...config.listeners.map((l) => l.host)].filter(
+    (h): h is string => !!h,
+  );
   for (const h of hosts) if (!isUnspecified(h)) out.add(h);
   if (hosts.some(isUnspecified)) {
-    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (!i.address.includes('%')) out.add(i.address);
+    for (const list of Object.values(networkInterfaces()))
+      for (const i of list ?? []) if (!i.address.includes('%')) out.add(i.address);
   }
   if (config.relay.externalAddress) out.add(config.relay.externalAddress);
   if (config.relay.externalAddress6) out.add(config.relay.externalAddress6);
@@ -26,7 +29,12 @@ function relayAddresses(config: RelayConfig): string[] {
 }
 
 export function policyOptions(config: RelayConfig): PeerPolicyOptions {
-  return { allowCIDRs: config.peers.allowCIDRs, denyCIDRs: config.peers.denyCIDRs, relayAddresses: relayAddresses(config), relayPortRange: config.relay.portRange };
+  return {
+    allowCIDRs: config.peers.allowCIDRs,
+    denyCIDRs: config.peers.denyCIDRs,
+    relayAddresses: relayAddresses(config),
+    relayPortRange: config.relay.portRange,
+  };
 }
 
 export async function readTls(config: RelayConfig): Promise<TlsMaterial | undefined> {

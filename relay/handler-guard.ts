@@ -31,7 +31,9 @@ export class HandlerGuard {
 
   report(where: string, err: unknown): void {
     this.counts.set(where, (this.counts.get(where) ?? 0) + 1);
-    this.log?.error({ where, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
-      'socket event handler failed; the input that caused it was dropped');
+    this.log?.error(
+      { where, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+      'socket event handler failed; the input that caused it was dropped',
+    );
   }
 }

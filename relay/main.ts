@@ -23,7 +23,11 @@ export interface RelayServer {
   reload(): Promise<void>;
 }
 
-export async function startRelay(opts: { config: RelayConfig; configPath?: string; log?: Logger }): Promise<RelayServer> {
+export async function startRelay(opts: {
+  config: RelayConfig;
+  configPath?: string;
+  log?: Logger;
+}): Promise<RelayServer> {
   const log = opts.log ?? createLogger('relay', opts.config.log.level);
   const relay = await buildRelay(opts.config, log);
   const { turn, allocations, listeners, admin, dataPlane } = relay;
@@ -33,7 +37,9 @@ export async function startRelay(opts: { config: RelayConfig; configPath?: strin
   const adminInfo = { host: admin.host, port: admin.port };
   // Always written, whatever log.level says: parent processes read the actual
   // ports from this line.
-  log.child({}, { level: 'info' }).info({ listeners, admin: adminInfo, dataPlane: dataPlane.name, threads: dataPlane.threads }, 'relay started');
+  log
+    .child({}, { level: 'info' })
+    .info({ listeners, admin: adminInfo, dataPlane: dataPlane.name, threads: dataPlane.threads }, 'relay started');
 
   let closed = false;
   return {

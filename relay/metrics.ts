@@ -34,7 +34,10 @@ export function createRelayMetrics(src: MetricSources): Registry {
   // Counters mirroring absolute values we own: reset and re-add at each scrape.
   const mirror = (name: string, help: string, labelNames: string[], read: () => Sample[]) =>
     new Counter({
-      name, help, labelNames, registers: [registry],
+      name,
+      help,
+      labelNames,
+      registers: [registry],
       collect() {
         this.reset();
         for (const [labels, value] of read()) this.inc(labels, value);
@@ -42,36 +45,65 @@ export function createRelayMetrics(src: MetricSources): Registry {
     });
 
   new Gauge({
-    name: 'turnrelay_allocations', help: 'Current allocations by relay address family', labelNames: ['family'], registers: [registry],
+    name: 'turnrelay_allocations',
+    help: 'Current allocations by relay address family',
+    labelNames: ['family'],
+    registers: [registry],
     collect() {
       this.set({ family: 'ipv4' }, src.allocations.countFamily(4));
       this.set({ family: 'ipv6' }, src.allocations.countFamily(6));
     },
   });
   new Gauge({
-    name: 'turnrelay_max_allocations', help: 'limits.maxAllocations in effect (0 = unlimited)', registers: [registry],
-    collect() { this.set(src.maxAllocations()); },
+    name: 'turnrelay_max_allocations',
+    help: 'limits.maxAllocations in effect (0 = unlimited)',
+    registers: [registry],
+    collect() {
+      this.set(src.maxAllocations());
+    },
   });
-  mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'],
-    () => ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]));
-  mirror('turnrelay_unauthenticated_responses_total', 'Answers to unauthenticated requests: sent, or withheld by the per-source rate limit (reflection bound)', ['result'],
-    () => [[{ result: 'sent' }, src.stats.unauthenticatedResponses.sent], [{ result: 'rate_limited' }, src.stats.unauthenticatedResponses.rate_limited]]);
-  mirror('turnrelay_auth_total', 'Authentication outcomes of TURN requests', ['result'],
-    () => AUTH_RESULTS.map((r) => [{ result: r }, src.stats.auth[r]]));
-  mirror('turnrelay_peer_refusals_total', 'Peers refused by the peer policy, by reason and request path', ['reason', 'path'],
-    () => [...src.stats.peerRefusals].map(([key, v]) => {
-      const [reason = '', path = ''] = key.split('|');
-      return [{ reason, path }, v];
-    }));
+  mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'], () =>
+    ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]),
+  );
+  mirror(
+    'turnrelay_unauthenticated_responses_total',
+    'Answers to unauthenticated requests: sent, or withheld by the per-source rate limit (reflection bound)',
+    ['result'],
+    () => [
+      [{ result: 'sent' }, src.stats.unauthenticatedResponses.sent],
+      [{ result: 'rate_limited' }, src.stats.unauthenticatedResponses.rate_limited],
+    ],
+  );
+  mirror('turnrelay_auth_total', 'Authentication outcomes of TURN requests', ['result'], () =>
+    AUTH_RESULTS.map((r) => [{ result: r }, src.stats.auth[r]]),
+  );
+  mirror(
+    'turnrelay_peer_refusals_total',
+    'Peers refused by the peer policy, by reason and request path',
+    ['reason', 'path'],
+    () =>
+      [...src.stats.peerRefusals].map(([key, v]) => {
+        const [reason = '', path = ''] = key.split('|');
+        return [{ reason, path }, v];
+      }),
+  );
   const byTransportAndDirection = (toPeer: keyof DirectionCounters, toClient: keyof DirectionCounters) => () =>
     TRANSPORTS.flatMap((t): Sample[] => [
       [{ transport: t, direction: 'client_to_peer' }, src.dataPlane.byTransport[t][toPeer]],
       [{ transport: t, direction: 'peer_to_client' }, src.dataPlane.byTransport[t][toClient]],
     ]);
-  mirror('turnrelay_relayed_packets_total', 'Relayed packets by client transport and direction', ['transport', 'direction'],
-    byTransportAndDirection('clientToPeerPackets', 'peerToClientPackets'));
-  mirror('turnrelay_relayed_bytes_total', 'Relayed payload bytes by client transport and direction', ['transport', 'direction'],
-    byTransportAndDirection('clientToPeerBytes', 'peerToClientBytes'));
+  mirror(
+    'turnrelay_relayed_packets_total',
+    'Relayed packets by client transport and direction',
+    ['transport', 'direction'],
+    byTransportAndDirection('clientToPeerPackets', 'peerToClientPackets'),
+  );
+  mirror(
+    'turnrelay_relayed_bytes_total',
+    'Relayed payload bytes by client transport and direction',
+    ['transport', 'direction'],
+    byTransportAndDirection('clientToPeerBytes', 'peerToClientBytes'),
+  );
   mirror('turnrelay_dropped_packets_total', 'Packets the data plane dropped, by reason', ['reason'], () => [
     [{ reason: 'no_permission' }, src.dataPlane.droppedNoPermission],
     [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],
@@ -79,13 +111,22 @@ export function createRelayMetrics(src: MetricSources): Registry {
     [{ reason: 'backpressure' }, src.dataPlane.droppedBackpressure],
   ]);
   // kind="handler" samples say where: the socket event handler whose input made our code throw.
-  mirror('turnrelay_errors_total', 'Errors by kind (malformed input, limits, send failures, internal, handler)', ['kind', 'where'],
+  mirror(
+    'turnrelay_errors_total',
+    'Errors by kind (malformed input, limits, send failures, internal, handler)',
+    ['kind', 'where'],
     () => [
-      ...[...src.stats.errors, ['relay_send', src.dataPlane.sendErrors] as [string, number]].map(([kind, v]): Sample => [{ kind }, v]),
+      ...[...src.stats.errors, ['relay_send', src.dataPlane.sendErrors] as [string, number]].map(
+        ([kind, v]): Sample => [{ kind }, v],
+      ),
       ...[...src.handlerErrors].map(([where, v]): Sample => [{ kind: 'handler', where }, v]),
-    ]);
+    ],
+  );
   new Gauge({
-    name: 'turnrelay_connections', help: 'Open client connections by transport', labelNames: ['transport'], registers: [registry],
+    name: 'turnrelay_connections',
+    help: 'Open client connections by transport',
+    labelNames: ['transport'],
+    registers: [registry],
     collect() {
       const c = src.connections();
       this.set({ transport: 'tcp' }, c.tcp);
@@ -98,13 +139,23 @@ export function createRelayMetrics(src: MetricSources): Registry {
       [{ user, direction: 'client_to_peer' }, t[toPeer]],
       [{ user, direction: 'peer_to_client' }, t[toClient]],
     ]);
-  mirror('turnrelay_user_relayed_bytes_total', 'Relayed payload bytes of the top K users by bytes (user="other": everyone else)', ['user', 'direction'],
-    perUser('clientToPeerBytes', 'peerToClientBytes'));
-  mirror('turnrelay_user_relayed_packets_total', 'Relayed packets of the top K users by bytes (user="other": everyone else)', ['user', 'direction'],
-    perUser('clientToPeerPackets', 'peerToClientPackets'));
+  mirror(
+    'turnrelay_user_relayed_bytes_total',
+    'Relayed payload bytes of the top K users by bytes (user="other": everyone else)',
+    ['user', 'direction'],
+    perUser('clientToPeerBytes', 'peerToClientBytes'),
+  );
+  mirror(
+    'turnrelay_user_relayed_packets_total',
+    'Relayed packets of the top K users by bytes (user="other": everyone else)',
+    ['user', 'direction'],
+    perUser('clientToPeerPackets', 'peerToClientPackets'),
+  );
   new Gauge({
-    name: 'turnrelay_tls_certificate_expiry_timestamp_seconds', help: 'notAfter of the TLS certificate the relay serves (unix seconds); absent without TLS',
-    labelNames: ['listener'], registers: [registry],
+    name: 'turnrelay_tls_certificate_expiry_timestamp_seconds',
+    help: 'notAfter of the TLS certificate the relay serves (unix seconds); absent without TLS',
+    labelNames: ['listener'],
+    registers: [registry],
     collect() {
       this.reset();
       const notAfter = src.certificateNotAfter();
@@ -112,17 +163,30 @@ export function createRelayMetrics(src: MetricSources): Registry {
     },
   });
   new Gauge({
-    name: 'turnrelay_unauthenticated_connections', help: 'Open TCP/TLS connections none of whose requests has passed authentication yet', registers: [registry],
-    collect() { this.set(src.connectionTable.unauthenticated); },
+    name: 'turnrelay_unauthenticated_connections',
+    help: 'Open TCP/TLS connections none of whose requests has passed authentication yet',
+    registers: [registry],
+    collect() {
+      this.set(src.connectionTable.unauthenticated);
+    },
   });
-  mirror('turnrelay_connections_closed_total', 'TCP/TLS connections the relay closed or refused to protect the connection table, by reason', ['reason'], () => [
-    [{ reason: 'evicted_unauthenticated' }, src.connectionTable.stats.evicted],
-    [{ reason: 'first_message_timeout' }, src.connectionTable.stats.timedOut],
-    [{ reason: 'refused' }, src.connectionTable.stats.refused],
-  ]);
+  mirror(
+    'turnrelay_connections_closed_total',
+    'TCP/TLS connections the relay closed or refused to protect the connection table, by reason',
+    ['reason'],
+    () => [
+      [{ reason: 'evicted_unauthenticated' }, src.connectionTable.stats.evicted],
+      [{ reason: 'first_message_timeout' }, src.connectionTable.stats.timedOut],
+      [{ reason: 'refused' }, src.connectionTable.stats.refused],
+    ],
+  );
   new Gauge({
-    name: 'turnrelay_draining', help: '1 while the relay drains (SIGTERM received)', registers: [registry],
-    collect() { this.set(src.draining() ? 1 : 0); },
+    name: 'turnrelay_draining',
+    help: '1 while the relay drains (SIGTERM received)',
+    registers: [registry],
+    collect() {
+      this.set(src.draining() ? 1 : 0);
+    },
   });
   return registry;
 }

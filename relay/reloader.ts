@@ -16,8 +16,9 @@ import { applyAuthFiles, failureLimiter, nonceIssuer, policyOptions, readTls } f
 import type { Logger } from '../shared/log.js';
 
 function watchedPaths(config: RelayConfig, configPath?: string): string[] {
-  return [configPath, config.auth.secretsFile, config.auth.usersFile, config.tls?.certFile, config.tls?.keyFile]
-    .filter((p): p is string => !!p);
+  return [configPath, config.auth.secretsFile, config.auth.usersFile, config.tls?.certFile, config.tls?.keyFile].filter(
+    (p): p is string => !!p,
+  );
 }
 
 /** Config fields a reload cannot apply: listeners, the admin port and the data plane live as long as the process. */
@@ -38,7 +39,12 @@ export class RelayReloader {
   private reloading: Promise<void> = Promise.resolve();
   private watcher: { close(): void } | undefined;
 
-  constructor(private readonly relay: BuiltRelay, config: RelayConfig, private readonly configPath: string | undefined, private readonly log: Logger) {
+  constructor(
+    private readonly relay: BuiltRelay,
+    config: RelayConfig,
+    private readonly configPath: string | undefined,
+    private readonly log: Logger,
+  ) {
     this.config = config;
     this.rewatch();
   }
@@ -62,7 +68,10 @@ export class RelayReloader {
         next = await loadRelayConfigFile(this.configPath);
       } catch (err) {
         countError(stats, 'config_reload');
-        log.error({ file: this.configPath, error: errorMessage(err) }, 'config reload rejected; the previous config stays in effect');
+        log.error(
+          { file: this.configPath, error: errorMessage(err) },
+          'config reload rejected; the previous config stays in effect',
+        );
       }
     }
     let material;
@@ -74,7 +83,10 @@ export class RelayReloader {
       if (next !== this.config) new PeerPolicy(policyOptions(next)); // validate before touching anything
     } catch (err) {
       countError(stats, 'config_reload');
-      log.error({ error: errorMessage(err) }, 'reload rejected (auth or TLS files); the previous config and credentials stay in effect');
+      log.error(
+        { error: errorMessage(err) },
+        'reload rejected (auth or TLS files); the previous config and credentials stay in effect',
+      );
       const tls = relay.tls;
       if (tls) for (const s of streams) s.reloadCertificate(tls);
       return;
@@ -90,7 +102,8 @@ export class RelayReloader {
     const ctx = turn.ctx;
     const prev = this.config;
     for (const [field, read] of Object.entries(RESTART_ONLY)) {
-      if (!isDeepStrictEqual(read(prev), read(next))) log.warn({ field }, 'changed in the config file; takes effect only after a restart');
+      if (!isDeepStrictEqual(read(prev), read(next)))
+        log.warn({ field }, 'changed in the config file; takes effect only after a restart');
     }
     this.config = next;
     ctx.config = next;
@@ -105,7 +118,10 @@ export class RelayReloader {
     if (prev.limits.unauthenticatedResponsesPerSecond !== next.limits.unauthenticatedResponsesPerSecond) {
       ctx.reflection = new UnauthenticatedResponseLimiter({ perSecond: next.limits.unauthenticatedResponsesPerSecond });
     }
-    if (prev.auth.maxFailuresPerIp !== next.auth.maxFailuresPerIp || prev.auth.failureWindowSeconds !== next.auth.failureWindowSeconds) {
+    if (
+      prev.auth.maxFailuresPerIp !== next.auth.maxFailuresPerIp ||
+      prev.auth.failureWindowSeconds !== next.auth.failureWindowSeconds
+    ) {
       ctx.limiter = failureLimiter(next.auth);
     }
     log.level = next.log.level;
@@ -115,6 +131,8 @@ export class RelayReloader {
 
   private rewatch(): void {
     this.watcher?.close();
-    this.watcher = watchFiles(watchedPaths(this.config, this.configPath), () => { void this.reload(); });
+    this.watcher = watchFiles(watchedPaths(this.config, this.configPath), () => {
+      void this.reload();
+    });
   }
 }

@@ -26,7 +26,9 @@ export function parseSecretsFile(text: string): string[] {
     if (!secrets.includes(line)) secrets.push(line);
   }
   if (secrets.length > MAX_SECRETS) {
-    throw new AuthFileError(`secrets file has ${secrets.length} secrets; at most ${MAX_SECRETS} are allowed (remove retired ones)`);
+    throw new AuthFileError(
+      `secrets file has ${secrets.length} secrets; at most ${MAX_SECRETS} are allowed (remove retired ones)`,
+    );
   }
   return secrets;
 }
@@ -42,7 +44,8 @@ export function parseUsersFile(text: string): Map<string, string> {
     const password = line.slice(colon + 1);
     if (name === '') throw new AuthFileError(`users file line ${lineNo}: empty user name`);
     if (password === '') throw new AuthFileError(`users file line ${lineNo}: empty password for user "${name}"`);
-    if (Buffer.byteLength(name) > 512) throw new AuthFileError(`users file line ${lineNo}: user name longer than 512 bytes`);
+    if (Buffer.byteLength(name) > 512)
+      throw new AuthFileError(`users file line ${lineNo}: user name longer than 512 bytes`);
     if (users.has(name)) throw new AuthFileError(`users file line ${lineNo}: duplicate user "${name}"`);
     users.set(name, password);
   }

@@ -4,7 +4,14 @@
 import { z } from 'zod';
 
 const UNIT_MS: Record<string, number> = {
-  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
 };
 
 // One or more "<number><unit>" terms, or a bare "0".
@@ -27,7 +34,9 @@ export function parseDuration(text: string): number {
     const at = TERM.lastIndex;
     const match = TERM.exec(body);
     if (!match || match.index !== at) {
-      throw new DurationError(`invalid duration "${input}" (expected e.g. "30m", "1h", "1h30m"; units ns, us, ms, s, m, h)`);
+      throw new DurationError(
+        `invalid duration "${input}" (expected e.g. "30m", "1h", "1h30m"; units ns, us, ms, s, m, h)`,
+      );
     }
     total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
   }
@@ -47,7 +56,8 @@ export function parseDurationSeconds(text: string): number {
 
 /** Formats seconds the way Go prints durations ("1h30m0s" becomes "1h30m"; 0 is "0s"). */
 export function formatDurationSeconds(totalSeconds: number): string {
-  if (!Number.isFinite(totalSeconds) || totalSeconds < 0) throw new DurationError(`cannot format ${totalSeconds} as a duration`);
+  if (!Number.isFinite(totalSeconds) || totalSeconds < 0)
+    throw new DurationError(`cannot format ${totalSeconds} as a duration`);
   const s = Math.floor(totalSeconds);
   if (s === 0) return '0s';
   const h = Math.floor(s / 3600);

@@ -4,12 +4,26 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 const REDACT = [
-  'password', '*.password', 'secret', '*.secret', 'secrets', '*.secrets',
-  'key', '*.key', 'credential', '*.credential', 'payload', '*.payload',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'secrets',
+  '*.secrets',
+  'key',
+  '*.key',
+  'credential',
+  '*.credential',
+  'payload',
+  '*.payload',
 ];
 
 /** `destination` defaults to stdout (tests pass a stream to read what was logged). */
-export function createLogger(name: string, level = process.env.TURNRELAY_LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  level = process.env.TURNRELAY_LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
   const options = {
     name,
     level,

@@ -48,16 +48,25 @@ int main(int argc, char** argv) {
   sockaddr_in server{};
   server.sin_family = AF_INET;
   server.sin_port = htons(static_cast<uint16_t>(atoi(argv[2])));
-  if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) { fprintf(stderr, "bad server ip\n"); return 2; }
+  if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) {
+    fprintf(stderr, "bad server ip\n");
+    return 2;
+  }
   in_addr local{};
-  if (inet_pton(AF_INET, argv[3], &local) != 1) { fprintf(stderr, "bad local ip\n"); return 2; }
+  if (inet_pton(AF_INET, argv[3], &local) != 1) {
+    fprintf(stderr, "bad local ip\n");
+    return 2;
+  }
   double rate = atof(argv[4]), seconds = atof(argv[5]);
   size_t size = static_cast<size_t>(atoi(argv[6]));
   std::vector<Sender> senders;
   int ep = epoll_create1(0);
   for (int i = 7; i < argc; i++) {
     int port = 0, channel = 0;
-    if (sscanf(argv[i], "%d:%d", &port, &channel) != 2) { fprintf(stderr, "bad port:channel %s\n", argv[i]); return 2; }
+    if (sscanf(argv[i], "%d:%d", &port, &channel) != 2) {
+      fprintf(stderr, "bad port:channel %s\n", argv[i]);
+      return 2;
+    }
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     int buf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
@@ -66,8 +75,14 @@ int main(int argc, char** argv) {
     me.sin_family = AF_INET;
     me.sin_addr = local;
     me.sin_port = htons(static_cast<uint16_t>(port));
-    if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0) { perror("bind"); return 1; }
-    if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) { perror("connect"); return 1; }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0) {
+      perror("bind");
+      return 1;
+    }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+      perror("connect");
+      return 1;
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<uint32_t>(senders.size());
@@ -121,7 +136,8 @@ int main(int argc, char** argv) {
     while (sent < due) {
       // A batch for the next sender: up to kBatch messages, fewer when only a few are due.
       Sender& s = senders[next];
-      int n = static_cast<int>(std::min<uint64_t>(due - sent, std::max<uint64_t>(1, std::min<uint64_t>(kBatch, (due - sent) / senders.size() + 1))));
+      int n = static_cast<int>(std::min<uint64_t>(
+          due - sent, std::max<uint64_t>(1, std::min<uint64_t>(kBatch, (due - sent) / senders.size() + 1))));
       for (int i = 0; i < n; i++) {
         iovs[i] = {frames[next].data(), frames[next].size()};
         memset(&msgs[i], 0, sizeof msgs[i]);

@@ -69,7 +69,11 @@ async function newestSecret(file: string): Promise<string | undefined> {
   return parseSecretsFile(await readFile(file, 'utf8'))[0];
 }
 
-async function credentialsFor(source: ApiSource | SecretsFileSource, user: string, ttlSeconds: number): Promise<RtcConfiguration> {
+async function credentialsFor(
+  source: ApiSource | SecretsFileSource,
+  user: string,
+  ttlSeconds: number,
+): Promise<RtcConfiguration> {
   if (source.kind === 'api') {
     let token: string;
     try {
@@ -78,10 +82,17 @@ async function credentialsFor(source: ApiSource | SecretsFileSource, user: strin
       throw new Unavailable('no ServiceAccount token for the credentials API is mounted');
     }
     try {
-      return await requestCredentials({ url: source.url, token, ...(source.ca ? { ca: source.ca } : {}) }, source, { user, ttlSeconds });
+      return await requestCredentials({ url: source.url, token, ...(source.ca ? { ca: source.ca } : {}) }, source, {
+        user,
+        ttlSeconds,
+      });
     } catch (err) {
       // 401/403 mean the deployment is misconfigured (audience, RBAC), not the browser's fault.
-      throw new Unavailable(err instanceof CredentialsApiError && err.status ? `credentials API refused this app (${err.status})` : 'credentials API not reachable');
+      throw new Unavailable(
+        err instanceof CredentialsApiError && err.status
+          ? `credentials API refused this app (${err.status})`
+          : 'credentials API not reachable',
+      );
     }
   }
   let secret: string | undefined;
@@ -92,7 +103,10 @@ async function credentialsFor(source: ApiSource | SecretsFileSource, user: strin
   }
   if (!secret) throw new Unavailable('no TURN shared secret available yet');
   const minted = mintRestCredential(secret, { user, ttlSeconds });
-  return { iceServers: [{ urls: source.urls, username: minted.username, credential: minted.password }], expiresAt: minted.expiresAt.toISOString() };
+  return {
+    iceServers: [{ urls: source.urls, username: minted.username, credential: minted.password }],
+    expiresAt: minted.expiresAt.toISOString(),
+  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -114,7 +128,8 @@ export function createCredentialsApp(options: CredentialsAppOptions): Server {
       credentialsFor(options.source, user, options.ttlSeconds).then(
         (body) => send(res, 200, body),
         // Say what is wrong without details (paths, upstream messages), and keep serving.
-        (err: unknown) => send(res, 503, { error: err instanceof Unavailable ? err.message : 'TURN credentials unavailable' }),
+        (err: unknown) =>
+          send(res, 503, { error: err instanceof Unavailable ? err.message : 'TURN credentials unavailable' }),
       );
     }
   });
@@ -127,16 +142,26 @@ async function fromEnvironment(): Promise<{ options: CredentialsAppOptions; port
   if (env['TURN_CREDENTIALS_API']) {
     const namespace = env['TURNRELAY_NAMESPACE'];
     const name = env['TURNRELAY_NAME'];
-    if (!namespace || !name) throw new Error('set TURNRELAY_NAMESPACE and TURNRELAY_NAME to the TurnRelay to get credentials for');
+    if (!namespace || !name)
+      throw new Error('set TURNRELAY_NAMESPACE and TURNRELAY_NAME to the TurnRelay to get credentials for');
     const caFile = env['TURN_CA_FILE'];
     source = {
-      kind: 'api', url: env['TURN_CREDENTIALS_API'], namespace, name,
+      kind: 'api',
+      url: env['TURN_CREDENTIALS_API'],
+      namespace,
+      name,
       tokenFile: env['TURN_TOKEN_FILE'] ?? DEFAULT_TOKEN_FILE,
       ...(caFile ? { ca: await readFile(caFile, 'utf8') } : {}),
     };
   } else {
-    const urls = (env['TURN_URLS'] ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-    if (urls.length === 0) throw new Error('set TURN_CREDENTIALS_API (recommended) or TURN_SECRETS_FILE and TURN_URLS (the TurnRelay status.iceServers, comma-separated)');
+    const urls = (env['TURN_URLS'] ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (urls.length === 0)
+      throw new Error(
+        'set TURN_CREDENTIALS_API (recommended) or TURN_SECRETS_FILE and TURN_URLS (the TurnRelay status.iceServers, comma-separated)',
+      );
     source = { kind: 'secrets-file', secretsFile: env['TURN_SECRETS_FILE'] ?? '/var/run/turn/secrets', urls };
   }
   return { options: { source, ttlSeconds }, port: Number(env['PORT'] ?? 8080), host: env['HOST'] ?? '127.0.0.1' };
@@ -145,6 +170,8 @@ async function fromEnvironment(): Promise<{ options: CredentialsAppOptions; port
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { options, port, host } = await fromEnvironment();
   createCredentialsApp(options).listen(port, host, () => {
-    process.stdout.write(`ice-credentials-app listening on http://${host}:${port}/ice-servers (${options.source.kind})\n`);
+    process.stdout.write(
+      `ice-credentials-app listening on http://${host}:${port}/ice-servers (${options.source.kind})\n`,
+    );
   });
 }

@@ -34,7 +34,9 @@ export function structural(node: Schema): Schema {
   for (const [key, value] of Object.entries(node)) {
     if (DROPPED_KEYS.has(key)) continue;
     if (key === 'properties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, structural(v)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, structural(v)]),
+      );
     } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object' && value !== null)) {
       out[key] = structural(value as Schema);
     } else if (key === 'anyOf' || key === 'oneOf' || key === 'allOf') {

@@ -38,7 +38,10 @@ const duration = (description: string, fallback: string, minimum: string) =>
     .max(32)
     .regex(DURATION_RE, 'must be a duration such as 90s, 30m, 1h or 1h30m')
     // Malformed text is already reported by the pattern.
-    .refine((text) => !DURATION_RE.test(text) || parseDuration(text) >= parseDuration(minimum), `must be at least ${minimum}`)
+    .refine(
+      (text) => !DURATION_RE.test(text) || parseDuration(text) >= parseDuration(minimum),
+      `must be at least ${minimum}`,
+    )
     .default(fallback)
     .meta({
       description: `${description} Go-style duration (e.g. 30m, 1h, 24h); at least ${minimum}.`,
@@ -60,7 +63,10 @@ const cidr = z
   .string()
   .max(64)
   .refine(isCidr, 'must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8')
-  .meta({ description: 'IPv4 or IPv6 CIDR.', ...cel({ rule: 'isCIDR(self)', message: 'must be an IPv4 or IPv6 CIDR' }) });
+  .meta({
+    description: 'IPv4 or IPv6 CIDR.',
+    ...cel({ rule: 'isCIDR(self)', message: 'must be an IPv4 or IPv6 CIDR' }),
+  });
 
 // Kubernetes quantities are written as numbers or strings ("500m", "1Gi").
 const quantity = z
@@ -74,12 +80,18 @@ export const ListenerSchema = z
       .min(1)
       .max(15)
       // IANA service name rules (container port names): no leading, trailing or double hyphen.
-      .regex(/^[a-z](-?[a-z0-9])*$/, 'must be a lowercase name starting with a letter, without double or trailing hyphens')
+      .regex(
+        /^[a-z](-?[a-z0-9])*$/,
+        'must be a lowercase name starting with a letter, without double or trailing hyphens',
+      )
       .refine((name) => name !== ADMIN_PORT_NAME, `"${ADMIN_PORT_NAME}" names the relay's metrics and health port`)
       .optional()
       .meta({
         description: `Port name on the Service and the pod (at most 15 characters; not "${ADMIN_PORT_NAME}"). Defaults to the lowercase protocol.`,
-        ...cel({ rule: `self != '${ADMIN_PORT_NAME}'`, message: `"${ADMIN_PORT_NAME}" names the relay's metrics and health port` }),
+        ...cel({
+          rule: `self != '${ADMIN_PORT_NAME}'`,
+          message: `"${ADMIN_PORT_NAME}" names the relay's metrics and health port`,
+        }),
       }),
     protocol: z.enum(['UDP', 'TCP', 'TLS']).meta({ description: 'Transport: UDP, TCP, or TLS (turns: over TCP).' }),
     port: z
@@ -103,21 +115,41 @@ export const TlsSchema = z
       .optional()
       .meta({ description: 'Have cert-manager issue the certificate (a Certificate is created). Requires dnsNames.' }),
     dnsNames: z
-      .array(z.string().min(1).max(253).regex(/^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/, 'must be a DNS name'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(
+            /^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/,
+            'must be a DNS name',
+          ),
+      )
       .max(32)
       .optional()
-      .meta({ description: 'DNS names of the relay; the certificate covers them and turns: URLs in status use the first one.' }),
-    secretName: dnsSubdomain
-      .optional()
-      .meta({ description: 'Use an existing kubernetes.io/tls Secret (keys tls.crt, tls.key) instead of cert-manager.' }),
+      .meta({
+        description: 'DNS names of the relay; the certificate covers them and turns: URLs in status use the first one.',
+      }),
+    secretName: dnsSubdomain.optional().meta({
+      description: 'Use an existing kubernetes.io/tls Secret (keys tls.crt, tls.key) instead of cert-manager.',
+    }),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').meta({ description: 'Lowest TLS version accepted.' }),
   })
-  .refine((t) => (t.issuerRef === undefined) !== (t.secretName === undefined), 'exactly one of issuerRef or secretName must be set')
-  .refine((t) => !t.issuerRef || (t.dnsNames?.length ?? 0) > 0, { error: 'issuerRef needs at least one entry in dnsNames', path: ['dnsNames'] })
+  .refine(
+    (t) => (t.issuerRef === undefined) !== (t.secretName === undefined),
+    'exactly one of issuerRef or secretName must be set',
+  )
+  .refine((t) => !t.issuerRef || (t.dnsNames?.length ?? 0) > 0, {
+    error: 'issuerRef needs at least one entry in dnsNames',
+    path: ['dnsNames'],
+  })
   .meta({
     description: 'Certificate for TLS listeners: exactly one of issuerRef or secretName.',
     ...cel(
-      { rule: 'has(self.issuerRef) != has(self.secretName)', message: 'exactly one of issuerRef or secretName must be set' },
+      {
+        rule: 'has(self.issuerRef) != has(self.secretName)',
+        message: 'exactly one of issuerRef or secretName must be set',
+      },
       {
         rule: '!has(self.issuerRef) || (has(self.dnsNames) && size(self.dnsNames) > 0)',
         message: 'issuerRef needs at least one entry in dnsNames',
@@ -135,7 +167,11 @@ export const AuthSchema = z
         description:
           'Secret with the TURN REST shared secrets (key "secrets", the signing secret first) and optional static users (key "users", name:password per line). Created with random secrets if absent and never overwritten; defaults to <name>-turn-auth.',
       }),
-    rotationInterval: duration('How often a new shared secret is added to an operator-created auth Secret.', '24h', '1m'),
+    rotationInterval: duration(
+      'How often a new shared secret is added to an operator-created auth Secret.',
+      '24h',
+      '1m',
+    ),
     credentialTTL: duration(
       'Lifetime of minted TURN REST credentials; a replaced secret is kept at least this long.',
       '1h',
@@ -157,27 +193,22 @@ const portRange = z
 
 export const NetworkSchema = z
   .strictObject({
-    mode: z
-      .enum(['LoadBalancer', 'HostNetwork'])
-      .default('LoadBalancer')
-      .meta({
-        description:
-          'LoadBalancer: pods behind a Service. HostNetwork: one pod per node on the host network, advertising the node addresses (public P2P relay).',
-      }),
+    mode: z.enum(['LoadBalancer', 'HostNetwork']).default('LoadBalancer').meta({
+      description:
+        'LoadBalancer: pods behind a Service. HostNetwork: one pod per node on the host network, advertising the node addresses (public P2P relay).',
+    }),
     service: z
       .strictObject({
-        type: z
-          .enum(['LoadBalancer', 'NodePort', 'ClusterIP'])
-          .default('LoadBalancer')
-          .meta({ description: 'Service type in LoadBalancer mode (HostNetwork mode always uses a headless ClusterIP Service).' }),
+        type: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP']).default('LoadBalancer').meta({
+          description: 'Service type in LoadBalancer mode (HostNetwork mode always uses a headless ClusterIP Service).',
+        }),
         annotations: z
           .record(z.string(), z.string())
           .default({})
           .meta({ description: 'Annotations for the Service, e.g. for the cloud load balancer.' }),
-        externalTrafficPolicy: z
-          .enum(['Local', 'Cluster'])
-          .default('Local')
-          .meta({ description: 'Local keeps client source addresses (needed for per-IP limits) and avoids an extra hop.' }),
+        externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').meta({
+          description: 'Local keeps client source addresses (needed for per-IP limits) and avoids an extra hop.',
+        }),
         loadBalancerClass: z.string().max(253).optional().meta({ description: 'Load balancer implementation class.' }),
       })
       .prefault({})
@@ -192,55 +223,96 @@ export const NetworkSchema = z
           'Addresses advertised in relayed candidates and ICE server URLs instead of the observed Service or node addresses (at most one IPv4 and one IPv6).',
         ...cel(
           { rule: 'self.all(a, isIP(a))', message: 'each entry must be an IP address' },
-          { rule: "self.filter(a, a.contains(':')).size() <= 1 && self.filter(a, !a.contains(':')).size() <= 1", message: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised' },
+          {
+            rule: "self.filter(a, a.contains(':')).size() <= 1 && self.filter(a, !a.contains(':')).size() <= 1",
+            message: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
+          },
         ),
       }),
   })
-  .refine((n) => !n.externalAddresses || new Set(n.externalAddresses.map((a) => a.includes(':'))).size === n.externalAddresses.length, {
-    error: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
-    path: ['externalAddresses'],
-  })
-  .refine((n) => n.service.loadBalancerClass === undefined || (n.mode === 'LoadBalancer' && n.service.type === 'LoadBalancer'), {
-    error: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
-    path: ['service', 'loadBalancerClass'],
-  })
+  .refine(
+    (n) =>
+      !n.externalAddresses ||
+      new Set(n.externalAddresses.map((a) => a.includes(':'))).size === n.externalAddresses.length,
+    {
+      error: 'at most one IPv4 and one IPv6 address: a second address of the same family is never advertised',
+      path: ['externalAddresses'],
+    },
+  )
+  .refine(
+    (n) =>
+      n.service.loadBalancerClass === undefined || (n.mode === 'LoadBalancer' && n.service.type === 'LoadBalancer'),
+    {
+      error:
+        'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
+      path: ['service', 'loadBalancerClass'],
+    },
+  )
   .meta({
     description: 'How clients and peers reach the relay.',
     ...cel({
       rule: "!has(self.service) || !has(self.service.loadBalancerClass) || ((!has(self.mode) || self.mode == 'LoadBalancer') && (!has(self.service.type) || self.service.type == 'LoadBalancer'))",
-      message: 'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
+      message:
+        'loadBalancerClass only has an effect on a LoadBalancer Service (network.mode LoadBalancer, service.type LoadBalancer)',
       fieldPath: '.service.loadBalancerClass',
     }),
   });
 
 export const PeersSchema = z
   .strictObject({
-    allowCIDRs: z
-      .array(cidr)
-      .max(256)
-      .default([])
-      .meta({ description: 'Peer ranges allowed in addition to the public internet (private ranges are denied unless listed here).' }),
+    allowCIDRs: z.array(cidr).max(256).default([]).meta({
+      description:
+        'Peer ranges allowed in addition to the public internet (private ranges are denied unless listed here).',
+    }),
     allowServices: z
       .array(
         z.strictObject({
           name: dnsLabel.meta({ description: 'Service name.' }),
-          namespace: dnsLabel.optional().meta({ description: "Service namespace; defaults to the TurnRelay's namespace." }),
+          namespace: dnsLabel
+            .optional()
+            .meta({ description: "Service namespace; defaults to the TurnRelay's namespace." }),
         }),
       )
       .max(64)
       .default([])
-      .meta({ description: 'In-cluster Services (e.g. an SFU) whose endpoint addresses are allowed as peers, kept current.' }),
-    denyCIDRs: z.array(cidr).max(256).default([]).meta({ description: 'Peer ranges always refused, even if allowed above.' }),
+      .meta({
+        description: 'In-cluster Services (e.g. an SFU) whose endpoint addresses are allowed as peers, kept current.',
+      }),
+    denyCIDRs: z
+      .array(cidr)
+      .max(256)
+      .default([])
+      .meta({ description: 'Peer ranges always refused, even if allowed above.' }),
   })
   .meta({ description: 'Which peer addresses clients may relay to. Default: the public internet only.' });
 
 export const LimitsSchema = z
   .strictObject({
     maxAllocations: z.number().int().min(1).default(10000).meta({ description: 'Allocations per relay pod.' }),
-    maxAllocationsPerUser: z.number().int().min(1).default(10).meta({ description: 'Allocations per username per pod.' }),
-    maxBitrateKbps: z.number().int().min(0).default(0).meta({ description: 'Bandwidth per allocation in kbit/s; 0 = unlimited.' }),
-    maxConnections: z.number().int().min(1).default(10000).meta({ description: 'Concurrent TCP/TLS client connections per pod.' }),
-    maxConnectionsPerIp: z.number().int().min(1).default(200).meta({ description: 'Concurrent TCP/TLS connections per client IP.' }),
+    maxAllocationsPerUser: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .meta({ description: 'Allocations per username per pod.' }),
+    maxBitrateKbps: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .meta({ description: 'Bandwidth per allocation in kbit/s; 0 = unlimited.' }),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(10000)
+      .meta({ description: 'Concurrent TCP/TLS client connections per pod.' }),
+    maxConnectionsPerIp: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .meta({ description: 'Concurrent TCP/TLS connections per client IP.' }),
     maxLifetime: duration('Longest allocation lifetime a client may request.', '1h', '1m'),
     maxAllocationAge: duration(
       'How long an allocation keeps working with the credential it was created with, even after that credential expires (Refresh, CreatePermission, ChannelBind); expiry is checked when an allocation is created.',
@@ -253,13 +325,16 @@ export const LimitsSchema = z
 export const MonitoringSchema = z
   .strictObject({
     enabled: z.boolean().default(true).meta({
-      description: 'Render a PodMonitor and a PrometheusRule for the relay pods when the Prometheus Operator CRDs (monitoring.coreos.com/v1) are installed; false renders neither.',
+      description:
+        'Render a PodMonitor and a PrometheusRule for the relay pods when the Prometheus Operator CRDs (monitoring.coreos.com/v1) are installed; false renders neither.',
     }),
     labels: z.record(z.string().max(316), z.string().max(63)).optional().meta({
-      description: "Extra labels on the PodMonitor and PrometheusRule, e.g. what the Prometheus' podMonitorSelector and ruleSelector match (release: kube-prometheus-stack).",
+      description:
+        "Extra labels on the PodMonitor and PrometheusRule, e.g. what the Prometheus' podMonitorSelector and ruleSelector match (release: kube-prometheus-stack).",
     }),
     perUserTopK: z.number().int().min(0).max(1000).default(10).meta({
-      description: 'Users with their own per-user traffic series per pod (the K with the most bytes); the rest are summed as user="other". 0: only "other".',
+      description:
+        'Users with their own per-user traffic series per pod (the K with the most bytes); the rest are summed as user="other". 0: only "other".',
     }),
   })
   .meta({ description: 'Prometheus monitoring of the relay pods.' });
@@ -268,12 +343,26 @@ export const AutoscalingSchema = z
   .strictObject({
     minReplicas: z.number().int().min(1).default(1).meta({ description: 'Fewest pods.' }),
     maxReplicas: z.number().int().min(1).meta({ description: 'Most pods.' }),
-    targetCPUUtilization: z.number().int().min(1).max(100).default(70).meta({ description: 'Average CPU utilisation (percent of requests) to aim for.' }),
+    targetCPUUtilization: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(70)
+      .meta({ description: 'Average CPU utilisation (percent of requests) to aim for.' }),
   })
-  .refine((a) => a.minReplicas <= a.maxReplicas, { error: 'minReplicas must not exceed maxReplicas', path: ['minReplicas'] })
+  .refine((a) => a.minReplicas <= a.maxReplicas, {
+    error: 'minReplicas must not exceed maxReplicas',
+    path: ['minReplicas'],
+  })
   .meta({
-    description: 'Scale with a HorizontalPodAutoscaler; exclusive with replicas. Pods need CPU requests (spec.resources).',
-    ...cel({ rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas', fieldPath: '.minReplicas' }),
+    description:
+      'Scale with a HorizontalPodAutoscaler; exclusive with replicas. Pods need CPU requests (spec.resources).',
+    ...cel({
+      rule: 'self.minReplicas <= self.maxReplicas',
+      message: 'minReplicas must not exceed maxReplicas',
+      fieldPath: '.minReplicas',
+    }),
   });
 
 const TolerationSchema = z.strictObject({
@@ -293,7 +382,12 @@ export const TurnRelaySpecSchema = z
       .regex(/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/, 'must be a hostname-like realm')
       .default('turnrelay')
       .meta({ description: 'Authentication realm (REALM attribute), usually the relay DNS name.' }),
-    image: z.string().min(1).max(512).optional().meta({ description: "Relay container image; defaults to the operator's --relay-image." }),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: "Relay container image; defaults to the operator's --relay-image." }),
     logLevel: z
       .enum(['debug', 'info', 'warn', 'error'])
       .default('info')
@@ -302,8 +396,9 @@ export const TurnRelaySpecSchema = z
       .enum(['native', 'node'])
       .optional()
       .meta({
-        description: 'UDP relaying implementation. Default: native (C++, one thread per CPU the pod may use, in the image). '
-          + 'node: the JavaScript plane. Changing it restarts the relay pods.',
+        description:
+          'UDP relaying implementation. Default: native (C++, one thread per CPU the pod may use, in the image). ' +
+          'node: the JavaScript plane. Changing it restarts the relay pods.',
       }),
     listeners: z
       .array(ListenerSchema)
@@ -316,9 +411,21 @@ export const TurnRelaySpecSchema = z
       .superRefine((listeners, ctx) => {
         listeners.forEach((a, i) => {
           const clash = listeners.findIndex((b) => listenerName(b) === listenerName(a));
-          if (clash < i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `listener name "${listenerName(a)}" is already used by listener ${clash}` });
-          const portClash = listeners.findIndex((b) => listenerPort(b) === listenerPort(a) && (a.protocol === 'UDP') === (b.protocol === 'UDP'));
-          if (portClash < i) ctx.addIssue({ code: 'custom', path: [i, 'port'], message: `port ${listenerPort(a)} is already used by listener ${portClash} on the same transport` });
+          if (clash < i)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `listener name "${listenerName(a)}" is already used by listener ${clash}`,
+            });
+          const portClash = listeners.findIndex(
+            (b) => listenerPort(b) === listenerPort(a) && (a.protocol === 'UDP') === (b.protocol === 'UDP'),
+          );
+          if (portClash < i)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'port'],
+              message: `port ${listenerPort(a)} is already used by listener ${portClash} on the same transport`,
+            });
         });
       })
       .meta({
@@ -364,15 +471,16 @@ export const TurnRelaySpecSchema = z
       })
       .optional()
       .meta({ description: 'Compute resources of the relay container.' }),
-    nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the relay pods must match.' }),
-    tolerations: z.array(TolerationSchema).max(64).optional().meta({ description: 'Taints the relay pods tolerate.' }),
-    affinity: z
-      .record(z.string(), z.unknown())
+    nodeSelector: z
+      .record(z.string(), z.string())
       .optional()
-      .meta({
-        description: 'Pod affinity (core/v1 Affinity). In HostNetwork mode a required one-pod-per-node anti-affinity is added.',
-        'x-kubernetes-preserve-unknown-fields': true,
-      }),
+      .meta({ description: 'Node labels the relay pods must match.' }),
+    tolerations: z.array(TolerationSchema).max(64).optional().meta({ description: 'Taints the relay pods tolerate.' }),
+    affinity: z.record(z.string(), z.unknown()).optional().meta({
+      description:
+        'Pod affinity (core/v1 Affinity). In HostNetwork mode a required one-pod-per-node anti-affinity is added.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    }),
   })
   .refine((s) => !s.listeners.some((l) => l.protocol === 'TLS') || s.tls !== undefined, {
     error: 'a TLS listener needs spec.tls',
@@ -395,10 +503,18 @@ export const TurnRelaySpecSchema = z
     s.listeners.forEach((listener, i) => {
       const port = listenerPort(listener);
       if (listener.protocol !== 'UDP' && port === ADMIN_PORT) {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'port'], message: `TCP port ${ADMIN_PORT} is reserved for the relay's metrics and health endpoints` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', i, 'port'],
+          message: `TCP port ${ADMIN_PORT} is reserved for the relay's metrics and health endpoints`,
+        });
       }
       if (listener.protocol === 'UDP' && port >= range.min && port <= range.max) {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'port'], message: `UDP port ${port} lies inside spec.network.relayPortRange ${range.min}-${range.max}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', i, 'port'],
+          message: `UDP port ${port} lies inside spec.network.relayPortRange ${range.min}-${range.max}`,
+        });
       }
     });
   })
@@ -416,7 +532,11 @@ export const TurnRelaySpecSchema = z
         message: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
         fieldPath: '.tls',
       },
-      { rule: '!(has(self.replicas) && has(self.autoscaling))', message: 'replicas and autoscaling are mutually exclusive', fieldPath: '.replicas' },
+      {
+        rule: '!(has(self.replicas) && has(self.autoscaling))',
+        message: 'replicas and autoscaling are mutually exclusive',
+        fieldPath: '.replicas',
+      },
       {
         rule: "!has(self.autoscaling) || (has(self.resources) && has(self.resources.requests) && 'cpu' in self.resources.requests)",
         message: 'autoscaling on CPU utilisation needs spec.resources.requests.cpu',
@@ -436,12 +556,22 @@ export const TurnRelaySpecSchema = z
   });
 
 export const ConditionSchema = z.object({
-  type: z.string().max(316).meta({ description: 'Ready, Progressing, Degraded, CertificateReady, or the kstatus conventions Reconciling and Stalled.' }),
+  type: z.string().max(316).meta({
+    description: 'Ready, Progressing, Degraded, CertificateReady, or the kstatus conventions Reconciling and Stalled.',
+  }),
   status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
   reason: z.string().max(1024).optional().meta({ description: 'Machine-readable CamelCase reason.' }),
   message: z.string().max(32768).optional().meta({ description: 'Human-readable details.' }),
-  lastTransitionTime: z.string().optional().meta({ description: 'When status last changed (RFC 3339).', format: 'date-time' }),
-  observedGeneration: z.number().int().min(0).optional().meta({ description: 'Generation the condition was computed from.' }),
+  lastTransitionTime: z
+    .string()
+    .optional()
+    .meta({ description: 'When status last changed (RFC 3339).', format: 'date-time' }),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Generation the condition was computed from.' }),
 });
 
 export const TurnRelayStatusSchema = z
@@ -451,17 +581,17 @@ export const TurnRelayStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .meta({
-        description: 'Ready, Progressing, Degraded and CertificateReady, plus Reconciling and Stalled (kstatus conventions for GitOps tools).',
+        description:
+          'Ready, Progressing, Degraded and CertificateReady, plus Reconciling and Stalled (kstatus conventions for GitOps tools).',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),
     replicas: z.number().int().optional().meta({ description: 'Relay pods (scale subresource).' }),
     readyReplicas: z.number().int().optional().meta({ description: 'Ready relay pods.' }),
     selector: z.string().optional().meta({ description: 'Label selector of the relay pods (scale subresource).' }),
-    iceServers: z
-      .array(z.string())
-      .optional()
-      .meta({ description: 'TURN URIs to put in RTCConfiguration.iceServers, e.g. turn:203.0.113.7:3478?transport=udp.' }),
+    iceServers: z.array(z.string()).optional().meta({
+      description: 'TURN URIs to put in RTCConfiguration.iceServers, e.g. turn:203.0.113.7:3478?transport=udp.',
+    }),
     endpoints: z.string().optional().meta({ description: 'Addresses clients reach the relay on (comma-separated).' }),
     authSecretName: z.string().optional().meta({ description: 'Secret with the TURN REST shared secrets.' }),
   })

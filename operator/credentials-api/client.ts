@@ -14,7 +14,11 @@ export const DEFAULT_API_URL = 'https://turnrelay-operator-credentials.turnrelay
 export type ApiFailure = 'dns' | 'connect' | 'tls' | 'timeout' | 'http';
 
 export class CredentialsApiError extends Error {
-  constructor(readonly failure: ApiFailure, message: string, readonly status?: number) {
+  constructor(
+    readonly failure: ApiFailure,
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 
@@ -34,31 +38,56 @@ export interface ApiClientOptions {
 
 function classify(err: NodeJS.ErrnoException): ApiFailure {
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'dns';
-  if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ECONNRESET') return 'connect';
+  if (
+    err.code === 'ECONNREFUSED' ||
+    err.code === 'EHOSTUNREACH' ||
+    err.code === 'ENETUNREACH' ||
+    err.code === 'ECONNRESET'
+  )
+    return 'connect';
   if (err.code === 'ETIMEDOUT') return 'timeout';
-  return err.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS|self.signed/i.test(`${err.code} ${err.message}`) ? 'tls' : 'connect';
+  return err.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS|self.signed/i.test(`${err.code} ${err.message}`)
+    ? 'tls'
+    : 'connect';
 }
 
-export async function requestCredentials(opts: ApiClientOptions, relay: RelayRef, wanted: CredentialsRequest = {}): Promise<IceConfiguration> {
+export async function requestCredentials(
+  opts: ApiClientOptions,
+  relay: RelayRef,
+  wanted: CredentialsRequest = {},
+): Promise<IceConfiguration> {
   const url = new URL(credentialsPath(relay), opts.url);
-  if (url.protocol !== 'https:') throw new CredentialsApiError('tls', `credentials API URL must be https (got ${opts.url})`);
+  if (url.protocol !== 'https:')
+    throw new CredentialsApiError('tls', `credentials API URL must be https (got ${opts.url})`);
   const body = JSON.stringify(wanted);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = https.request(url, {
-      method: 'POST',
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      minVersion: 'TLSv1.2',
-      timeout: timeoutMs,
-      headers: { Authorization: `Bearer ${opts.token}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new CredentialsApiError(classify(err), `credentials API at ${url.origin}: ${err.message}`)));
+    const req = https.request(
+      url,
+      {
+        method: 'POST',
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        minVersion: 'TLSv1.2',
+        timeout: timeoutMs,
+        headers: {
+          Authorization: `Bearer ${opts.token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(body)),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new CredentialsApiError(classify(err), `credentials API at ${url.origin}: ${err.message}`)),
+    );
     req.end(body);
   });
   let parsed: unknown;
@@ -72,7 +101,8 @@ export async function requestCredentials(opts: ApiClientOptions, relay: RelayRef
     throw new CredentialsApiError('http', `credentials API answered ${status}: ${message}`, status);
   }
   const config = parsed as IceConfiguration | undefined;
-  if (!config || !Array.isArray(config.iceServers)) throw new CredentialsApiError('http', 'credentials API answered 200 without iceServers', status);
+  if (!config || !Array.isArray(config.iceServers))
+    throw new CredentialsApiError('http', 'credentials API answered 200 without iceServers', status);
   return config;
 }
 
@@ -82,7 +112,11 @@ export async function readApiToken(file?: string): Promise<string | undefined> {
     const token = (await readFile(file ?? DEFAULT_TOKEN_FILE, 'utf8')).trim();
     return token || undefined;
   } catch (err) {
-    if (file) throw new Error(`cannot read token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    if (file)
+      throw new Error(
+        `cannot read token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
     return undefined;
   }
 }

@@ -52,21 +52,35 @@ export async function clusterCredentials(opts: ClusterCredentialsOptions): Promi
   const secretPath = async (): Promise<ClusterCredentials> => ({
     via: 'secret',
     config: await mintFromCluster({
-      namespace: opts.namespace, name: opts.name, ttlSeconds: opts.ttlSeconds,
-      ...(opts.user ? { user: opts.user } : {}), ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.urls ? { urls: opts.urls } : {}),
+      namespace: opts.namespace,
+      name: opts.name,
+      ttlSeconds: opts.ttlSeconds,
+      ...(opts.user ? { user: opts.user } : {}),
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.urls ? { urls: opts.urls } : {}),
     }),
   });
   const token = await readApiToken(opts.tokenFile);
   if (!token || opts.urls?.length) {
-    if (opts.apiUrl) throw new Error(opts.urls?.length ? '--urls cannot be combined with the credentials API' : 'no token for the credentials API (pass --token-file)');
+    if (opts.apiUrl)
+      throw new Error(
+        opts.urls?.length
+          ? '--urls cannot be combined with the credentials API'
+          : 'no token for the credentials API (pass --token-file)',
+      );
     return secretPath();
   }
   const url = opts.apiUrl ?? DEFAULT_API_URL;
   const ca = opts.apiCaFile ? await readFile(opts.apiCaFile, 'utf8') : await publishedCa(url, opts.kubeconfig);
   try {
-    const config = await requestCredentials({ url, token, ...(ca ? { ca } : {}) }, { namespace: opts.namespace, name: opts.name }, {
-      ...(opts.user ? { user: opts.user } : {}), ttlSeconds: opts.ttlSeconds,
-    });
+    const config = await requestCredentials(
+      { url, token, ...(ca ? { ca } : {}) },
+      { namespace: opts.namespace, name: opts.name },
+      {
+        ...(opts.user ? { user: opts.user } : {}),
+        ttlSeconds: opts.ttlSeconds,
+      },
+    );
     return { via: 'api', config };
   } catch (err) {
     if (err instanceof CredentialsApiError && err.unreachable && !opts.apiUrl) {

@@ -6,7 +6,12 @@ import { AuthSchema } from '../api/turnrelay.js';
 /** Tokens for this API must be minted for this audience (TokenRequest / projected volume). */
 export const CREDENTIALS_AUDIENCE = 'turnrelay.dev/credentials';
 /** The RBAC grant that authorizes a caller: verb create on turnrelays/credentials. */
-export const CREDENTIALS_RESOURCE = { group: 'turnrelay.dev', resource: 'turnrelays', subresource: 'credentials', verb: 'create' } as const;
+export const CREDENTIALS_RESOURCE = {
+  group: 'turnrelay.dev',
+  resource: 'turnrelays',
+  subresource: 'credentials',
+  verb: 'create',
+} as const;
 /** Largest request body accepted (the body is at most a user name and a TTL). */
 export const MAX_BODY_BYTES = 4096;
 const MAX_USER_BYTES = 128;
@@ -17,7 +22,10 @@ export interface RelayRef {
 }
 
 export class RequestError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -55,19 +63,29 @@ export function parseCredentialsRequest(body: string): CredentialsRequest {
   } catch {
     throw new RequestError(400, 'body must be JSON: {"user": "...", "ttlSeconds": N}');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RequestError(400, 'body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new RequestError(400, 'body must be a JSON object');
   const { user, ttlSeconds, ...rest } = parsed as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new RequestError(400, `unknown field(s): ${unknown.slice(0, 5).join(', ')}`);
   const out: CredentialsRequest = {};
   if (user !== undefined) {
-    if (typeof user !== 'string' || user === '' || Buffer.byteLength(user) > MAX_USER_BYTES || /[\x00-\x1f\x7f]/.test(user)) {
-      throw new RequestError(400, `user must be a non-empty string of at most ${MAX_USER_BYTES} bytes without control characters`);
+    if (
+      typeof user !== 'string' ||
+      user === '' ||
+      Buffer.byteLength(user) > MAX_USER_BYTES ||
+      /[\x00-\x1f\x7f]/.test(user)
+    ) {
+      throw new RequestError(
+        400,
+        `user must be a non-empty string of at most ${MAX_USER_BYTES} bytes without control characters`,
+      );
     }
     out.user = user;
   }
   if (ttlSeconds !== undefined) {
-    if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new RequestError(400, 'ttlSeconds must be a positive whole number');
+    if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+      throw new RequestError(400, 'ttlSeconds must be a positive whole number');
     out.ttlSeconds = ttlSeconds;
   }
   return out;

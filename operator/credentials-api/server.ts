@@ -20,7 +20,15 @@ import { iceConfiguration } from '../../relay/auth/rest-credentials.js';
 import { MintError, readMintSource } from '../credentials.js';
 import { KubeApiError, type KubeRest } from '../runtime/kube-rest.js';
 import { KeyedLimiter } from './keyed-limiter.js';
-import { CREDENTIALS_AUDIENCE, MAX_BODY_BYTES, RequestError, issuedTtl, parseCredentialsPath, parseCredentialsRequest, relayCredentialTtl } from './request.js';
+import {
+  CREDENTIALS_AUDIENCE,
+  MAX_BODY_BYTES,
+  RequestError,
+  issuedTtl,
+  parseCredentialsPath,
+  parseCredentialsRequest,
+  relayCredentialTtl,
+} from './request.js';
 import { authenticate, authorize } from './review.js';
 import type { ServingCert } from './serving-cert.js';
 
@@ -62,7 +70,11 @@ const DEFAULT_PER_IDENTITY: RateSettings = { qps: 5, burst: 20 };
 const DEFAULT_FAILURES_PER_ADDRESS: RateSettings = { qps: 2, burst: 20 };
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -70,7 +82,9 @@ class HttpError extends Error {
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   // Credentials are per caller and short-lived: nothing may cache them.
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -124,7 +138,11 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
     const token = bearerToken(req);
     if (!token) {
       failures.take(address);
-      throw new HttpError(401, `send a ServiceAccount token for audience "${audience}" as "Authorization: Bearer <token>"`, { 'WWW-Authenticate': 'Bearer' });
+      throw new HttpError(
+        401,
+        `send a ServiceAccount token for audience "${audience}" as "Authorization: Bearer <token>"`,
+        { 'WWW-Authenticate': 'Bearer' },
+      );
     }
     const wanted = parseCredentialsRequest(await readBody(req));
     if (inFlight >= maxInFlight) throw new HttpError(503, 'busy, retry shortly', { 'Retry-After': '1' });
@@ -139,14 +157,30 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
       if (wait > 0) throw new HttpError(429, 'rate limit for this identity exceeded', retryAfter(wait));
       const verdict = await authorize(rest, who, relay);
       if (!verdict.allowed) {
-        log.info({ caller: who.username, relay: `${relay.namespace}/${relay.name}` }, 'credentials refused: not authorized');
-        throw new HttpError(403, `${who.username} may not create turnrelays/credentials for ${relay.namespace}/${relay.name}`);
+        log.info(
+          { caller: who.username, relay: `${relay.namespace}/${relay.name}` },
+          'credentials refused: not authorized',
+        );
+        throw new HttpError(
+          403,
+          `${who.username} may not create turnrelays/credentials for ${relay.namespace}/${relay.name}`,
+        );
       }
       const source = await readMintSource(rest, relay.namespace, relay.name);
       const ttlSeconds = issuedTtl(wanted.ttlSeconds, relayCredentialTtl(source.relay.spec));
       const user = wanted.user ?? who.username;
       const config = iceConfiguration(source.signingSecret, { urls: source.urls, user, ttlSeconds, now: now() });
-      log.info({ caller: who.username, callerUid: who.uid, relay: `${relay.namespace}/${relay.name}`, user, ttlSeconds, expiresAt: config.expiresAt }, 'credentials issued');
+      log.info(
+        {
+          caller: who.username,
+          callerUid: who.uid,
+          relay: `${relay.namespace}/${relay.name}`,
+          user,
+          ttlSeconds,
+          expiresAt: config.expiresAt,
+        },
+        'credentials issued',
+      );
       send(res, 200, config);
     } finally {
       inFlight--;
@@ -163,7 +197,10 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
         else if (err instanceof MintError) send(res, err.notFound ? 404 : 503, { error: err.message });
         else {
           // The API server failed or is unreachable: say so without its details, keep serving.
-          log.warn({ err: err instanceof KubeApiError ? `${err.code} ${err.reason ?? ''}` : (err as Error).message }, 'credentials request failed');
+          log.warn(
+            { err: err instanceof KubeApiError ? `${err.code} ${err.reason ?? ''}` : (err as Error).message },
+            'credentials request failed',
+          );
           send(res, 503, { error: 'the Kubernetes API could not be reached; retry shortly' }, { 'Retry-After': '1' });
         }
       });
@@ -192,7 +229,11 @@ export async function startCredentialsApi(opts: CredentialsApiOptions): Promise<
             current = next;
             log.info('credentials API serving certificate reloaded');
           },
-          (err: unknown) => log.warn({ err: (err as Error).message }, 'credentials API serving certificate not reloaded; keeping the current one'),
+          (err: unknown) =>
+            log.warn(
+              { err: (err as Error).message },
+              'credentials API serving certificate not reloaded; keeping the current one',
+            ),
         );
       }, opts.reloadEveryMs ?? 60_000)
     : undefined;

@@ -19,7 +19,12 @@ export const DEFAULT_CREDENTIALS_SERVICE = 'turnrelay-operator-credentials';
 
 /** The names a Service answers to inside the cluster, shortest first. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
 /** Key in the CA ConfigMap holding the certificate clients should trust. */
@@ -41,7 +46,8 @@ export interface BootstrapOptions {
   now?: () => number;
 }
 
-const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`;
+const secretPath = (ns: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
 
@@ -62,17 +68,30 @@ export async function bootstrapServingCert(rest: KubeRest, opts: BootstrapOption
   let cert: ServingCert | undefined;
   for (let attempt = 0; attempt < 3 && !cert; attempt++) {
     const existing = await rest.find<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>(path);
-    const current = existing && { certPem: unb64(existing.data?.['tls.crt']), keyPem: unb64(existing.data?.['tls.key']) };
+    const current = existing && {
+      certPem: unb64(existing.data?.['tls.crt']),
+      keyPem: unb64(existing.data?.['tls.key']),
+    };
     if (current && usable(current, opts.dnsNames, now())) {
       cert = current;
       break;
     }
-    const fresh = await generateSelfSignedCert({ commonName: opts.dnsNames[0] ?? 'turnrelay-credentials', dnsNames: opts.dnsNames, ips: ['127.0.0.1', '::1'], days: LIFETIME_DAYS });
+    const fresh = await generateSelfSignedCert({
+      commonName: opts.dnsNames[0] ?? 'turnrelay-credentials',
+      dnsNames: opts.dnsNames,
+      ips: ['127.0.0.1', '::1'],
+      days: LIFETIME_DAYS,
+    });
     const body = {
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
-      metadata: { name: opts.secretName, namespace: opts.namespace, labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER }, ...(existing ? { resourceVersion: existing.metadata?.resourceVersion } : {}) },
+      metadata: {
+        name: opts.secretName,
+        namespace: opts.namespace,
+        labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER },
+        ...(existing ? { resourceVersion: existing.metadata?.resourceVersion } : {}),
+      },
       data: { 'tls.crt': b64(fresh.certPem), 'tls.key': b64(fresh.keyPem) },
     };
     try {
@@ -84,16 +103,25 @@ export async function bootstrapServingCert(rest: KubeRest, opts: BootstrapOption
       if (!(err instanceof KubeApiError && err.code === 409)) throw err;
     }
   }
-  if (!cert) throw new Error(`could not create or read the serving certificate Secret ${opts.namespace}/${opts.secretName}`);
-  await rest.request('PATCH', `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/configmaps/${encodeURIComponent(opts.caConfigMapName)}`, {
-    body: {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: opts.caConfigMapName, namespace: opts.namespace, labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER } },
-      data: { [CA_KEY]: cert.certPem },
+  if (!cert)
+    throw new Error(`could not create or read the serving certificate Secret ${opts.namespace}/${opts.secretName}`);
+  await rest.request(
+    'PATCH',
+    `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/configmaps/${encodeURIComponent(opts.caConfigMapName)}`,
+    {
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: opts.caConfigMapName,
+          namespace: opts.namespace,
+          labels: { [MANAGED_BY_LABEL]: FIELD_MANAGER },
+        },
+        data: { [CA_KEY]: cert.certPem },
+      },
+      contentType: CONTENT.apply,
+      query: { fieldManager: 'turnrelay-operator', force: true },
     },
-    contentType: CONTENT.apply,
-    query: { fieldManager: 'turnrelay-operator', force: true },
-  });
+  );
   return cert;
 }

@@ -14,9 +14,14 @@ import type { ResourceKind } from '../runtime/resources.js';
 export type RawTurnRelay = KubernetesObject & { spec?: unknown; status?: TurnRelayStatus };
 
 /** A cert-manager Certificate: only its Ready condition matters here. */
-export type CertificateObject = KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } };
+export type CertificateObject = KubernetesObject & {
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+};
 
-export interface ChildCache { kind: ResourceKind; view: LatestView<KubernetesObject> }
+export interface ChildCache {
+  kind: ResourceKind;
+  view: LatestView<KubernetesObject>;
+}
 
 export interface ReconcileContext {
   rest: KubeRest;

@@ -27,22 +27,38 @@ async function writeSecret(ctx: ReconcileContext, relay: TurnRelay, w: SecretWri
   await ctx.event(relay, w.event.type, w.event.reason, w.event.message);
 }
 
-async function apply(ctx: ReconcileContext, relay: TurnRelay, { kind, name, namespace, desired, reason }: PlannedApply): Promise<KubernetesObject> {
+async function apply(
+  ctx: ReconcileContext,
+  relay: TurnRelay,
+  { kind, name, namespace, desired, reason }: PlannedApply,
+): Promise<KubernetesObject> {
   ctx.assertMayWrite();
   // force: a field another manager took from us is taken back.
-  const applied = await ctx.rest.request<KubernetesObject>('PATCH', objectPath(kind, namespace, name), {
-    body: desired,
-    contentType: CONTENT.apply,
-    query: { fieldManager: FIELD_MANAGER, force: true },
-  }).catch((err: unknown) => {
-    // A refused apply names the child's field; say which TurnRelay field it came from.
-    if (err instanceof KubeApiError && err.code === 422) throw new Error(`${kind.kind} ${name}: ${toRelayFields(kind.kind, err.message)}`);
-    throw err;
-  });
+  const applied = await ctx.rest
+    .request<KubernetesObject>('PATCH', objectPath(kind, namespace, name), {
+      body: desired,
+      contentType: CONTENT.apply,
+      query: { fieldManager: FIELD_MANAGER, force: true },
+    })
+    .catch((err: unknown) => {
+      // A refused apply names the child's field; say which TurnRelay field it came from.
+      if (err instanceof KubeApiError && err.code === 422)
+        throw new Error(`${kind.kind} ${name}: ${toRelayFields(kind.kind, err.message)}`);
+      throw err;
+    });
   ctx.children.get(kindKey(kind))?.view.remember(applied);
   ctx.metrics.applies.inc({ kind: kind.kind, reason });
-  ctx.log.info({ relay: `${relay.metadata.namespace}/${relay.metadata.name}`, kind: kind.kind, name, reason }, 'applied child');
-  if (reason === 'drifted') await ctx.event(relay, 'Warning', 'DriftCorrected', `${kind.kind} ${name} was changed by another field manager; restored`);
+  ctx.log.info(
+    { relay: `${relay.metadata.namespace}/${relay.metadata.name}`, kind: kind.kind, name, reason },
+    'applied child',
+  );
+  if (reason === 'drifted')
+    await ctx.event(
+      relay,
+      'Warning',
+      'DriftCorrected',
+      `${kind.kind} ${name} was changed by another field manager; restored`,
+    );
   return applied;
 }
 
@@ -50,14 +66,32 @@ export async function writeStatus(ctx: ReconcileContext, raw: RawTurnRelay, plan
   if (!plan.patch) return;
   ctx.assertMayWrite();
   const ns = raw.metadata!.namespace!;
-  const updated = await ctx.rest.request<RawTurnRelay>('PATCH', `${objectPath(TURNRELAY_KIND, ns, raw.metadata!.name!)}/status`, { body: plan.patch, contentType: CONTENT.merge });
+  const updated = await ctx.rest.request<RawTurnRelay>(
+    'PATCH',
+    `${objectPath(TURNRELAY_KIND, ns, raw.metadata!.name!)}/status`,
+    { body: plan.patch, contentType: CONTENT.merge },
+  );
   ctx.relays.remember(updated);
-  ctx.log.debug({ relay: `${ns}/${raw.metadata!.name}`, changed: Object.keys(plan.patch.status), rv: updated.metadata?.resourceVersion, basedOn: raw.metadata?.resourceVersion }, 'status updated');
+  ctx.log.debug(
+    {
+      relay: `${ns}/${raw.metadata!.name}`,
+      changed: Object.keys(plan.patch.status),
+      rv: updated.metadata?.resourceVersion,
+      basedOn: raw.metadata?.resourceVersion,
+    },
+    'status updated',
+  );
   for (const e of plan.events) await ctx.event(raw, e.type, e.reason, e.message);
 }
 
 /** Performs `plan`; returns the status it wrote (or left as it was). */
-export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, plan: ActPlan, now: number): Promise<StatusPlan> {
+export async function executePlan(
+  ctx: ReconcileContext,
+  raw: RawTurnRelay,
+  relay: TurnRelay,
+  plan: ActPlan,
+  now: number,
+): Promise<StatusPlan> {
   if (plan.secretWrite) await writeSecret(ctx, relay, plan.secretWrite);
   let status = plan.status;
   for (const a of plan.applies) {
@@ -67,7 +101,9 @@ export async function executePlan(ctx: ReconcileContext, raw: RawTurnRelay, rela
   for (const { kind, name, namespace } of plan.prunes) {
     ctx.assertMayWrite();
     try {
-      await ctx.rest.request('DELETE', objectPath(kind, namespace, name), { query: { propagationPolicy: 'Background' } });
+      await ctx.rest.request('DELETE', objectPath(kind, namespace, name), {
+        query: { propagationPolicy: 'Background' },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -9,9 +9,19 @@ import type { Observed } from '../render/index.js';
 import { RELAY_LABEL, authSecretNameFor, childNames } from '../render/names.js';
 import { SECRET_KIND, kindKey, objectPath, type ResourceKind } from '../runtime/resources.js';
 import type { CertificateObject, RawTurnRelay, ReconcileContext } from './context.js';
-import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from './observe.js';
+import {
+  allowedServiceKeys,
+  endpointIPs,
+  nodeAddressMap,
+  nodeAddresses,
+  serviceClusterIPs,
+  serviceIngress,
+} from './observe.js';
 
-export interface LiveChild { kind: ResourceKind; obj: KubernetesObject }
+export interface LiveChild {
+  kind: ResourceKind;
+  obj: KubernetesObject;
+}
 
 export interface RelayInputs {
   raw: RawTurnRelay;
@@ -67,7 +77,12 @@ function childNameOf(relay: TurnRelay, kind: string): string | undefined {
   return byKind[kind];
 }
 
-export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, now = ctx.now()): Promise<RelayInputs> {
+export async function gatherRelay(
+  ctx: ReconcileContext,
+  raw: RawTurnRelay,
+  relay: TurnRelay,
+  now = ctx.now(),
+): Promise<RelayInputs> {
   const ns = relay.metadata.namespace!;
   const names = childNames(relay);
   const live = new Map<string, KubernetesObject>();
@@ -76,11 +91,14 @@ export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, rela
     const name = childNameOf(relay, kind.kind);
     const obj = name ? view.get(name, ns) : undefined;
     if (name && obj) live.set(childKey(kind, name), obj);
-    for (const o of view.list(ns)) if (o.metadata?.labels?.[RELAY_LABEL] === relay.metadata.name) labelled.push({ kind, obj: o });
+    for (const o of view.list(ns))
+      if (o.metadata?.labels?.[RELAY_LABEL] === relay.metadata.name) labelled.push({ kind, obj: o });
   }
   // Read from the API, not a cache: credentials must be decided on the latest data.
   const authSecret = await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, authSecretNameFor(relay)));
-  const tlsSecret = relay.spec.tls ? await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, names.tlsSecret)) : undefined;
+  const tlsSecret = relay.spec.tls
+    ? await ctx.rest.find<V1Secret>(objectPath(SECRET_KIND, ns, names.tlsSecret))
+    : undefined;
   const certificate = ctx.certificates()?.get(names.certificate, ns);
   const workload = ctx.deployments.get(names.workload, ns);
   return {
@@ -101,7 +119,11 @@ export async function gatherRelay(ctx: ReconcileContext, raw: RawTurnRelay, rela
 }
 
 /** `inputs` with the given children read directly from the API server. */
-export async function gatherUnread(ctx: ReconcileContext, inputs: RelayInputs, unread: ReadonlyArray<{ kind: ResourceKind; name: string; namespace: string }>): Promise<RelayInputs> {
+export async function gatherUnread(
+  ctx: ReconcileContext,
+  inputs: RelayInputs,
+  unread: ReadonlyArray<{ kind: ResourceKind; name: string; namespace: string }>,
+): Promise<RelayInputs> {
   const live = new Map(inputs.live);
   const read = new Set(inputs.read);
   for (const { kind, name, namespace } of unread) {

@@ -5,7 +5,9 @@ interface ServiceLike {
   spec?: { type?: string; clusterIP?: string; clusterIPs?: string[] };
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
 }
-interface NodeLike { status?: { addresses?: Array<{ type?: string; address?: string }> } }
+interface NodeLike {
+  status?: { addresses?: Array<{ type?: string; address?: string }> };
+}
 interface EndpointSliceLike extends KubernetesObject {
   endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean; terminating?: boolean } }>;
 }
@@ -13,7 +15,9 @@ interface EndpointSliceLike extends KubernetesObject {
 const sortedUnique = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
 export function serviceIngress(service: ServiceLike | undefined): string[] {
-  return sortedUnique((service?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean));
+  return sortedUnique(
+    (service?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean),
+  );
 }
 
 /** The cluster IPs of a ClusterIP Service (none for headless or other types). */
@@ -28,7 +32,8 @@ export function nodeAddresses(nodes: readonly NodeLike[]): string[] {
   const out: string[] = [];
   for (const node of nodes) {
     const addrs = node.status?.addresses ?? [];
-    const pick = addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'InternalIP')?.address;
+    const pick =
+      addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'InternalIP')?.address;
     if (pick) out.push(pick);
   }
   return sortedUnique(out);
@@ -58,7 +63,9 @@ export function allowedServiceKeys(relay: { metadata?: { namespace?: string }; s
   // Read defensively: the controller asks this of relays it has not validated.
   const list = (relay.spec as { peers?: { allowServices?: unknown } } | undefined)?.peers?.allowServices;
   if (!Array.isArray(list)) return [];
-  return list.flatMap((s: { name?: unknown; namespace?: unknown } | null | undefined) => (typeof s?.name === 'string' ? [`${typeof s.namespace === 'string' ? s.namespace : ns}/${s.name}`] : []));
+  return list.flatMap((s: { name?: unknown; namespace?: unknown } | null | undefined) =>
+    typeof s?.name === 'string' ? [`${typeof s.namespace === 'string' ? s.namespace : ns}/${s.name}`] : [],
+  );
 }
 
 /** Addresses of the endpoints of those Services that are not known to be unready. */

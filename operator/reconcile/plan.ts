@@ -23,8 +23,16 @@ import { unwantedChildren } from './prune.js';
 /** How soon a relay blocked by a name conflict looks again (the blocking object carries no label we watch). */
 export const CONFLICT_RETRY_MS = 30_000;
 
-export interface ChildRef { kind: ResourceKind; name: string; namespace: string }
-export interface PlannedEvent { type: EventType; reason: string; message: string }
+export interface ChildRef {
+  kind: ResourceKind;
+  name: string;
+  namespace: string;
+}
+export interface PlannedEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
 
 export interface SecretWrite {
   create: boolean;
@@ -32,7 +40,10 @@ export interface SecretWrite {
   event: PlannedEvent;
 }
 
-export interface PlannedApply extends ChildRef { desired: KubernetesObject; reason: ApplyReason }
+export interface PlannedApply extends ChildRef {
+  desired: KubernetesObject;
+  reason: ApplyReason;
+}
 
 export interface StatusPlan {
   status: TurnRelayStatus;
@@ -61,10 +72,17 @@ export type RelayPlan =
     };
 
 /** The status to write for `input` over what the relay carries now. */
-export function planStatus(inputs: Pick<RelayInputs, 'raw' | 'now'>, input: Omit<StatusInput, 'relay' | 'now'>): StatusPlan {
+export function planStatus(
+  inputs: Pick<RelayInputs, 'raw' | 'now'>,
+  input: Omit<StatusInput, 'relay' | 'now'>,
+): StatusPlan {
   const status = computeStatus({ ...input, relay: inputs.raw as StatusInput['relay'], now: new Date(inputs.now) });
   const patch = statusMergePatch(inputs.raw.status, status);
-  return { status, ...(patch ? { patch } : {}), events: patch ? transitionEvents(inputs.raw.status?.conditions, status.conditions) : [] };
+  return {
+    status,
+    ...(patch ? { patch } : {}),
+    events: patch ? transitionEvents(inputs.raw.status?.conditions, status.conditions) : [],
+  };
 }
 
 function authCheckField(inputs: RelayInputs): string {
@@ -85,7 +103,15 @@ function tlsObservation(inputs: RelayInputs, rendered: RenderedChildren): TlsObs
     secretPresent: !!secret,
     certificateExists: certRendered && !!cert,
     ...(ready ? { certificateReady: ready } : {}),
-    ...(secret ? { secretCheck: checkTlsSecret(secret, { field, dnsNames: relay.spec.tls?.dnsNames ?? [], now: new Date(inputs.now) }) } : {}),
+    ...(secret
+      ? {
+          secretCheck: checkTlsSecret(secret, {
+            field,
+            dnsNames: relay.spec.tls?.dnsNames ?? [],
+            now: new Date(inputs.now),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -110,7 +136,8 @@ export function planRelay(inputs: RelayInputs): RelayPlan {
       unread.push({ kind, name, namespace });
       continue;
     }
-    if (ownership(live, relay.metadata.uid!) === 'foreign') conflicts.push({ kind: kind.kind, name, controller: describeController(live!) });
+    if (ownership(live, relay.metadata.uid!) === 'foreign')
+      conflicts.push({ kind: kind.kind, name, controller: describeController(live!) });
     const desired = withContentHash(obj);
     const reason = applyReason(desired, live, FIELD_MANAGER);
     if (reason) applies.push({ kind, name, namespace, desired, reason });
@@ -143,8 +170,16 @@ export function planRelay(inputs: RelayInputs): RelayPlan {
             create: auth.create,
             secret: auth.secret,
             event: auth.create
-              ? { type: 'Normal', reason: 'AuthSecretCreated', message: `created Secret ${authSecretName} with a new TURN REST shared secret` }
-              : { type: 'Normal', reason: 'AuthSecretRotated', message: `rotated the shared secrets in Secret ${authSecretName}` },
+              ? {
+                  type: 'Normal',
+                  reason: 'AuthSecretCreated',
+                  message: `created Secret ${authSecretName} with a new TURN REST shared secret`,
+                }
+              : {
+                  type: 'Normal',
+                  reason: 'AuthSecretRotated',
+                  message: `rotated the shared secrets in Secret ${authSecretName}`,
+                },
           },
         }
       : {}),
@@ -165,6 +200,10 @@ export function planRelay(inputs: RelayInputs): RelayPlan {
  * (a new generation not yet observed by the Deployment controller, or a new
  * object without status) is what the relay's rollout state is.
  */
-export function statusAfterApply(inputs: Pick<RelayInputs, 'raw' | 'now'>, plan: Extract<RelayPlan, { kind: 'act' }>, appliedWorkload: V1Deployment): StatusPlan {
+export function statusAfterApply(
+  inputs: Pick<RelayInputs, 'raw' | 'now'>,
+  plan: Extract<RelayPlan, { kind: 'act' }>,
+  appliedWorkload: V1Deployment,
+): StatusPlan {
   return planStatus(inputs, { ...plan.statusInput, workload: workloadState(appliedWorkload) });
 }

@@ -8,7 +8,14 @@ function childId(kind: string | undefined, name: string | undefined): string {
   return `${kind ?? ''}/${name ?? ''}`;
 }
 
-export function unwantedChildren<T extends { kind: string; obj: KubernetesObject }>(live: readonly T[], desired: readonly KubernetesObject[], relayUid: string): T[] {
+export function unwantedChildren<T extends { kind: string; obj: KubernetesObject }>(
+  live: readonly T[],
+  desired: readonly KubernetesObject[],
+  relayUid: string,
+): T[] {
   const want = new Set(desired.map((o) => childId(o.kind, o.metadata?.name)));
-  return live.filter(({ kind, obj }) => ownedBy(obj, relayUid) && !want.has(childId(kind, obj.metadata?.name)) && !obj.metadata?.deletionTimestamp);
+  return live.filter(
+    ({ kind, obj }) =>
+      ownedBy(obj, relayUid) && !want.has(childId(kind, obj.metadata?.name)) && !obj.metadata?.deletionTimestamp,
+  );
 }

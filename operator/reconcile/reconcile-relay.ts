@@ -17,18 +17,28 @@ export { CONFLICT_RETRY_MS } from './plan.js';
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function gatherAndPlan(ctx: ReconcileContext, raw: RawTurnRelay, relay: TurnRelay, now: number): Promise<Extract<RelayPlan, { kind: 'act' }>> {
+async function gatherAndPlan(
+  ctx: ReconcileContext,
+  raw: RawTurnRelay,
+  relay: TurnRelay,
+  now: number,
+): Promise<Extract<RelayPlan, { kind: 'act' }>> {
   let inputs = await gatherRelay(ctx, raw, relay, now);
   let plan = planRelay(inputs);
   if (plan.kind === 'read') {
     inputs = await gatherUnread(ctx, inputs, plan.unread);
     plan = planRelay(inputs);
   }
-  if (plan.kind === 'read') throw new Error(`could not read ${plan.unread.map((u) => `${u.kind.kind} ${u.name}`).join(', ')}`);
+  if (plan.kind === 'read')
+    throw new Error(`could not read ${plan.unread.map((u) => `${u.kind.kind} ${u.name}`).join(', ')}`);
   return plan;
 }
 
-export async function reconcileRelay(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileOutcome> {
+export async function reconcileRelay(
+  ctx: ReconcileContext,
+  namespace: string,
+  name: string,
+): Promise<ReconcileOutcome> {
   const raw = ctx.relays.get(name, namespace);
   // Gone or going: the garbage collector removes children through their owner references.
   if (!raw || raw.metadata?.deletionTimestamp) return { result: 'gone' };
@@ -46,13 +56,27 @@ export async function reconcileRelay(ctx: ReconcileContext, namespace: string, n
     plan = await gatherAndPlan(ctx, raw, relay, now);
     const status = await executePlan(ctx, raw, relay, plan, now);
     const ready = status.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    return { result: ready ? 'ready' : 'not-ready', ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}) };
+    return {
+      result: ready ? 'ready' : 'not-ready',
+      ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}),
+    };
   } catch (err) {
     // Report the failure on the resource (best effort), then let the queue retry with backoff.
     if (!isConflict(err)) {
       try {
         const authSecretName = plan?.authSecretName;
-        await writeStatus(ctx, raw, planStatus({ raw, now: ctx.now() }, { error: errMessage(err), ...(authSecretName ? { authSecretName } : {}), iceServers: raw.status?.iceServers ?? [] }));
+        await writeStatus(
+          ctx,
+          raw,
+          planStatus(
+            { raw, now: ctx.now() },
+            {
+              error: errMessage(err),
+              ...(authSecretName ? { authSecretName } : {}),
+              iceServers: raw.status?.iceServers ?? [],
+            },
+          ),
+        );
       } catch (statusErr) {
         ctx.log.debug({ err: errMessage(statusErr) }, 'could not report reconcile error in status');
       }

@@ -19,7 +19,10 @@ function advertisedHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngr
  * Hosts clients put in their ICE server URLs: the advertised hosts, or for a
  * ClusterIP Service (in-cluster clients only) its cluster IPs.
  */
-export function clientHosts(relay: TurnRelay, observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses' | 'serviceClusterIPs'>): string[] {
+export function clientHosts(
+  relay: TurnRelay,
+  observed: Pick<Observed, 'serviceIngress' | 'nodeAddresses' | 'serviceClusterIPs'>,
+): string[] {
   const hosts = advertisedHosts(relay, observed);
   return hosts.length ? hosts : [...new Set(observed.serviceClusterIPs ?? [])];
 }

@@ -88,7 +88,8 @@ function writeEntries(base: V1Secret, entries: Entry[]): V1Secret {
 
 function freshSecretValue(newSecret: () => string): string {
   const value = newSecret();
-  if (!value || /\s/.test(value) || value.startsWith('#')) throw new Error('newSecret() must return a non-empty token without whitespace');
+  if (!value || /\s/.test(value) || value.startsWith('#'))
+    throw new Error('newSecret() must return a non-empty token without whitespace');
   return value;
 }
 
@@ -112,7 +113,8 @@ export function rotate(entries: Entry[], nowMs: number, intervalMs: number, ttlM
     signer = { value: staged.value, createdMs: nowMs };
     staged = undefined;
   }
-  if (!staged && nowMs >= signer.createdMs + intervalMs) staged = { value: freshSecretValue(newSecret), createdMs: nowMs };
+  if (!staged && nowMs >= signer.createdMs + intervalMs)
+    staged = { value: freshSecretValue(newSecret), createdMs: nowMs };
   // An old secret stopped signing when the one before it in the chain started; keep it for ttl after that.
   const chain = [signer, ...old];
   const keep = chain.findIndex((_, i) => i > 0 && nowMs >= chain[i - 1]!.createdMs + ttlMs);
@@ -123,7 +125,9 @@ export function rotate(entries: Entry[], nowMs: number, intervalMs: number, ttlM
     ...old.map((_, i) => chain[i]!.createdMs + ttlMs),
   ];
   const requeueAfterMs = Math.max(MIN_REQUEUE_MS, Math.min(...deadlines) - nowMs);
-  const changed = next.length !== entries.length || next.some((e, i) => e.value !== entries[i]!.value || e.createdMs !== entries[i]!.createdMs);
+  const changed =
+    next.length !== entries.length ||
+    next.some((e, i) => e.value !== entries[i]!.value || e.createdMs !== entries[i]!.createdMs);
   return { entries: next, changed, requeueAfterMs };
 }
 
@@ -157,7 +161,11 @@ export function planAuthSecret(
 
   const managed = existing.metadata?.annotations?.[MANAGED_ANNOTATION] === 'true';
   if (managed && !ownedBy(existing, relay.metadata.uid ?? '')) {
-    return { create: false, managed: false, note: `Secret ${name} is created and rotated by ${describeController(existing)}; this relay only reads it` };
+    return {
+      create: false,
+      managed: false,
+      note: `Secret ${name} is created and rotated by ${describeController(existing)}; this relay only reads it`,
+    };
   }
   if (!managed) {
     const missing = decodeKey(existing, SECRETS_KEY) === undefined;

@@ -26,13 +26,21 @@ export function relayMonitoring(scope: Construct, relay: TurnRelay): void {
     spec: {
       selector: { matchLabels: selectorLabels(relay) },
       namespaceSelector: { matchNames: [relayNamespace(relay)] },
-      podMetricsEndpoints: [{
-        port: ADMIN_PORT_NAME,
-        path: '/metrics',
-        interval: '30s',
-        // The label every alert and dashboard query selects a relay by.
-        relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance'], targetLabel: 'turnrelay', action: 'replace' }],
-      }],
+      podMetricsEndpoints: [
+        {
+          port: ADMIN_PORT_NAME,
+          path: '/metrics',
+          interval: '30s',
+          // The label every alert and dashboard query selects a relay by.
+          relabelings: [
+            {
+              sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance'],
+              targetLabel: 'turnrelay',
+              action: 'replace',
+            },
+          ],
+        },
+      ],
     },
   });
   new ApiObject(scope, 'prometheus-rule', {

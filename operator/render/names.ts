@@ -15,11 +15,16 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
  * watches Secrets by. Deliberately without RELAY_LABEL: label-based pruning of
  * rendered children must never reach the credentials.
  */
-export const AUTH_SECRET_LABELS: Readonly<Record<string, string>> = { [COMPONENT_LABEL]: 'auth', [MANAGED_BY_LABEL]: FIELD_MANAGER };
+export const AUTH_SECRET_LABELS: Readonly<Record<string, string>> = {
+  [COMPONENT_LABEL]: 'auth',
+  [MANAGED_BY_LABEL]: FIELD_MANAGER,
+};
 
 /** A label selector (`k=v,k=v`) matching objects that carry all of these labels. */
 export function labelSelector(labels: Readonly<Record<string, string>>): string {
-  return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
 
 export function relayName(relay: TurnRelay): string {
@@ -73,13 +78,17 @@ export function childLabels(relay: TurnRelay): Record<string, string> {
 }
 
 /** Name, labels and owner reference of a child object. */
-export function childMetadata(relay: TurnRelay, name: string): { name: string; labels: Record<string, string>; ownerReferences: V1OwnerReference[] } {
+export function childMetadata(
+  relay: TurnRelay,
+  name: string,
+): { name: string; labels: Record<string, string>; ownerReferences: V1OwnerReference[] } {
   return { name, labels: childLabels(relay), ownerReferences: [ownerReference(relay)] };
 }
 
 export function ownerReference(relay: TurnRelay): V1OwnerReference {
   const uid = relay.metadata.uid;
-  if (!uid) throw new Error(`TurnRelay ${relayName(relay)} has no metadata.uid (render only objects read from the API server)`);
+  if (!uid)
+    throw new Error(`TurnRelay ${relayName(relay)} has no metadata.uid (render only objects read from the API server)`);
   return {
     apiVersion: `${API_GROUP}/${API_VERSION}`,
     kind: KIND,

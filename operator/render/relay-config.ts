@@ -36,7 +36,8 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
   const { spec } = relay;
   const addresses = externalRelayAddresses(relay, observed);
   // Several nodes, one ConfigMap: each pod finds its own node in the map.
-  const nodeMap = spec.network.mode === 'HostNetwork' && !addresses.externalAddress ? (observed.nodeAddressMap ?? []) : [];
+  const nodeMap =
+    spec.network.mode === 'HostNetwork' && !addresses.externalAddress ? (observed.nodeAddressMap ?? []) : [];
   const maxLifetime = durationSeconds(spec.limits.maxLifetime);
   const config: RelayConfigInput = {
     realm: spec.realm,
@@ -98,7 +99,10 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
  */
 export function restartRelevantConfig(config: RelayConfig): unknown {
   return {
-    listeners: config.listeners, admin: config.admin, host: config.relay.host, host6: config.relay.host6 ?? null,
+    listeners: config.listeners,
+    admin: config.admin,
+    host: config.relay.host,
+    host6: config.relay.host6 ?? null,
     // Only when set, so relays that never chose keep the hash they had.
     ...(config.relay.dataPlane ? { dataPlane: config.relay.dataPlane } : {}),
   };

@@ -43,6 +43,7 @@ export function finishService(service: V1Service, relay: TurnRelay): V1Service {
   const { network } = relay.spec;
   if (spec.externalIPs?.length === 0) delete spec.externalIPs;
   if (spec.type !== 'ClusterIP') spec.externalTrafficPolicy = network.service.externalTrafficPolicy;
-  if (spec.type === 'LoadBalancer' && network.service.loadBalancerClass) spec.loadBalancerClass = network.service.loadBalancerClass;
+  if (spec.type === 'LoadBalancer' && network.service.loadBalancerClass)
+    spec.loadBalancerClass = network.service.loadBalancerClass;
   return service;
 }

@@ -38,7 +38,10 @@ export type WorkloadInput = {
 };
 
 export function restartChecksum(config: RelayConfig): string {
-  return createHash('sha256').update(JSON.stringify(restartRelevantConfig(config))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(restartRelevantConfig(config)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function containerPorts(relay: TurnRelay): kplus.ContainerPort[] {
@@ -96,8 +99,14 @@ export function relayDeployment(scope: Construct, input: WorkloadInput): kplus.D
     },
     // Host-network pods cannot surge onto a node that already runs one.
     strategy: hostNetwork
-      ? kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(0), maxUnavailable: kplus.PercentOrAbsolute.absolute(1) })
-      : kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
+      ? kplus.DeploymentStrategy.rollingUpdate({
+          maxSurge: kplus.PercentOrAbsolute.absolute(0),
+          maxUnavailable: kplus.PercentOrAbsolute.absolute(1),
+        })
+      : kplus.DeploymentStrategy.rollingUpdate({
+          maxSurge: kplus.PercentOrAbsolute.absolute(1),
+          maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+        }),
     serviceAccount: input.serviceAccount,
     automountServiceAccountToken: false,
     securityContext: { ensureNonRoot: true, user: RELAY_UID, group: RELAY_UID, fsGroup: RELAY_UID },
@@ -129,16 +138,26 @@ export function relayDeployment(scope: Construct, input: WorkloadInput): kplus.D
   deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(relay) }));
 
   const container = deployment.containers[0]!;
-  container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(scope, 'config-volume', input.configMap, { name: 'config' }), { readOnly: true });
-  const authSecret = kplus.Secret.fromSecretName(scope, 'auth-secret', input.authSecretName);
-  container.mount(AUTH_DIR, kplus.Volume.fromSecret(scope, 'auth-volume', authSecret, { name: 'auth', defaultMode: READ_ONLY_FILES }), {
+  container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(scope, 'config-volume', input.configMap, { name: 'config' }), {
     readOnly: true,
   });
+  const authSecret = kplus.Secret.fromSecretName(scope, 'auth-secret', input.authSecretName);
+  container.mount(
+    AUTH_DIR,
+    kplus.Volume.fromSecret(scope, 'auth-volume', authSecret, { name: 'auth', defaultMode: READ_ONLY_FILES }),
+    {
+      readOnly: true,
+    },
+  );
   if (hasTlsListener(relay) && relay.spec.tls) {
     const tlsSecret = kplus.Secret.fromSecretName(scope, 'tls-secret', names.tlsSecret);
-    container.mount(TLS_DIR, kplus.Volume.fromSecret(scope, 'tls-volume', tlsSecret, { name: 'tls', defaultMode: READ_ONLY_FILES }), {
-      readOnly: true,
-    });
+    container.mount(
+      TLS_DIR,
+      kplus.Volume.fromSecret(scope, 'tls-volume', tlsSecret, { name: 'tls', defaultMode: READ_ONLY_FILES }),
+      {
+        readOnly: true,
+      },
+    );
   }
   container.mount('/tmp', kplus.Volume.fromEmptyDir(scope, 'tmp-volume', 'tmp', { sizeLimit: undefined }));
 

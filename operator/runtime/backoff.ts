@@ -9,7 +9,10 @@ export function exponentialDelay(failures: number, baseMs: number, maxMs: number
 export class PerKeyBackoff {
   private readonly failures = new Map<string, number>();
 
-  constructor(private readonly baseMs: number, private readonly maxMs: number) {}
+  constructor(
+    private readonly baseMs: number,
+    private readonly maxMs: number,
+  ) {}
 
   /** Delay for the next retry of `key`; counts one more failure. */
   next(key: string): number {

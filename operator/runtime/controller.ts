@@ -2,7 +2,15 @@
 // reconcile per key, results drive backoff and timed requeues. It runs only
 // while this instance may write (leader, or no leader election).
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig, KubernetesObject, V1Deployment, V1EndpointSlice, V1Node, V1Secret, V1Service } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1Deployment,
+  V1EndpointSlice,
+  V1Node,
+  V1Secret,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { Logger } from '../../shared/log.js';
 import type { CertificateObject, ChildCache, RawTurnRelay, ReconcileContext } from '../reconcile/context.js';
 import { allowedServiceKeys, nodeAddresses, SERVICE_NAME_LABEL } from '../reconcile/observe.js';
@@ -15,8 +23,17 @@ import type { KubeRest } from './kube-rest.js';
 import { LatestView } from './latest-view.js';
 import type { OperatorMetrics } from './metrics.js';
 import {
-  CERTIFICATE_KIND, CHILD_KINDS, ENDPOINTSLICE_KIND, NODE_KIND, OPTIONAL_CHILD_KINDS, PODMONITOR_KIND, PROMETHEUSRULE_KIND, SECRET_KIND, TURNRELAY_KIND,
-  kindKey, type ResourceKind,
+  CERTIFICATE_KIND,
+  CHILD_KINDS,
+  ENDPOINTSLICE_KIND,
+  NODE_KIND,
+  OPTIONAL_CHILD_KINDS,
+  PODMONITOR_KIND,
+  PROMETHEUSRULE_KIND,
+  SECRET_KIND,
+  TURNRELAY_KIND,
+  kindKey,
+  type ResourceKind,
 } from './resources.js';
 const SERVICE_KIND = CHILD_KINDS.find((k) => k.kind === 'Service')!;
 const DEPLOYMENT_KIND = CHILD_KINDS.find((k) => k.kind === 'Deployment')!;
@@ -46,7 +63,11 @@ export interface ControllerOptions {
 }
 
 /** What the controller does with any informer, whatever it caches. */
-interface Running { readonly name: string; start(): Promise<void>; stop(): void }
+interface Running {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): void;
+}
 
 export class Controller {
   private readonly queue: WorkQueue;
@@ -62,7 +83,10 @@ export class Controller {
   private readonly served = new Set<string>();
   private readonly nodeAddressCache = new Map<string, string>();
   private readonly namedSecrets = new NamedWatches<V1Secret>((namespace, name) =>
-    this.newInformer<V1Secret>(SECRET_KIND, (_e, o) => this.onNamedSecret(o), { namespace, fieldSelector: `metadata.name=${name}` }),
+    this.newInformer<V1Secret>(SECRET_KIND, (_e, o) => this.onNamedSecret(o), {
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+    }),
   );
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void>[] = [];
@@ -73,7 +97,11 @@ export class Controller {
     this.queue = new WorkQueue(opts.queue);
   }
 
-  private newInformer<T extends KubernetesObject>(resource: ResourceKind, onEvent: (e: InformerEvent, o: T) => void, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): Informer<T> {
+  private newInformer<T extends KubernetesObject>(
+    resource: ResourceKind,
+    onEvent: (e: InformerEvent, o: T) => void,
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string },
+  ): Informer<T> {
     return new Informer<T>({
       kc: this.opts.kc,
       rest: this.opts.rest,
@@ -87,14 +115,21 @@ export class Controller {
     });
   }
 
-  private informer<T extends KubernetesObject>(resource: ResourceKind, onEvent: (e: InformerEvent, o: T) => void, opts: { labelSelector?: string; clusterWide?: boolean } = {}): LatestView<T> {
+  private informer<T extends KubernetesObject>(
+    resource: ResourceKind,
+    onEvent: (e: InformerEvent, o: T) => void,
+    opts: { labelSelector?: string; clusterWide?: boolean } = {},
+  ): LatestView<T> {
     const inf = this.newInformer<T>(
       resource,
       (e, o) => {
         if (e === 'delete') view.forget(o.metadata?.name ?? '', o.metadata?.namespace);
         onEvent(e, o);
       },
-      { ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}), ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) },
+      {
+        ...(this.opts.namespace && !opts.clusterWide ? { namespace: this.opts.namespace } : {}),
+        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+      },
     );
     const view = new LatestView(inf);
     this.informers.push(inf);
@@ -123,10 +158,14 @@ export class Controller {
   private enqueueOwner = (_e: InformerEvent, o: KubernetesObject): void => {
     const ns = o.metadata?.namespace;
     if (!ns) return;
-    const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === TURNRELAY_KIND.kind && r.apiVersion === TURNRELAY_KIND.apiVersion);
+    const owner = o.metadata?.ownerReferences?.find(
+      (r) => r.controller && r.kind === TURNRELAY_KIND.kind && r.apiVersion === TURNRELAY_KIND.apiVersion,
+    );
     for (const name of [owner?.name, o.metadata?.labels?.[RELAY_LABEL]]) if (name) this.queue.add(`${ns}/${name}`);
     const objName = o.metadata?.name ?? '';
-    this.enqueueAll((r) => r.metadata?.namespace === ns && (objName === r.metadata.name || objName.startsWith(`${r.metadata.name}-`)));
+    this.enqueueAll(
+      (r) => r.metadata?.namespace === ns && (objName === r.metadata.name || objName.startsWith(`${r.metadata.name}-`)),
+    );
   };
 
   private onNamedSecret(secret: KubernetesObject): void {
@@ -139,7 +178,8 @@ export class Controller {
   private syncNamedSecrets(): void {
     if (this.stopping) return;
     const wanted = new Set<string>();
-    for (const r of this.relays.list()) for (const name of referencedSecrets(r)) wanted.add(NamedWatches.key(r.metadata!.namespace!, name));
+    for (const r of this.relays.list())
+      for (const name of referencedSecrets(r)) wanted.add(NamedWatches.key(r.metadata!.namespace!, name));
     this.namedSecrets.sync(wanted);
   }
 
@@ -173,15 +213,21 @@ export class Controller {
         const res = await this.opts.rest.find<{ resources?: Array<{ name: string }> }>(`/apis/${apiVersion}`);
         names = (res?.resources ?? []).map((r) => r.name);
       } catch (err) {
-        this.opts.log.warn({ apiVersion, err: err instanceof Error ? err.message : String(err) }, 'could not check for an optional API');
+        this.opts.log.warn(
+          { apiVersion, err: err instanceof Error ? err.message : String(err) },
+          'could not check for an optional API',
+        );
         continue;
       }
       for (const kind of OPTIONAL_CHILD_KINDS.filter((k) => k.apiVersion === apiVersion && names.includes(k.plural))) {
         if (this.served.has(kindKey(kind))) continue;
         this.served.add(kindKey(kind));
-        const view = kind === CERTIFICATE_KIND
-          ? (this.certificates = this.informer<CertificateObject>(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL }))
-          : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+        const view =
+          kind === CERTIFICATE_KIND
+            ? (this.certificates = this.informer<CertificateObject>(kind, this.enqueueOwner, {
+                labelSelector: RELAY_LABEL,
+              }))
+            : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
         this.children.set(kindKey(kind), { kind, view });
         await view.informer.start();
         started = true;
@@ -197,12 +243,19 @@ export class Controller {
     this.deployments = this.informer<V1Deployment>(DEPLOYMENT_KIND, this.enqueueOwner, { labelSelector: RELAY_LABEL });
     for (const kind of CHILD_KINDS) {
       if (OPTIONAL_CHILD_KINDS.includes(kind)) continue; // started once their CRD is found
-      const view = kind === SERVICE_KIND ? this.services : kind === DEPLOYMENT_KIND ? this.deployments : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
+      const view =
+        kind === SERVICE_KIND
+          ? this.services
+          : kind === DEPLOYMENT_KIND
+            ? this.deployments
+            : this.informer(kind, this.enqueueOwner, { labelSelector: RELAY_LABEL });
       this.children.set(kindKey(kind), { kind, view });
     }
     // Auth Secrets carry no relay label (so pruning can never reach them); a deleted one is recreated via its owner.
     this.informer(SECRET_KIND, this.enqueueOwner, { labelSelector: labelSelector(AUTH_SECRET_LABELS) });
-    this.endpointSlices = this.informer<V1EndpointSlice>(ENDPOINTSLICE_KIND, this.onEndpointSlice, { clusterWide: true });
+    this.endpointSlices = this.informer<V1EndpointSlice>(ENDPOINTSLICE_KIND, this.onEndpointSlice, {
+      clusterWide: true,
+    });
     this.nodes = this.informer<V1Node>(NODE_KIND, this.onNode, { clusterWide: true });
     await this.detectOptionalKinds();
     await Promise.all(this.informers.map((i) => i.start()));
@@ -241,7 +294,8 @@ export class Controller {
       endpointSlices: this.endpointSlices,
       nodes: this.nodes,
       certManagerInstalled: () => this.served.has(kindKey(CERTIFICATE_KIND)),
-      prometheusOperatorInstalled: () => this.served.has(kindKey(PODMONITOR_KIND)) && this.served.has(kindKey(PROMETHEUSRULE_KIND)),
+      prometheusOperatorInstalled: () =>
+        this.served.has(kindKey(PODMONITOR_KIND)) && this.served.has(kindKey(PROMETHEUSRULE_KIND)),
       image: o.image,
       now: o.now,
       newSecret: () => randomBytes(32).toString('base64url'),
@@ -251,7 +305,13 @@ export class Controller {
       event: async (target, type, reason, message) => {
         if (this.stopping || !o.mayWrite()) return;
         await o.recorder.record(
-          { apiVersion: target.apiVersion ?? TURNRELAY_KIND.apiVersion, kind: target.kind ?? TURNRELAY_KIND.kind, name: target.metadata!.name!, namespace: target.metadata!.namespace!, ...(target.metadata?.uid ? { uid: target.metadata.uid } : {}) },
+          {
+            apiVersion: target.apiVersion ?? TURNRELAY_KIND.apiVersion,
+            kind: target.kind ?? TURNRELAY_KIND.kind,
+            name: target.metadata!.name!,
+            namespace: target.metadata!.namespace!,
+            ...(target.metadata?.uid ? { uid: target.metadata.uid } : {}),
+          },
           type,
           reason,
           message,
@@ -281,7 +341,10 @@ export class Controller {
         if (!(err instanceof NotLeaderError)) {
           metrics.errors.inc();
           const retryInMs = this.queue.addRateLimited(key);
-          log.warn({ relay: key, err: err instanceof Error ? err.message : String(err), retryInMs }, 'reconcile failed');
+          log.warn(
+            { relay: key, err: err instanceof Error ? err.message : String(err), retryInMs },
+            'reconcile failed',
+          );
         }
       } finally {
         end();
@@ -305,7 +368,8 @@ export class Controller {
 export function referencedSecrets(relay: RawTurnRelay): string[] {
   const spec = relay.spec as { tls?: { secretName?: unknown }; auth?: { secretRef?: { name?: unknown } } } | undefined;
   const out: string[] = [];
-  if (spec?.tls) out.push(typeof spec.tls.secretName === 'string' ? spec.tls.secretName : `${relay.metadata?.name}-tls`);
+  if (spec?.tls)
+    out.push(typeof spec.tls.secretName === 'string' ? spec.tls.secretName : `${relay.metadata?.name}-tls`);
   if (typeof spec?.auth?.secretRef?.name === 'string') out.push(spec.auth.secretRef.name);
   return out;
 }

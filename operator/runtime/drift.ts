@@ -13,10 +13,20 @@ import { createHash } from 'node:crypto';
 
 export const HASH_ANNOTATION = 'turnrelay.dev/applied-hash';
 
-interface ManagedFieldsEntry { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }
-interface Meta { annotations?: Record<string, string> | undefined; managedFields?: ManagedFieldsEntry[] | undefined }
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+  fieldsV1?: unknown;
+}
+interface Meta {
+  annotations?: Record<string, string> | undefined;
+  managedFields?: ManagedFieldsEntry[] | undefined;
+}
 // Loose on purpose: client-node's typed objects and raw JSON both fit.
-interface ObjectWithMeta { metadata?: object | undefined }
+interface ObjectWithMeta {
+  metadata?: object | undefined;
+}
 const metaOf = (o: ObjectWithMeta | undefined): Meta | undefined => o?.metadata;
 
 const SEP = '\u0000';
@@ -55,7 +65,9 @@ function bump(m: Map<string, number>, k: string): void {
 }
 
 // Identity fields are never listed in managedFields.
-const IDENTITY = new Set([['apiVersion'], ['kind'], ['metadata', 'name'], ['metadata', 'namespace']].map((p) => p.join(SEP)));
+const IDENTITY = new Set(
+  [['apiVersion'], ['kind'], ['metadata', 'name'], ['metadata', 'namespace']].map((p) => p.join(SEP)),
+);
 
 /** Leaf paths of an object; array elements become `*`, arrays of scalars are one leaf. */
 export function desiredLeafPaths(obj: unknown): Map<string, number> {
@@ -118,11 +130,17 @@ export function uncoveredPaths(desired: Map<string, number>, owned: Map<string, 
 export type ApplyReason = 'missing' | 'changed' | 'drifted';
 
 /** Why `desired` (already carrying its hash annotation) must be applied over `live`, or undefined if not. */
-export function applyReason(desired: ObjectWithMeta, live: ObjectWithMeta | undefined, fieldManager: string): ApplyReason | undefined {
+export function applyReason(
+  desired: ObjectWithMeta,
+  live: ObjectWithMeta | undefined,
+  fieldManager: string,
+): ApplyReason | undefined {
   if (!live) return 'missing';
   const want = metaOf(desired)?.annotations?.[HASH_ANNOTATION];
   if (!want || metaOf(live)?.annotations?.[HASH_ANNOTATION] !== want) return 'changed';
-  const ours = (metaOf(live)?.managedFields ?? []).filter((e) => e.manager === fieldManager && e.operation === 'Apply' && !e.subresource);
+  const ours = (metaOf(live)?.managedFields ?? []).filter(
+    (e) => e.manager === fieldManager && e.operation === 'Apply' && !e.subresource,
+  );
   const owned = new Map<string, number>();
   for (const e of ours) for (const [p, n] of ownedLeafPaths(e.fieldsV1)) owned.set(p, (owned.get(p) ?? 0) + n);
   return uncoveredPaths(desiredLeafPaths(desired), owned).length > 0 ? 'drifted' : undefined;

@@ -95,7 +95,13 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace: target.namespace },
-      involvedObject: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, namespace: target.namespace, uid: target.uid },
+      involvedObject: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        name: target.name,
+        namespace: target.namespace,
+        uid: target.uid,
+      },
       type,
       reason,
       message,
@@ -109,12 +115,22 @@ export class EventRecorder {
     try {
       await this.rest.request('POST', collectionPath(EVENT_KIND, target.namespace), { body: event });
     } catch (err) {
-      this.log.warn({ reason, target: `${target.namespace}/${target.name}`, err: err instanceof Error ? err.message : String(err) }, 'could not record event');
+      this.log.warn(
+        { reason, target: `${target.namespace}/${target.name}`, err: err instanceof Error ? err.message : String(err) },
+        'could not record event',
+      );
       return;
     }
     if (existing?.flushTimer !== undefined) this.timers.clearTimeout(existing.flushTimer);
     this.series.delete(key);
-    this.series.set(key, { name, namespace: target.namespace, count: 1, written: 1, lastSeenMs: now, lastWriteMs: now });
+    this.series.set(key, {
+      name,
+      namespace: target.namespace,
+      count: 1,
+      written: 1,
+      lastSeenMs: now,
+      lastWriteMs: now,
+    });
     this.evictOldest();
   }
 
@@ -158,7 +174,11 @@ export class EventRecorder {
     } catch (err) {
       // The Event expired or was deleted: the next repeat starts a new one.
       if (err instanceof KubeApiError && err.code === 404) this.series.delete(key);
-      else this.log.warn({ event: `${s.namespace}/${s.name}`, err: err instanceof Error ? err.message : String(err) }, 'could not update event');
+      else
+        this.log.warn(
+          { event: `${s.namespace}/${s.name}`, err: err instanceof Error ? err.message : String(err) },
+          'could not update event',
+        );
       s.written = count; // best effort: the next repeat tries again, a failure alone does not
       return;
     }

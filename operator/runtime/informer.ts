@@ -77,7 +77,10 @@ export class Informer<T extends KubernetesObject> {
   private scheduleRestart(err: unknown): void {
     if (this.stopped || this.restartTimer) return;
     const delay = exponentialDelay(this.failures++, this.opts.restartBaseMs ?? 500, this.opts.restartMaxMs ?? 30_000);
-    this.opts.log.warn({ resource: this.name, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'watch failed; restarting');
+    this.opts.log.warn(
+      { resource: this.name, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+      'watch failed; restarting',
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void this.run();

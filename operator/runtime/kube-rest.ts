@@ -62,7 +62,11 @@ export class KubeRest {
   private readonly agent: http.Agent;
   private readonly observers: RequestObserver[] = [];
 
-  constructor(private readonly kc: KubeConfig, tls: https.AgentOptions, private readonly userAgent = 'turnrelay') {
+  constructor(
+    private readonly kc: KubeConfig,
+    tls: https.AgentOptions,
+    private readonly userAgent = 'turnrelay',
+  ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(cluster.server);
@@ -93,7 +97,11 @@ export class KubeRest {
     // Headers are rebuilt per request so rotating tokens (in-cluster) are picked up.
     const auth: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(auth);
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...(auth.headers as Record<string, string> | undefined) };
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': this.userAgent,
+      ...(auth.headers as Record<string, string> | undefined),
+    };
     let payload: string | undefined;
     if (opts.body !== undefined) {
       payload = JSON.stringify(opts.body);
@@ -102,12 +110,16 @@ export class KubeRest {
     }
     const mod = url.protocol === 'https:' ? https : http;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = mod.request(url, { method, headers, agent: this.agent, timeout: TIMEOUT_MS, signal: opts.signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = mod.request(
+        url,
+        { method, headers, agent: this.agent, timeout: TIMEOUT_MS, signal: opts.signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${TIMEOUT_MS} ms`)));
       req.on('error', reject);
       req.end(payload);
@@ -121,7 +133,11 @@ export class KubeRest {
     }
     if (status >= 400 || status === 0) {
       const st = parsed as { message?: string; reason?: string } | undefined;
-      throw new KubeApiError(status, st?.reason, `${method} ${url.pathname}: ${status} ${st?.message ?? text.slice(0, 200)}`);
+      throw new KubeApiError(
+        status,
+        st?.reason,
+        `${method} ${url.pathname}: ${status} ${st?.message ?? text.slice(0, 200)}`,
+      );
     }
     return parsed as T;
   }
@@ -147,7 +163,9 @@ export class KubeRest {
     let rv: string | undefined;
     do {
       // A page's items may come as null (an empty Go slice), so they are read defensively.
-      const page = await this.get<Omit<KubeList<T>, 'items'> & { items?: T[] | null }>(path, { query: { ...query, limit: 500, continue: cont } });
+      const page = await this.get<Omit<KubeList<T>, 'items'> & { items?: T[] | null }>(path, {
+        query: { ...query, limit: 500, continue: cont },
+      });
       items.push(...(page.items ?? []));
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion;

@@ -129,7 +129,12 @@ export class LeaderElector {
     if (!lease) {
       try {
         await rest.request('POST', collectionPath(LEASE_KIND, namespace), {
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: this.spec(undefined, now) },
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: this.spec(undefined, now),
+          },
         });
         return true;
       } catch (err) {
@@ -164,12 +169,23 @@ export class LeaderElector {
       if (lease?.spec?.holderIdentity === this.opts.identity) {
         const now = microTime(this.timers.now());
         await this.opts.rest.request('PUT', this.path(), {
-          body: { ...lease, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec.leaseTransitions ?? 0 } },
+          body: {
+            ...lease,
+            spec: {
+              leaseDurationSeconds: 1,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: lease.spec.leaseTransitions ?? 0,
+            },
+          },
         });
         this.opts.log.info({ lease: this.opts.name }, 'released leader lease');
       }
     } catch (err) {
-      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not release the leader lease');
+      this.opts.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not release the leader lease',
+      );
     }
     this.opts.onStoppedLeading();
   }

@@ -6,7 +6,12 @@ export interface ResourceKind {
   namespaced: boolean;
 }
 
-const kind = (apiVersion: string, k: string, plural: string, namespaced = true): ResourceKind => ({ apiVersion, kind: k, plural, namespaced });
+const kind = (apiVersion: string, k: string, plural: string, namespaced = true): ResourceKind => ({
+  apiVersion,
+  kind: k,
+  plural,
+  namespaced,
+});
 
 export const TURNRELAY_KIND = kind('turnrelay.dev/v1alpha1', 'TurnRelay', 'turnrelays');
 export const SECRET_KIND = kind('v1', 'Secret', 'secrets');

@@ -7,8 +7,13 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly qps: number, private readonly burst: number, private readonly now: () => number = Date.now) {
-    if (!(qps > 0) || !(burst >= 1)) throw new Error(`token bucket needs qps > 0 and burst >= 1 (got qps=${qps}, burst=${burst})`);
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(qps > 0) || !(burst >= 1))
+      throw new Error(`token bucket needs qps > 0 and burst >= 1 (got qps=${qps}, burst=${burst})`);
     this.tokens = burst;
     this.last = now();
   }

@@ -53,21 +53,36 @@ export interface StatusInput {
 const failed = (check: SecretCheck | undefined) => (check && !check.ok ? check : undefined);
 
 function certificateCondition(tls: TlsObservation): ConditionInput {
-  const c = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'CertificateReady', status, reason, message });
+  const c = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({
+    type: 'CertificateReady',
+    status,
+    reason,
+    message,
+  });
   if (tls.viaIssuer) {
     if (!tls.certManagerInstalled) {
-      return c('False', 'CertManagerMissing', 'spec.tls.issuerRef needs cert-manager, but the Certificate CRD (cert-manager.io/v1) is not installed; install cert-manager or use spec.tls.secretName');
+      return c(
+        'False',
+        'CertManagerMissing',
+        'spec.tls.issuerRef needs cert-manager, but the Certificate CRD (cert-manager.io/v1) is not installed; install cert-manager or use spec.tls.secretName',
+      );
     }
     if (!tls.certificateExists) return c('False', 'CertificatePending', 'waiting for the Certificate to be created');
     if (tls.certificateReady?.status === 'True') {
-      if (!tls.secretPresent) return c('False', 'SecretMissing', `Certificate is ready but Secret ${tls.secretName} does not exist yet`);
+      if (!tls.secretPresent)
+        return c('False', 'SecretMissing', `Certificate is ready but Secret ${tls.secretName} does not exist yet`);
       const bad = failed(tls.secretCheck);
       if (bad) return c('False', bad.reason, bad.message);
       return c('True', 'Issued', `certificate issued into Secret ${tls.secretName}${validUntil(tls.secretCheck)}`);
     }
-    return c('False', tls.certificateReady?.reason ?? 'CertificatePending', tls.certificateReady?.message ?? 'waiting for cert-manager to issue the certificate');
+    return c(
+      'False',
+      tls.certificateReady?.reason ?? 'CertificatePending',
+      tls.certificateReady?.message ?? 'waiting for cert-manager to issue the certificate',
+    );
   }
-  if (!tls.secretPresent) return c('False', 'SecretMissing', `spec.tls.secretName: Secret ${tls.secretName} not found in this namespace`);
+  if (!tls.secretPresent)
+    return c('False', 'SecretMissing', `spec.tls.secretName: Secret ${tls.secretName} not found in this namespace`);
   const bad = failed(tls.secretCheck);
   if (bad) return c('False', bad.reason, bad.message);
   return c('True', 'SecretFound', `using TLS key pair from Secret ${tls.secretName}${validUntil(tls.secretCheck)}`);
@@ -90,13 +105,28 @@ function describeIssues(issues: ValidationIssue[]): string {
 }
 
 /** Reconciling and Stalled, derived from the other conditions (see the top of this file). */
-function gitOpsConditions(ready: boolean, rolling: boolean, degraded: Pick<ConditionInput, 'status' | 'reason' | 'message'>, readyCond?: ConditionInput): ConditionInput[] {
+function gitOpsConditions(
+  ready: boolean,
+  rolling: boolean,
+  degraded: Pick<ConditionInput, 'status' | 'reason' | 'message'>,
+  readyCond?: ConditionInput,
+): ConditionInput[] {
   const stalled = degraded.status === 'True';
   const reconciling = !stalled && (!ready || rolling);
   return [
     reconciling
-      ? { type: 'Reconciling', status: 'True', reason: ready ? 'RolloutInProgress' : readyCond?.reason ?? 'Reconciling', message: readyCond?.message ?? '' }
-      : { type: 'Reconciling', status: 'False', reason: stalled ? 'Stalled' : 'ReconcileComplete', message: stalled ? 'waiting for the problem in Stalled to be fixed' : 'the relay is Ready and rolled out' },
+      ? {
+          type: 'Reconciling',
+          status: 'True',
+          reason: ready ? 'RolloutInProgress' : (readyCond?.reason ?? 'Reconciling'),
+          message: readyCond?.message ?? '',
+        }
+      : {
+          type: 'Reconciling',
+          status: 'False',
+          reason: stalled ? 'Stalled' : 'ReconcileComplete',
+          message: stalled ? 'waiting for the problem in Stalled to be fixed' : 'the relay is Ready and rolled out',
+        },
     stalled
       ? { type: 'Stalled', status: 'True', reason: degraded.reason, message: degraded.message }
       : { type: 'Stalled', status: 'False', reason: 'AsExpected', message: 'no problems found' },
@@ -114,7 +144,12 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
     const message = describeIssues(input.invalid);
     conds.push(
       { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
-      { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'nothing is changed until the spec is fixed' },
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'InvalidSpec',
+        message: 'nothing is changed until the spec is fixed',
+      },
       { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
       ...gitOpsConditions(false, false, { status: 'True', reason: 'InvalidSpec', message }),
     );
@@ -136,9 +171,16 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
   if (input.error) ready = { type: 'Ready', status: 'False', reason: 'ReconcileError', message: input.error };
   else if (input.conflict) ready = { type: 'Ready', status: 'False', reason: 'NameConflict', message: input.conflict };
   else if (authBad) ready = { type: 'Ready', status: 'False', reason: authBad.reason, message: authBad.message };
-  else if (cert && cert.status !== 'True') ready = { type: 'Ready', status: 'False', reason: cert.reason, message: cert.message };
+  else if (cert && cert.status !== 'True')
+    ready = { type: 'Ready', status: 'False', reason: cert.reason, message: cert.message };
   else if (!available) ready = { type: 'Ready', status: 'False', reason: 'WorkloadUnavailable', message: podsMsg };
-  else if (ice.length === 0) ready = { type: 'Ready', status: 'False', reason: 'AddressPending', message: 'waiting for an external address (LoadBalancer ingress or node addresses)' };
+  else if (ice.length === 0)
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'AddressPending',
+      message: 'waiting for an external address (LoadBalancer ingress or node addresses)',
+    };
   else ready = { type: 'Ready', status: 'True', reason: 'RelayReady', message: podsMsg };
   conds.push(ready);
 
@@ -149,10 +191,18 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
   );
 
   if (input.error) conds.push({ type: 'Degraded', status: 'True', reason: 'ReconcileError', message: input.error });
-  else if (input.conflict) conds.push({ type: 'Degraded', status: 'True', reason: 'NameConflict', message: input.conflict });
+  else if (input.conflict)
+    conds.push({ type: 'Degraded', status: 'True', reason: 'NameConflict', message: input.conflict });
   else if (authBad) conds.push({ type: 'Degraded', status: 'True', reason: authBad.reason, message: authBad.message });
-  else if (cert && tlsBroken(input.tls, cert)) conds.push({ type: 'Degraded', status: 'True', reason: cert.reason, message: cert.message });
-  else conds.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: input.authNote ?? 'no problems found' });
+  else if (cert && tlsBroken(input.tls, cert))
+    conds.push({ type: 'Degraded', status: 'True', reason: cert.reason, message: cert.message });
+  else
+    conds.push({
+      type: 'Degraded',
+      status: 'False',
+      reason: 'AsExpected',
+      message: input.authNote ?? 'no problems found',
+    });
   if (cert) conds.push(cert);
   const degraded = conds.find((c) => c.type === 'Degraded')!;
   conds.push(...gitOpsConditions(ready.status === 'True', rolling, degraded, ready));
@@ -173,7 +223,10 @@ export function computeStatus(input: StatusInput): TurnRelayStatus {
 const EXPECTED_WAITS = new Set(['WorkloadUnavailable', 'AddressPending', 'CertificatePending']);
 
 /** Events worth recording for a status change (transitions only, so a steady state emits none). */
-export function transitionEvents(before: readonly TurnRelayCondition[] | undefined, after: readonly TurnRelayCondition[] | undefined): Array<{ type: 'Normal' | 'Warning'; reason: string; message: string }> {
+export function transitionEvents(
+  before: readonly TurnRelayCondition[] | undefined,
+  after: readonly TurnRelayCondition[] | undefined,
+): Array<{ type: 'Normal' | 'Warning'; reason: string; message: string }> {
   const events: Array<{ type: 'Normal' | 'Warning'; reason: string; message: string }> = [];
   const changed = (t: string) => {
     const a = before?.find((c) => c.type === t);
@@ -181,12 +234,23 @@ export function transitionEvents(before: readonly TurnRelayCondition[] | undefin
     return b && (!a || a.status !== b.status || a.reason !== b.reason) ? b : undefined;
   };
   // A new relay is expected to wait for pods and addresses; only problems are worth an Event then.
-  const routineStart = (type: string, c: TurnRelayCondition) => !before?.some((x) => x.type === type) && c.status !== 'True' && EXPECTED_WAITS.has(c.reason ?? '');
+  const routineStart = (type: string, c: TurnRelayCondition) =>
+    !before?.some((x) => x.type === type) && c.status !== 'True' && EXPECTED_WAITS.has(c.reason ?? '');
   const readyChange = changed('Ready');
   const ready = readyChange && !routineStart('Ready', readyChange) ? readyChange : undefined;
-  if (ready) events.push({ type: ready.status === 'True' ? 'Normal' : 'Warning', reason: ready.status === 'True' ? 'Ready' : ready.reason ?? 'NotReady', message: ready.message ?? '' });
+  if (ready)
+    events.push({
+      type: ready.status === 'True' ? 'Normal' : 'Warning',
+      reason: ready.status === 'True' ? 'Ready' : (ready.reason ?? 'NotReady'),
+      message: ready.message ?? '',
+    });
   const certChange = changed('CertificateReady');
   const cert = certChange && !routineStart('CertificateReady', certChange) ? certChange : undefined;
-  if (cert && cert.reason !== ready?.reason) events.push({ type: cert.status === 'True' ? 'Normal' : 'Warning', reason: cert.status === 'True' ? 'CertificateReady' : cert.reason ?? 'CertificateNotReady', message: cert.message ?? '' });
+  if (cert && cert.reason !== ready?.reason)
+    events.push({
+      type: cert.status === 'True' ? 'Normal' : 'Warning',
+      reason: cert.status === 'True' ? 'CertificateReady' : (cert.reason ?? 'CertificateNotReady'),
+      message: cert.message ?? '',
+    });
   return events;
 }

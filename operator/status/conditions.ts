@@ -13,8 +13,14 @@ export interface ConditionInput {
   message: string;
 }
 
-export function toCondition(input: ConditionInput, previous: readonly TurnRelayCondition[] | undefined, generation: number | undefined, now: string): TurnRelayCondition {
+export function toCondition(
+  input: ConditionInput,
+  previous: readonly TurnRelayCondition[] | undefined,
+  generation: number | undefined,
+  now: string,
+): TurnRelayCondition {
   const prev = previous?.find((c) => c.type === input.type);
-  const lastTransitionTime = prev && prev.status === input.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
+  const lastTransitionTime =
+    prev && prev.status === input.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
   return { ...input, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
 }

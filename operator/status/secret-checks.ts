@@ -8,8 +8,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { AuthFileError, parseSecretsFile, parseUsersFile } from '../../shared/auth-files.js';
 
 export type SecretCheck =
-  | { ok: true; message: string; notAfter?: string }
-  | { ok: false; reason: string; message: string };
+  { ok: true; message: string; notAfter?: string } | { ok: false; reason: string; message: string };
 
 function decoded(secret: V1Secret, key: string): string | undefined {
   const b64 = secret.data?.[key];
@@ -26,8 +25,13 @@ export interface TlsCheckInput {
 
 export function checkTlsSecret(secret: V1Secret, { field, dnsNames, now }: TlsCheckInput): SecretCheck {
   const name = secret.metadata?.name ?? '?';
-  const bad = (reason: string, what: string): SecretCheck => ({ ok: false, reason, message: `${field}: Secret ${name} ${what}` });
-  if (secret.type !== 'kubernetes.io/tls') return bad('SecretWrongType', `has type ${secret.type ?? 'Opaque'}; it must be kubernetes.io/tls`);
+  const bad = (reason: string, what: string): SecretCheck => ({
+    ok: false,
+    reason,
+    message: `${field}: Secret ${name} ${what}`,
+  });
+  if (secret.type !== 'kubernetes.io/tls')
+    return bad('SecretWrongType', `has type ${secret.type ?? 'Opaque'}; it must be kubernetes.io/tls`);
   const certPem = decoded(secret, 'tls.crt');
   const keyPem = decoded(secret, 'tls.key');
   if (!certPem?.trim()) return bad('SecretIncomplete', 'has no tls.crt');
@@ -47,19 +51,32 @@ export function checkTlsSecret(secret: V1Secret, { field, dnsNames, now }: TlsCh
   if (!matches) return bad('KeyMismatch', 'has a tls.key that does not belong to its tls.crt');
   const notBefore = new Date(cert.validFrom);
   const notAfter = new Date(cert.validTo);
-  if (now < notBefore) return bad('CertificateNotYetValid', `holds a certificate valid only from ${notBefore.toISOString()}`);
-  if (now >= notAfter) return bad('CertificateExpired', `holds a certificate that expired at ${notAfter.toISOString()}`);
+  if (now < notBefore)
+    return bad('CertificateNotYetValid', `holds a certificate valid only from ${notBefore.toISOString()}`);
+  if (now >= notAfter)
+    return bad('CertificateExpired', `holds a certificate that expired at ${notAfter.toISOString()}`);
   const uncovered = dnsNames.filter((n) => cert.checkHost(n.startsWith('*.') ? `x${n.slice(1)}` : n) === undefined);
   if (uncovered.length > 0) {
-    return bad('CertificateNameMismatch', `holds a certificate for ${cert.subjectAltName ?? cert.subject}, which does not cover ${uncovered.join(', ')} (spec.tls.dnsNames)`);
+    return bad(
+      'CertificateNameMismatch',
+      `holds a certificate for ${cert.subjectAltName ?? cert.subject}, which does not cover ${uncovered.join(', ')} (spec.tls.dnsNames)`,
+    );
   }
-  return { ok: true, message: `certificate in Secret ${name} valid until ${notAfter.toISOString()}`, notAfter: notAfter.toISOString() };
+  return {
+    ok: true,
+    message: `certificate in Secret ${name} valid until ${notAfter.toISOString()}`,
+    notAfter: notAfter.toISOString(),
+  };
 }
 
 /** A Secret the relay mounts as its auth files: at least one usable shared secret, and a parseable users file if any. */
 export function checkAuthSecret(secret: V1Secret, field: string): SecretCheck {
   const name = secret.metadata?.name ?? '?';
-  const bad = (what: string): SecretCheck => ({ ok: false, reason: 'AuthSecretInvalid', message: `${field}: Secret ${name} ${what}` });
+  const bad = (what: string): SecretCheck => ({
+    ok: false,
+    reason: 'AuthSecretInvalid',
+    message: `${field}: Secret ${name} ${what}`,
+  });
   const secrets = decoded(secret, 'secrets');
   if (secrets === undefined) return bad('has no "secrets" key');
   try {

@@ -4,7 +4,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { TurnRelayStatus } from '../api/turnrelay.js';
 
-export function statusMergePatch(live: TurnRelayStatus | undefined, desired: TurnRelayStatus): { status: Record<string, unknown> } | undefined {
+export function statusMergePatch(
+  live: TurnRelayStatus | undefined,
+  desired: TurnRelayStatus,
+): { status: Record<string, unknown> } | undefined {
   const before = (live ?? {}) as Record<string, unknown>;
   const after = desired as Record<string, unknown>;
   const patch: Record<string, unknown> = {};

@@ -10,7 +10,9 @@ export interface WorkloadState {
   selector?: string;
 }
 
-interface LabelSelector { matchLabels?: Record<string, string> }
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+}
 interface WorkloadObject {
   kind?: string;
   metadata?: { generation?: number };

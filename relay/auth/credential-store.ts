@@ -5,8 +5,7 @@
 import { parseRestUsername, restPassword } from './rest-credentials.js';
 
 export type CredentialLookup =
-  | { ok: true; user: string; passwords: string[] }
-  | { ok: false; reason: 'expired' | 'unknown' | 'ttl_too_long' };
+  { ok: true; user: string; passwords: string[] } | { ok: false; reason: 'expired' | 'unknown' | 'ttl_too_long' };
 
 export interface LookupOptions {
   /** An expired REST username still yields its passwords (requests on an allocation it created). */
@@ -47,7 +46,8 @@ export class CredentialStore {
     const rest = parseRestUsername(username);
     if (!rest) return { ok: false, reason: 'unknown' };
     if (rest.expiry * 1000 < nowMs && !opts.acceptExpired) return { ok: false, reason: 'expired' };
-    if (opts.maxTtlSeconds !== undefined && rest.expiry * 1000 > nowMs + opts.maxTtlSeconds * 1000) return { ok: false, reason: 'ttl_too_long' };
+    if (opts.maxTtlSeconds !== undefined && rest.expiry * 1000 > nowMs + opts.maxTtlSeconds * 1000)
+      return { ok: false, reason: 'ttl_too_long' };
     return { ok: true, user: rest.user || username, passwords: this.secrets.map((s) => restPassword(s, username)) };
   }
 }

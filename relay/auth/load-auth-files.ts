@@ -30,14 +30,23 @@ function withPath<T>(path: string, parse: () => T): T {
   }
 }
 
-export async function readAuthFiles(auth: { secretsFile?: string | undefined; usersFile?: string | undefined }): Promise<AuthFiles> {
+export async function readAuthFiles(auth: {
+  secretsFile?: string | undefined;
+  usersFile?: string | undefined;
+}): Promise<AuthFiles> {
   const secretsText = auth.secretsFile ? await readOptional(auth.secretsFile, false) : undefined;
   const usersText = auth.usersFile ? await readOptional(auth.usersFile, true) : undefined;
-  const secrets = secretsText === undefined ? [] : withPath(auth.secretsFile as string, () => parseSecretsFile(secretsText));
-  const users = usersText === undefined ? new Map<string, string>() : withPath(auth.usersFile as string, () => parseUsersFile(usersText));
+  const secrets =
+    secretsText === undefined ? [] : withPath(auth.secretsFile as string, () => parseSecretsFile(secretsText));
+  const users =
+    usersText === undefined
+      ? new Map<string, string>()
+      : withPath(auth.usersFile as string, () => parseUsersFile(usersText));
   if (secrets.length === 0 && users.size === 0) {
     const files = [auth.secretsFile, auth.usersFile].filter(Boolean).join(' and ');
-    throw new AuthFileError(`no credentials: ${files || 'no auth file is configured'} ${files ? 'hold no shared secret and no user' : ''}`.trim());
+    throw new AuthFileError(
+      `no credentials: ${files || 'no auth file is configured'} ${files ? 'hold no shared secret and no user' : ''}`.trim(),
+    );
   }
   return { secrets, users };
 }

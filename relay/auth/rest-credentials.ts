@@ -29,7 +29,8 @@ export function mintRestCredential(
   if (/[\x00-\x1f\x7f]/.test(user)) throw new Error('user must not contain control characters');
   const expiry = Math.floor((opts.now ?? Date.now()) / 1000) + opts.ttlSeconds;
   const username = user ? `${expiry}:${user}` : String(expiry);
-  if (Buffer.byteLength(username) > MAX_USERNAME_BYTES) throw new Error(`user is too long (username must fit in ${MAX_USERNAME_BYTES} bytes)`);
+  if (Buffer.byteLength(username) > MAX_USERNAME_BYTES)
+    throw new Error(`user is too long (username must fit in ${MAX_USERNAME_BYTES} bytes)`);
   return { username, password: restPassword(secret, username), expiresAt: new Date(expiry * 1000) };
 }
 

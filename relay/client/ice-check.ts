@@ -18,19 +18,35 @@ export interface IceUrl {
 
 /** Parses an RFC 7064/7065 URI (stun:, stuns:, turn:, turns:). Throws with a readable message. */
 export function parseIceUrl(url: string): IceUrl {
-  const m = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[^\s:?[\]]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/i.exec(url.trim());
-  if (!m) throw new Error(`invalid ICE server URL "${url}" (expected turn:HOST[:PORT][?transport=udp|tcp], turns:..., stun:...)`);
+  const m = /^(stuns?|turns?):(\[[0-9a-fA-F:.]+\]|[^\s:?[\]]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/i.exec(
+    url.trim(),
+  );
+  if (!m)
+    throw new Error(
+      `invalid ICE server URL "${url}" (expected turn:HOST[:PORT][?transport=udp|tcp], turns:..., stun:...)`,
+    );
   const scheme = m[1]!.toLowerCase() as IceUrl['scheme'];
   const secure = scheme.endsWith('s');
   const requested = m[4]?.toLowerCase() as 'udp' | 'tcp' | undefined;
-  if (secure && requested === 'udp') throw new Error(`"${url}": ${scheme}: runs over TLS, so transport=udp is not possible (DTLS is not supported)`);
-  const transport: ClientTransport = secure ? 'tls' : requested ?? 'udp';
+  if (secure && requested === 'udp')
+    throw new Error(`"${url}": ${scheme}: runs over TLS, so transport=udp is not possible (DTLS is not supported)`);
+  const transport: ClientTransport = secure ? 'tls' : (requested ?? 'udp');
   const port = m[3] ? Number(m[3]) : secure ? 5349 : 3478;
   if (port < 1 || port > 65535) throw new Error(`"${url}": port ${port} out of range`);
   return { url, scheme, host: m[2]!.replace(/^\[|\]$/g, ''), port, transport };
 }
 
-export type CheckReason = 'ok' | 'DNS' | 'connect' | 'TLS name mismatch' | 'TLS certificate' | 'timeout' | '401' | '403' | 'peer refused' | 'error';
+export type CheckReason =
+  | 'ok'
+  | 'DNS'
+  | 'connect'
+  | 'TLS name mismatch'
+  | 'TLS certificate'
+  | 'timeout'
+  | '401'
+  | '403'
+  | 'peer refused'
+  | 'error';
 
 export interface CheckResult {
   url: string;
@@ -53,23 +69,31 @@ export interface CheckOptions {
   ca?: string;
 }
 
-const formatAddress = (a: TransportAddress) => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+const formatAddress = (a: TransportAddress) =>
+  a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 
 function reasonOf(err: unknown, step: 'allocate' | 'permission' | 'data'): { reason: CheckReason; detail: string } {
   if (!(err instanceof TurnClientError)) return { reason: 'error', detail: (err as Error).message };
   const detail = err.message;
   switch (err.kind) {
-    case 'dns': return { reason: 'DNS', detail };
-    case 'connect': return { reason: 'connect', detail };
-    case 'tls-name': return { reason: 'TLS name mismatch', detail };
-    case 'tls-certificate': return { reason: 'TLS certificate', detail };
-    case 'timeout': return { reason: 'timeout', detail };
+    case 'dns':
+      return { reason: 'DNS', detail };
+    case 'connect':
+      return { reason: 'connect', detail };
+    case 'tls-name':
+      return { reason: 'TLS name mismatch', detail };
+    case 'tls-certificate':
+      return { reason: 'TLS certificate', detail };
+    case 'timeout':
+      return { reason: 'timeout', detail };
     case 'stun-error':
       if (err.code === 401) return { reason: '401', detail: `${detail} (wrong or expired credentials)` };
       // A 403 on CreatePermission is the relay's peer policy refusing the address.
-      if (err.code === 403) return step === 'permission' ? { reason: 'peer refused', detail } : { reason: '403', detail };
+      if (err.code === 403)
+        return step === 'permission' ? { reason: 'peer refused', detail } : { reason: '403', detail };
       return { reason: 'error', detail };
-    default: return { reason: 'error', detail };
+    default:
+      return { reason: 'error', detail };
   }
 }
 
@@ -98,10 +122,23 @@ async function checkTurn(u: IceUrl, creds: CheckCredentials, opts: CheckOptions)
     const back = await a.nextData();
     const rttMs = performance.now() - started;
     if (!back.data.equals(ping)) throw new TurnClientError('protocol', 'relayed data came back altered');
-    return { url: u.url, transport: u.transport, reason: 'ok', detail: 'allocation, permission and relayed round trip', address, rttMs };
+    return {
+      url: u.url,
+      transport: u.transport,
+      reason: 'ok',
+      detail: 'allocation, permission and relayed round trip',
+      address,
+      rttMs,
+    };
   } catch (err) {
     const { reason, detail } = reasonOf(err, step);
-    return { url: u.url, transport: u.transport, reason, detail: step === 'data' && reason === 'timeout' ? `${detail} (relayed round trip lost)` : detail, ...(address ? { address } : {}) };
+    return {
+      url: u.url,
+      transport: u.transport,
+      reason,
+      detail: step === 'data' && reason === 'timeout' ? `${detail} (relayed round trip lost)` : detail,
+      ...(address ? { address } : {}),
+    };
   } finally {
     for (const c of clients) c.close();
   }
@@ -110,10 +147,20 @@ async function checkTurn(u: IceUrl, creds: CheckCredentials, opts: CheckOptions)
 async function checkStun(u: IceUrl, opts: CheckOptions): Promise<CheckResult> {
   let client: TurnClient | undefined;
   try {
-    client = await TurnClient.connect({ transport: u.transport, host: u.host, port: u.port, ...(opts.ca ? { ca: opts.ca } : {}) }, opts.timeoutMs);
+    client = await TurnClient.connect(
+      { transport: u.transport, host: u.host, port: u.port, ...(opts.ca ? { ca: opts.ca } : {}) },
+      opts.timeoutMs,
+    );
     const started = performance.now();
     const reflexive = await client.binding();
-    return { url: u.url, transport: u.transport, reason: 'ok', detail: 'binding', address: formatAddress(reflexive), rttMs: performance.now() - started };
+    return {
+      url: u.url,
+      transport: u.transport,
+      reason: 'ok',
+      detail: 'binding',
+      address: formatAddress(reflexive),
+      rttMs: performance.now() - started,
+    };
   } catch (err) {
     return { url: u.url, transport: u.transport, ...reasonOf(err, 'allocate') };
   } finally {
@@ -122,7 +169,11 @@ async function checkStun(u: IceUrl, opts: CheckOptions): Promise<CheckResult> {
 }
 
 /** Checks each URL in turn (sequentially, as they would be tried, and to keep the load small). */
-export async function checkIceServers(urls: string[], creds: CheckCredentials | undefined, opts: CheckOptions): Promise<CheckResult[]> {
+export async function checkIceServers(
+  urls: string[],
+  creds: CheckCredentials | undefined,
+  opts: CheckOptions,
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const url of urls) {
     let u: IceUrl;
@@ -143,9 +194,20 @@ export async function checkIceServers(urls: string[], creds: CheckCredentials | 
 
 /** The table `turnrelay check` prints: URL, transport, result, relayed address, RTT. */
 export function formatCheckTable(results: CheckResult[]): string {
-  const rows = [['URL', 'TRANSPORT', 'RESULT', 'RELAYED ADDRESS', 'RTT'], ...results.map((r) => [
-    r.url, r.transport, r.reason === 'ok' ? 'ok' : `FAIL: ${r.reason}`, r.address ?? '-', r.rttMs !== undefined ? `${r.rttMs.toFixed(1)} ms` : '-',
-  ])];
+  const rows = [
+    ['URL', 'TRANSPORT', 'RESULT', 'RELAYED ADDRESS', 'RTT'],
+    ...results.map((r) => [
+      r.url,
+      r.transport,
+      r.reason === 'ok' ? 'ok' : `FAIL: ${r.reason}`,
+      r.address ?? '-',
+      r.rttMs !== undefined ? `${r.rttMs.toFixed(1)} ms` : '-',
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return (
+    rows
+      .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+      .join('\n') + '\n'
+  );
 }

@@ -21,7 +21,11 @@ export type ClientTransport = 'udp' | 'tcp' | 'tls';
 export type FailureKind = 'dns' | 'connect' | 'tls-name' | 'tls-certificate' | 'timeout' | 'stun-error' | 'protocol';
 
 export class TurnClientError extends Error {
-  constructor(readonly kind: FailureKind, message: string, readonly code?: number) {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly code?: number,
+  ) {
     super(message);
   }
 }
@@ -38,8 +42,10 @@ const UDP_RETRANSMIT_MS = 500;
 
 function connectFailure(err: NodeJS.ErrnoException, where: string): TurnClientError {
   const code = err.code ?? '';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new TurnClientError('tls-name', `TLS name mismatch at ${where}: ${err.message}`);
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS/.test(code)) return new TurnClientError('tls-certificate', `TLS certificate of ${where} not trusted: ${err.message}`);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new TurnClientError('tls-name', `TLS name mismatch at ${where}: ${err.message}`);
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS/.test(code))
+    return new TurnClientError('tls-certificate', `TLS certificate of ${where} not trusted: ${err.message}`);
   if (code === 'ETIMEDOUT') return new TurnClientError('timeout', `connecting to ${where} timed out`);
   return new TurnClientError('connect', `cannot connect to ${where}: ${code || err.message}`);
 }
@@ -50,7 +56,10 @@ export async function resolveHost(host: string): Promise<string> {
   try {
     return (await lookup(host)).address;
   } catch (err) {
-    throw new TurnClientError('dns', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TurnClientError(
+      'dns',
+      `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -87,23 +96,52 @@ export class TurnClient {
         socket.once('error', (err) => reject(connectFailure(err, where)));
         socket.connect(server.port, address, () => resolve());
       });
-      const c = new TurnClient('udp', (b) => socket.send(b), () => socket.close(), timeoutMs);
+      const c = new TurnClient(
+        'udp',
+        (b) => socket.send(b),
+        () => socket.close(),
+        timeoutMs,
+      );
       socket.on('message', (m) => c.onFrame(m));
       // An ICMP port unreachable surfaces as ECONNREFUSED on a connected socket.
       socket.on('error', (err) => c.fail(connectFailure(err, where)));
       return c;
     }
     const socket: Socket = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { s.destroy(); reject(new TurnClientError('timeout', `connecting to ${where} timed out after ${timeoutMs} ms`)); }, timeoutMs);
-      const done = () => { clearTimeout(timer); resolve(s); };
-      const s: Socket = server.transport === 'tcp'
-        ? tcpConnect({ port: server.port, host: address }, done)
-        : tlsConnect({ port: server.port, host: address, servername: isIP(server.host) ? '' : server.host, minVersion: 'TLSv1.2', ...(server.ca ? { ca: server.ca } : {}),
-          // Check the certificate against the name in the URL, not the address it resolved to.
-          checkServerIdentity: (_h, cert) => checkServerIdentity(server.host, cert) }, done);
-      s.once('error', (err: NodeJS.ErrnoException) => { clearTimeout(timer); reject(connectFailure(err, where)); });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new TurnClientError('timeout', `connecting to ${where} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      const s: Socket =
+        server.transport === 'tcp'
+          ? tcpConnect({ port: server.port, host: address }, done)
+          : tlsConnect(
+              {
+                port: server.port,
+                host: address,
+                servername: isIP(server.host) ? '' : server.host,
+                minVersion: 'TLSv1.2',
+                ...(server.ca ? { ca: server.ca } : {}),
+                // Check the certificate against the name in the URL, not the address it resolved to.
+                checkServerIdentity: (_h, cert) => checkServerIdentity(server.host, cert),
+              },
+              done,
+            );
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(connectFailure(err, where));
+      });
     });
-    const c = new TurnClient(server.transport, (b) => socket.write(b), () => socket.destroy(), timeoutMs);
+    const c = new TurnClient(
+      server.transport,
+      (b) => socket.write(b),
+      () => socket.destroy(),
+      timeoutMs,
+    );
     const framer = new StreamFramer((f) => c.onFrame(f));
     socket.on('data', (d: Buffer) => {
       try {
@@ -161,7 +199,12 @@ export class TurnClient {
     }
   }
 
-  private build(method: number, attrs: Array<[number, Buffer]>, tid: Buffer = randomBytes(12), cls: 0 | 1 = MessageClass.Request): Buffer {
+  private build(
+    method: number,
+    attrs: Array<[number, Buffer]>,
+    tid: Buffer = randomBytes(12),
+    cls: 0 | 1 = MessageClass.Request,
+  ): Buffer {
     const b = new StunMessageBuilder(method, cls, tid);
     for (const [t, v] of attrs) b.add(t, v);
     if (cls === MessageClass.Request && this.nonce) {
@@ -179,7 +222,10 @@ export class TurnClient {
     const buf = make(tid);
     const key = tid.toString('hex');
     return new Promise<StunMessage>((resolve, reject) => {
-      const retransmit = this.transport === 'udp' ? setInterval(() => (this.closed ? clearInterval(retransmit) : this.write(buf)), UDP_RETRANSMIT_MS) : undefined;
+      const retransmit =
+        this.transport === 'udp'
+          ? setInterval(() => (this.closed ? clearInterval(retransmit) : this.write(buf)), UDP_RETRANSMIT_MS)
+          : undefined;
       const timer = setTimeout(() => {
         clearInterval(retransmit);
         this.pending.delete(key);
@@ -196,7 +242,11 @@ export class TurnClient {
   }
 
   /** A request with long-term credentials, following one 401/438 challenge for REALM and NONCE. */
-  private async request(what: string, method: number, attrs: (tid: Buffer) => Array<[number, Buffer]>): Promise<StunMessage> {
+  private async request(
+    what: string,
+    method: number,
+    attrs: (tid: Buffer) => Array<[number, Buffer]>,
+  ): Promise<StunMessage> {
     let res = await this.transact(what, (tid) => this.build(method, attrs(tid), tid));
     const code = errorCode(res)?.code;
     if (code === 401 || code === 438) {
@@ -216,14 +266,18 @@ export class TurnClient {
   async allocate(username: string, password: string): Promise<TransportAddress> {
     this.username = username;
     this.password = password;
-    const res = await this.request('Allocate', Method.Allocate, () => [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]]);
+    const res = await this.request('Allocate', Method.Allocate, () => [
+      [AttributeType.RequestedTransport, encodeRequestedTransport(17)],
+    ]);
     const relayed = res.get(AttributeType.XorRelayedAddress);
     if (!relayed) throw new TurnClientError('protocol', 'Allocate succeeded without XOR-RELAYED-ADDRESS');
     return decodeXorAddress(relayed, res.transactionId);
   }
 
   async createPermission(peer: TransportAddress): Promise<void> {
-    await this.request('CreatePermission', Method.CreatePermission, (tid) => [[AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)]]);
+    await this.request('CreatePermission', Method.CreatePermission, (tid) => [
+      [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
+    ]);
   }
 
   /** A Binding request (what a stun: URL is used for): the server-reflexive address. */
@@ -236,7 +290,17 @@ export class TurnClient {
 
   send(peer: TransportAddress, data: Buffer): void {
     const tid = randomBytes(12);
-    this.write(this.build(Method.Send, [[AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)], [AttributeType.Data, encodeData(data)]], tid, MessageClass.Indication));
+    this.write(
+      this.build(
+        Method.Send,
+        [
+          [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
+          [AttributeType.Data, encodeData(data)],
+        ],
+        tid,
+        MessageClass.Indication,
+      ),
+    );
   }
 
   /** The next Data indication (relayed from a peer). */
@@ -249,7 +313,10 @@ export class TurnClient {
         if (i >= 0) this.dataWaiters.splice(i, 1);
         reject(new TurnClientError('timeout', `no relayed data within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
-      const done = (d: DataIndication) => { clearTimeout(timer); resolve(d); };
+      const done = (d: DataIndication) => {
+        clearTimeout(timer);
+        resolve(d);
+      };
       this.dataWaiters.push(done);
     });
   }

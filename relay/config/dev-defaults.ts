@@ -22,7 +22,9 @@ export interface DevSetup {
 }
 
 /** A self-signed ECDSA P-256 certificate for localhost and 127.0.0.1 (and ::1). */
-export async function generateSelfSignedCert(opts: { commonName?: string; dnsNames?: string[]; ips?: string[]; days?: number } = {}): Promise<{ certPem: string; keyPem: string }> {
+export async function generateSelfSignedCert(
+  opts: { commonName?: string; dnsNames?: string[]; ips?: string[]; days?: number } = {},
+): Promise<{ certPem: string; keyPem: string }> {
   // Loaded on demand: a relay started from a config file never needs them.
   // @peculiar/x509 (through tsyringe) requires the reflect-metadata polyfill first.
   await import('reflect-metadata');
@@ -33,7 +35,9 @@ export async function generateSelfSignedCert(opts: { commonName?: string; dnsNam
   const dnsNames = opts.dnsNames ?? ['localhost'];
   const ips = opts.ips ?? ['127.0.0.1', '::1'];
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'), // positive
+    serialNumber: randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'), // positive
     name: `CN=${opts.commonName ?? 'turnrelay dev'}`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + (opts.days ?? CERT_LIFETIME_DAYS) * 86_400_000),
@@ -57,7 +61,7 @@ export async function generateSelfSignedCert(opts: { commonName?: string; dnsNam
 /** `quiet` skips logging the warnings (they are returned either way). */
 export async function createDevSetup(opts: { dir?: string; quiet?: boolean } = {}): Promise<DevSetup> {
   // mkdtemp creates the directory 0700: only this user can read the secret and key.
-  const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'turnrelay-dev-'));
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'turnrelay-dev-')));
   const secret = randomBytes(32).toString('base64url');
   const { certPem, keyPem } = await generateSelfSignedCert();
   const secretsFile = join(dir, 'secrets');
@@ -81,8 +85,8 @@ export async function createDevSetup(opts: { dir?: string; quiet?: boolean } = {
     admin: { host: '127.0.0.1', port: 9641 },
   });
   const warnings = [
-    'development mode: loopback peers (127.0.0.0/8, ::1) are allowed because the relay only listens on 127.0.0.1; '
-      + 'use a config file (--config) for anything reachable from other machines',
+    'development mode: loopback peers (127.0.0.0/8, ::1) are allowed because the relay only listens on 127.0.0.1; ' +
+      'use a config file (--config) for anything reachable from other machines',
   ];
   if (!opts.quiet) {
     const log = createLogger('dev-defaults');

@@ -8,7 +8,10 @@ import { RelayConfigSchema, type RelayConfig } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`invalid relay config ${source}:\n  ${problems.join('\n  ')}`);
   }
 }
@@ -37,7 +40,10 @@ export function formatZodIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 export function parseRelayConfig(text: string, source: string): RelayConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => `syntax: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `syntax: ${e.message.split('\n')[0]}`),
+    );
   }
   let data: unknown;
   try {

@@ -117,7 +117,12 @@ export const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
 
 export const RelayConfigSchema = z
   .strictObject({
@@ -137,19 +142,39 @@ export const RelayConfigSchema = z
   .superRefine((cfg, ctx) => {
     const hasTlsListener = cfg.listeners.some((l) => l.protocol === 'tls');
     if (hasTlsListener && !cfg.tls) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'required because a listener has protocol tls (set certFile and keyFile)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'required because a listener has protocol tls (set certFile and keyFile)',
+      });
     }
     if (!hasTlsListener && cfg.tls) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'set, but no listener has protocol tls (remove it or add a tls listener)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'set, but no listener has protocol tls (remove it or add a tls listener)',
+      });
     }
     if (!cfg.auth.secretsFile && !cfg.auth.usersFile) {
-      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'at least one of secretsFile or usersFile is required (the relay never runs unauthenticated)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'at least one of secretsFile or usersFile is required (the relay never runs unauthenticated)',
+      });
     }
     if (cfg.relay.portRange.min > cfg.relay.portRange.max) {
-      ctx.addIssue({ code: 'custom', path: ['relay', 'portRange'], message: `min (${cfg.relay.portRange.min}) must be <= max (${cfg.relay.portRange.max})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'portRange'],
+        message: `min (${cfg.relay.portRange.min}) must be <= max (${cfg.relay.portRange.max})`,
+      });
     }
     if (cfg.limits.defaultLifetimeSeconds > cfg.limits.maxLifetimeSeconds) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'defaultLifetimeSeconds'], message: `must be <= limits.maxLifetimeSeconds (${cfg.limits.maxLifetimeSeconds})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'defaultLifetimeSeconds'],
+        message: `must be <= limits.maxLifetimeSeconds (${cfg.limits.maxLifetimeSeconds})`,
+      });
     }
     // tcp and tls share the TCP port space; udp has its own.
     const seen = new Map<string, number>();
@@ -158,7 +183,11 @@ export const RelayConfigSchema = z
       const key = `${l.protocol === 'udp' ? 'udp' : 'tcp'} ${l.host} ${l.port}`;
       const first = seen.get(key);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i], message: `${l.protocol} ${l.host}:${l.port} clashes with listeners[${first}] (same host, port and transport)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', i],
+          message: `${l.protocol} ${l.host}:${l.port} clashes with listeners[${first}] (same host, port and transport)`,
+        });
       } else {
         seen.set(key, i);
       }

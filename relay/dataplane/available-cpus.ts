@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 
-interface CgroupMount { root: string; mountPoint: string; v2: boolean; controllers: string[] }
+interface CgroupMount {
+  root: string;
+  mountPoint: string;
+  v2: boolean;
+  controllers: string[];
+}
 
 /** cgroup mounts from /proc/self/mountinfo: fields 4 (root) and 5 (mount point), type after " - ". */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
@@ -20,17 +25,25 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
     const fields = left.split(' ');
     const [fstype, , superOptions = ''] = right.split(' ');
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    out.push({ root: fields[3] ?? '/', mountPoint: fields[4] ?? '', v2: fstype === 'cgroup2', controllers: superOptions.split(',') });
+    out.push({
+      root: fields[3] ?? '/',
+      mountPoint: fields[4] ?? '',
+      v2: fstype === 'cgroup2',
+      controllers: superOptions.split(','),
+    });
   }
   return out;
 }
 
 /** Lines of /proc/self/cgroup: "hierarchy:controllers:path"; v2 is "0::path". */
 export function parseProcCgroup(text: string): { controllers: string[]; path: string }[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [, controllers = '', ...path] = line.split(':');
-    return { controllers: controllers ? controllers.split(',') : [], path: path.join(':') };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [, controllers = '', ...path] = line.split(':');
+      return { controllers: controllers ? controllers.split(',') : [], path: path.join(':') };
+    });
 }
 
 /** CPUs a quota allows, rounded up (half a CPU still runs one thread); Infinity when unlimited. */
@@ -40,7 +53,11 @@ export function quotaCpus(quotaMicros: number, periodMicros: number): number {
 }
 
 function readText(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Directories from the process's cgroup up to the mount root, inside the mount point. */

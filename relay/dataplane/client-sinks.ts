@@ -12,7 +12,11 @@ export class UdpClientSink implements ClientSink {
   readonly transport = 'udp';
   readonly padChannelData = false;
 
-  constructor(private readonly socket: UdpSocket, private readonly address: string, private readonly port: number) {}
+  constructor(
+    private readonly socket: UdpSocket,
+    private readonly address: string,
+    private readonly port: number,
+  ) {}
 
   send(header: Buffer, payload: Buffer, padding: number): boolean {
     this.socket.send(padding ? [header, payload, PADDING[padding & 3]!] : [header, payload], this.port, this.address);

@@ -1,7 +1,10 @@
 import type { DataPlaneCounters, DirectionCounters } from './types.js';
 
 export const direction = (): DirectionCounters => ({
-  clientToPeerPackets: 0, clientToPeerBytes: 0, peerToClientPackets: 0, peerToClientBytes: 0,
+  clientToPeerPackets: 0,
+  clientToPeerBytes: 0,
+  peerToClientPackets: 0,
+  peerToClientBytes: 0,
 });
 
 export function createCounters(): DataPlaneCounters {

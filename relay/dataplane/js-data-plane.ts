@@ -16,7 +16,14 @@ import { ipKey, transportAddressKey, transportAddressKeyOf, type IpKey } from '.
 import { TokenBucket } from './token-bucket.js';
 import { JsUdpListener } from './js-udp-listener.js';
 import type {
-  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, PlaneUdpListener, RelayEndpoint, RelayEndpointSpec, UdpListenerEvents,
+  ClientSink,
+  DataPlane,
+  DataPlaneCounters,
+  DirectionCounters,
+  PlaneUdpListener,
+  RelayEndpoint,
+  RelayEndpointSpec,
+  UdpListenerEvents,
 } from './types.js';
 
 const DATA_INDICATION_TYPE = encodeMessageType(Method.Data, MessageClass.Indication);
@@ -44,12 +51,21 @@ class JsRelayEndpoint implements RelayEndpoint {
   private readonly own = direction();
   private closed = false;
 
-  constructor(private readonly spec: RelayEndpointSpec, private readonly counters: DataPlaneCounters, guard: HandlerGuard) {
+  constructor(
+    private readonly spec: RelayEndpointSpec,
+    private readonly counters: DataPlaneCounters,
+    guard: HandlerGuard,
+  ) {
     this.stats = counters.byTransport[spec.sink.transport];
     this.bucket = spec.maxBitrateKbps > 0 ? new TokenBucket(spec.maxBitrateKbps) : null;
-    spec.socket.on('message', guard.wrap('relay_socket_message', (msg: Buffer, rinfo: RemoteInfo) => this.fromPeer(msg, rinfo)));
+    spec.socket.on(
+      'message',
+      guard.wrap('relay_socket_message', (msg: Buffer, rinfo: RemoteInfo) => this.fromPeer(msg, rinfo)),
+    );
     // Send failures (ICMP unreachable, EPERM...) surface here; count, never crash.
-    spec.socket.on('error', () => { this.counters.sendErrors++; });
+    spec.socket.on('error', () => {
+      this.counters.sendErrors++;
+    });
   }
 
   permit(peerIp: string, expiresAtMs: number): void {
@@ -69,7 +85,12 @@ class JsRelayEndpoint implements RelayEndpoint {
 
   bindChannel(channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void {
     const entry: ChannelEntry = {
-      channel, ip: peerIp, port: peerPort, permissionKey: ipKey(peerIp), peerKey: transportAddressKey(peerIp, peerPort), expiresAt: expiresAtMs,
+      channel,
+      ip: peerIp,
+      port: peerPort,
+      permissionKey: ipKey(peerIp),
+      peerKey: transportAddressKey(peerIp, peerPort),
+      expiresAt: expiresAtMs,
     };
     this.channels.set(channel, entry);
     this.channelByPeer.set(entry.peerKey, entry);
@@ -90,20 +111,35 @@ class JsRelayEndpoint implements RelayEndpoint {
 
   fromClientChannelData(frame: Buffer): void {
     const length = channelDataLength(frame);
-    if (length < 0) { this.counters.droppedNoChannel++; return; } // truncated or no channel at all
+    if (length < 0) {
+      this.counters.droppedNoChannel++;
+      return;
+    } // truncated or no channel at all
     const entry = this.channels.get(channelDataChannel(frame));
     const now = Date.now();
-    if (entry === undefined || entry.expiresAt < now) { this.counters.droppedNoChannel++; return; }
+    if (entry === undefined || entry.expiresAt < now) {
+      this.counters.droppedNoChannel++;
+      return;
+    }
     const perm = this.permissions.get(entry.permissionKey);
-    if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
-    if (this.bucket !== null && !this.bucket.take(length, now)) { this.counters.droppedRateLimited++; return; }
+    if (perm === undefined || perm < now) {
+      this.counters.droppedNoPermission++;
+      return;
+    }
+    if (this.bucket !== null && !this.bucket.take(length, now)) {
+      this.counters.droppedRateLimited++;
+      return;
+    }
     this.spec.socket.send(frame, CHANNEL_DATA_HEADER, length, entry.port, entry.ip);
     this.countToPeer(length);
   }
 
   fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void {
     const now = Date.now();
-    if (this.bucket !== null && !this.bucket.take(payload.length, now)) { this.counters.droppedRateLimited++; return; }
+    if (this.bucket !== null && !this.bucket.take(payload.length, now)) {
+      this.counters.droppedRateLimited++;
+      return;
+    }
     this.spec.socket.send(payload, peerPort, peerIp);
     this.countToPeer(payload.length);
   }
@@ -121,8 +157,14 @@ class JsRelayEndpoint implements RelayEndpoint {
     const permissionKey: IpKey = v4 >= 0 ? v4 : rinfo.address;
     const now = Date.now();
     const perm = this.permissions.get(permissionKey);
-    if (perm === undefined || perm < now) { this.counters.droppedNoPermission++; return; }
-    if (this.bucket !== null && !this.bucket.take(msg.length, now)) { this.counters.droppedRateLimited++; return; }
+    if (perm === undefined || perm < now) {
+      this.counters.droppedNoPermission++;
+      return;
+    }
+    if (this.bucket !== null && !this.bucket.take(msg.length, now)) {
+      this.counters.droppedRateLimited++;
+      return;
+    }
     const sink = this.spec.sink;
     const channel = this.channelByPeer.get(transportAddressKeyOf(v4, rinfo.address, rinfo.port));
     let sent: boolean;
@@ -132,9 +174,16 @@ class JsRelayEndpoint implements RelayEndpoint {
       header.writeUInt16BE(msg.length, 2);
       sent = sink.send(header, msg, sink.padChannelData ? (4 - (msg.length & 3)) & 3 : 0);
     } else {
-      sent = sink.send(dataIndicationHeader(v4, rinfo.address, rinfo.port, msg.length), msg, (4 - (msg.length & 3)) & 3);
+      sent = sink.send(
+        dataIndicationHeader(v4, rinfo.address, rinfo.port, msg.length),
+        msg,
+        (4 - (msg.length & 3)) & 3,
+      );
     }
-    if (!sent) { this.counters.droppedBackpressure++; return; }
+    if (!sent) {
+      this.counters.droppedBackpressure++;
+      return;
+    }
     this.stats.peerToClientPackets++;
     this.stats.peerToClientBytes += msg.length;
     this.own.peerToClientPackets++;
@@ -151,7 +200,11 @@ class JsRelayEndpoint implements RelayEndpoint {
     this.permissions.clear();
     this.channels.clear();
     this.channelByPeer.clear();
-    try { this.spec.socket.close(); } catch { /* already closed */ }
+    try {
+      this.spec.socket.close();
+    } catch {
+      /* already closed */
+    }
   }
 }
 

@@ -22,10 +22,20 @@ export interface DataPlaneSelection {
   addonPath?: string;
 }
 
-export function selectDataPlane({ choice, threads, log, guard, addonPath = nativeAddonPath() }: DataPlaneSelection): DataPlane {
+export function selectDataPlane({
+  choice,
+  threads,
+  log,
+  guard,
+  addonPath = nativeAddonPath(),
+}: DataPlaneSelection): DataPlane {
   if (choice === 'node') return new JsDataPlane(guard);
-  if (choice === 'native' || nativeAddonExists(addonPath)) return new NativeDataPlane({ addonPath, ...(threads ? { threads } : {}), ...(guard ? { guard } : {}) });
-  log.warn({ addon: addonPath }, 'the native data plane is not built, so UDP relaying runs on the slower JavaScript plane: '
-    + 'run `npm run build:native` (needs g++) to build it, or set relay.dataPlane: node to silence this warning');
+  if (choice === 'native' || nativeAddonExists(addonPath))
+    return new NativeDataPlane({ addonPath, ...(threads ? { threads } : {}), ...(guard ? { guard } : {}) });
+  log.warn(
+    { addon: addonPath },
+    'the native data plane is not built, so UDP relaying runs on the slower JavaScript plane: ' +
+      'run `npm run build:native` (needs g++) to build it, or set relay.dataPlane: node to silence this warning',
+  );
   return new JsDataPlane(guard);
 }

@@ -42,7 +42,9 @@ export function parseCidr(text: string, opts: { mappedAsIPv4?: boolean } = {}): 
   }
   const v6 = parseIPv6(addr);
   if (!v6 || v6.zone !== undefined) {
-    throw new CidrError(`invalid CIDR "${text}": expected an IPv4 or IPv6 address with optional /prefix (e.g. 10.0.0.0/8, fd00::/8)`);
+    throw new CidrError(
+      `invalid CIDR "${text}": expected an IPv4 or IPv6 address with optional /prefix (e.g. 10.0.0.0/8, fd00::/8)`,
+    );
   }
   const prefix = prefixText === undefined ? 128 : Number(prefixText);
   if (prefix > 128) throw new CidrError(`invalid CIDR "${text}": IPv6 prefix length must be 0-128`);
@@ -62,14 +64,18 @@ export function parseCidr(text: string, opts: { mappedAsIPv4?: boolean } = {}): 
 }
 
 export function v4InCidr(v4: number, cidr: Cidr & { family: 4 }): boolean {
-  return ((v4 & cidr.mask) >>> 0) === cidr.base;
+  return (v4 & cidr.mask) >>> 0 === cidr.base;
 }
 
 export function v6InCidr(w: IPv6Words, cidr: Cidr & { family: 6 }): boolean {
   const b = cidr.base;
   const m = cidr.mask;
-  return ((w[0] & m[0]) >>> 0) === b[0] && ((w[1] & m[1]) >>> 0) === b[1]
-    && ((w[2] & m[2]) >>> 0) === b[2] && ((w[3] & m[3]) >>> 0) === b[3];
+  return (
+    (w[0] & m[0]) >>> 0 === b[0] &&
+    (w[1] & m[1]) >>> 0 === b[1] &&
+    (w[2] & m[2]) >>> 0 === b[2] &&
+    (w[3] & m[3]) >>> 0 === b[3]
+  );
 }
 
 /** CIDRs split by family, ready for matching. */

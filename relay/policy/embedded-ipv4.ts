@@ -33,17 +33,19 @@ export function someEmbeddedIPv4(w: IPv6Words, visit: (v4: number) => boolean): 
     // that are not in use read as 0.0.0.0/8 and are skipped: no translator
     // forwards to "this network".
     if (w1 >>> 16 === 0x0001) {
-      return visitRouted(visit, ((((w1 & 0xffff) << 16) | ((w2 >>> 8) & 0xffff)) >>> 0))
-        || visitRouted(visit, ((((w1 & 0xff) << 24) | (w2 & 0xffffff)) >>> 0))
-        || visitRouted(visit, ((((w2 & 0xffffff) << 8) | (w3 >>> 24)) >>> 0))
-        || visitRouted(visit, w3);
+      return (
+        visitRouted(visit, (((w1 & 0xffff) << 16) | ((w2 >>> 8) & 0xffff)) >>> 0) ||
+        visitRouted(visit, (((w1 & 0xff) << 24) | (w2 & 0xffffff)) >>> 0) ||
+        visitRouted(visit, (((w2 & 0xffffff) << 8) | (w3 >>> 24)) >>> 0) ||
+        visitRouted(visit, w3)
+      );
     }
     return false;
   }
   // 6to4 2002:aabb:ccdd::/48 -> aa.bb.cc.dd.
-  if (w0 >>> 16 === 0x2002) return visit(((((w0 & 0xffff) << 16) | (w1 >>> 16)) >>> 0));
+  if (w0 >>> 16 === 0x2002) return visit((((w0 & 0xffff) << 16) | (w1 >>> 16)) >>> 0);
   // Teredo 2001:0000:<server v4>:<flags>:<port>:<client v4 XOR ffffffff>.
-  if (w0 === 0x20010000) return visit((~w3) >>> 0) || visit(w1);
+  if (w0 === 0x20010000) return visit(~w3 >>> 0) || visit(w1);
   return false;
 }
 

@@ -9,9 +9,7 @@ import ipaddr from 'ipaddr.js';
 /** Four big-endian 32-bit words of an IPv6 address. */
 export type IPv6Words = readonly [number, number, number, number];
 
-export type ParsedIp =
-  | { family: 4; v4: number }
-  | { family: 6; words: IPv6Words; zone: string | undefined };
+export type ParsedIp = { family: 4; v4: number } | { family: 6; words: IPv6Words; zone: string | undefined };
 
 /** Parses dotted-quad IPv4 in text[start, end) into an unsigned 32-bit integer, or -1. */
 export function parseIPv4Range(text: string, start: number, end: number): number {

@@ -16,8 +16,13 @@ import { CidrSet, parseCidr, v4InCidr, v6InCidr, type Cidr } from './cidr.js';
 import { someEmbeddedIPv4 } from './embedded-ipv4.js';
 import { parseIPv4Range, parseIPv6Range, type IPv6Words } from './ip-address.js';
 import {
-  IPV4_SPECIAL, IPV6_GLOBAL_UNICAST, IPV6_SPECIAL, NAT64_WELL_KNOWN, PEER_DENY_REASONS,
-  type PeerDenyReason, type SpecialRange,
+  IPV4_SPECIAL,
+  IPV6_GLOBAL_UNICAST,
+  IPV6_SPECIAL,
+  NAT64_WELL_KNOWN,
+  PEER_DENY_REASONS,
+  type PeerDenyReason,
+  type SpecialRange,
 } from './special-purpose.js';
 
 export { PEER_DENY_REASONS, type PeerDenyReason };
@@ -58,7 +63,8 @@ const NAT64_WKP = new CidrSet([NAT64_WELL_KNOWN]);
 
 // Indexed by first octet, so an IPv4 check looks at one or two entries.
 const V4_BY_OCTET: Tagged<4>[][] = Array.from({ length: 256 }, (_, octet) =>
-  V4_SPECIAL.filter((c) => ((((octet << 24) >>> 0) & c.mask) >>> 0) >>> 24 === c.base >>> 24));
+  V4_SPECIAL.filter((c) => ((((octet << 24) >>> 0) & c.mask) >>> 0) >>> 24 === c.base >>> 24),
+);
 
 function v4SpecialReason(v4: number): PeerDenyReason | undefined {
   for (const c of V4_BY_OCTET[v4 >>> 24] as Tagged<4>[]) if (v4InCidr(v4, c)) return c.reason;
@@ -67,7 +73,8 @@ function v4SpecialReason(v4: number): PeerDenyReason | undefined {
 
 // Indexed by the first byte, for the same reason.
 const V6_BY_TOP_BYTE: Tagged<6>[][] = Array.from({ length: 256 }, (_, byte) =>
-  V6_SPECIAL.filter((c) => (((byte << 24) & c.mask[0] & 0xff000000) >>> 0) === ((c.base[0] & 0xff000000) >>> 0)));
+  V6_SPECIAL.filter((c) => ((byte << 24) & c.mask[0] & 0xff000000) >>> 0 === (c.base[0] & 0xff000000) >>> 0),
+);
 
 function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
   for (const c of V6_BY_TOP_BYTE[w[0] >>> 24] as Tagged<6>[]) if (v6InCidr(w, c)) return c.reason;
@@ -109,13 +116,15 @@ export class PeerPolicy {
     // spelling itself (allowing ::ffff:0:0/96 must not open all of IPv4).
     const allow = new CidrSet(opts.allowCIDRs, { mappedAsIPv4: false });
     const denyList = new CidrSet(opts.denyCIDRs, { mappedAsIPv4: true });
-    const relay = new CidrSet(opts.relayAddresses.map((a) => {
-      const c = parseCidr(a);
-      if ((c.family === 4 && c.prefix !== 32) || (c.family === 6 && c.prefix !== 128)) {
-        throw new Error(`relay address "${a}" must be a single address`);
-      }
-      return c;
-    }));
+    const relay = new CidrSet(
+      opts.relayAddresses.map((a) => {
+        const c = parseCidr(a);
+        if ((c.family === 4 && c.prefix !== 32) || (c.family === 6 && c.prefix !== 128)) {
+          throw new Error(`relay address "${a}" must be a single address`);
+        }
+        return c;
+      }),
+    );
     this.allow = allow;
     this.denyList = denyList;
     this.relay = relay;

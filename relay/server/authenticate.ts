@@ -51,7 +51,12 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
     acceptExpired: liveAllocationOf(ctx, req, username),
     maxTtlSeconds: ctx.config.auth.maxCredentialTTLSeconds,
   });
-  if (!found.ok) return fail(found.reason === 'expired' ? 'expired' : found.reason === 'ttl_too_long' ? 'ttl_too_long' : 'unknown_user', challengeResponse(ctx, req, 401), true);
+  if (!found.ok)
+    return fail(
+      found.reason === 'expired' ? 'expired' : found.reason === 'ttl_too_long' ? 'ttl_too_long' : 'unknown_user',
+      challengeResponse(ctx, req, 401),
+      true,
+    );
 
   const useSha256 = sha256Offset !== undefined;
   const offset = (useSha256 ? sha256Offset : sha1Offset)!;
@@ -60,7 +65,9 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
   let matched: Buffer | null = null;
   for (const password of found.passwords) {
     const key = longTermKey(username, realm, password);
-    const ok = useSha256 ? verifyMessageIntegritySha256(msg.raw, offset, value, key) : verifyMessageIntegrity(msg.raw, offset, value, key);
+    const ok = useSha256
+      ? verifyMessageIntegritySha256(msg.raw, offset, value, key)
+      : verifyMessageIntegrity(msg.raw, offset, value, key);
     if (ok && matched === null) matched = key;
   }
   if (matched === null) return fail('bad_integrity', challengeResponse(ctx, req, 401), true);
@@ -95,5 +102,9 @@ function firstContact(ctx: ServerContext, req: TurnRequest): Buffer {
 function liveAllocationOf(ctx: ServerContext, req: TurnRequest, username: string): boolean {
   if (req.msg.method === Method.Allocate) return false;
   const a = ctx.allocations.get(req.client.key);
-  return a !== undefined && a.username === username && req.now - a.startedAt < ctx.config.limits.maxAllocationAgeSeconds * 1000;
+  return (
+    a !== undefined &&
+    a.username === username &&
+    req.now - a.startedAt < ctx.config.limits.maxAllocationAgeSeconds * 1000
+  );
 }

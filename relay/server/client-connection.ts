@@ -22,6 +22,12 @@ export interface ClientConnection {
   onAllocationChange(allocation: Allocation | null): void;
 }
 
-export function fiveTupleKey(transport: ClientTransport, localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+export function fiveTupleKey(
+  transport: ClientTransport,
+  localAddress: string,
+  localPort: number,
+  remoteAddress: string,
+  remotePort: number,
+): string {
   return `${transport}|${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
 }

@@ -21,7 +21,10 @@ interface Reservation extends BoundRelay {
 function bindOnce(family: 4 | 6, host: string, port: number): Promise<UdpSocket | null> {
   return new Promise((resolve) => {
     const socket = createUdpSocket(family);
-    const onError = () => { socket.close(); resolve(null); };
+    const onError = () => {
+      socket.close();
+      resolve(null);
+    };
     socket.once('error', onError);
     socket.bind({ port, address: host, exclusive: true }, () => {
       socket.off('error', onError);
@@ -34,7 +37,10 @@ export class RelayPortAllocator {
   private readonly inUse = { 4: new Set<number>(), 6: new Set<number>() };
   private readonly reservations = new Map<string, Reservation>();
 
-  constructor(private range: { min: number; max: number }, private readonly maxReservations: () => number) {}
+  constructor(
+    private range: { min: number; max: number },
+    private readonly maxReservations: () => number,
+  ) {}
 
   setRange(range: { min: number; max: number }): void {
     this.range = range;
@@ -45,7 +51,11 @@ export class RelayPortAllocator {
   }
 
   /** Binds a relay socket; null when no port could be found (the caller answers 508). */
-  async bind(family: 4 | 6, host: string, opts: { even?: boolean; reserveNext?: boolean } = {}): Promise<{ relay: BoundRelay; token?: Buffer } | null> {
+  async bind(
+    family: 4 | 6,
+    host: string,
+    opts: { even?: boolean; reserveNext?: boolean } = {},
+  ): Promise<{ relay: BoundRelay; token?: Buffer } | null> {
     const { min, max } = this.range;
     const span = max - min + 1;
     const used = this.inUse[family];
@@ -56,15 +66,30 @@ export class RelayPortAllocator {
       if (opts.reserveNext && (port + 1 > max || used.has(port + 1))) continue;
       used.add(port);
       const socket = await bindOnce(family, host, port);
-      if (!socket) { used.delete(port); continue; }
+      if (!socket) {
+        used.delete(port);
+        continue;
+      }
       const relay: BoundRelay = { socket, port, family };
       if (!opts.reserveNext) return { relay };
-      if (this.reservations.size >= this.maxReservations()) { this.release(relay); return null; }
+      if (this.reservations.size >= this.maxReservations()) {
+        this.release(relay);
+        return null;
+      }
       used.add(port + 1);
       const next = await bindOnce(family, host, port + 1);
-      if (!next) { used.delete(port + 1); this.release(relay); continue; }
+      if (!next) {
+        used.delete(port + 1);
+        this.release(relay);
+        continue;
+      }
       const token = randomBytes(8);
-      this.reservations.set(token.toString('hex'), { socket: next, port: port + 1, family, expiresAt: Date.now() + RESERVATION_TTL_MS });
+      this.reservations.set(token.toString('hex'), {
+        socket: next,
+        port: port + 1,
+        family,
+        expiresAt: Date.now() + RESERVATION_TTL_MS,
+      });
       return { relay, token };
     }
     return null;
@@ -75,7 +100,10 @@ export class RelayPortAllocator {
     const r = this.reservations.get(tokenHex);
     if (!r) return null;
     this.reservations.delete(tokenHex);
-    if (r.expiresAt < Date.now()) { this.release(r); return null; }
+    if (r.expiresAt < Date.now()) {
+      this.release(r);
+      return null;
+    }
     return { socket: r.socket, port: r.port, family: r.family };
   }
 
@@ -86,13 +114,20 @@ export class RelayPortAllocator {
 
   /** Closes a relay socket nobody took over yet and frees its port. */
   release(r: BoundRelay): void {
-    try { r.socket.close(); } catch { /* already closed */ }
+    try {
+      r.socket.close();
+    } catch {
+      /* already closed */
+    }
     this.free(r.family, r.port);
   }
 
   sweep(nowMs: number): void {
     for (const [token, r] of this.reservations) {
-      if (r.expiresAt < nowMs) { this.reservations.delete(token); this.release(r); }
+      if (r.expiresAt < nowMs) {
+        this.reservations.delete(token);
+        this.release(r);
+      }
     }
   }
 

@@ -25,7 +25,13 @@ export function successResponse(ctx: ServerContext, req: TurnRequest, attrs: Att
   return finish(ctx, req, b, auth);
 }
 
-export function errorResponse(ctx: ServerContext, req: TurnRequest, code: number, attrs: Attr[] = [], auth?: AuthContext): Buffer {
+export function errorResponse(
+  ctx: ServerContext,
+  req: TurnRequest,
+  code: number,
+  attrs: Attr[] = [],
+  auth?: AuthContext,
+): Buffer {
   const b = new StunMessageBuilder(req.msg.method, MessageClass.ErrorResponse, req.msg.transactionId);
   b.add(AttributeType.ErrorCode, auth ? encodeErrorCode(code) : encodeErrorCode(code, ''));
   for (const [t, v] of attrs) b.add(t, v);

@@ -1,8 +1,23 @@
 // Control-plane counters as plain numbers; the metrics module reads them at scrape time.
-export const AUTH_RESULTS = ['success', 'bad_integrity', 'unknown_user', 'expired', 'stale_nonce', 'rate_limited', 'missing', 'ttl_too_long'] as const;
+export const AUTH_RESULTS = [
+  'success',
+  'bad_integrity',
+  'unknown_user',
+  'expired',
+  'stale_nonce',
+  'rate_limited',
+  'missing',
+  'ttl_too_long',
+] as const;
 export type AuthResult = (typeof AUTH_RESULTS)[number];
 
-export const ALLOCATION_RESULTS = ['success', 'quota_reached', 'insufficient_capacity', 'draining', 'rejected'] as const;
+export const ALLOCATION_RESULTS = [
+  'success',
+  'quota_reached',
+  'insufficient_capacity',
+  'draining',
+  'rejected',
+] as const;
 export type AllocationResult = (typeof ALLOCATION_RESULTS)[number];
 
 export type PeerPath = 'create_permission' | 'channel_bind' | 'send';

@@ -1,7 +1,14 @@
 // The TURN control plane: decodes STUN requests from any client transport,
 // authenticates, dispatches to the method handlers, caches responses for
 // retransmissions, and expires allocations, permissions and channels.
-import { AttributeType, HEADER_LENGTH, MAGIC_COOKIE, MessageClass, Method, UNDERSTOOD_REQUIRED_ATTRIBUTES } from '../stun/constants.js';
+import {
+  AttributeType,
+  HEADER_LENGTH,
+  MAGIC_COOKIE,
+  MessageClass,
+  Method,
+  UNDERSTOOD_REQUIRED_ATTRIBUTES,
+} from '../stun/constants.js';
 import { ErrorCode } from '../stun/error-codes.js';
 import { FingerprintMismatchError, StunDecodeError } from '../stun/errors.js';
 import { decodeMessageType, decodeStunMessage, StunMessageBuilder, type StunMessage } from '../stun/message.js';
@@ -35,7 +42,10 @@ type MethodRoute =
   /** Authenticated requests; the response is cached for retransmissions. */
   | { kind: 'authenticated'; handle: (ctx: ServerContext, req: TurnRequest, auth: AuthContext) => Buffer }
   /** The same, answered later: retransmissions meanwhile are dropped. */
-  | { kind: 'authenticated-async'; handle: (ctx: ServerContext, req: TurnRequest, auth: AuthContext) => Promise<Buffer> };
+  | {
+      kind: 'authenticated-async';
+      handle: (ctx: ServerContext, req: TurnRequest, auth: AuthContext) => Promise<Buffer>;
+    };
 
 /** Every method the server handles. */
 const METHODS: ReadonlyMap<number, MethodRoute> = new Map<number, MethodRoute>([
@@ -62,7 +72,8 @@ function badRequestFromHeader(buf: Buffer): Buffer | null {
 function unknownRequiredAttributes(msg: StunMessage): number[] {
   const unknown: number[] = [];
   for (const a of msg.attributes) {
-    if (a.type < 0x8000 && !UNDERSTOOD_REQUIRED_ATTRIBUTES.has(a.type) && !unknown.includes(a.type)) unknown.push(a.type);
+    if (a.type < 0x8000 && !UNDERSTOOD_REQUIRED_ATTRIBUTES.has(a.type) && !unknown.includes(a.type))
+      unknown.push(a.type);
   }
   return unknown;
 }
@@ -76,8 +87,12 @@ export class TurnServer {
 
   constructor(deps: ServerDeps) {
     this.ctx = {
-      ...deps, draining: false, topUsers: new TopUsers(deps.config.metrics.perUserTopK),
-      reflection: new UnauthenticatedResponseLimiter({ perSecond: deps.config.limits.unauthenticatedResponsesPerSecond }),
+      ...deps,
+      draining: false,
+      topUsers: new TopUsers(deps.config.metrics.perUserTopK),
+      reflection: new UnauthenticatedResponseLimiter({
+        perSecond: deps.config.limits.unauthenticatedResponsesPerSecond,
+      }),
       deleteAllocation: (a, why) => this.deleteAllocation(a, why),
     };
     this.cache = new ResponseCache(Math.max(1000, Math.min(100_000, deps.config.limits.maxAllocations * 4)));
@@ -131,16 +146,31 @@ export class TurnServer {
     const { msg, client } = req;
     const cacheKey = `${client.key}|${msg.transactionId.toString('hex')}`;
     const cached = this.cache.get(cacheKey, req.now);
-    if (cached) { client.sendControl(cached); return; }
+    if (cached) {
+      client.sendControl(cached);
+      return;
+    }
     if (this.inFlight.has(cacheKey)) return;
 
     const unknown = unknownRequiredAttributes(msg);
     if (unknown.length > 0) {
-      this.sendUnauthenticated(client, errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [[AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)]]), req.now);
+      this.sendUnauthenticated(
+        client,
+        errorResponse(this.ctx, req, ErrorCode.UnknownAttribute, [
+          [AttributeType.UnknownAttributes, encodeUnknownAttributes(unknown)],
+        ]),
+        req.now,
+      );
       return;
     }
-    if (route?.kind === 'unauthenticated') { this.guard(() => this.sendUnauthenticated(client, route.handle(this.ctx, req), req.now)); return; }
-    if (route === undefined || route.kind === 'indication') { this.sendUnauthenticated(client, errorResponse(this.ctx, req, ErrorCode.BadRequest), req.now); return; }
+    if (route?.kind === 'unauthenticated') {
+      this.guard(() => this.sendUnauthenticated(client, route.handle(this.ctx, req), req.now));
+      return;
+    }
+    if (route === undefined || route.kind === 'indication') {
+      this.sendUnauthenticated(client, errorResponse(this.ctx, req, ErrorCode.BadRequest), req.now);
+      return;
+    }
 
     const outcome = authenticate(this.ctx, req);
     if (!outcome.ok) {
@@ -155,7 +185,8 @@ export class TurnServer {
     };
     if (route.kind === 'authenticated-async') {
       this.inFlight.add(cacheKey);
-      route.handle(this.ctx, req, auth)
+      route
+        .handle(this.ctx, req, auth)
         .catch((err: unknown) => this.failure(err, req, auth))
         .then(reply, (err: unknown) => this.internalError(err))
         .finally(() => this.inFlight.delete(cacheKey));
@@ -196,7 +227,10 @@ export class TurnServer {
 
   private internalError(err: unknown): void {
     countError(this.ctx.stats, 'internal');
-    this.ctx.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'request handling failed');
+    this.ctx.log.error(
+      { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+      'request handling failed',
+    );
   }
 
   private guard(fn: () => void): void {
@@ -215,10 +249,20 @@ export class TurnServer {
     this.ctx.topUsers.addSince(a.user, usage, a.accounted);
     this.ctx.ports.free(a.family, a.relayed.port);
     if (a.client.allocation === a) a.client.onAllocationChange(null);
-    const record = usageRecord({
-      user: a.user, transport: a.client.transport, clientAddress: a.client.remoteAddress, relayedFamily: a.family,
-      startedAtMs: a.startedAt, peers: a.peerCount, usage,
-    }, this.ctx.config.realm, why, Date.now());
+    const record = usageRecord(
+      {
+        user: a.user,
+        transport: a.client.transport,
+        clientAddress: a.client.remoteAddress,
+        relayedFamily: a.family,
+        startedAtMs: a.startedAt,
+        peers: a.peerCount,
+        usage,
+      },
+      this.ctx.config.realm,
+      why,
+      Date.now(),
+    );
     this.ctx.log.info({ allocation: a.id, usage: record }, 'allocation ended');
   }
 

@@ -61,13 +61,27 @@ export const AttributeType = {
 
 /** Comprehension-required attributes (type < 0x8000) this server understands; any other one in a request gets 420. */
 export const UNDERSTOOD_REQUIRED_ATTRIBUTES: ReadonlySet<number> = new Set([
-  AttributeType.MappedAddress, AttributeType.Username, AttributeType.MessageIntegrity,
-  AttributeType.ErrorCode, AttributeType.UnknownAttributes, AttributeType.ChannelNumber,
-  AttributeType.Lifetime, AttributeType.XorPeerAddress, AttributeType.Data, AttributeType.Realm,
-  AttributeType.Nonce, AttributeType.XorRelayedAddress, AttributeType.RequestedAddressFamily,
-  AttributeType.EvenPort, AttributeType.RequestedTransport, AttributeType.DontFragment,
-  AttributeType.MessageIntegritySha256, AttributeType.XorMappedAddress,
-  AttributeType.ReservationToken, AttributeType.Priority, AttributeType.UseCandidate,
+  AttributeType.MappedAddress,
+  AttributeType.Username,
+  AttributeType.MessageIntegrity,
+  AttributeType.ErrorCode,
+  AttributeType.UnknownAttributes,
+  AttributeType.ChannelNumber,
+  AttributeType.Lifetime,
+  AttributeType.XorPeerAddress,
+  AttributeType.Data,
+  AttributeType.Realm,
+  AttributeType.Nonce,
+  AttributeType.XorRelayedAddress,
+  AttributeType.RequestedAddressFamily,
+  AttributeType.EvenPort,
+  AttributeType.RequestedTransport,
+  AttributeType.DontFragment,
+  AttributeType.MessageIntegritySha256,
+  AttributeType.XorMappedAddress,
+  AttributeType.ReservationToken,
+  AttributeType.Priority,
+  AttributeType.UseCandidate,
 ]);
 
 /** IANA protocol number for UDP, the only REQUESTED-TRANSPORT we relay. */

@@ -17,8 +17,7 @@ export interface StunAttribute {
 }
 
 export function encodeMessageType(method: number, cls: MessageClassValue): number {
-  return (method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2)
-    | ((cls & 1) << 4) | ((cls & 2) << 7);
+  return (method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7);
 }
 
 export function decodeMessageType(type: number): { method: number; cls: MessageClassValue } {
@@ -92,7 +91,8 @@ export function decodeStunMessage(buf: Buffer): StunMessage {
     } else if (!afterIntegrity || atype === AttributeType.MessageIntegritySha256) {
       attributes.push({ type: atype, value: buf.subarray(pos + 4, end), offset: pos });
     }
-    if (atype === AttributeType.MessageIntegrity || atype === AttributeType.MessageIntegritySha256) afterIntegrity = true;
+    if (atype === AttributeType.MessageIntegrity || atype === AttributeType.MessageIntegritySha256)
+      afterIntegrity = true;
     pos = padded;
   }
   return new StunMessage(method, cls, buf.subarray(8, 20), attributes, buf);
@@ -109,7 +109,11 @@ export interface BuildOptions {
 export class StunMessageBuilder {
   private readonly parts: Array<{ type: number; value: Buffer }> = [];
 
-  constructor(readonly method: number, readonly cls: MessageClassValue, readonly transactionId: Buffer) {
+  constructor(
+    readonly method: number,
+    readonly cls: MessageClassValue,
+    readonly transactionId: Buffer,
+  ) {
     if (transactionId.length !== 12) throw new RangeError('transaction id must be 12 bytes');
   }
 
@@ -137,7 +141,9 @@ export class StunMessageBuilder {
       pos += 4 + ((p.value.length + 3) & ~3);
     }
     if (opts.integrityKey) {
-      pos = opts.sha256 ? appendMessageIntegritySha256(buf, pos, opts.integrityKey) : appendMessageIntegrity(buf, pos, opts.integrityKey);
+      pos = opts.sha256
+        ? appendMessageIntegritySha256(buf, pos, opts.integrityKey)
+        : appendMessageIntegrity(buf, pos, opts.integrityKey);
     }
     if (opts.fingerprint) appendFingerprint(buf, pos);
     return buf;

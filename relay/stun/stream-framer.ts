@@ -24,7 +24,8 @@ function frameLength(buf: Buffer, pos: number, available: number): number {
   if (first === 0x40) return 4 + ((len + 3) & ~3);
   if (first !== 0) throw new FramingError('stream carries neither STUN nor ChannelData');
   if (len & 3) throw new FramingError('STUN length not a multiple of 4');
-  if (available >= 8 && buf.readUInt32BE(pos + 4) !== MAGIC_COOKIE) throw new FramingError('bad magic cookie on stream');
+  if (available >= 8 && buf.readUInt32BE(pos + 4) !== MAGIC_COOKIE)
+    throw new FramingError('bad magic cookie on stream');
   return HEADER_LENGTH + len;
 }
 

@@ -53,11 +53,17 @@ export class ConnectionTable {
     const ip = socket.remoteAddress ?? '';
     const n = this.perIp.get(ip) ?? 0;
     const maxPerIp = this.limits.maxConnectionsPerIp();
-    if (maxPerIp > 0 && n >= maxPerIp) { this.stats.refused++; return null; }
+    if (maxPerIp > 0 && n >= maxPerIp) {
+      this.stats.refused++;
+      return null;
+    }
     const max = this.limits.maxConnections();
     if (max > 0 && this.total >= max) {
       const oldest = this.unauthenticatedSet.values().next().value;
-      if (oldest === undefined) { this.stats.refused++; return null; }
+      if (oldest === undefined) {
+        this.stats.refused++;
+        return null;
+      }
       this.stats.evicted++;
       this.close(oldest);
     }
@@ -65,7 +71,10 @@ export class ConnectionTable {
     this.total++;
     this.perIp.set(ip, n + 1);
     this.unauthenticatedSet.add(conn);
-    conn.timer = setTimeout(() => { this.stats.timedOut++; this.close(conn); }, this.limits.firstMessageTimeoutMs());
+    conn.timer = setTimeout(() => {
+      this.stats.timedOut++;
+      this.close(conn);
+    }, this.limits.firstMessageTimeoutMs());
     conn.timer.unref();
     socket.once('close', () => this.release(conn));
     return conn;

@@ -35,8 +35,13 @@ export class StreamClient implements ClientConnection {
 
   private spoken = false;
 
-  constructor(readonly transport: 'tcp' | 'tls', private readonly socket: Socket, private readonly server: TurnServer,
-    private readonly limits: StreamLimits, private readonly events: ConnectionEvents) {
+  constructor(
+    readonly transport: 'tcp' | 'tls',
+    private readonly socket: Socket,
+    private readonly server: TurnServer,
+    private readonly limits: StreamLimits,
+    private readonly events: ConnectionEvents,
+  ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? '';
@@ -48,15 +53,21 @@ export class StreamClient implements ClientConnection {
         server.handleChannelData(frame, this);
         return;
       }
-      if (!this.spoken) { this.spoken = true; events.spoke(); }
+      if (!this.spoken) {
+        this.spoken = true;
+        events.spoke();
+      }
       server.handleStun(frame, this);
     });
     socket.setNoDelay(true);
     socket.setTimeout(limits.idleTimeoutMs());
     const guard = server.ctx.guard;
-    socket.on('timeout', guard.wrap(`${transport}_timeout`, () => {
-      if (!this.allocation) socket.destroy();
-    }));
+    socket.on(
+      'timeout',
+      guard.wrap(`${transport}_timeout`, () => {
+        if (!this.allocation) socket.destroy();
+      }),
+    );
     socket.on('data', (chunk: Buffer) => {
       try {
         this.framer.push(chunk);
@@ -65,8 +76,13 @@ export class StreamClient implements ClientConnection {
         socket.destroy();
       }
     });
-    socket.on('error', () => { /* 'close' follows and cleans up */ });
-    socket.on('close', guard.wrap(`${transport}_close`, () => server.clientClosed(this)));
+    socket.on('error', () => {
+      /* 'close' follows and cleans up */
+    });
+    socket.on(
+      'close',
+      guard.wrap(`${transport}_close`, () => server.clientClosed(this)),
+    );
   }
 
   isClosed(): boolean {

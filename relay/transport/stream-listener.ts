@@ -30,10 +30,15 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * No CBC, CCM, ARIA, Camellia, static RSA or finite-field DHE.
  */
 export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 function secureContextOptions(tls: TlsMaterial) {
@@ -60,38 +65,54 @@ export class StreamListener {
     private readonly limits: StreamLimits,
   ) {
     const guard = turn.ctx.guard;
-    server.on('connection', guard.wrap(`${protocol}_connection`, (socket: Socket) => {
-      const conn = table.admit(socket);
-      if (!conn) {
-        countError(turn.ctx.stats, 'connection_limit');
-        socket.destroy();
-        return;
-      }
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      if (!tlsServer) {
-        this.adopt(socket, conn);
-        return;
-      }
-      const key = connectionKey(socket);
-      this.handshaking.set(key, conn);
-      socket.once('close', () => { if (this.handshaking.get(key) === conn) this.handshaking.delete(key); });
-      socket.on('error', () => { /* 'close' follows */ });
-      socket.once('data', guard.wrap('tls_first_bytes', (chunk: Buffer) => {
-        // The TLS socket takes over the handle and first replays what the raw socket has buffered.
-        socket.pause();
-        socket.unshift(chunk);
-        tlsServer.emit('connection', socket);
-      }));
-    }));
+    server.on(
+      'connection',
+      guard.wrap(`${protocol}_connection`, (socket: Socket) => {
+        const conn = table.admit(socket);
+        if (!conn) {
+          countError(turn.ctx.stats, 'connection_limit');
+          socket.destroy();
+          return;
+        }
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+        if (!tlsServer) {
+          this.adopt(socket, conn);
+          return;
+        }
+        const key = connectionKey(socket);
+        this.handshaking.set(key, conn);
+        socket.once('close', () => {
+          if (this.handshaking.get(key) === conn) this.handshaking.delete(key);
+        });
+        socket.on('error', () => {
+          /* 'close' follows */
+        });
+        socket.once(
+          'data',
+          guard.wrap('tls_first_bytes', (chunk: Buffer) => {
+            // The TLS socket takes over the handle and first replays what the raw socket has buffered.
+            socket.pause();
+            socket.unshift(chunk);
+            tlsServer.emit('connection', socket);
+          }),
+        );
+      }),
+    );
     if (tlsServer) {
-      tlsServer.on('secureConnection', guard.wrap('tls_secure_connection', (tlsSocket: TLSSocket) => {
-        const key = connectionKey(tlsSocket);
-        const conn = this.handshaking.get(key);
-        this.handshaking.delete(key);
-        if (!conn || conn.released) { tlsSocket.destroy(); return; }
-        this.adopt(tlsSocket, conn);
-      }));
+      tlsServer.on(
+        'secureConnection',
+        guard.wrap('tls_secure_connection', (tlsSocket: TLSSocket) => {
+          const key = connectionKey(tlsSocket);
+          const conn = this.handshaking.get(key);
+          this.handshaking.delete(key);
+          if (!conn || conn.released) {
+            tlsSocket.destroy();
+            return;
+          }
+          this.adopt(tlsSocket, conn);
+        }),
+      );
       // Node leaves a TLS socket that failed (or timed out) in its handshake
       // open when this event has a listener: destroy it, or it and its
       // OpenSSL state stay until the peer goes away.
@@ -112,16 +133,27 @@ export class StreamListener {
     socket.once('close', () => this.clients.delete(client));
   }
 
-  static async start(turn: TurnServer, protocol: 'tcp' | 'tls', host: string, port: number, table: ConnectionTable,
-    limits: StreamLimits, tls?: TlsMaterial): Promise<StreamListener> {
-    const tlsServer = protocol === 'tls'
-      ? createTlsServer({ ...secureContextOptions(tls!), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
-      : undefined;
+  static async start(
+    turn: TurnServer,
+    protocol: 'tcp' | 'tls',
+    host: string,
+    port: number,
+    table: ConnectionTable,
+    limits: StreamLimits,
+    tls?: TlsMaterial,
+  ): Promise<StreamListener> {
+    const tlsServer =
+      protocol === 'tls'
+        ? createTlsServer({ ...secureContextOptions(tls!), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
+        : undefined;
     const server = createTcpServer();
     const listener = new StreamListener(protocol, host, server, tlsServer, turn, table, limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port, host, exclusive: true }, () => { server.off('error', reject); resolve(); });
+      server.listen({ port, host, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     const addr = server.address();
     listener.port = typeof addr === 'object' && addr ? addr.port : port;

@@ -22,9 +22,15 @@ class UdpClient implements ClientConnection {
     this.key = fiveTupleKey('udp', listener.host, listener.port, remoteAddress, remotePort);
   }
 
-  get sink() { return this.port.sink; }
-  get localAddress(): string { return this.listener.host; }
-  get localPort(): number { return this.listener.port; }
+  get sink() {
+    return this.port.sink;
+  }
+  get localAddress(): string {
+    return this.listener.host;
+  }
+  get localPort(): number {
+    return this.listener.port;
+  }
 
   isClosed(): boolean {
     return false;
@@ -34,7 +40,9 @@ class UdpClient implements ClientConnection {
     this.port.sendControl(message);
   }
 
-  onAuthenticated(): void { /* datagrams hold no connection slot */ }
+  onAuthenticated(): void {
+    /* datagrams hold no connection slot */
+  }
 
   onAllocationChange(allocation: Allocation | null): void {
     this.allocation = allocation;
@@ -49,14 +57,20 @@ export class UdpListener {
 
   private constructor(private readonly plane: PlaneUdpListener) {}
 
-  get host(): string { return this.plane.host; }
-  get port(): number { return this.plane.port; }
+  get host(): string {
+    return this.plane.host;
+  }
+  get port(): number {
+    return this.plane.port;
+  }
 
   static async start(server: TurnServer, dataPlane: DataPlane, host: string, port: number): Promise<UdpListener> {
     // eslint-disable-next-line prefer-const -- read by the packet callback, which may run before it is assigned
     let listener: UdpListener | undefined;
     const plane = await dataPlane.listenUdp(host, port, {
-      stun: server.ctx.guard.wrap('udp_message', (msg: Buffer, address: string, remotePort: number, lane: number) => listener?.onStun(server, msg, address, remotePort, lane)),
+      stun: server.ctx.guard.wrap('udp_message', (msg: Buffer, address: string, remotePort: number, lane: number) =>
+        listener?.onStun(server, msg, address, remotePort, lane),
+      ),
       error: () => countError(server.ctx.stats, 'udp_listener'),
     });
     listener = new UdpListener(plane);

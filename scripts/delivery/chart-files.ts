@@ -14,7 +14,9 @@ export function packageVersion(): string {
 
 /** The CRD files of crds/, which the chart ships unchanged. */
 export function sourceCrdFiles(): string[] {
-  return readdirSync(join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort();
+  return readdirSync(join(REPO_ROOT, 'crds'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 }
 
 /** Chart.yaml with version and appVersion set to package.json's version, comments kept. */

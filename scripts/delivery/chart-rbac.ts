@@ -6,7 +6,11 @@
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import {
-  CREDENTIALS_API_CLUSTER_RULES, CREDENTIALS_API_NAMESPACE_RULES, CREDENTIALS_REQUESTER_RULES, OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES,
+  CREDENTIALS_API_CLUSTER_RULES,
+  CREDENTIALS_API_NAMESPACE_RULES,
+  CREDENTIALS_REQUESTER_RULES,
+  OPERATOR_CLUSTER_RULES,
+  OPERATOR_NAMESPACE_RULES,
 } from '../../operator/rbac.js';
 
 export const CHART_RBAC_FILE = 'charts/turnrelay-operator/files/operator-rbac.yaml';
@@ -72,7 +76,11 @@ export function chartRbacRules(): ChartRbacRules {
   return {
     ...splitByScope(OPERATOR_CLUSTER_RULES),
     leaderElection: [...OPERATOR_NAMESPACE_RULES],
-    credentialsApi: { clusterWide: [...CREDENTIALS_API_CLUSTER_RULES], ownNamespace: [...CREDENTIALS_API_NAMESPACE_RULES], requester: [...CREDENTIALS_REQUESTER_RULES] },
+    credentialsApi: {
+      clusterWide: [...CREDENTIALS_API_CLUSTER_RULES],
+      ownNamespace: [...CREDENTIALS_API_NAMESPACE_RULES],
+      requester: [...CREDENTIALS_REQUESTER_RULES],
+    },
   };
 }
 
@@ -81,5 +89,11 @@ export function chartRbacYaml(): string {
     '# Generated from operator/rbac.ts by `npm run generate:chart`. Do not edit.\n' +
     '# Bound by templates/rbac.yaml.\n';
   const { namespaced, clusterWide, leaderElection, credentialsApi } = chartRbacRules();
-  return header + stringify({ namespaced, clusterWide, leaderElection, credentialsApi }, { lineWidth: 0, aliasDuplicateObjects: false });
+  return (
+    header +
+    stringify(
+      { namespaced, clusterWide, leaderElection, credentialsApi },
+      { lineWidth: 0, aliasDuplicateObjects: false },
+    )
+  );
 }

@@ -6,10 +6,24 @@ import { CHART_DIR, helm } from './helm.js';
 export type ChartRender = { objects: KubernetesObject[]; text: string };
 
 /** `helm template` with --set-string style overrides; CRDs included on request. */
-export function renderChart(opts: { release?: string; namespace?: string; set?: Record<string, string | number | boolean>; includeCrds?: boolean } = {}): ChartRender {
-  const args = ['template', opts.release ?? 'turnrelay-operator', CHART_DIR, '--namespace', opts.namespace ?? 'turnrelay-system'];
+export function renderChart(
+  opts: {
+    release?: string;
+    namespace?: string;
+    set?: Record<string, string | number | boolean>;
+    includeCrds?: boolean;
+  } = {},
+): ChartRender {
+  const args = [
+    'template',
+    opts.release ?? 'turnrelay-operator',
+    CHART_DIR,
+    '--namespace',
+    opts.namespace ?? 'turnrelay-system',
+  ];
   if (opts.includeCrds) args.push('--include-crds');
-  for (const [key, value] of Object.entries(opts.set ?? {})) args.push(typeof value === 'string' ? '--set-string' : '--set', `${key}=${value}`);
+  for (const [key, value] of Object.entries(opts.set ?? {}))
+    args.push(typeof value === 'string' ? '--set-string' : '--set', `${key}=${value}`);
   const text = helm(args);
   const objects = parseAllDocuments(text)
     .map((doc) => {

@@ -24,6 +24,11 @@ export function helm(args: string[]): string {
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
     // No user config or repository cache from the machine leaks into renders.
-    env: { ...process.env, HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/tmp/turnrelay-helm-cache', HELM_DATA_HOME: '/nonexistent' },
+    env: {
+      ...process.env,
+      HELM_CONFIG_HOME: '/nonexistent',
+      HELM_CACHE_HOME: '/tmp/turnrelay-helm-cache',
+      HELM_DATA_HOME: '/nonexistent',
+    },
   });
 }

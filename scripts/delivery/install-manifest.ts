@@ -9,10 +9,14 @@ export const INSTALL_NAMESPACE = 'turnrelay-system';
 
 export function renderInstallManifest(version: string): string {
   const rendered = helm([
-    'template', INSTALL_RELEASE, CHART_DIR,
-    '--namespace', INSTALL_NAMESPACE,
+    'template',
+    INSTALL_RELEASE,
+    CHART_DIR,
+    '--namespace',
+    INSTALL_NAMESPACE,
     '--include-crds',
-    '--set', 'createNamespace=true',
+    '--set',
+    'createNamespace=true',
   ]);
   const header = [
     `# TurnRelay operator ${version}: CRD, namespace ${INSTALL_NAMESPACE}, RBAC and the operator Deployment.`,

@@ -32,7 +32,10 @@ type Section = { path: string; schema: Node };
 
 /** A heading's GitHub anchor: lowercase, punctuation dropped, spaces to dashes. */
 function anchor(path: string): string {
-  return path.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return path
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 const isObject = (s: Node | undefined): boolean => s?.type === 'object' && s.properties !== undefined;
@@ -59,7 +62,8 @@ function typeName(schema: Node, childPath: string): string {
 function constraints(schema: Node): string[] {
   const out: string[] = [];
   if (schema.enum) out.push(`One of ${schema.enum.map(code).join(', ')}.`);
-  if (schema.minimum !== undefined && schema.maximum !== undefined) out.push(`Range ${schema.minimum}–${schema.maximum}.`);
+  if (schema.minimum !== undefined && schema.maximum !== undefined)
+    out.push(`Range ${schema.minimum}–${schema.maximum}.`);
   else if (schema.minimum !== undefined) out.push(`Minimum ${schema.minimum}.`);
   else if (schema.maximum !== undefined) out.push(`Maximum ${schema.maximum}.`);
   if (schema.minItems !== undefined) out.push(`At least ${schema.minItems} item(s).`);
@@ -79,9 +83,7 @@ function fieldRow(name: string, schema: Node, parent: Node, path: string): strin
   const trivialDefault = schema.default === undefined || (hasSection && JSON.stringify(schema.default) === '{}');
   const defaultValue = trivialDefault ? '' : code(schema.default);
   const fieldRules = hasSection ? [] : rules(schema).map((r) => `Must hold: ${r.message ?? r.rule}.`);
-  const notes = [schema.description ?? '', ...constraints(schema), ...fieldRules]
-    .filter(Boolean)
-    .join(' ');
+  const notes = [schema.description ?? '', ...constraints(schema), ...fieldRules].filter(Boolean).join(' ');
   return `| \`${name}\`${required} | ${typeName(schema, path)} | ${escapeCell(defaultValue)} | ${escapeCell(notes)} |`;
 }
 
@@ -91,7 +93,8 @@ function collectSections(path: string, schema: Node, out: Section[]): Section[] 
   for (const [name, child] of Object.entries(schema.properties ?? {})) {
     const childPath = `${path}.${name}`;
     if (isObject(child)) collectSections(childPath, child, out);
-    if (child.type === 'array' && child.items && isObject(child.items)) collectSections(`${childPath}[]`, child.items, out);
+    if (child.type === 'array' && child.items && isObject(child.items))
+      collectSections(`${childPath}[]`, child.items, out);
   }
   return out;
 }

@@ -24,16 +24,47 @@ const good = { host: randomLoopbackAddress(), relay: undefined as RelayProcess |
 const strict = { host: randomLoopbackAddress(), relay: undefined as RelayProcess | undefined, ca: '' };
 let silent: Socket | undefined;
 
-async function relayAt(sub: string, host: string, allowCIDRs: string[], tlsName?: string): Promise<{ relay: RelayProcess; ca: string }> {
+async function relayAt(
+  sub: string,
+  host: string,
+  allowCIDRs: string[],
+  tlsName?: string,
+): Promise<{ relay: RelayProcess; ca: string }> {
   const d = join(dir, sub);
   await mkdir(d);
-  const { configPath } = await writeRelayFiles({ dir: d, host, listeners: ['udp', 'tcp', 'tls'], secrets: [SECRET], portRange: randomPortBlock(), allowCIDRs });
+  const { configPath } = await writeRelayFiles({
+    dir: d,
+    host,
+    listeners: ['udp', 'tcp', 'tls'],
+    secrets: [SECRET],
+    portRange: randomPortBlock(),
+    allowCIDRs,
+  });
   if (tlsName) {
     // A certificate for another name than the one the URL uses.
-    const run = await children.run(tools.openssl, [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(d, 'tls.key'), '-out', join(d, 'tls.crt'),
-      '-days', '1', '-subj', `/CN=${tlsName}`, '-addext', `subjectAltName=DNS:${tlsName}`,
-    ], { timeoutMs: 20_000 });
+    const run = await children.run(
+      tools.openssl,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(d, 'tls.key'),
+        '-out',
+        join(d, 'tls.crt'),
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${tlsName}`,
+        '-addext',
+        `subjectAltName=DNS:${tlsName}`,
+      ],
+      { timeoutMs: 20_000 },
+    );
     expect(run.code).toBe(0);
   }
   const relay = await startRelayProcess(children, relayFromSources, configPath);
@@ -41,7 +72,10 @@ async function relayAt(sub: string, host: string, allowCIDRs: string[], tlsName?
 }
 
 function check(args: string[]): Promise<RunResult> {
-  return children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, 'check', ...args], { timeoutMs: 60_000, cwd: repoRoot });
+  return children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, 'check', ...args], {
+    timeoutMs: 60_000,
+    cwd: repoRoot,
+  });
 }
 
 const urlsOf = (r: RelayProcess, host: string) => [
@@ -55,10 +89,12 @@ function rows(run: RunResult): Map<string, string[]> {
   const lines = run.stdout.trim().split('\n');
   if (!/^URL/.test(lines[0]!)) throw new Error(`no table; exit ${run.code}, stderr:\n${run.stderr}`);
   expect(lines[0]).toMatch(/^URL\s+TRANSPORT\s+RESULT\s+RELAYED ADDRESS\s+RTT$/);
-  return new Map(lines.slice(1).map((l) => {
-    const [url, ...rest] = l.split(/\s{2,}/);
-    return [url!, rest];
-  }));
+  return new Map(
+    lines.slice(1).map((l) => {
+      const [url, ...rest] = l.split(/\s{2,}/);
+      return [url!, rest];
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -80,7 +116,16 @@ test('a healthy relay passes over UDP, TCP and TLS with a relayed address and RT
   const secrets = join(dir, 'secrets');
   await writeFile(secrets, `${SECRET}\n`, { mode: 0o600 });
   const urls = urlsOf(good.relay!, good.host);
-  const run = await check(['--urls', urls.join(','), '--secrets-file', secrets, '--ca-file', good.ca, '--timeout', '5s']);
+  const run = await check([
+    '--urls',
+    urls.join(','),
+    '--secrets-file',
+    secrets,
+    '--ca-file',
+    good.ca,
+    '--timeout',
+    '5s',
+  ]);
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
   const table = rows(run);
   expect([...table.keys()]).toEqual(urls);
@@ -95,7 +140,16 @@ test('a healthy relay passes over UDP, TCP and TLS with a relayed address and RT
 
 test('a wrong secret is named 401 on every transport', async () => {
   const urls = urlsOf(good.relay!, good.host);
-  const run = await check(['--urls', urls.join(','), '--username', `${Math.floor(Date.now() / 1000) + 600}:mallory`, '--password', 'not-the-credential', '--ca-file', good.ca]);
+  const run = await check([
+    '--urls',
+    urls.join(','),
+    '--username',
+    `${Math.floor(Date.now() / 1000) + 600}:mallory`,
+    '--password',
+    'not-the-credential',
+    '--ca-file',
+    good.ca,
+  ]);
   expect(run.code).toBe(1);
   for (const url of urls) {
     expect(rows(run).get(url)![1]).toBe('FAIL: 401');
@@ -116,7 +170,16 @@ test('broken setups are each named: TLS name, untrusted certificate, closed port
     ['turn:no-such-relay.invalid:3478?transport=udp', 'FAIL: DNS'],
     [`turn:${good.host}:${silent!.address().port}?transport=udp`, 'FAIL: timeout'],
   ];
-  const run = await check(['--urls', cases.map(([u]) => u).join(','), '--secrets-file', secrets, '--ca-file', strict.ca, '--timeout', '2s']);
+  const run = await check([
+    '--urls',
+    cases.map(([u]) => u).join(','),
+    '--secrets-file',
+    secrets,
+    '--ca-file',
+    strict.ca,
+    '--timeout',
+    '2s',
+  ]);
   expect(run.code).toBe(1);
   const table = rows(run);
   expect(cases.map(([u]) => [u, table.get(u)?.[1]])).toEqual(cases);

@@ -30,7 +30,12 @@ beforeAll(async () => {
   const common = { dir, host, users: { [user.name]: user.password }, secrets: [secret], allowCIDRs: [`${host}/32`] };
   relay = await startTestRelay({ ...common, listeners: ['udp', 'tcp', 'tls'], portRange: randomPortBlock() });
   // The same browsers through the JavaScript data plane (the default is the native one).
-  nodeRelay = await startTestRelay({ ...common, listeners: ['udp', 'tcp'], portRange: randomPortBlock(), dataPlane: 'node' });
+  nodeRelay = await startTestRelay({
+    ...common,
+    listeners: ['udp', 'tcp'],
+    portRange: randomPortBlock(),
+    dataPlane: 'node',
+  });
   browser = await launchChromium();
 }, 60_000);
 
@@ -53,7 +58,10 @@ async function expectDataChannelThrough(target: TestRelay, transport: 'udp' | 't
   const before = await target.metrics();
   const messages = 100;
   const result = await runTurnPair(browser!, {
-    iceServer: iceServer(target, transport), messages, marker: `msg-${transport}`, timeoutMs: 30_000,
+    iceServer: iceServer(target, transport),
+    messages,
+    marker: `msg-${transport}`,
+    timeoutMs: 30_000,
   });
   expect(result.echoes).toBe(messages);
   for (const end of [result.a, result.b]) {
@@ -68,7 +76,8 @@ async function expectDataChannelThrough(target: TestRelay, transport: 'udp' | 't
   const after = await target.metrics();
   const plaintextBytes = 2 * [...Array(messages).keys()].reduce((n, i) => n + `msg-${transport}:${i}`.length, 0);
   for (const direction of ['client_to_peer', 'peer_to_client']) {
-    const delta = (metric: string) => sumSamples(after, metric, { transport, direction }) - sumSamples(before, metric, { transport, direction });
+    const delta = (metric: string) =>
+      sumSamples(after, metric, { transport, direction }) - sumSamples(before, metric, { transport, direction });
     expect(delta('turnrelay_relayed_packets_total')).toBeGreaterThan(0);
     // Every message and its echo crossed the relay once in each direction,
     // encrypted (DTLS/SCTP never shrink it); SCTP may bundle, so bytes, not packets.
@@ -76,7 +85,14 @@ async function expectDataChannelThrough(target: TestRelay, transport: 'udp' | 't
   }
 }
 
-test.each(['udp', 'tcp', 'tls'] as const)('data channel over a %s relay allocation', (transport) => expectDataChannelThrough(relay!, transport), 60_000);
+test.each(['udp', 'tcp', 'tls'] as const)(
+  'data channel over a %s relay allocation',
+  (transport) => expectDataChannelThrough(relay!, transport),
+  60_000,
+);
 
-test.each(['udp', 'tcp'] as const)('data channel over a %s relay allocation, relay.dataPlane: node', (transport) =>
-  expectDataChannelThrough(nodeRelay!, transport), 60_000);
+test.each(['udp', 'tcp'] as const)(
+  'data channel over a %s relay allocation, relay.dataPlane: node',
+  (transport) => expectDataChannelThrough(nodeRelay!, transport),
+  60_000,
+);

@@ -21,13 +21,19 @@ const MAX_CONNECTIONS = 60;
 
 /** Opens `count` silent sockets from varying loopback sources (so per-IP limits do not apply). */
 async function silentSockets(host: string, port: number, count: number, offset = 0): Promise<Socket[]> {
-  const sockets = await Promise.all(Array.from({ length: count }, (_, i) => new Promise<Socket>((resolve) => {
-    const n = offset + i;
-    const s = connect({ host, port, localAddress: `127.200.${(n >> 8) & 0xff}.${(n & 0xff) || 1}` });
-    s.on('error', () => {});
-    s.once('connect', () => resolve(s));
-    s.once('close', () => resolve(s));
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        new Promise<Socket>((resolve) => {
+          const n = offset + i;
+          const s = connect({ host, port, localAddress: `127.200.${(n >> 8) & 0xff}.${n & 0xff || 1}` });
+          s.on('error', () => {});
+          s.once('connect', () => resolve(s));
+          s.once('close', () => resolve(s));
+        }),
+    ),
+  );
   return sockets;
 }
 
@@ -44,7 +50,9 @@ describe('silent connections against the TCP and TLS listeners', () => {
     dir = await mkdtemp(join(tmpdir(), 'turnrelay-flood-'));
     const host = randomLoopbackAddress();
     h = await startHostileRelay(children, {
-      dir, host, dataPlane: 'node',
+      dir,
+      host,
+      dataPlane: 'node',
       limits: { maxConnections: MAX_CONNECTIONS, maxConnectionsPerIp: 0, firstMessageTimeoutSeconds: 3 },
     });
     peerPort = await freeUdpPort(host);
@@ -68,7 +76,8 @@ describe('silent connections against the TCP and TLS listeners', () => {
     expect(closedCount(tls)).toBe(20);
     expect(closedCount(tcp)).toBe(20);
     const after = await h.relay.metrics();
-    const timeouts = (t: string) => sumSamples(t, 'turnrelay_connections_closed_total', { reason: 'first_message_timeout' });
+    const timeouts = (t: string) =>
+      sumSamples(t, 'turnrelay_connections_closed_total', { reason: 'first_message_timeout' });
     expect(timeouts(after) - timeouts(before)).toBeGreaterThanOrEqual(40);
     expect(sumSamples(after, 'turnrelay_connections')).toBe(0);
     expect(sumSamples(after, 'turnrelay_unauthenticated_connections')).toBe(0);
@@ -79,22 +88,28 @@ describe('silent connections against the TCP and TLS listeners', () => {
     const before = await h.relay.metrics();
     const tlsPort = h.relay.endpoint('tls').port;
     // Twice the table, then keep the pressure on while the real clients run.
-    sockets.push(...await silentSockets(h.host, tlsPort, 2 * MAX_CONNECTIONS, 1000));
+    sockets.push(...(await silentSockets(h.host, tlsPort, 2 * MAX_CONNECTIONS, 1000)));
     let flooding = true;
     const flood = (async () => {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
       for (let round = 0; flooding && round < 200; round++) {
-        sockets.push(...await silentSockets(h.host, tlsPort, 10, 2000 + round * 10));
+        sockets.push(...(await silentSockets(h.host, tlsPort, 10, 2000 + round * 10)));
         await sleep(50);
       }
     })();
     try {
       for (const transport of ['tls', 'tcp'] as const) {
         const scenario: UclientScenario = {
-          server: h.relay.endpoint(transport), transport, method: 'channel-data',
+          server: h.relay.endpoint(transport),
+          transport,
+          method: 'channel-data',
           auth: { kind: 'long-term', user: HOSTILE_USER.name, password: HOSTILE_USER.password },
           peer: { kind: 'echo', host: h.host, port: peerPort },
-          sessions: 2, messages: 20, size: 100, intervalMs: 50, timeoutMs: 30_000,
+          sessions: 2,
+          messages: 20,
+          size: 100,
+          intervalMs: 50,
+          timeoutMs: 30_000,
         };
         const { report } = await runUclient(children, scenario);
         expect(report.lost).toBe(0);
@@ -105,7 +120,8 @@ describe('silent connections against the TCP and TLS listeners', () => {
       await flood;
     }
     const after = await h.relay.metrics();
-    const evicted = (t: string) => sumSamples(t, 'turnrelay_connections_closed_total', { reason: 'evicted_unauthenticated' });
+    const evicted = (t: string) =>
+      sumSamples(t, 'turnrelay_connections_closed_total', { reason: 'evicted_unauthenticated' });
     expect(evicted(after) - evicted(before)).toBeGreaterThanOrEqual(MAX_CONNECTIONS);
     expect(sumSamples(after, 'turnrelay_connections')).toBeLessThanOrEqual(MAX_CONNECTIONS);
     await expectAliveAndServing(h);

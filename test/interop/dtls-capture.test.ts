@@ -43,7 +43,12 @@ afterAll(async () => {
 test('the relay forwards only DTLS and STUN, never the data-channel plaintext', async () => {
   dir = await mkdtemp(join(tmpdir(), 'turnrelay-capture-'));
   relay = await startTestRelay({
-    dir, host, listeners: ['udp', 'tcp', 'tls'], secrets: [secret], portRange, allowCIDRs: [`${host}/32`],
+    dir,
+    host,
+    listeners: ['udp', 'tcp', 'tls'],
+    secrets: [secret],
+    portRange,
+    allowCIDRs: [`${host}/32`],
   });
   const capture = await startLoopbackCapture(children, join(dir, 'relay.pcap'), `udp and host ${host}`);
   browser = await launchChromium();
@@ -51,7 +56,10 @@ test('the relay forwards only DTLS and STUN, never the data-channel plaintext', 
     const { host: h, port } = relay.endpoint(transport);
     const urls = transport === 'tls' ? `turns:${h}:${port}?transport=tcp` : `turn:${h}:${port}?transport=${transport}`;
     const result = await runTurnPair(browser, {
-      iceServer: { urls, ...mintRestCredential(secret, 'capture', 600) }, messages: 200, marker, timeoutMs: 30_000,
+      iceServer: { urls, ...mintRestCredential(secret, 'capture', 600) },
+      messages: 200,
+      marker,
+      timeoutMs: 30_000,
     });
     expect(result.echoes).toBe(200);
   }

@@ -25,7 +25,10 @@ describe('parseUclientReport', () => {
 
 describe('dtlsRecords', () => {
   const record = (type: number, version: number, body: number) =>
-    Buffer.concat([Buffer.from([type, version >> 8, version & 0xff, 0, 0, 0, 0, 0, 0, 0, 1, body >> 8, body & 0xff]), Buffer.alloc(body, 7)]);
+    Buffer.concat([
+      Buffer.from([type, version >> 8, version & 0xff, 0, 0, 0, 0, 0, 0, 0, 1, body >> 8, body & 0xff]),
+      Buffer.alloc(body, 7),
+    ]);
 
   test('accepts DTLS 1.2 records filling the datagram', () => {
     const datagram = Buffer.concat([record(22, 0xfefd, 40), record(20, 0xfefd, 1)]);
@@ -88,14 +91,23 @@ test('sumSamples adds the samples whose labels match', () => {
   ].join('\n');
   expect(sumSamples(text, 'turnrelay_relayed_packets_total')).toBe(23);
   expect(sumSamples(text, 'turnrelay_relayed_packets_total', { transport: 'udp' })).toBe(16);
-  expect(sumSamples(text, 'turnrelay_relayed_packets_total', { direction: 'client_to_peer', transport: 'tcp' })).toBe(7);
+  expect(sumSamples(text, 'turnrelay_relayed_packets_total', { direction: 'client_to_peer', transport: 'tcp' })).toBe(
+    7,
+  );
 });
 
 test('uclient arguments follow the scenario and never leak secrets into messages', () => {
   const args = uclientArgs({
-    server: { host: '127.0.0.5', port: 3478 }, transport: 'tls', method: 'send-indication',
-    auth: { kind: 'rest-secret', user: 'bob', secret: 's3cr3t' }, peer: { kind: 'client-to-client' },
-    sessions: 2, messages: 10, size: 120, intervalMs: 50, timeoutMs: 1000,
+    server: { host: '127.0.0.5', port: 3478 },
+    transport: 'tls',
+    method: 'send-indication',
+    auth: { kind: 'rest-secret', user: 'bob', secret: 's3cr3t' },
+    peer: { kind: 'client-to-client' },
+    sessions: 2,
+    messages: 10,
+    size: 120,
+    intervalMs: 50,
+    timeoutMs: 1000,
   });
   expect(args).toEqual(expect.arrayContaining(['-t', '-S', '-s', '-y', '-W', 's3cr3t', '-z', '50']));
   expect(args.slice(-3)).toEqual(['-p', '3478', '127.0.0.5']);

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ChildSet } from './harness/children.js';
 import { randomLoopbackAddress } from './harness/relay-config-files.js';
-import { expectAliveAndServing, HOSTILE_SECRET, HOSTILE_USER, startHostileRelay, type HostileRelay } from './harness/hostile.js';
+import {
+  expectAliveAndServing,
+  HOSTILE_SECRET,
+  HOSTILE_USER,
+  startHostileRelay,
+  type HostileRelay,
+} from './harness/hostile.js';
 import { mintRestCredential } from './harness/rest-credential.js';
 import { sumSamples } from './harness/prometheus-text.js';
 import { startPeer, sleep } from '../unit/relay/helpers/test-relay.js';
@@ -23,7 +29,12 @@ describe('hostile authentication traffic', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'turnrelay-hostile-auth-'));
-    h = await startHostileRelay(children, { dir, host: randomLoopbackAddress(), dataPlane: 'node', auth: { maxFailuresPerIp: 5 } });
+    h = await startHostileRelay(children, {
+      dir,
+      host: randomLoopbackAddress(),
+      dataPlane: 'node',
+      auth: { maxFailuresPerIp: 5 },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -31,14 +42,18 @@ describe('hostile authentication traffic', () => {
     await rm(dir, { recursive: true, force: true });
   }, 20_000);
 
-  test('a flood of Allocates with forged NONCEs and bogus integrity from the victim\'s address does not lock the victim out', async () => {
+  test("a flood of Allocates with forged NONCEs and bogus integrity from the victim's address does not lock the victim out", async () => {
     const attacker = await h.client('udp');
     attacker.username = HOSTILE_USER.name;
     attacker.password = 'not-the-password';
     attacker.realm = 'interop.turnrelay.test';
     for (let i = 0; i < 100; i++) {
       attacker.nonce = `${Date.now().toString(36)}-${randomBytes(12).toString('base64url')}`;
-      attacker.sendRaw(attacker.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]], { authenticated: true }));
+      attacker.sendRaw(
+        attacker.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]], {
+          authenticated: true,
+        }),
+      );
     }
     await sleep(300);
     attacker.close();
@@ -90,15 +105,22 @@ describe('hostile authentication traffic', () => {
     expect(Math.max(...factors)).toBeLessThanOrEqual(3);
     // The 401 challenge for the 28-byte Allocate carries REALM and NONCE (it is the largest answer).
     // A burst from one source: only the per-source budget (2 x 50/s) is answered.
-    const before = sumSamples(await h.relay.metrics(), 'turnrelay_unauthenticated_responses_total', { result: 'rate_limited' });
-    for (let i = 0; i < 400; i++) c.sendRaw(c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]]));
+    const before = sumSamples(await h.relay.metrics(), 'turnrelay_unauthenticated_responses_total', {
+      result: 'rate_limited',
+    });
+    for (let i = 0; i < 400; i++)
+      c.sendRaw(c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]]));
     await sleep(500);
     const answered = c.inbox.length;
     c.close();
     expect(answered).toBeLessThanOrEqual(150);
-    const after = sumSamples(await h.relay.metrics(), 'turnrelay_unauthenticated_responses_total', { result: 'rate_limited' });
+    const after = sumSamples(await h.relay.metrics(), 'turnrelay_unauthenticated_responses_total', {
+      result: 'rate_limited',
+    });
     expect(after - before).toBeGreaterThanOrEqual(250);
-    console.log(`BAF per request (Binding 20 B, Allocate 20 B, Allocate 28 B, Refresh 20 B, CreatePermission 20 B): ${factors.map((f) => f.toFixed(2)).join(', ')}`);
+    console.log(
+      `BAF per request (Binding 20 B, Allocate 20 B, Allocate 28 B, Refresh 20 B, CreatePermission 20 B): ${factors.map((f) => f.toFixed(2)).join(', ')}`,
+    );
     await sleep(2500); // let the source's budget refill before the liveness check
     await expectAliveAndServing(h);
   }, 30_000);

@@ -11,7 +11,13 @@ import { randomLoopbackAddress } from './harness/relay-config-files.js';
 import { expectAliveAndServing, startHostileRelay, type DataPlaneKind, type HostileRelay } from './harness/hostile.js';
 import { sumSamples } from './harness/prometheus-text.js';
 import { startPeer, sleep } from '../unit/relay/helpers/test-relay.js';
-import { errorCodeOf, Method, AttributeType, MessageClass, TurnTestClient } from '../unit/relay/helpers/turn-test-client.js';
+import {
+  errorCodeOf,
+  Method,
+  AttributeType,
+  MessageClass,
+  TurnTestClient,
+} from '../unit/relay/helpers/turn-test-client.js';
 import { encodeXorAddress } from '../../relay/stun/attributes/xor-address.js';
 import { encodeChannelNumber } from '../../relay/stun/attributes/channel-number.js';
 import { encodeChannelData } from '../../relay/stun/channel-data.js';
@@ -74,85 +80,108 @@ describe.each<DataPlaneKind>(['node', 'native'])('hostile authenticated clients,
     await expectAliveAndServing(h);
   }, 30_000);
 
-  test.each<Transport>(['udp', 'tcp', 'tls'])('ChannelData whose length runs past the %s datagram or frame, on unbound and reserved channels', async (transport) => {
-    const c = await h.boundClient(transport, peer);
-    await expectStillRelays(c, peer, 'before');
-    if (transport === 'udp') {
-      for (const length of [5, 100, 1500, 0xffff]) c.sendRaw(channelDataHeader(0x4000, length, Buffer.from('four')));
-      c.sendRaw(channelDataHeader(0x4000, 0, Buffer.alloc(0)));
-    }
-    // Unbound, reserved and highest channel numbers: dropped.
-    for (const channel of [0x4001, 0x4fff, 0x5000, 0x7fff]) c.sendRaw(encodeChannelData(channel, Buffer.from('nobody'), transport !== 'udp'));
-    await expectStillRelays(c, peer, 'after-unbound');
-    expect(peer.received.every((d) => d.data.toString() !== 'nobody')).toBe(true);
-    if (transport !== 'udp') {
-      // A frame that claims more bytes than the connection ever sends: the relay waits, the client gives up.
-      const liar = await h.boundClient(transport, peer);
-      liar.sendRaw(channelDataHeader(0x4000, 0xffff, Buffer.from('short')));
-      await sleep(100);
-      liar.close();
-    }
-    c.close();
-    await expectAliveAndServing(h);
-  }, 30_000);
+  test.each<Transport>(['udp', 'tcp', 'tls'])(
+    'ChannelData whose length runs past the %s datagram or frame, on unbound and reserved channels',
+    async (transport) => {
+      const c = await h.boundClient(transport, peer);
+      await expectStillRelays(c, peer, 'before');
+      if (transport === 'udp') {
+        for (const length of [5, 100, 1500, 0xffff]) c.sendRaw(channelDataHeader(0x4000, length, Buffer.from('four')));
+        c.sendRaw(channelDataHeader(0x4000, 0, Buffer.alloc(0)));
+      }
+      // Unbound, reserved and highest channel numbers: dropped.
+      for (const channel of [0x4001, 0x4fff, 0x5000, 0x7fff])
+        c.sendRaw(encodeChannelData(channel, Buffer.from('nobody'), transport !== 'udp'));
+      await expectStillRelays(c, peer, 'after-unbound');
+      expect(peer.received.every((d) => d.data.toString() !== 'nobody')).toBe(true);
+      if (transport !== 'udp') {
+        // A frame that claims more bytes than the connection ever sends: the relay waits, the client gives up.
+        const liar = await h.boundClient(transport, peer);
+        liar.sendRaw(channelDataHeader(0x4000, 0xffff, Buffer.from('short')));
+        await sleep(100);
+        liar.close();
+      }
+      c.close();
+      await expectAliveAndServing(h);
+    },
+    30_000,
+  );
 
-  test.each<Transport>(['udp', 'tcp', 'tls'])('port-0 and out-of-range channel requests over %s get 400, Send to port 0 is dropped', async (transport) => {
-    const c = await h.boundClient(transport, peer);
-    const portZero = { address: peer.address, port: 0 };
-    expect(errorCodeOf(await c.createPermission(portZero))).toBe(400);
-    expect(errorCodeOf(await c.channelBind(0x4001, portZero))).toBe(400);
-    for (const channel of [0x0000, 0x3fff, 0x8000, 0xffff]) {
-      const tid = randomBytes(12);
-      const res = await c.transact(c.build(Method.ChannelBind, [
-        [AttributeType.ChannelNumber, encodeChannelNumber(channel)],
-        [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
-      ], { authenticated: true, tid }));
-      expect(errorCodeOf(res)).toBe(400);
-    }
-    c.sendIndication(portZero, Buffer.from('to-port-zero'));
-    c.sendChannelData(0x4001, Buffer.from('to-port-zero'));
-    await expectStillRelays(c, peer, 'after-port-zero');
-    const refusals = sumSamples(await h.relay.metrics(), 'turnrelay_peer_refusals_total', { reason: 'port-zero' });
-    expect(refusals).toBeGreaterThanOrEqual(2);
-    c.close();
-    await expectAliveAndServing(h);
-  }, 30_000);
+  test.each<Transport>(['udp', 'tcp', 'tls'])(
+    'port-0 and out-of-range channel requests over %s get 400, Send to port 0 is dropped',
+    async (transport) => {
+      const c = await h.boundClient(transport, peer);
+      const portZero = { address: peer.address, port: 0 };
+      expect(errorCodeOf(await c.createPermission(portZero))).toBe(400);
+      expect(errorCodeOf(await c.channelBind(0x4001, portZero))).toBe(400);
+      for (const channel of [0x0000, 0x3fff, 0x8000, 0xffff]) {
+        const tid = randomBytes(12);
+        const res = await c.transact(
+          c.build(
+            Method.ChannelBind,
+            [
+              [AttributeType.ChannelNumber, encodeChannelNumber(channel)],
+              [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
+            ],
+            { authenticated: true, tid },
+          ),
+        );
+        expect(errorCodeOf(res)).toBe(400);
+      }
+      c.sendIndication(portZero, Buffer.from('to-port-zero'));
+      c.sendChannelData(0x4001, Buffer.from('to-port-zero'));
+      await expectStillRelays(c, peer, 'after-port-zero');
+      const refusals = sumSamples(await h.relay.metrics(), 'turnrelay_peer_refusals_total', { reason: 'port-zero' });
+      expect(refusals).toBeGreaterThanOrEqual(2);
+      c.close();
+      await expectAliveAndServing(h);
+    },
+    30_000,
+  );
 
-  test.each<Transport>(['udp', 'tcp', 'tls'])('STUN headers with lying lengths over %s: 400 or dropped, never a crash', async (transport) => {
-    const c = await h.boundClient(transport, peer);
-    const valid = c.build(Method.Binding, []);
-    const withLength = (buf: Buffer, length: number) => { const b = Buffer.from(buf); b.writeUInt16BE(length, 2); return b; };
-    if (transport === 'udp') {
-      for (const length of [4, 8, 100, 0xfffc, 3, 0xffff]) c.sendRaw(withLength(valid, length));
-      // An attribute whose own length runs past the message.
-      const attr = Buffer.from(c.build(Method.Refresh, [[AttributeType.Lifetime, Buffer.alloc(4)]]));
-      attr.writeUInt16BE(0x0400, 22);
-      c.sendRaw(attr);
-      c.sendRaw(valid.subarray(0, 19));
-      c.sendRaw(valid.subarray(0, 20 + 3));
-    } else {
-      // Attribute lengths that lie inside a well-framed message: answered 400 or dropped, connection usable.
-      const attr = Buffer.from(c.build(Method.Refresh, [[AttributeType.Lifetime, Buffer.alloc(4)]]));
-      attr.writeUInt16BE(0x0400, 22);
-      c.sendRaw(attr);
-    }
-    const ok = await c.transact(c.build(Method.Binding, []));
-    expect(ok.cls).toBe(MessageClass.SuccessResponse);
-    await expectStillRelays(c, peer, 'after-lying-stun');
-    if (transport !== 'udp') {
-      // A STUN length that is not a multiple of 4 corrupts the stream: the relay closes that connection only.
-      const liar = await h.client(transport);
-      liar.sendRaw(withLength(valid, 3));
-      await sleep(200);
-      expect(liar.streamSocket!.destroyed || liar.streamSocket!.readableEnded).toBe(true);
-      liar.close();
-      // A header claiming a body that never comes.
-      const waiter = await h.client(transport);
-      waiter.sendRaw(withLength(valid, 0xfffc));
-      await sleep(100);
-      waiter.close();
-    }
-    c.close();
-    await expectAliveAndServing(h);
-  }, 30_000);
+  test.each<Transport>(['udp', 'tcp', 'tls'])(
+    'STUN headers with lying lengths over %s: 400 or dropped, never a crash',
+    async (transport) => {
+      const c = await h.boundClient(transport, peer);
+      const valid = c.build(Method.Binding, []);
+      const withLength = (buf: Buffer, length: number) => {
+        const b = Buffer.from(buf);
+        b.writeUInt16BE(length, 2);
+        return b;
+      };
+      if (transport === 'udp') {
+        for (const length of [4, 8, 100, 0xfffc, 3, 0xffff]) c.sendRaw(withLength(valid, length));
+        // An attribute whose own length runs past the message.
+        const attr = Buffer.from(c.build(Method.Refresh, [[AttributeType.Lifetime, Buffer.alloc(4)]]));
+        attr.writeUInt16BE(0x0400, 22);
+        c.sendRaw(attr);
+        c.sendRaw(valid.subarray(0, 19));
+        c.sendRaw(valid.subarray(0, 20 + 3));
+      } else {
+        // Attribute lengths that lie inside a well-framed message: answered 400 or dropped, connection usable.
+        const attr = Buffer.from(c.build(Method.Refresh, [[AttributeType.Lifetime, Buffer.alloc(4)]]));
+        attr.writeUInt16BE(0x0400, 22);
+        c.sendRaw(attr);
+      }
+      const ok = await c.transact(c.build(Method.Binding, []));
+      expect(ok.cls).toBe(MessageClass.SuccessResponse);
+      await expectStillRelays(c, peer, 'after-lying-stun');
+      if (transport !== 'udp') {
+        // A STUN length that is not a multiple of 4 corrupts the stream: the relay closes that connection only.
+        const liar = await h.client(transport);
+        liar.sendRaw(withLength(valid, 3));
+        await sleep(200);
+        expect(liar.streamSocket!.destroyed || liar.streamSocket!.readableEnded).toBe(true);
+        liar.close();
+        // A header claiming a body that never comes.
+        const waiter = await h.client(transport);
+        waiter.sendRaw(withLength(valid, 0xfffc));
+        await sleep(100);
+        waiter.close();
+      }
+      c.close();
+      await expectAliveAndServing(h);
+    },
+    30_000,
+  );
 });

@@ -31,9 +31,14 @@ beforeAll(async () => {
   // A separate process through the CLI, so the relay's event loop is not
   // shared with Jest's (uclient over TLS is sensitive to batching, below).
   const { configPath } = await writeRelayFiles({
-    dir, host, listeners: ['udp', 'tcp', 'tls'],
-    users: { [user.name]: user.password }, secrets,
-    portRange: randomPortBlock(), allowCIDRs: [`${host}/32`], logLevel: 'info',
+    dir,
+    host,
+    listeners: ['udp', 'tcp', 'tls'],
+    users: { [user.name]: user.password },
+    secrets,
+    portRange: randomPortBlock(),
+    allowCIDRs: [`${host}/32`],
+    logLevel: 'info',
   });
   relay = await startRelayProcess(children, relayFromSources, configPath);
   peerPort = await freeUdpPort(host);
@@ -49,18 +54,38 @@ type Variant = Pick<UclientScenario, 'method' | 'auth'> & { peer: 'echo' | 'clie
 
 // Covers every pair of (data path, credential kind, peer kind) on each transport.
 const variants: Array<[string, Variant]> = [
-  ['ChannelData, long-term user, echo peer',
-    { method: 'channel-data', auth: { kind: 'long-term', user: user.name, password: user.password }, peer: 'echo' }],
-  ['Send indications, REST secret, echo peer',
-    { method: 'send-indication', auth: { kind: 'rest-secret', user: 'rest-bob', secret: secrets[0]! }, peer: 'echo' }],
-  ['ChannelData, REST secret signed with the older secret, client-to-client',
-    { method: 'channel-data', auth: { kind: 'rest-secret', user: 'rest-carol', secret: secrets[1]! }, peer: 'client-to-client' }],
-  ['Send indications, long-term user, client-to-client',
-    { method: 'send-indication', auth: { kind: 'long-term', user: user.name, password: user.password }, peer: 'client-to-client' }],
+  [
+    'ChannelData, long-term user, echo peer',
+    { method: 'channel-data', auth: { kind: 'long-term', user: user.name, password: user.password }, peer: 'echo' },
+  ],
+  [
+    'Send indications, REST secret, echo peer',
+    { method: 'send-indication', auth: { kind: 'rest-secret', user: 'rest-bob', secret: secrets[0]! }, peer: 'echo' },
+  ],
+  [
+    'ChannelData, REST secret signed with the older secret, client-to-client',
+    {
+      method: 'channel-data',
+      auth: { kind: 'rest-secret', user: 'rest-carol', secret: secrets[1]! },
+      peer: 'client-to-client',
+    },
+  ],
+  [
+    'Send indications, long-term user, client-to-client',
+    {
+      method: 'send-indication',
+      auth: { kind: 'long-term', user: user.name, password: user.password },
+      peer: 'client-to-client',
+    },
+  ],
 ];
 
 describe.each<ClientTransport>(['udp', 'tcp', 'tls'])('turnutils_uclient over %s', (transport) => {
-  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(relay!, transport, variant), 45_000);
+  test.each(variants)(
+    '%s: zero loss, counted in metrics',
+    (_name, variant) => expectZeroLoss(relay!, transport, variant),
+    45_000,
+  );
 });
 
 // The same UDP runs against a relay on the JavaScript data plane (the default is the native one).
@@ -70,14 +95,24 @@ describe('turnutils_uclient over udp, relay.dataPlane: node', () => {
     const nodeDir = join(dir!, 'node');
     await mkdir(nodeDir);
     const { configPath } = await writeRelayFiles({
-      dir: nodeDir, host, listeners: ['udp'],
-      users: { [user.name]: user.password }, secrets,
-      portRange: randomPortBlock(), allowCIDRs: [`${host}/32`], logLevel: 'info', dataPlane: 'node',
+      dir: nodeDir,
+      host,
+      listeners: ['udp'],
+      users: { [user.name]: user.password },
+      secrets,
+      portRange: randomPortBlock(),
+      allowCIDRs: [`${host}/32`],
+      logLevel: 'info',
+      dataPlane: 'node',
     });
     nodePlane = await startRelayProcess(children, relayFromSources, configPath);
   }, 60_000);
 
-  test.each(variants)('%s: zero loss, counted in metrics', (_name, variant) => expectZeroLoss(nodePlane!, 'udp', variant), 45_000);
+  test.each(variants)(
+    '%s: zero loss, counted in metrics',
+    (_name, variant) => expectZeroLoss(nodePlane!, 'udp', variant),
+    45_000,
+  );
 });
 
 async function expectZeroLoss(relay: RelayProcess, transport: ClientTransport, variant: Variant): Promise<void> {
@@ -110,8 +145,12 @@ async function expectZeroLoss(relay: RelayProcess, transport: ClientTransport, v
   // Each delivered message crossed the relay once towards a peer and once back.
   expect(delta('client_to_peer')).toBeGreaterThanOrEqual(report.received);
   expect(delta('peer_to_client')).toBeGreaterThanOrEqual(report.received);
-  expect(delta('client_to_peer', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
-  expect(delta('peer_to_client', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(report.received * scenario.size);
+  expect(delta('client_to_peer', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(
+    report.received * scenario.size,
+  );
+  expect(delta('peer_to_client', 'turnrelay_relayed_bytes_total')).toBeGreaterThanOrEqual(
+    report.received * scenario.size,
+  );
 }
 
 // The allow-list above names one address; the rest of loopback keeps the
@@ -121,8 +160,25 @@ test('a loopback peer outside the allow-list is refused with 403 and counted', a
   const outside = host.replace(/\.(\d+)$/, (_, last: string) => `.${(Number(last) % 254) + 1}`);
   const run = await children.run(
     tools.turnutils_uclient,
-    ['-c', '-X', '-m', '1', '-n', '5', '-u', user.name, '-w', user.password, '-e', outside, '-r', String(peerPort),
-      '-p', String(relay!.endpoint('udp').port), host],
+    [
+      '-c',
+      '-X',
+      '-m',
+      '1',
+      '-n',
+      '5',
+      '-u',
+      user.name,
+      '-w',
+      user.password,
+      '-e',
+      outside,
+      '-r',
+      String(peerPort),
+      '-p',
+      String(relay!.endpoint('udp').port),
+      host,
+    ],
     { timeoutMs: 30_000 },
   );
   expect(run.code).not.toBe(0);

@@ -21,13 +21,25 @@ let dir: string | undefined;
 let peerPort = 0;
 
 interface LoggedRecord {
-  user: string; realm: string; transport: string; clientFamily: string; relayedFamily: string; start: string;
-  durationSeconds: number; bytesToPeer: number; bytesToClient: number; packetsToPeer: number; packetsToClient: number;
-  peers: number; endReason: string;
+  user: string;
+  realm: string;
+  transport: string;
+  clientFamily: string;
+  relayedFamily: string;
+  start: string;
+  durationSeconds: number;
+  bytesToPeer: number;
+  bytesToClient: number;
+  packetsToPeer: number;
+  packetsToClient: number;
+  peers: number;
+  endReason: string;
 }
 
 function usageRecords(relay: RelayProcess, user: string): LoggedRecord[] {
-  return relay.child.stdout().split('\n')
+  return relay.child
+    .stdout()
+    .split('\n')
     .filter((line) => line.includes('"msg":"allocation ended"'))
     .map((line) => (JSON.parse(line) as { usage: LoggedRecord }).usage)
     .filter((r) => r.user === user);
@@ -37,8 +49,15 @@ async function startRelay(name: string, dataPlane: 'node' | 'native'): Promise<R
   const relayDir = join(dir!, name);
   await mkdir(relayDir);
   const { configPath } = await writeRelayFiles({
-    dir: relayDir, host, listeners: ['udp', 'tcp'], secrets: [secret], portRange: randomPortBlock(),
-    allowCIDRs: [`${host}/32`], logLevel: 'info', dataPlane, metrics: { perUserTopK: 3 },
+    dir: relayDir,
+    host,
+    listeners: ['udp', 'tcp'],
+    secrets: [secret],
+    portRange: randomPortBlock(),
+    allowCIDRs: [`${host}/32`],
+    logLevel: 'info',
+    dataPlane,
+    metrics: { perUserTopK: 3 },
   });
   return startRelayProcess(children, relayFromSources, configPath);
 }
@@ -54,10 +73,22 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 20_000);
 
-const scenario = (relay: RelayProcess, transport: ClientTransport, user: string, method: UclientScenario['method']): UclientScenario => ({
-  server: relay.endpoint(transport), transport, method, auth: { kind: 'rest-secret', user, secret },
-  peer: { kind: 'echo', host, port: peerPort }, sessions: 2, messages: 30, size: 100 + Math.floor(Math.random() * 100),
-  intervalMs: 5, timeoutMs: 30_000,
+const scenario = (
+  relay: RelayProcess,
+  transport: ClientTransport,
+  user: string,
+  method: UclientScenario['method'],
+): UclientScenario => ({
+  server: relay.endpoint(transport),
+  transport,
+  method,
+  auth: { kind: 'rest-secret', user, secret },
+  peer: { kind: 'echo', host, port: peerPort },
+  sessions: 2,
+  messages: 30,
+  size: 100 + Math.floor(Math.random() * 100),
+  intervalMs: 5,
+  timeoutMs: 30_000,
 });
 
 /** Records of allocations that carried traffic (uclient over TCP also opens and drops empty ones). */
@@ -74,9 +105,15 @@ function expectExactRecords(records: LoggedRecord[], s: UclientScenario, expecte
   expect(records).toHaveLength(s.sessions);
   for (const r of records) {
     expect(r).toMatchObject({
-      ...expected, realm: 'interop.turnrelay.test', clientFamily: 'ipv4', relayedFamily: 'ipv4',
-      bytesToPeer: s.messages * s.size, bytesToClient: s.messages * s.size,
-      packetsToPeer: s.messages, packetsToClient: s.messages, peers: 1,
+      ...expected,
+      realm: 'interop.turnrelay.test',
+      clientFamily: 'ipv4',
+      relayedFamily: 'ipv4',
+      bytesToPeer: s.messages * s.size,
+      bytesToClient: s.messages * s.size,
+      packetsToPeer: s.messages,
+      packetsToClient: s.messages,
+      peers: 1,
     });
     expect(Date.parse(r.start)).toBeLessThanOrEqual(Date.now());
     expect(r.durationSeconds).toBeGreaterThan(0);
@@ -85,7 +122,9 @@ function expectExactRecords(records: LoggedRecord[], s: UclientScenario, expecte
 
 describe.each(['node', 'native'] as const)('relay.dataPlane: %s', (dataPlane) => {
   let relay: RelayProcess;
-  beforeAll(async () => { relay = await startRelay(dataPlane, dataPlane); }, 60_000);
+  beforeAll(async () => {
+    relay = await startRelay(dataPlane, dataPlane);
+  }, 60_000);
 
   test('UDP allocations: one usage record each with exact byte counts, the same bytes in the per-user series', async () => {
     const user = `udp-${dataPlane}`;
@@ -93,11 +132,18 @@ describe.each(['node', 'native'] as const)('relay.dataPlane: %s', (dataPlane) =>
     const { report } = await runUclient(children, s);
     expect(report.lost).toBe(0);
     expect(report.received).toBe(s.sessions * s.messages);
-    expectExactRecords(await waitForRecords(relay, user, s.sessions), s, { transport: 'udp', endReason: 'refresh_lifetime_zero' });
+    expectExactRecords(await waitForRecords(relay, user, s.sessions), s, {
+      transport: 'udp',
+      endReason: 'refresh_lifetime_zero',
+    });
     const metrics = await relay.metrics();
     for (const direction of ['client_to_peer', 'peer_to_client']) {
-      expect(sumSamples(metrics, 'turnrelay_user_relayed_bytes_total', { user, direction })).toBe(s.sessions * s.messages * s.size);
-      expect(sumSamples(metrics, 'turnrelay_user_relayed_packets_total', { user, direction })).toBe(s.sessions * s.messages);
+      expect(sumSamples(metrics, 'turnrelay_user_relayed_bytes_total', { user, direction })).toBe(
+        s.sessions * s.messages * s.size,
+      );
+      expect(sumSamples(metrics, 'turnrelay_user_relayed_packets_total', { user, direction })).toBe(
+        s.sessions * s.messages,
+      );
     }
     // The record is metadata only: no credential or secret in any line.
     expect(relay.child.stdout()).not.toContain(secret);
@@ -108,7 +154,10 @@ describe.each(['node', 'native'] as const)('relay.dataPlane: %s', (dataPlane) =>
     const s = { ...scenario(relay, 'udp', user, 'channel-data'), sessions: 1, messages: 200, intervalMs: 20 };
     void runUclient(children, s).catch(() => undefined); // cut short by the stop below; afterAll reaps it
     const deadline = Date.now() + 15_000;
-    while (sumSamples(await relay.metrics(), 'turnrelay_user_relayed_packets_total', { user, direction: 'peer_to_client' }) < 20) {
+    while (
+      sumSamples(await relay.metrics(), 'turnrelay_user_relayed_packets_total', { user, direction: 'peer_to_client' }) <
+      20
+    ) {
       if (Date.now() > deadline) throw new Error('no traffic seen for the live allocation');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -128,9 +177,14 @@ test('TCP allocations (JavaScript plane), Send indications: the same exact recor
   const s = scenario(relay, 'tcp', user, 'send-indication');
   const { report } = await runUclient(children, s);
   expect(report.lost).toBe(0);
-  expectExactRecords(await waitForRecords(relay, user, s.sessions), s, { transport: 'tcp', endReason: 'refresh_lifetime_zero' });
+  expectExactRecords(await waitForRecords(relay, user, s.sessions), s, {
+    transport: 'tcp',
+    endReason: 'refresh_lifetime_zero',
+  });
   // Ended allocations stay counted in the per-user series.
   const metrics = await relay.metrics();
-  expect(sumSamples(metrics, 'turnrelay_user_relayed_bytes_total', { user })).toBe(2 * s.sessions * s.messages * s.size);
+  expect(sumSamples(metrics, 'turnrelay_user_relayed_bytes_total', { user })).toBe(
+    2 * s.sessions * s.messages * s.size,
+  );
   await relay.close();
 }, 60_000);

@@ -85,20 +85,32 @@ async function kubectl(args: string[], input?: string): Promise<string> {
 // kubectl, as users install it: the typed client's CRD model would drop the
 // raw x-kubernetes-* keys of a YAML-parsed object.
 async function installCrd(yamlText: string, name: string): Promise<void> {
-  await kubectl(['apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_MANAGER}`, '-f', '-'], yamlText);
-  await waitFor(`${name} to be Established`, async () => {
-    const current = await extensions.readCustomResourceDefinition({ name });
-    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, 30_000);
+  await kubectl(
+    ['apply', '--server-side', '--force-conflicts', `--field-manager=${TEST_MANAGER}`, '-f', '-'],
+    yamlText,
+  );
+  await waitFor(
+    `${name} to be Established`,
+    async () => {
+      const current = await extensions.readCustomResourceDefinition({ name });
+      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    30_000,
+  );
 }
 
-const errorText = (error: unknown) => (error instanceof ApiException ? `${error.code} ${String(error.body)}` : String(error));
+const errorText = (error: unknown) =>
+  error instanceof ApiException ? `${error.code} ${String(error.body)}` : String(error);
 
 function turnRelay(name: string, spec: unknown) {
   return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'TurnRelay', metadata: { name }, spec };
 }
 
-async function createRelay(namespace: string, body: object, fieldValidation?: string): Promise<Record<string, unknown>> {
+async function createRelay(
+  namespace: string,
+  body: object,
+  fieldValidation?: string,
+): Promise<Record<string, unknown>> {
   return (await custom.createNamespacedCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -136,10 +148,14 @@ beforeAll(async () => {
   await installCrd(stringify(CERTIFICATE_CRD_FIXTURE), CERTIFICATE_CRD_FIXTURE.metadata.name);
   namespace = await createTestNamespace('api-schema');
   // A freshly established CRD can take a moment to be served.
-  await waitFor('TurnRelays to be served', async () => {
-    await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL });
-    return true;
-  }, 30_000);
+  await waitFor(
+    'TurnRelays to be served',
+    async () => {
+      await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL });
+      return true;
+    },
+    30_000,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -147,14 +163,17 @@ afterAll(async () => {
 });
 
 describe('the TurnRelay CRD on a real API server', () => {
-  test.each(samples.map((s) => [s.file, s.manifest]))('admits sample %s and defaults it exactly like the zod schema', async (_file, manifest) => {
-    const created = await createRelay(namespace, manifest);
-    const zod = validateTurnRelay({ ...manifest, metadata: { ...manifest.metadata, namespace } });
-    if (!zod.ok) throw new Error(JSON.stringify(zod.issues));
-    expect(created['spec']).toEqual(JSON.parse(JSON.stringify(zod.relay.spec)));
-    // And the defaulted object the server returns is valid for the operator.
-    expect(validateTurnRelay(created).ok).toBe(true);
-  });
+  test.each(samples.map((s) => [s.file, s.manifest]))(
+    'admits sample %s and defaults it exactly like the zod schema',
+    async (_file, manifest) => {
+      const created = await createRelay(namespace, manifest);
+      const zod = validateTurnRelay({ ...manifest, metadata: { ...manifest.metadata, namespace } });
+      if (!zod.ok) throw new Error(JSON.stringify(zod.issues));
+      expect(created['spec']).toEqual(JSON.parse(JSON.stringify(zod.relay.spec)));
+      // And the defaulted object the server returns is valid for the operator.
+      expect(validateTurnRelay(created).ok).toBe(true);
+    },
+  );
 
   test('defaults an empty spec the same way as the zod schema', async () => {
     const created = await createRelay(namespace, turnRelay('defaults', {}));
@@ -188,17 +207,32 @@ describe('the TurnRelay CRD on a real API server', () => {
         namespace,
         plural: PLURAL,
         name: 'scaled',
-        body: { status: { replicas: 2, selector: 'app.kubernetes.io/name=turnrelay,app.kubernetes.io/instance=scaled' } },
+        body: {
+          status: { replicas: 2, selector: 'app.kubernetes.io/name=turnrelay,app.kubernetes.io/instance=scaled' },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const scale = (await custom.getNamespacedCustomObjectScale({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'scaled' })) as Record<string, unknown>;
+    const scale = (await custom.getNamespacedCustomObjectScale({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+      name: 'scaled',
+    })) as Record<string, unknown>;
     expect(scale['spec']).toEqual({ replicas: 3 });
-    expect(scale['status']).toEqual({ replicas: 2, selector: 'app.kubernetes.io/name=turnrelay,app.kubernetes.io/instance=scaled' });
+    expect(scale['status']).toEqual({
+      replicas: 2,
+      selector: 'app.kubernetes.io/name=turnrelay,app.kubernetes.io/instance=scaled',
+    });
   });
 
   test('kubectl explain documents the fields', async () => {
-    const explain = await waitFor('kubectl explain to see the CRD', () => kubectl(['explain', 'turnrelays.spec.auth.rotationInterval']), 30_000);
+    const explain = await waitFor(
+      'kubectl explain to see the CRD',
+      () => kubectl(['explain', 'turnrelays.spec.auth.rotationInterval']),
+      30_000,
+    );
     expect(explain).toContain('How often a new shared secret is added');
   });
 });
@@ -211,24 +245,36 @@ describe('rendered children on a real API server', () => {
     certManager: true,
   };
 
-  test.each(samples.map((s) => [s.file, s.manifest]))('%s: every child passes a server-side dry-run apply', async (file, manifest) => {
-    const name = `dry-${file.replace(/\.yaml$/, '').slice(0, 30)}`;
-    const created = await createRelay(namespace, { ...manifest, metadata: { name } });
-    const valid = validateTurnRelay(created);
-    if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-    const relay = valid.relay;
-    const rendered = renderRelay({ relay, image: 'turnrelay:test', authSecretName: authSecretNameFor(relay), observed });
-    expect(rendered.objects.length).toBeGreaterThanOrEqual(6);
-    for (const object of rendered.objects) await dryRunApply(object);
-    const secret = planAuthSecret(undefined, relay, Date.now(), () => 'c2VjcmV0').secret!;
-    await core.createNamespacedSecret({ namespace, body: secret, dryRun: 'All' });
-  });
+  test.each(samples.map((s) => [s.file, s.manifest]))(
+    '%s: every child passes a server-side dry-run apply',
+    async (file, manifest) => {
+      const name = `dry-${file.replace(/\.yaml$/, '').slice(0, 30)}`;
+      const created = await createRelay(namespace, { ...manifest, metadata: { name } });
+      const valid = validateTurnRelay(created);
+      if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+      const relay = valid.relay;
+      const rendered = renderRelay({
+        relay,
+        image: 'turnrelay:test',
+        authSecretName: authSecretNameFor(relay),
+        observed,
+      });
+      expect(rendered.objects.length).toBeGreaterThanOrEqual(6);
+      for (const object of rendered.objects) await dryRunApply(object);
+      const secret = planAuthSecret(undefined, relay, Date.now(), () => 'c2VjcmV0').secret!;
+      await core.createNamespacedSecret({ namespace, body: secret, dryRun: 'All' });
+    },
+  );
 
   test('relay pods meet the restricted Pod Security profile (LoadBalancer mode)', async () => {
     const restricted = await createTestNamespace('api-schema-restricted');
     try {
       await objects.patch(
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: restricted, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: restricted, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+        },
         undefined,
         undefined,
         TEST_MANAGER,
@@ -241,9 +287,21 @@ describe('rendered children on a real API server', () => {
         if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
         const rendered = renderRelay({ relay: valid.relay, image: 'turnrelay:test', authSecretName: 'auth', observed });
         const serviceAccount = rendered.objects.find((o) => o.kind === 'ServiceAccount')!;
-        await objects.patch(structuredClone(serviceAccount), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        await objects.patch(
+          structuredClone(serviceAccount),
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
         const template = (rendered.objects.find((o) => o.kind === 'Deployment') as V1Deployment).spec!.template;
-        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${valid.relay.metadata.name}-pod`, labels: template.metadata!.labels! }, spec: template.spec! };
+        const pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `${valid.relay.metadata.name}-pod`, labels: template.metadata!.labels! },
+          spec: template.spec!,
+        };
         try {
           await core.createNamespacedPod({ namespace: restricted, body: pod, dryRun: 'All' });
         } catch (error) {
@@ -254,11 +312,20 @@ describe('rendered children on a real API server', () => {
       const hostNetwork = samples.find((s) => s.manifest.spec.network?.mode === 'HostNetwork')!;
       const valid = validateTurnRelay(await createRelay(restricted, hostNetwork.manifest));
       if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-      const template = (renderRelay({ relay: valid.relay, image: 'turnrelay:test', authSecretName: 'auth', observed }).objects.find(
-        (o) => o.kind === 'Deployment',
-      ) as V1Deployment).spec!.template;
-      const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'host-network-pod' }, spec: { ...template.spec!, serviceAccountName: 'default' } };
-      const refused = await core.createNamespacedPod({ namespace: restricted, body, dryRun: 'All' }).then(() => 'accepted', errorText);
+      const template = (
+        renderRelay({ relay: valid.relay, image: 'turnrelay:test', authSecretName: 'auth', observed }).objects.find(
+          (o) => o.kind === 'Deployment',
+        ) as V1Deployment
+      ).spec!.template;
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'host-network-pod' },
+        spec: { ...template.spec!, serviceAccountName: 'default' },
+      };
+      const refused = await core
+        .createNamespacedPod({ namespace: restricted, body, dryRun: 'All' })
+        .then(() => 'accepted', errorText);
       expect(refused).toMatch(/^403 .*violates PodSecurity .*restricted.*host namespaces \(hostNetwork=true\)/);
     } finally {
       await deleteTestNamespace(restricted);

@@ -7,7 +7,14 @@
 // conflicts and without changing anything the second time.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApisApi, CoreV1Api, CustomObjectsApi, type KubernetesObject, type V1APIResource, type V1Deployment } from '@kubernetes/client-node';
+import {
+  ApisApi,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubernetesObject,
+  type V1APIResource,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { renderChart } from '../../scripts/delivery/chart-render.js';
 import { CLUSTER_SCOPED_RESOURCES, CROSS_NAMESPACE_READS, chartRbacRules } from '../../scripts/delivery/chart-rbac.js';
@@ -49,8 +56,14 @@ describe('helm-rendered objects are accepted by the API server (server-side dry-
 
   test.each([
     ['defaults', () => ({})],
-    ['watchNamespace, metrics Service, no leader election', () => ({ watchNamespace: namespace, 'metrics.service.enabled': true, 'leaderElection.enabled': false })],
-    ['pinned digest, no PDB, one replica', () => ({ 'image.digest': `sha256:${'b'.repeat(64)}`, 'podDisruptionBudget.enabled': false, replicaCount: 1 })],
+    [
+      'watchNamespace, metrics Service, no leader election',
+      () => ({ watchNamespace: namespace, 'metrics.service.enabled': true, 'leaderElection.enabled': false }),
+    ],
+    [
+      'pinned digest, no PDB, one replica',
+      () => ({ 'image.digest': `sha256:${'b'.repeat(64)}`, 'podDisruptionBudget.enabled': false, replicaCount: 1 }),
+    ],
   ] as Array<[string, () => Record<string, string | number | boolean>]>)('%s', async (_, values) => {
     const { objects, text } = renderChart({ namespace, set: values(), includeCrds: true });
     expect(objects.length).toBeGreaterThan(5);
@@ -67,12 +80,22 @@ test('the operator pod passes the enforced restricted Pod Security Standard', as
     const { objects } = renderChart({ namespace });
     await applyYaml(stringify(objects.find((o) => o.kind === 'ServiceAccount')), { fieldManager: FIELD_MANAGER });
     const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'operator-psa-check', namespace }, spec: deployment.spec!.template.spec! };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'operator-psa-check', namespace },
+      spec: deployment.spec!.template.spec!,
+    };
     await applyYaml(stringify(pod), { fieldManager: FIELD_MANAGER, dryRun: true });
     // The same admission refuses a pod that breaks the profile, so the check has teeth.
     const escalating = structuredClone(pod);
-    escalating.spec.containers[0]!.securityContext = { ...escalating.spec.containers[0]!.securityContext, allowPrivilegeEscalation: true };
-    await expect(applyYaml(stringify(escalating), { fieldManager: FIELD_MANAGER, dryRun: true })).rejects.toThrow(/violates PodSecurity "restricted/);
+    escalating.spec.containers[0]!.securityContext = {
+      ...escalating.spec.containers[0]!.securityContext,
+      allowPrivilegeEscalation: true,
+    };
+    await expect(applyYaml(stringify(escalating), { fieldManager: FIELD_MANAGER, dryRun: true })).rejects.toThrow(
+      /violates PodSecurity "restricted/,
+    );
   } finally {
     await deleteTestNamespace(namespace);
   }
@@ -81,11 +104,13 @@ test('the operator pod passes the enforced restricted Pod Security Standard', as
 test('every RBAC rule resource has the scope the chart assumes (checked against discovery)', async () => {
   await installCrd();
   const served = new Map<string, V1APIResource>();
-  for (const resource of (await kc.makeApiClient(CoreV1Api).getAPIResources()).resources) served.set(`/${resource.name}`, resource);
+  for (const resource of (await kc.makeApiClient(CoreV1Api).getAPIResources()).resources)
+    served.set(`/${resource.name}`, resource);
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const group of (await kc.makeApiClient(ApisApi).getAPIVersions()).groups) {
     const version = group.preferredVersion?.version ?? group.versions[0]!.version;
-    for (const resource of (await custom.getAPIResources({ group: group.name, version })).resources) served.set(`${group.name}/${resource.name}`, resource);
+    for (const resource of (await custom.getAPIResources({ group: group.name, version })).resources)
+      served.set(`${group.name}/${resource.name}`, resource);
   }
   const rules = chartRbacRules();
   const checked: string[] = [];
@@ -103,14 +128,28 @@ test('every RBAC rule resource has the scope the chart assumes (checked against 
           checked.push(key);
           const base = `${group}/${resource.split('/')[0]}`;
           // What the chart believes about the resource's scope is what the API server says.
-          expect({ key, clusterScoped: CLUSTER_SCOPED_RESOURCES.has(base) }).toEqual({ key, clusterScoped: !found.namespaced });
+          expect({ key, clusterScoped: CLUSTER_SCOPED_RESOURCES.has(base) }).toEqual({
+            key,
+            clusterScoped: !found.namespaced,
+          });
           // Only cluster-scoped resources and the deliberate cross-namespace reads are granted cluster-wide.
-          expect({ key, clusterWide: !found.namespaced || CROSS_NAMESPACE_READS.has(base) }).toEqual({ key, clusterWide: grant === 'clusterWide' });
+          expect({ key, clusterWide: !found.namespaced || CROSS_NAMESPACE_READS.has(base) }).toEqual({
+            key,
+            clusterWide: grant === 'clusterWide',
+          });
         }
       }
     }
   }
-  expect(checked).toEqual(expect.arrayContaining(['turnrelay.dev/turnrelays', '/secrets', '/nodes', 'apps/deployments', 'coordination.k8s.io/leases']));
+  expect(checked).toEqual(
+    expect.arrayContaining([
+      'turnrelay.dev/turnrelays',
+      '/secrets',
+      '/nodes',
+      'apps/deployments',
+      'coordination.k8s.io/leases',
+    ]),
+  );
 });
 
 test('every example TurnRelay passes the CRD schema and its CEL rules (dry-run)', async () => {
@@ -121,11 +160,21 @@ test('every example TurnRelay passes the CRD schema and its CEL rules (dry-run)'
     const relays = files.flatMap((f) => readYaml(`examples/${f}`)).filter((o) => o.kind === 'TurnRelay');
     expect(relays).toHaveLength(files.length);
     for (const relay of relays) {
-      await applyYaml(stringify({ ...relay, metadata: { ...relay.metadata, namespace } }), { fieldManager: FIELD_MANAGER, dryRun: true });
+      await applyYaml(stringify({ ...relay, metadata: { ...relay.metadata, namespace } }), {
+        fieldManager: FIELD_MANAGER,
+        dryRun: true,
+      });
     }
     // The same path refuses what the CEL rules forbid.
-    const invalid = { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name: 'bad', namespace }, spec: { listeners: [{ protocol: 'TLS' }] } };
-    await expect(applyYaml(stringify(invalid), { fieldManager: FIELD_MANAGER, dryRun: true })).rejects.toThrow(/TLS listener needs spec.tls/);
+    const invalid = {
+      apiVersion: 'turnrelay.dev/v1alpha1',
+      kind: 'TurnRelay',
+      metadata: { name: 'bad', namespace },
+      spec: { listeners: [{ protocol: 'TLS' }] },
+    };
+    await expect(applyYaml(stringify(invalid), { fieldManager: FIELD_MANAGER, dryRun: true })).rejects.toThrow(
+      /TLS listener needs spec.tls/,
+    );
   } finally {
     await deleteTestNamespace(namespace);
   }
@@ -138,23 +187,30 @@ describe('deploy/install.yaml with server-side apply', () => {
   afterAll(async () => {
     // The CRD stays (other test files share it); everything else goes.
     const clusterScoped = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
-    for (const o of clusterScoped) await kubectl(['delete', o.kind!.toLowerCase(), o.metadata!.name!, '--ignore-not-found', '--wait=false']);
+    for (const o of clusterScoped)
+      await kubectl(['delete', o.kind!.toLowerCase(), o.metadata!.name!, '--ignore-not-found', '--wait=false']);
     await deleteTestNamespace(INSTALL_NAMESPACE);
   });
 
   type Observed = { key: string; resourceVersion: string; generation?: number; ours?: string };
   async function observe(): Promise<Observed[]> {
-    const list = JSON.parse(await kubectl(['get', '-f', '-', '-o', 'json', '--show-managed-fields'], manifest)) as { items: Array<KubernetesObject & { metadata: { generation?: number } }> };
+    const list = JSON.parse(await kubectl(['get', '-f', '-', '-o', 'json', '--show-managed-fields'], manifest)) as {
+      items: Array<KubernetesObject & { metadata: { generation?: number } }>;
+    };
     return list.items.map((o) => ({
       key: `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`,
       resourceVersion: o.metadata.resourceVersion!,
       ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
-      ours: JSON.stringify(o.metadata.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply') ?? null),
+      ours: JSON.stringify(
+        o.metadata.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply') ?? null,
+      ),
     }));
   }
 
   test('applies, then re-applies with no conflicts and no changes', async () => {
-    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['CustomResourceDefinition', 'Namespace', 'Deployment', 'ClusterRole', 'ServiceAccount']));
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['CustomResourceDefinition', 'Namespace', 'Deployment', 'ClusterRole', 'ServiceAccount']),
+    );
     // First apply: forced only because other test files in this cluster apply the shared CRD under their own managers.
     await applyYaml(manifest, { fieldManager: FIELD_MANAGER, forceConflicts: true });
 
@@ -171,7 +227,8 @@ describe('deploy/install.yaml with server-side apply', () => {
     await applyYaml(manifest, { fieldManager: FIELD_MANAGER });
     const after = await observe();
     // The CRD is shared with other test files, whose own applies may bump its resourceVersion; our entry and its generation must not move.
-    const comparable = (list: Observed[]) => list.map((o) => (o.key.startsWith('CustomResourceDefinition') ? { ...o, resourceVersion: '(shared)' } : o));
+    const comparable = (list: Observed[]) =>
+      list.map((o) => (o.key.startsWith('CustomResourceDefinition') ? { ...o, resourceVersion: '(shared)' } : o));
     expect(before.filter((o) => o.ours === 'null').map((o) => o.key)).toEqual([]);
     expect(comparable(after)).toEqual(comparable(before));
     expect(after).toHaveLength(objects.length);

@@ -63,7 +63,11 @@ const probeCrd: V1CustomResourceDefinition = {
   },
 };
 
-async function poll<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -144,13 +148,20 @@ describe('the shared test control plane', () => {
     expect(conflict).toBeInstanceOf(ApiException);
     expect((conflict as ApiException<string>).code).toBe(409);
     const { details } = JSON.parse((conflict as ApiException<string>).body) as { details: { causes: unknown } };
-    expect(details.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.size' }]);
+    expect(details.causes).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.size' },
+    ]);
 
     const forced = await applyProbe('bob', { color: 'blue', size: 2 }, true);
     expect(forced.spec).toEqual({ size: 2, color: 'blue' });
     const managers = (forced.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: object } }[])
       .filter((entry) => entry.fieldsV1['f:spec'])
-      .map((entry) => [entry.manager, Object.keys(entry.fieldsV1['f:spec']!).filter((key) => key !== '.').sort()]);
+      .map((entry) => [
+        entry.manager,
+        Object.keys(entry.fieldsV1['f:spec']!)
+          .filter((key) => key !== '.')
+          .sort(),
+      ]);
     expect(managers).toEqual([['bob', ['f:color', 'f:size']]]); // alice lost her only field
   });
 
@@ -166,7 +177,14 @@ describe('the shared test control plane', () => {
     try {
       // Status in a main-resource write is ignored; through /status it sticks.
       await objects.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name: 'p1', body: { status: { phase: 'Ignored' } } },
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name: 'p1',
+          body: { status: { phase: 'Ignored' } },
+        },
         mergePatch,
       );
       const patched = (await objects.patchNamespacedCustomObjectStatus(
@@ -199,7 +217,13 @@ describe('the shared test control plane', () => {
         data: { a: 'b' },
       },
     });
-    await objects.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: 'p1' });
+    await objects.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      name: 'p1',
+    });
     // The garbage collector rediscovers resources every 30 s, so a CRD that
     // is new to it can take that long before it acts.
     await poll('the owned ConfigMap to be garbage-collected', 90_000, async () =>
@@ -231,7 +255,9 @@ describe('the shared test control plane', () => {
     expect(await status(reader.listNamespacedConfigMap({ namespace }))).toBe(200);
     expect(await status(reader.listNamespacedSecret({ namespace }))).toBe(403);
     expect(await status(reader.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'x' } } }))).toBe(403);
-    await expect(kubeConfigForServiceAccount(namespace, 'nobody')).rejects.toThrow(/ServiceAccount .*\/nobody does not exist/);
+    await expect(kubeConfigForServiceAccount(namespace, 'nobody')).rejects.toThrow(
+      /ServiceAccount .*\/nobody does not exist/,
+    );
   });
 
   test('Deployments get ReplicaSets from the controller manager (pods never run)', async () => {
@@ -266,7 +292,10 @@ describe('a control plane of its own', () => {
         const kc = new KubeConfig();
         kc.loadFromFile(cp.kubeconfigPath);
         const core = kc.makeApiClient(CoreV1Api);
-        await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept' }, data: { k: 'v' } } });
+        await core.createNamespacedConfigMap({
+          namespace: 'default',
+          body: { metadata: { name: 'kept' }, data: { k: 'v' } },
+        });
         const apiServerPid = cp.pids().kubeApiServer;
 
         await cp.restartApiServer();
@@ -280,9 +309,11 @@ describe('a control plane of its own', () => {
         stopped = true;
         expect(await readdir(parentDir)).toEqual([]);
         expect(await processesMentioning(parentDir)).toEqual([]);
-        expect(await status(core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).catch((e: unknown) => (e instanceof Error ? e.message : String(e)))).toMatch(
-          /ECONNREFUSED|fetch failed/,
-        );
+        expect(
+          await status(core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' })).catch((e: unknown) =>
+            e instanceof Error ? e.message : String(e),
+          ),
+        ).toMatch(/ECONNREFUSED|fetch failed/);
       } finally {
         if (!stopped) await cp.stop();
       }
@@ -323,18 +354,28 @@ describe('startControlPlane failures name their cause', () => {
     const taken = (blocker.address() as { port: number }).port;
     const [peer] = await freePorts(1);
     try {
-      const etcd = new ComponentProcess('etcd', join(await buildControlPlane({ quiet: true }), 'etcd'), [
-        `--data-dir=${join(scratch, 'etcd')}`,
-        `--listen-client-urls=http://127.0.0.1:${taken}`,
-        `--advertise-client-urls=http://127.0.0.1:${taken}`,
-        `--listen-peer-urls=http://127.0.0.1:${peer}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-        `--initial-cluster=default=http://127.0.0.1:${peer}`,
-      ], join(scratch, 'etcd.log'));
-      const error = await waitUntil('etcd /health', etcd, () => Promise.resolve(false), 30_000).then(() => undefined, (e: unknown) => e);
+      const etcd = new ComponentProcess(
+        'etcd',
+        join(await buildControlPlane({ quiet: true }), 'etcd'),
+        [
+          `--data-dir=${join(scratch, 'etcd')}`,
+          `--listen-client-urls=http://127.0.0.1:${taken}`,
+          `--advertise-client-urls=http://127.0.0.1:${taken}`,
+          `--listen-peer-urls=http://127.0.0.1:${peer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+          `--initial-cluster=default=http://127.0.0.1:${peer}`,
+        ],
+        join(scratch, 'etcd.log'),
+      );
+      const error = await waitUntil('etcd /health', etcd, () => Promise.resolve(false), 30_000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await etcd.stop();
       expect(error).toBeInstanceOf(PortInUseError);
-      expect((error as Error).message).toMatch(/etcd exited with code \d+ before etcd \/health because a port it needs is already in use/);
+      expect((error as Error).message).toMatch(
+        /etcd exited with code \d+ before etcd \/health because a port it needs is already in use/,
+      );
       expect((error as Error).message).toContain(`127.0.0.1:${taken}`);
     } finally {
       blocker.close();
@@ -345,7 +386,10 @@ describe('startControlPlane failures name their cause', () => {
     const binDir = join(scratch, 'bin');
     await mkdir(binDir);
     await writeFile(join(binDir, 'etcd'), '#!/bin/sh\n', { mode: 0o755 });
-    const error = await startControlPlane({ binDir }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await startControlPlane({ binDir }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toMatch(/binary not found.*kube-apiserver/);
     expect(error?.message).toContain(join(binDir, 'kube-controller-manager'));
     expect(error?.message).not.toContain(join(binDir, 'etcd'));
@@ -367,9 +411,19 @@ describe('startControlPlane failures name their cause', () => {
   test('a Go build error', async () => {
     // A module whose kube-apiserver does not compile, built by the real build.sh.
     const module = join(scratch, 'module');
-    for (const cmd of ['kube-apiserver', 'kube-controller-manager', 'kubectl', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+    for (const cmd of [
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kubectl',
+      'kube-scheduler',
+      'kubelet',
+      'kube-proxy',
+    ]) {
       await mkdir(join(module, 'kubernetes', 'cmd', cmd), { recursive: true });
-      await writeFile(join(module, 'kubernetes', 'cmd', cmd, 'main.go'), 'package main\n\nfunc main() { notDefined() }\n');
+      await writeFile(
+        join(module, 'kubernetes', 'cmd', cmd, 'main.go'),
+        'package main\n\nfunc main() { notDefined() }\n',
+      );
     }
     await writeFile(join(module, 'kubernetes', 'go.mod'), 'module k8s.io/kubernetes\n\ngo 1.26.0\n');
     await writeFile(
@@ -378,7 +432,10 @@ describe('startControlPlane failures name their cause', () => {
     );
     await writeFile(join(module, 'go.sum'), '');
     const env = { TURNRELAY_CONTROLPLANE_MODULE: module, TURNRELAY_CONTROLPLANE_CACHE: join(scratch, 'cache') };
-    const error = await buildControlPlane({ env, quiet: true }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await buildControlPlane({ env, quiet: true }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toContain(`control plane build failed (${BUILD_SCRIPT} exited with 1)`);
     expect(error?.message).toMatch(/go build of kube-apiserver.* failed/);
     expect(error?.message).toMatch(/undefined: notDefined/);

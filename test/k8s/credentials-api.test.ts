@@ -16,10 +16,25 @@ import { PassThrough } from 'node:stream';
 import { kubeConfigForServiceAccount, testKubeconfigPath } from './harness/cluster.js';
 import { createCredentialsApp } from '../../examples/ice-credentials-app/server.js';
 import {
-  applyRelay, authSecretLines, getRelay, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, kc, rest, ns, useNamespacePerFile,
+  applyRelay,
+  authSecretLines,
+  getRelay,
+  relayObject,
+  setLoadBalancerIngress,
+  startTestOperator,
+  waitFor,
+  kc,
+  rest,
+  ns,
+  useNamespacePerFile,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import { CREDENTIALS_API_CLUSTER_RULES, CREDENTIALS_API_NAMESPACE_RULES, CREDENTIALS_REQUESTER_RULES, OPERATOR_CLUSTER_RULES } from '../../operator/rbac.js';
+import {
+  CREDENTIALS_API_CLUSTER_RULES,
+  CREDENTIALS_API_NAMESPACE_RULES,
+  CREDENTIALS_REQUESTER_RULES,
+  OPERATOR_CLUSTER_RULES,
+} from '../../operator/rbac.js';
 import { CREDENTIALS_AUDIENCE, credentialsPath } from '../../operator/credentials-api/request.js';
 import { CA_KEY, bootstrapServingCert, type ServingCert } from '../../operator/credentials-api/serving-cert.js';
 import { startCredentialsApi } from '../../operator/credentials-api/server.js';
@@ -42,7 +57,9 @@ let ca = '';
 let base = '';
 const logged = new PassThrough();
 let logText = '';
-logged.on('data', (c: Buffer) => { logText += c.toString('utf8'); });
+logged.on('data', (c: Buffer) => {
+  logText += c.toString('utf8');
+});
 const children = new ChildSet();
 const clusterRole = (suffix: string) => `turnrelay-${suffix}-${ns}`;
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
@@ -52,28 +69,55 @@ async function serviceAccount(name: string): Promise<void> {
 }
 
 async function tokenFor(name: string, audiences: string[] = [CREDENTIALS_AUDIENCE]): Promise<string> {
-  const res = await rest.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, { body: { spec: { audiences, expirationSeconds: 600 } } });
+  const res = await rest.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`,
+    { body: { spec: { audiences, expirationSeconds: 600 } } },
+  );
   return res.status.token;
 }
 
 async function bind(name: string, roleRef: { kind: string; name: string }, saName: string): Promise<void> {
   await rest.request('POST', `${rbac}/namespaces/${ns}/rolebindings`, {
-    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...roleRef }, subjects: [{ kind: 'ServiceAccount', name: saName, namespace: ns }] },
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...roleRef },
+      subjects: [{ kind: 'ServiceAccount', name: saName, namespace: ns }],
+    },
   });
 }
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
 
-function post(path: string, opts: { token?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function post(
+  path: string,
+  opts: { token?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${base}${path}`, {
-      method: 'POST', ca, agent: false,
-      headers: { ...(opts.token !== undefined ? { Authorization: `Bearer ${opts.token}` } : {}), 'Content-Type': 'application/json', ...opts.headers },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = https.request(
+      `${base}${path}`,
+      {
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: {
+          ...(opts.token !== undefined ? { Authorization: `Bearer ${opts.token}` } : {}),
+          'Content-Type': 'application/json',
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body ?? '');
   });
@@ -86,19 +130,42 @@ useNamespacePerFile('creds-api', {
     // The operator's own identity, with exactly the chart's rules.
     await serviceAccount('operator');
     const subjects = [{ kind: 'ServiceAccount', name: 'operator', namespace: ns }];
-    await rest.request('POST', `${rbac}/clusterroles`, { body: { metadata: { name: clusterRole('op') }, rules: [...OPERATOR_CLUSTER_RULES, ...CREDENTIALS_API_CLUSTER_RULES] } });
-    await rest.request('POST', `${rbac}/clusterrolebindings`, { body: { metadata: { name: clusterRole('op') }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole('op') }, subjects } });
-    await rest.request('POST', `${rbac}/namespaces/${ns}/roles`, { body: { metadata: { name: 'credentials-tls' }, rules: CREDENTIALS_API_NAMESPACE_RULES } });
+    await rest.request('POST', `${rbac}/clusterroles`, {
+      body: {
+        metadata: { name: clusterRole('op') },
+        rules: [...OPERATOR_CLUSTER_RULES, ...CREDENTIALS_API_CLUSTER_RULES],
+      },
+    });
+    await rest.request('POST', `${rbac}/clusterrolebindings`, {
+      body: {
+        metadata: { name: clusterRole('op') },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole('op') },
+        subjects,
+      },
+    });
+    await rest.request('POST', `${rbac}/namespaces/${ns}/roles`, {
+      body: { metadata: { name: 'credentials-tls' }, rules: CREDENTIALS_API_NAMESPACE_RULES },
+    });
     await bind('credentials-tls', { kind: 'Role', name: 'credentials-tls' }, 'operator');
     // What a workload is granted; the chart ships it as <fullname>-credentials-requester.
-    await rest.request('POST', `${rbac}/clusterroles`, { body: { metadata: { name: clusterRole('requester') }, rules: CREDENTIALS_REQUESTER_RULES } });
+    await rest.request('POST', `${rbac}/clusterroles`, {
+      body: { metadata: { name: clusterRole('requester') }, rules: CREDENTIALS_REQUESTER_RULES },
+    });
 
     const saKc = await kubeConfigForServiceAccount(ns, 'operator', { admin: kc });
     operator = await startTestOperator(saKc, ns, {
       log: createLogger('operator-test', 'info', logged),
       credentialsApi: {
-        host: '127.0.0.1', port: 0,
-        tls: { bootstrap: { namespace: ns, secretName: 'credentials-tls', caConfigMapName: 'credentials-ca', dnsNames: ['localhost'] } },
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          bootstrap: {
+            namespace: ns,
+            secretName: 'credentials-tls',
+            caConfigMapName: 'credentials-ca',
+            dnsNames: ['localhost'],
+          },
+        },
         // Slow refills, so what a flood gets through does not depend on how fast this machine runs it.
         perIdentity: { qps: 0.01, burst: 10 },
         failuresPerAddress: { qps: 1, burst: 10 },
@@ -109,9 +176,21 @@ useNamespacePerFile('creds-api', {
     const cm = await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/credentials-ca`);
     ca = cm.data[CA_KEY]!;
 
-    await applyRelay(rest, ns, relayObject(RELAY, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }], auth: { credentialTTL: '10m' } }));
+    await applyRelay(
+      rest,
+      ns,
+      relayObject(RELAY, {
+        realm: 'turn.example.com',
+        listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }],
+        auth: { credentialTTL: '10m' },
+      }),
+    );
     await setLoadBalancerIngress(rest, ns, RELAY, '198.51.100.7');
-    await waitFor('ICE servers in status', async () => (((await getRelay(rest, ns, RELAY))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0);
+    await waitFor(
+      'ICE servers in status',
+      async () =>
+        (((await getRelay(rest, ns, RELAY))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0,
+    );
   },
   tearDown: async () => {
     await children.stopAll();
@@ -131,7 +210,10 @@ test('a granted ServiceAccount gets a credential a real relay accepts, capped at
   const answer = await post(edgePath(), { token, body: JSON.stringify({ user: 'alice', ttlSeconds: 86_400 }) });
   expect(answer.status).toBe(200);
   expect(answer.headers['cache-control']).toBe('no-store');
-  const config = JSON.parse(answer.text) as { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+  const config = JSON.parse(answer.text) as {
+    iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+    expiresAt: string;
+  };
   const status = (await getRelay(rest, ns, RELAY))!.status!;
   expect(config.iceServers).toHaveLength(1);
   const server = config.iceServers[0]!;
@@ -150,12 +232,25 @@ test('a granted ServiceAccount gets a credential a real relay accepts, capped at
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-creds-api-'));
   try {
     const host = randomLoopbackAddress();
-    const { configPath } = await writeRelayFiles({ dir, host, listeners: ['udp'], secrets, portRange: randomPortBlock(), allowCIDRs: [`${host}/32`] });
+    const { configPath } = await writeRelayFiles({
+      dir,
+      host,
+      listeners: ['udp'],
+      secrets,
+      portRange: randomPortBlock(),
+      allowCIDRs: [`${host}/32`],
+    });
     const relay = await startRelayProcess(children, relayFromSources, configPath);
     const outcome = await runUclient(children, {
-      server: relay.endpoint('udp'), transport: 'udp', method: 'channel-data',
+      server: relay.endpoint('udp'),
+      transport: 'udp',
+      method: 'channel-data',
       auth: { kind: 'long-term', user: server.username, password: server.credential },
-      peer: { kind: 'client-to-client' }, sessions: 1, messages: 20, size: 120, timeoutMs: 30_000,
+      peer: { kind: 'client-to-client' },
+      sessions: 1,
+      messages: 20,
+      size: 120,
+      timeoutMs: 30_000,
     });
     // Client-to-client: both allocations send 20 and receive each other's.
     expect(outcome.report.sent).toBe(40);
@@ -167,8 +262,21 @@ test('a granted ServiceAccount gets a credential a real relay accepts, capped at
   }
 
   // Every issuance is logged with who, which relay, which user and the TTL; never the credential or the secret.
-  const issued = logText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'credentials issued');
-  expect(issued).toEqual(expect.arrayContaining([expect.objectContaining({ caller: `system:serviceaccount:${ns}:app`, relay: `${ns}/${RELAY}`, user: 'alice', ttlSeconds: RELAY_TTL })]));
+  const issued = logText
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l['msg'] === 'credentials issued');
+  expect(issued).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        caller: `system:serviceaccount:${ns}:app`,
+        relay: `${ns}/${RELAY}`,
+        user: 'alice',
+        ttlSeconds: RELAY_TTL,
+      }),
+    ]),
+  );
   const events = JSON.stringify(await rest.get(`/api/v1/namespaces/${ns}/events`));
   for (const secret of secrets) {
     expect(answer.text).not.toContain(secret);
@@ -187,15 +295,40 @@ test('a ServiceAccount without the grant gets 403, and the built-in edit role gr
   // The chart's requester ClusterRole carries the aggregate-to-edit label; the
   // controller manager's aggregation folds it into "edit".
   const aggregated = clusterRole('requester');
-  await rest.request('PATCH', `${rbac}/clusterroles/${aggregated}`, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } } } });
+  await rest.request('PATCH', `${rbac}/clusterroles/${aggregated}`, {
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } } },
+  });
   await serviceAccount('editor');
   await bind('editor-edit', { kind: 'ClusterRole', name: 'edit' }, 'editor');
-  await waitFor('edit aggregates the requester rules', async () => {
-    const review = await rest.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-      body: { spec: { user: `system:serviceaccount:${ns}:editor`, groups: ['system:serviceaccounts'], resourceAttributes: { namespace: ns, verb: 'create', group: 'turnrelay.dev', resource: 'turnrelays', subresource: 'credentials', name: RELAY } } },
-    });
-    return review.status?.allowed;
-  }, 60_000, 500);
+  await waitFor(
+    'edit aggregates the requester rules',
+    async () => {
+      const review = await rest.request<{ status?: { allowed?: boolean } }>(
+        'POST',
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        {
+          body: {
+            spec: {
+              user: `system:serviceaccount:${ns}:editor`,
+              groups: ['system:serviceaccounts'],
+              resourceAttributes: {
+                namespace: ns,
+                verb: 'create',
+                group: 'turnrelay.dev',
+                resource: 'turnrelays',
+                subresource: 'credentials',
+                name: RELAY,
+              },
+            },
+          },
+        },
+      );
+      return review.status?.allowed;
+    },
+    60_000,
+    500,
+  );
   const ok = await post(edgePath(), { token: await tokenFor('editor') });
   expect(ok.status).toBe(200);
   expect((JSON.parse(ok.text) as { iceServers: unknown[] }).iceServers).toHaveLength(1);
@@ -216,8 +349,12 @@ test('tokens for another audience, garbage and missing tokens get 401; an unknow
   expect((await post(edgePath(), { token: good, body: '{"ttlSeconds": -1}' })).status).toBe(400);
   expect((await post(edgePath(), { token: good, body: '{"user": "x", "secret": "y"}' })).status).toBe(400);
   expect((await post(edgePath(), { token: good, body: 'not json' })).status).toBe(400);
-  await expect(requestCredentials({ url: base, token: 'garbage', ca }, { namespace: ns, name: RELAY })).rejects.toMatchObject({ failure: 'http', status: 401 });
-  await expect(requestCredentials({ url: base, token: good }, { namespace: ns, name: RELAY })).rejects.toBeInstanceOf(CredentialsApiError);
+  await expect(
+    requestCredentials({ url: base, token: 'garbage', ca }, { namespace: ns, name: RELAY }),
+  ).rejects.toMatchObject({ failure: 'http', status: 401 });
+  await expect(requestCredentials({ url: base, token: good }, { namespace: ns, name: RELAY })).rejects.toBeInstanceOf(
+    CredentialsApiError,
+  );
 }, 60_000);
 
 test('hostile callers: huge bodies, slow clients and floods are refused, and others are still served', async () => {
@@ -231,7 +368,14 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   // Declared and undeclared (chunked) oversized bodies.
   expect((await post(edgePath(), { token: flooder, body: 'x'.repeat(64 * 1024) })).status).toBe(413);
   const chunked = await new Promise<number>((resolve, reject) => {
-    const req = https.request(`${base}${edgePath()}`, { method: 'POST', ca, agent: false, headers: { Authorization: `Bearer ${flooder}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    const req = https.request(
+      `${base}${edgePath()}`,
+      { method: 'POST', ca, agent: false, headers: { Authorization: `Bearer ${flooder}` } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     for (let i = 0; i < 16; i++) req.write('y'.repeat(1024));
     req.end();
@@ -243,7 +387,9 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
   slow.on('error', () => undefined);
   let slowAnswer = '';
-  slow.on('data', (d: Buffer) => { slowAnswer += d.toString('utf8'); });
+  slow.on('data', (d: Buffer) => {
+    slowAnswer += d.toString('utf8');
+  });
   await new Promise<void>((resolve) => slow.once('secureConnect', () => resolve()));
   slow.write(`POST ${edgePath()} HTTP/1.1\r\nHost: localhost\r\n`);
   expect((await post(edgePath(), { token: bystander })).status).toBe(200);
@@ -264,12 +410,18 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   expect(garbage.map((a) => a.status)).toContain(429);
   expect(garbage.every((a) => a.status === 401 || a.status === 429)).toBe(true);
   // …and the address recovers once the flood stops.
-  await waitFor('served again after the garbage flood', async () => (await post(edgePath(), { token: bystander })).status === 200, 10_000, 300);
+  await waitFor(
+    'served again after the garbage flood',
+    async () => (await post(edgePath(), { token: bystander })).status === 200,
+    10_000,
+    300,
+  );
 
   // The operator's metrics count the answers by status.
   const counted = (await operator!.metrics.credentialRequests.get()).values;
   const count = (code: string) => counted.find((v) => v.labels['code'] === code)?.value ?? 0;
-  for (const code of ['200', '401', '413', '429']) expect({ code, seen: count(code) > 0 }).toEqual({ code, seen: true });
+  for (const code of ['200', '401', '413', '429'])
+    expect({ code, seen: count(code) > 0 }).toEqual({ code, seen: true });
 }, 90_000);
 
 test('the CLI and the example app get credentials through the API that Chromium relays with, and turnrelay check passes on the relay they name', async () => {
@@ -285,24 +437,60 @@ test('the CLI and the example app get credentials through the API that Chromium 
     // A TurnRelay whose status URLs point at a real relay process holding its secrets.
     const host = randomLoopbackAddress();
     const port = await freeUdpTcpPort(host);
-    await applyRelay(rest, ns, relayObject('live', { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port }, { name: 'tcp', protocol: 'TCP', port }], auth: { credentialTTL: '10m' },
-      network: { relayPortRange: { min: 20000, max: 20999 } } })); // the listener port is an ephemeral one
+    await applyRelay(
+      rest,
+      ns,
+      relayObject('live', {
+        realm: 'turn.example.com',
+        listeners: [
+          { name: 'udp', protocol: 'UDP', port },
+          { name: 'tcp', protocol: 'TCP', port },
+        ],
+        auth: { credentialTTL: '10m' },
+        network: { relayPortRange: { min: 20000, max: 20999 } },
+      }),
+    ); // the listener port is an ephemeral one
     await setLoadBalancerIngress(rest, ns, 'live', host);
     const status = await waitFor('ICE servers of live', async () => {
       const urls = ((await getRelay(rest, ns, 'live'))?.status?.['iceServers'] as string[] | undefined) ?? [];
       return urls.length === 2 ? urls : undefined;
     });
     const secrets = await waitFor('auth Secret of live', () => authSecretLines(rest, ns, 'live-turn-auth'));
-    const files = await writeRelayFiles({ dir, host, listeners: ['udp', 'tcp'], secrets, portRange: randomPortBlock(), allowCIDRs: [`${host}/32`] });
+    const files = await writeRelayFiles({
+      dir,
+      host,
+      listeners: ['udp', 'tcp'],
+      secrets,
+      portRange: randomPortBlock(),
+      allowCIDRs: [`${host}/32`],
+    });
     const config = JSON.parse(await readFile(files.configPath, 'utf8')) as { listeners: Array<{ port: number }> };
     for (const l of config.listeners) l.port = port;
     await writeFile(files.configPath, JSON.stringify(config));
     const relay = await startRelayProcess(children, relayFromSources, files.configPath);
 
     const repoRoot = findRepoRoot(import.meta.url);
-    const cli = (args: string[]) => children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, ...args,
-      '--namespace', ns, '--name', 'live', '--token-file', tokenFile, '--credentials-url', base, '--credentials-ca-file', caFile, '--kubeconfig', testKubeconfigPath()],
-    { timeoutMs: 60_000, cwd: repoRoot });
+    const cli = (args: string[]) =>
+      children.run(
+        `${repoRoot}node_modules/.bin/tsx`,
+        [
+          `${repoRoot}cli/turnrelay.ts`,
+          ...args,
+          '--namespace',
+          ns,
+          '--name',
+          'live',
+          '--token-file',
+          tokenFile,
+          '--credentials-url',
+          base,
+          '--credentials-ca-file',
+          caFile,
+          '--kubeconfig',
+          testKubeconfigPath(),
+        ],
+        { timeoutMs: 60_000, cwd: repoRoot },
+      );
 
     const minted = await cli(['credentials', '--user', 'carol', '--ttl', '24h']);
     expect({ code: minted.code, stderr: minted.stderr }).toEqual({ code: 0, stderr: '' });
@@ -314,8 +502,24 @@ test('the CLI and the example app get credentials through the API that Chromium 
 
     // Without --credentials-url the in-cluster default is tried; outside a cluster it does not resolve,
     // so the CLI says so and reads the auth Secret with the kubeconfig (admin here) instead.
-    const fallback = await children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, 'credentials', '--user', 'erin',
-      '--namespace', ns, '--name', 'live', '--token-file', tokenFile, '--kubeconfig', testKubeconfigPath()], { timeoutMs: 60_000, cwd: repoRoot });
+    const fallback = await children.run(
+      `${repoRoot}node_modules/.bin/tsx`,
+      [
+        `${repoRoot}cli/turnrelay.ts`,
+        'credentials',
+        '--user',
+        'erin',
+        '--namespace',
+        ns,
+        '--name',
+        'live',
+        '--token-file',
+        tokenFile,
+        '--kubeconfig',
+        testKubeconfigPath(),
+      ],
+      { timeoutMs: 60_000, cwd: repoRoot },
+    );
     expect(fallback.code).toBe(0);
     expect(fallback.stderr).toMatch(/credentials API not reachable .*ENOTFOUND.*; reading the auth Secret instead/);
     const viaSecret = JSON.parse(fallback.stdout) as { iceServers: Array<{ urls: string[]; username: string }> };
@@ -324,27 +528,52 @@ test('the CLI and the example app get credentials through the API that Chromium 
 
     const checked = await cli(['check']);
     expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });
-    const rows = checked.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
-    expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([[status[0], 'udp', 'ok'], [status[1], 'tcp', 'ok']]);
+    const rows = checked.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s{2,}/));
+    expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([
+      [status[0], 'udp', 'ok'],
+      [status[1], 'tcp', 'ok'],
+    ]);
 
     // The example backend, with no Secret mounted: the API answers for it.
-    const app = createCredentialsApp({ source: { kind: 'api', url: base, namespace: ns, name: 'live', tokenFile, ca }, ttlSeconds: 86_400 });
+    const app = createCredentialsApp({
+      source: { kind: 'api', url: base, namespace: ns, name: 'live', tokenFile, ca },
+      ttlSeconds: 86_400,
+    });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     try {
-      const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
+      const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, {
+        headers: { 'x-forwarded-user': 'dave' },
+      });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { iceServers: Array<{ urls: string[]; username: string; credential: string }> };
+      const body = (await res.json()) as {
+        iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+      };
       expect(body.iceServers[0]!.urls).toEqual(status);
       expect(parseRestUsername(body.iceServers[0]!.username)!.user).toBe('dave');
-      expect(parseRestUsername(body.iceServers[0]!.username)!.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(RELAY_TTL);
+      expect(
+        parseRestUsername(body.iceServers[0]!.username)!.expiry - Math.floor(Date.now() / 1000),
+      ).toBeLessThanOrEqual(RELAY_TTL);
 
       // Chromium relays a data channel with that credential through the real relay, over each status URL.
       const browser = await launchChromium();
       try {
-        for (const [i, transport] of [[0, 'udp'], [1, 'tcp']] as const) {
+        for (const [i, transport] of [
+          [0, 'udp'],
+          [1, 'tcp'],
+        ] as const) {
           const result = await runTurnPair(browser, {
-            iceServer: { urls: status[i]!, username: body.iceServers[0]!.username, credential: body.iceServers[0]!.credential },
-            messages: 5, marker: `api-${transport}`, timeoutMs: 30_000,
+            iceServer: {
+              urls: status[i]!,
+              username: body.iceServers[0]!.username,
+              credential: body.iceServers[0]!.credential,
+            },
+            messages: 5,
+            marker: `api-${transport}`,
+            timeoutMs: 30_000,
           });
           expect(result.echoes).toBe(5);
           for (const end of [result.a, result.b]) {
@@ -357,7 +586,9 @@ test('the CLI and the example app get credentials through the API that Chromium 
       }
 
       await writeFile(tokenFile, 'revoked');
-      const refused = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, { headers: { 'x-forwarded-user': 'dave' } });
+      const refused = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/ice-servers`, {
+        headers: { 'x-forwarded-user': 'dave' },
+      });
       expect(refused.status).toBe(503);
       expect(await refused.text()).toMatch(/credentials API refused this app \(401\)/);
     } finally {
@@ -375,25 +606,46 @@ test('the self-signed serving certificate is shared, renewed when due or for oth
   expect(new X509Certificate(first.certPem).checkHost('renew.example.svc')).toBe('renew.example.svc');
   // A second replica gets the same key pair, and the published CA is that certificate.
   expect(await bootstrapServingCert(rest, opts)).toEqual(first);
-  expect((await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/renew-ca`)).data[CA_KEY]).toBe(first.certPem);
+  expect(
+    (await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/renew-ca`)).data[CA_KEY],
+  ).toBe(first.certPem);
   // Within 30 days of expiry (clock moved on) it is replaced, and so is one for other names.
   const renewed = await bootstrapServingCert(rest, { ...opts, now: () => Date.now() + 340 * 86_400_000 });
   expect(renewed.certPem).not.toBe(first.certPem);
   const renamed = await bootstrapServingCert(rest, { ...opts, dnsNames: ['other.example.svc'] });
   expect(renamed.certPem).not.toBe(renewed.certPem);
-  expect((await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/renew-ca`)).data[CA_KEY]).toBe(renamed.certPem);
+  expect(
+    (await rest.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/renew-ca`)).data[CA_KEY],
+  ).toBe(renamed.certPem);
 
   // A running server picks up a new key pair on its next check.
   let current: ServingCert = first;
-  const api = await startCredentialsApi({ rest, log: createLogger('renew-test', 'silent'), host: '127.0.0.1', port: 0, cert: first, reloadCert: () => Promise.resolve(current), reloadEveryMs: 100 });
+  const api = await startCredentialsApi({
+    rest,
+    log: createLogger('renew-test', 'silent'),
+    host: '127.0.0.1',
+    port: 0,
+    cert: first,
+    reloadCert: () => Promise.resolve(current),
+    reloadEveryMs: 100,
+  });
   try {
-    const served = () => new Promise<string>((resolve, reject) => {
-      const s = tlsConnect({ host: '127.0.0.1', port: api.port, rejectUnauthorized: false }, () => { resolve(s.getPeerX509Certificate()!.toString()); s.destroy(); });
-      s.on('error', reject);
-    });
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: api.port, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerX509Certificate()!.toString());
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
     expect(await served()).toBe(new X509Certificate(first.certPem).toString());
     current = renamed;
-    await waitFor('the new certificate served', async () => (await served()) === new X509Certificate(renamed.certPem).toString(), 10_000, 100);
+    await waitFor(
+      'the new certificate served',
+      async () => (await served()) === new X509Certificate(renamed.certPem).toString(),
+      10_000,
+      100,
+    );
   } finally {
     await api.close();
   }

@@ -25,7 +25,10 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 }
 
 /** Server-side apply of YAML text; dry-run on the server when asked. Unknown fields are errors. */
-export async function applyYaml(yamlText: string, opts: { fieldManager: string; dryRun?: boolean; forceConflicts?: boolean; namespace?: string }): Promise<string> {
+export async function applyYaml(
+  yamlText: string,
+  opts: { fieldManager: string; dryRun?: boolean; forceConflicts?: boolean; namespace?: string },
+): Promise<string> {
   const args = ['apply', '--server-side', `--field-manager=${opts.fieldManager}`, '--validate=strict', '-f', '-'];
   if (opts.dryRun) args.push('--dry-run=server');
   if (opts.forceConflicts) args.push('--force-conflicts');

@@ -15,7 +15,16 @@
 // ports and the relay port range are chosen free in the TurnRelay itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -31,8 +40,20 @@ import { launchChromium, runTurnPair, type PairResult } from '../interop/harness
 import { freeUdpTcpPort, randomPortBlock } from '../interop/harness/ports.js';
 import { waitForStunBinding } from '../interop/harness/stun-probe.js';
 import { applyYaml, kubectl } from './delivery-kubectl.js';
-import { expectRelayed, mintWithCli as mintCredentials, TRANSPORTS, urlFor, type IceConfiguration, type TurnTransport } from './ice-credentials.js';
-import { createTestNamespace, deleteTestNamespace, kubeConfigForServiceAccount, testKubeConfig } from './harness/cluster.js';
+import {
+  expectRelayed,
+  mintWithCli as mintCredentials,
+  TRANSPORTS,
+  urlFor,
+  type IceConfiguration,
+  type TurnTransport,
+} from './ice-credentials.js';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  kubeConfigForServiceAccount,
+  testKubeConfig,
+} from './harness/cluster.js';
 import {
   adminRest,
   authSecretLines,
@@ -71,7 +92,8 @@ function projectVolume(dir: string, files: Record<string, Buffer | string>): voi
   for (const [name, content] of Object.entries(files)) writeFileSync(join(version, name), content, { mode: 0o440 });
   symlinkSync(basename(version), join(dir, '..data_tmp'));
   renameSync(join(dir, '..data_tmp'), join(dir, '..data')); // the atomic swap
-  for (const name of Object.keys(files)) if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
+  for (const name of Object.keys(files))
+    if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
   for (const old of previous) rmSync(join(dir, old), { recursive: true, force: true });
 }
 
@@ -98,7 +120,12 @@ function remapConfig(text: string, mounts: Mounts, adminPort: number): string {
   config.admin = { ...config.admin, host: '127.0.0.1', port: adminPort };
   if (config.auth.secretsFile) config.auth.secretsFile = remap(config.auth.secretsFile, mounts);
   if (config.auth.usersFile) config.auth.usersFile = remap(config.auth.usersFile, mounts);
-  if (config.tls) config.tls = { ...config.tls, certFile: remap(config.tls.certFile, mounts), keyFile: remap(config.tls.keyFile, mounts) };
+  if (config.tls)
+    config.tls = {
+      ...config.tls,
+      certFile: remap(config.tls.certFile, mounts),
+      keyFile: remap(config.tls.keyFile, mounts),
+    };
   return stringify(config);
 }
 
@@ -115,10 +142,15 @@ async function projectPodVolumes(deployment: V1Deployment, adminPort: number): P
     const dir = join(work, 'pod', mount.mountPath);
     if (volume.configMap) {
       const cm = await readObject<V1ConfigMap>(`/api/v1/namespaces/${namespace}/configmaps/${volume.configMap.name}`);
-      const data = Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, v]) => [k, k.endsWith('.yaml') ? remapConfig(v, mounts, adminPort) : v]));
+      const data = Object.fromEntries(
+        Object.entries(cm.data ?? {}).map(([k, v]) => [k, k.endsWith('.yaml') ? remapConfig(v, mounts, adminPort) : v]),
+      );
       projectVolume(dir, data);
     } else if (volume.secret) {
-      projectVolume(dir, secretFiles(await readObject<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${volume.secret.secretName}`)));
+      projectVolume(
+        dir,
+        secretFiles(await readObject<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${volume.secret.secretName}`)),
+      );
     } else if (volume.emptyDir) {
       mkdirSync(dir, { recursive: true });
     }
@@ -132,7 +164,9 @@ async function startRelayLikeKubelet(deployment: V1Deployment, adminPort: number
   // No command in the container: the image's ENTRYPOINT is `node dist/cli/turnrelay.js`; here the same CLI from source.
   expect(container.command).toBeUndefined();
   const args = (container.args ?? []).map((a) => (a.startsWith('/') ? remap(a, mounts) : a));
-  const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  const env = Object.fromEntries(
+    (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]),
+  );
   const child = spawn(process.execPath, [TSX, join(REPO_ROOT, 'cli/turnrelay.ts'), ...args], {
     cwd: join(work, 'pod'),
     env: { ...process.env, ...env, TMPDIR: join(work, 'pod', 'tmp') },
@@ -149,7 +183,12 @@ const mintWithCli = (user: string): Promise<IceConfiguration> => mintCredentials
 
 async function exchange(ice: IceConfiguration, transport: TurnTransport, marker: string): Promise<PairResult> {
   const { username, credential } = ice.iceServers[0]!;
-  return runTurnPair(browser!, { iceServer: { urls: urlFor(ice, transport), username, credential }, messages: 20, marker, timeoutMs: 20_000 });
+  return runTurnPair(browser!, {
+    iceServer: { urls: urlFor(ice, transport), username, credential },
+    messages: 20,
+    marker,
+    timeoutMs: 20_000,
+  });
 }
 
 // ---- the test -----------------------------------------------------------
@@ -178,7 +217,10 @@ beforeAll(async () => {
   const flag = (name: string) => args[args.indexOf(name) + 1];
   expect(args).toContain('--leader-elect');
   expect(flag('--namespace')).toBe(namespace);
-  const serviceAccount: KubeConfig = await kubeConfigForServiceAccount(namespace, deployment.spec!.template.spec!.serviceAccountName!);
+  const serviceAccount: KubeConfig = await kubeConfigForServiceAccount(
+    namespace,
+    deployment.spec!.template.spec!.serviceAccountName!,
+  );
   operator = await startTestOperator(serviceAccount, flag('--namespace')!, {
     image: flag('--relay-image')!,
     leaderElection: { namespace, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 },
@@ -195,120 +237,157 @@ afterAll(async () => {
     if (relayProcess.exitCode === null) relayProcess.kill('SIGKILL');
   }
   await operator?.stop();
-  for (const o of clusterScopedRbac) await kubectl(['delete', o.kind!.toLowerCase(), o.metadata!.name!, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+  for (const o of clusterScopedRbac)
+    await kubectl(['delete', o.kind!.toLowerCase(), o.metadata!.name!, '--ignore-not-found', '--wait=false']).catch(
+      () => undefined,
+    );
   if (namespace) await deleteTestNamespace(namespace);
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
-test('a TurnRelay reconciled under the chart RBAC relays Chromium data over UDP, TCP and TLS; rotation keeps old and new credentials working; deletion collects the children', async () => {
-  // Listener ports free on this machine and outside the relay port range.
-  const relayPorts = randomPortBlock(200);
-  const outside = async () => {
-    for (;;) {
-      const port = await freeUdpTcpPort();
-      if (port < relayPorts.min || port > relayPorts.max) return port;
-    }
-  };
-  const turnPort = await outside();
-  const tlsPort = await outside();
-  const adminPort = await outside();
+test(
+  'a TurnRelay reconciled under the chart RBAC relays Chromium data over UDP, TCP and TLS; rotation keeps old and new credentials working; deletion collects the children',
+  async () => {
+    // Listener ports free on this machine and outside the relay port range.
+    const relayPorts = randomPortBlock(200);
+    const outside = async () => {
+      for (;;) {
+        const port = await freeUdpTcpPort();
+        if (port < relayPorts.min || port > relayPorts.max) return port;
+      }
+    };
+    const turnPort = await outside();
+    const tlsPort = await outside();
+    const adminPort = await outside();
 
-  // The TLS key pair, as a pre-created kubernetes.io/tls Secret (cert-manager does not run here).
-  const { certPem, keyPem } = await generateSelfSignedCert({ dnsNames: ['localhost'], ips: ['127.0.0.1'] });
-  await applyYaml(
-    stringify({
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'e2e-tls', namespace },
-      stringData: { 'tls.crt': certPem, 'tls.key': keyPem },
-    }),
-    { fieldManager: FIELD_MANAGER },
-  );
+    // The TLS key pair, as a pre-created kubernetes.io/tls Secret (cert-manager does not run here).
+    const { certPem, keyPem } = await generateSelfSignedCert({ dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    await applyYaml(
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'e2e-tls', namespace },
+        stringData: { 'tls.crt': certPem, 'tls.key': keyPem },
+      }),
+      { fieldManager: FIELD_MANAGER },
+    );
 
-  await applyYaml(
-    stringify({
-      apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name: RELAY, namespace },
-      spec: {
-        realm: 'turn.e2e.test',
-        listeners: [
-          { protocol: 'UDP', port: turnPort },
-          { protocol: 'TCP', port: turnPort },
-          { protocol: 'TLS', port: tlsPort },
-        ],
-        tls: { secretName: 'e2e-tls' },
-        auth: { rotationInterval: '10m', credentialTTL: '5m' },
-        // No cloud load balancer here: the address clients use is given explicitly.
-        network: { externalAddresses: ['127.0.0.1'], relayPortRange: relayPorts },
-        // The browsers' relay candidates are loopback addresses: opt in to them.
-        peers: { allowCIDRs: ['127.0.0.0/8'] },
-        drain: { gracePeriod: '0s' },
+    await applyYaml(
+      stringify({
+        apiVersion: 'turnrelay.dev/v1alpha1',
+        kind: 'TurnRelay',
+        metadata: { name: RELAY, namespace },
+        spec: {
+          realm: 'turn.e2e.test',
+          listeners: [
+            { protocol: 'UDP', port: turnPort },
+            { protocol: 'TCP', port: turnPort },
+            { protocol: 'TLS', port: tlsPort },
+          ],
+          tls: { secretName: 'e2e-tls' },
+          auth: { rotationInterval: '10m', credentialTTL: '5m' },
+          // No cloud load balancer here: the address clients use is given explicitly.
+          network: { externalAddresses: ['127.0.0.1'], relayPortRange: relayPorts },
+          // The browsers' relay candidates are loopback addresses: opt in to them.
+          peers: { allowCIDRs: ['127.0.0.0/8'] },
+          drain: { gracePeriod: '0s' },
+        },
+      }),
+      { fieldManager: FIELD_MANAGER },
+    );
+
+    // Reconciled: children exist, the pods are "run" (no kubelet: marked ready), status is Ready with the ICE servers.
+    const deployment = await readObject<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${RELAY}`);
+    await markRelayPodsReady(rest, namespace, RELAY, 1);
+    const ready = await waitFor(
+      'TurnRelay Ready',
+      async () => {
+        const relay = await getRelay(rest, namespace, RELAY);
+        return condition(relay, 'Ready')?.status === 'True' ? relay : undefined;
       },
-    }),
-    { fieldManager: FIELD_MANAGER },
-  );
+      90_000,
+    );
+    expect(ready.status!['iceServers']).toEqual([
+      `turn:127.0.0.1:${turnPort}?transport=udp`,
+      `turn:127.0.0.1:${turnPort}?transport=tcp`,
+      `turns:127.0.0.1:${tlsPort}?transport=tcp`,
+    ]);
+    const authSecretName = ready.status!['authSecretName'] as string;
+    const [firstSecret] = (await authSecretLines(rest, namespace, authSecretName))!;
 
-  // Reconciled: children exist, the pods are "run" (no kubelet: marked ready), status is Ready with the ICE servers.
-  const deployment = await readObject<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${RELAY}`);
-  await markRelayPodsReady(rest, namespace, RELAY, 1);
-  const ready = await waitFor('TurnRelay Ready', async () => {
-    const relay = await getRelay(rest, namespace, RELAY);
-    return condition(relay, 'Ready')?.status === 'True' ? relay : undefined;
-  }, 90_000);
-  expect(ready.status!['iceServers']).toEqual([
-    `turn:127.0.0.1:${turnPort}?transport=udp`,
-    `turn:127.0.0.1:${turnPort}?transport=tcp`,
-    `turns:127.0.0.1:${tlsPort}?transport=tcp`,
-  ]);
-  const authSecretName = ready.status!['authSecretName'] as string;
-  const [firstSecret] = (await authSecretLines(rest, namespace, authSecretName))!;
+    // Start the relay as the kubelet would, and wait until it answers.
+    relayProcess = await startRelayLikeKubelet(deployment, adminPort);
+    await waitForStunBinding('127.0.0.1', turnPort, 60_000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\nrelay output:\n${relayLog}`, { cause: err });
+    });
+    const relayPid = relayProcess.pid;
 
-  // Start the relay as the kubelet would, and wait until it answers.
-  relayProcess = await startRelayLikeKubelet(deployment, adminPort);
-  await waitForStunBinding('127.0.0.1', turnPort, 60_000).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}\nrelay output:\n${relayLog}`, { cause: err });
-  });
-  const relayPid = relayProcess.pid;
+    // Credentials from the cluster through the CLI, then Chromium over every transport.
+    const before = await mintWithCli('alice');
+    for (const transport of TRANSPORTS)
+      expectRelayed(await exchange(before, transport, `before-${transport.name}`), transport.name);
 
-  // Credentials from the cluster through the CLI, then Chromium over every transport.
-  const before = await mintWithCli('alice');
-  for (const transport of TRANSPORTS) expectRelayed(await exchange(before, transport, `before-${transport.name}`), transport.name);
+    // Rotation: move the operator's clock past rotationInterval; the resync reconciles and stages a secret
+    // behind the signing one.
+    clockOffsetMs += 10 * 60_000 + 1_000;
+    const staged = await waitFor(
+      'auth Secret rotation',
+      async () => {
+        const lines = await authSecretLines(rest, namespace, authSecretName);
+        return lines && lines.length === 2 ? lines : undefined;
+      },
+      60_000,
+    );
+    expect(staged[0]).toBe(firstSecret);
+    const newSecret = staged[1]!;
+    expect(newSecret).not.toBe(firstSecret);
 
-  // Rotation: move the operator's clock past rotationInterval; the resync reconciles and stages a secret
-  // behind the signing one.
-  clockOffsetMs += 10 * 60_000 + 1_000;
-  const staged = await waitFor('auth Secret rotation', async () => {
-    const lines = await authSecretLines(rest, namespace, authSecretName);
-    return lines && lines.length === 2 ? lines : undefined;
-  }, 60_000);
-  expect(staged[0]).toBe(firstSecret);
-  const newSecret = staged[1]!;
-  expect(newSecret).not.toBe(firstSecret);
+    // The kubelet swaps the mounted Secret; the relay reloads it live and learns the staged secret.
+    await projectPodVolumes(deployment, adminPort);
+    // After the propagation delay the staged secret becomes the signing one.
+    clockOffsetMs += 2 * 60_000 + 1_000;
+    await waitFor(
+      'promotion of the staged secret',
+      async () => (await authSecretLines(rest, namespace, authSecretName))?.join() === [newSecret, firstSecret].join(),
+      60_000,
+    );
+    await projectPodVolumes(deployment, adminPort);
+    const after = await mintWithCli('bob');
+    expect(after.iceServers[0]!.username).not.toBe(before.iceServers[0]!.username);
+    expect(after.iceServers[0]!.credential).toBe(restPassword(newSecret, after.iceServers[0]!.username));
+    // New credentials work once the relay picked up the file (a few seconds at most).
+    await waitFor(
+      'the relay to accept credentials from the rotated secret',
+      async () => {
+        const result = await exchange(after, TRANSPORTS[0], 'after-probe').catch(() => undefined);
+        return result?.echoes === 20 ? result : undefined;
+      },
+      60_000,
+      1_000,
+    );
+    for (const transport of TRANSPORTS)
+      expectRelayed(await exchange(after, transport, `after-${transport.name}`), transport.name);
+    // Credentials minted before the rotation still work during the overlap.
+    for (const transport of TRANSPORTS)
+      expectRelayed(await exchange(before, transport, `old-${transport.name}`), transport.name);
+    expect(relayProcess.pid).toBe(relayPid);
+    expect(relayProcess.exitCode).toBeNull();
 
-  // The kubelet swaps the mounted Secret; the relay reloads it live and learns the staged secret.
-  await projectPodVolumes(deployment, adminPort);
-  // After the propagation delay the staged secret becomes the signing one.
-  clockOffsetMs += 2 * 60_000 + 1_000;
-  await waitFor('promotion of the staged secret', async () => (await authSecretLines(rest, namespace, authSecretName))?.join() === [newSecret, firstSecret].join(), 60_000);
-  await projectPodVolumes(deployment, adminPort);
-  const after = await mintWithCli('bob');
-  expect(after.iceServers[0]!.username).not.toBe(before.iceServers[0]!.username);
-  expect(after.iceServers[0]!.credential).toBe(restPassword(newSecret, after.iceServers[0]!.username));
-  // New credentials work once the relay picked up the file (a few seconds at most).
-  await waitFor('the relay to accept credentials from the rotated secret', async () => {
-    const result = await exchange(after, TRANSPORTS[0], 'after-probe').catch(() => undefined);
-    return result?.echoes === 20 ? result : undefined;
-  }, 60_000, 1_000);
-  for (const transport of TRANSPORTS) expectRelayed(await exchange(after, transport, `after-${transport.name}`), transport.name);
-  // Credentials minted before the rotation still work during the overlap.
-  for (const transport of TRANSPORTS) expectRelayed(await exchange(before, transport, `old-${transport.name}`), transport.name);
-  expect(relayProcess.pid).toBe(relayPid);
-  expect(relayProcess.exitCode).toBeNull();
-
-  // Deleting the TurnRelay garbage-collects every child (the GC may need a discovery cycle for a new CRD).
-  await kubectl(['delete', 'turnrelay', RELAY, '-n', namespace, '--wait=false']);
-  await waitFor('children garbage-collected', async () => {
-    const children = await liveChildren(rest, namespace, RELAY);
-    const secret = await rest.find(`/api/v1/namespaces/${namespace}/secrets/${authSecretName}`);
-    return children.length === 0 && secret === undefined ? true : undefined;
-  }, 120_000, 1_000);
-  // The user's own TLS Secret is not the operator's to delete.
-  expect(await rest.find(`/api/v1/namespaces/${namespace}/secrets/e2e-tls`)).toBeDefined();
-}, 10 * 60_000);
+    // Deleting the TurnRelay garbage-collects every child (the GC may need a discovery cycle for a new CRD).
+    await kubectl(['delete', 'turnrelay', RELAY, '-n', namespace, '--wait=false']);
+    await waitFor(
+      'children garbage-collected',
+      async () => {
+        const children = await liveChildren(rest, namespace, RELAY);
+        const secret = await rest.find(`/api/v1/namespaces/${namespace}/secrets/${authSecretName}`);
+        return children.length === 0 && secret === undefined ? true : undefined;
+      },
+      120_000,
+      1_000,
+    );
+    // The user's own TLS Secret is not the operator's to delete.
+    expect(await rest.find(`/api/v1/namespaces/${namespace}/secrets/e2e-tls`)).toBeDefined();
+  },
+  10 * 60_000,
+);

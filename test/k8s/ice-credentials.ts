@@ -11,14 +11,32 @@ import { testKubeconfigPath } from './harness/cluster.js';
 const run = promisify(execFile);
 const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
-export type IceConfiguration = { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+export type IceConfiguration = {
+  iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+  expiresAt: string;
+};
 
 /** Runs the CLI against the test cluster for one TurnRelay. */
 export async function mintWithCli(namespace: string, name: string, user: string): Promise<IceConfiguration> {
-  const { stdout } = await run(process.execPath, [
-    TSX, join(REPO_ROOT, 'cli/turnrelay.ts'), 'credentials',
-    '--namespace', namespace, '--name', name, '--user', user, '--ttl', '10m', '--kubeconfig', testKubeconfigPath(),
-  ], { cwd: REPO_ROOT, env: process.env });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      TSX,
+      join(REPO_ROOT, 'cli/turnrelay.ts'),
+      'credentials',
+      '--namespace',
+      namespace,
+      '--name',
+      name,
+      '--user',
+      user,
+      '--ttl',
+      '10m',
+      '--kubeconfig',
+      testKubeconfigPath(),
+    ],
+    { cwd: REPO_ROOT, env: process.env },
+  );
   return JSON.parse(stdout) as IceConfiguration;
 }
 

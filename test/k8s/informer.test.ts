@@ -22,8 +22,20 @@ useNamespacePerTest('informer', {
   },
 });
 
-function configMapInformer(client: { kc: typeof kc; rest: KubeRest }, onEvent: (e: InformerEvent, o: ConfigMap) => void = () => undefined, log = pino({ level: 'silent' })) {
-  const informer = new Informer<ConfigMap>({ ...client, resource: CONFIGMAP_KIND, namespace: ns, onEvent, log, restartBaseMs: 50, restartMaxMs: 200 });
+function configMapInformer(
+  client: { kc: typeof kc; rest: KubeRest },
+  onEvent: (e: InformerEvent, o: ConfigMap) => void = () => undefined,
+  log = pino({ level: 'silent' }),
+) {
+  const informer = new Informer<ConfigMap>({
+    ...client,
+    resource: CONFIGMAP_KIND,
+    namespace: ns,
+    onEvent,
+    log,
+    restartBaseMs: 50,
+    restartMaxMs: 200,
+  });
   informers.push(informer);
   return informer;
 }
@@ -31,7 +43,9 @@ function configMapInformer(client: { kc: typeof kc; rest: KubeRest }, onEvent: (
 const createConfigMap = (name: string, data: Record<string, string>) =>
   rest.request<ConfigMap>('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name }, data } });
 const replaceConfigMap = (current: ConfigMap, data: Record<string, string>) =>
-  rest.request<ConfigMap>('PUT', `/api/v1/namespaces/${ns}/configmaps/${current.metadata!.name}`, { body: { ...current, data } });
+  rest.request<ConfigMap>('PUT', `/api/v1/namespaces/${ns}/configmaps/${current.metadata!.name}`, {
+    body: { ...current, data },
+  });
 const rv = (o: ConfigMap | undefined) => Number(o?.metadata?.resourceVersion);
 
 test('an informer refused by RBAC keeps restarting, then syncs and delivers events once it is allowed', async () => {
@@ -42,20 +56,39 @@ test('an informer refused by RBAC keeps restarting, then syncs and delivers even
   await createConfigMap('before', { at: 'start' });
 
   const restarts: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void restarts.push((JSON.parse(line) as { msg: string }).msg) });
+  const log = pino(
+    { level: 'warn' },
+    { write: (line: string) => void restarts.push((JSON.parse(line) as { msg: string }).msg) },
+  );
   const events: string[] = [];
-  const informer = configMapInformer({ kc: saKc, rest: saRest }, (e, o) => events.push(`${e} ${o.metadata?.name}`), log);
+  const informer = configMapInformer(
+    { kc: saKc, rest: saRest },
+    (e, o) => events.push(`${e} ${o.metadata?.name}`),
+    log,
+  );
   let synced = false;
   void informer.start().then(() => (synced = true));
 
-  await waitFor('three restarts', () => restarts.filter((m) => m === 'watch failed; restarting').length >= 3, 30_000, 50);
+  await waitFor(
+    'three restarts',
+    () => restarts.filter((m) => m === 'watch failed; restarting').length >= 3,
+    30_000,
+    50,
+  );
   expect({ synced, flag: informer.synced, events }).toEqual({ synced: false, flag: false, events: [] });
 
   await rest.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-    body: { metadata: { name: 'read-configmaps' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }] },
+    body: {
+      metadata: { name: 'read-configmaps' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
+    },
   });
   await rest.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
-    body: { metadata: { name: 'read-configmaps' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-configmaps' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] },
+    body: {
+      metadata: { name: 'read-configmaps' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-configmaps' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
+    },
   });
   await waitFor('first sync', () => synced, 30_000, 50);
   expect(informer.synced).toBe(true);
@@ -85,7 +118,11 @@ test('LatestView: our newer write wins over a stale cache until forgotten; a cac
   expect(view.get('cm', ns)?.data).toEqual({ v: '1' });
 
   // An overlay older than the cache is dropped on read.
-  view.remember({ ...first, metadata: { ...first.metadata, resourceVersion: String(rv(first) - 1) }, data: { v: 'older' } });
+  view.remember({
+    ...first,
+    metadata: { ...first.metadata, resourceVersion: String(rv(first) - 1) },
+    data: { v: 'older' },
+  });
   expect(view.get('cm', ns)?.data).toEqual({ v: '1' });
 
   // A live cache that catches up with our write replaces the overlay for good.

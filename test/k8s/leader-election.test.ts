@@ -17,7 +17,13 @@ const leasePath = () => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${
 
 interface LeaseObject {
   metadata: { name: string; resourceVersion?: string };
-  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 const lease = () => rest.get<LeaseObject>(leasePath());
 
@@ -57,7 +63,12 @@ class SteppedTimers implements Timers {
   }
 }
 
-interface Candidate { elector: LeaderElector; timers: SteppedTimers; readonly started: number; readonly stopped: number }
+interface Candidate {
+  elector: LeaderElector;
+  timers: SteppedTimers;
+  readonly started: number;
+  readonly stopped: number;
+}
 
 const electors: LeaderElector[] = [];
 const clients: KubeRest[] = [];
@@ -72,8 +83,14 @@ function candidate(identity: string, client: KubeRest = rest): Candidate {
   const timers = new SteppedTimers();
   const counts = { started: 0, stopped: 0 };
   const elector = new LeaderElector({
-    rest: client, namespace: ns, name: LEASE, identity, timers,
-    leaseDurationMs: LEASE_DURATION_MS, renewDeadlineMs: RENEW_DEADLINE_MS, retryPeriodMs: RETRY_MS,
+    rest: client,
+    namespace: ns,
+    name: LEASE,
+    identity,
+    timers,
+    leaseDurationMs: LEASE_DURATION_MS,
+    renewDeadlineMs: RENEW_DEADLINE_MS,
+    retryPeriodMs: RETRY_MS,
     log: pino({ level: 'silent' }),
     onStartedLeading: () => {
       counts.started++;
@@ -83,12 +100,30 @@ function candidate(identity: string, client: KubeRest = rest): Candidate {
     },
   });
   electors.push(elector);
-  return { elector, timers, get started() { return counts.started; }, get stopped() { return counts.stopped; } };
+  return {
+    elector,
+    timers,
+    get started() {
+      return counts.started;
+    },
+    get stopped() {
+      return counts.stopped;
+    },
+  };
 }
 
 async function createForeignLease(holder: string, renewTime: string): Promise<void> {
   await rest.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, {
-    body: { metadata: { name: LEASE }, spec: { holderIdentity: holder, leaseDurationSeconds: LEASE_DURATION_MS / 1000, acquireTime: renewTime, renewTime, leaseTransitions: 3 } },
+    body: {
+      metadata: { name: LEASE },
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: LEASE_DURATION_MS / 1000,
+        acquireTime: renewTime,
+        renewTime,
+        leaseTransitions: 3,
+      },
+    },
   });
 }
 
@@ -98,10 +133,20 @@ test('a free lease is acquired at once', async () => {
   await a.timers.settled();
   expect({ leader: a.elector.isLeader(), started: a.started }).toEqual({ leader: true, started: 1 });
   const { spec } = await lease();
-  expect(spec).toMatchObject({ holderIdentity: 'op-a', leaseDurationSeconds: 15, leaseTransitions: 0, renewTime: microTime(a.timers.nowMs), acquireTime: microTime(a.timers.nowMs) });
+  expect(spec).toMatchObject({
+    holderIdentity: 'op-a',
+    leaseDurationSeconds: 15,
+    leaseTransitions: 0,
+    renewTime: microTime(a.timers.nowMs),
+    acquireTime: microTime(a.timers.nowMs),
+  });
 
   await a.timers.step(RETRY_MS); // renewals keep acquireTime and move renewTime
-  expect((await lease()).spec).toMatchObject({ holderIdentity: 'op-a', acquireTime: spec.acquireTime, renewTime: microTime(a.timers.nowMs) });
+  expect((await lease()).spec).toMatchObject({
+    holderIdentity: 'op-a',
+    acquireTime: spec.acquireTime,
+    renewTime: microTime(a.timers.nowMs),
+  });
   expect(a.started).toBe(1);
 });
 
@@ -118,7 +163,9 @@ test('a lease another holder stopped renewing is taken over only after leaseDura
 
   // The holder renews: a changed record restarts our observation.
   const current = await lease();
-  await rest.request('PUT', leasePath(), { body: { ...current, spec: { ...current.spec, renewTime: microTime(Date.parse('2000-01-01T00:00:30Z')) } } });
+  await rest.request('PUT', leasePath(), {
+    body: { ...current, spec: { ...current.spec, renewTime: microTime(Date.parse('2000-01-01T00:00:30Z')) } },
+  });
   await b.timers.step(2_000);
   await b.timers.step(LEASE_DURATION_MS - 2_000);
   expect(b.elector.isLeader()).toBe(false);
@@ -126,20 +173,34 @@ test('a lease another holder stopped renewing is taken over only after leaseDura
 
   await b.timers.step(2_000); // leaseDuration after the last change we saw
   expect({ leader: b.elector.isLeader(), started: b.started }).toEqual({ leader: true, started: 1 });
-  expect((await lease()).spec).toMatchObject({ holderIdentity: 'op-b', leaseTransitions: 4, acquireTime: microTime(b.timers.nowMs) });
+  expect((await lease()).spec).toMatchObject({
+    holderIdentity: 'op-b',
+    leaseTransitions: 4,
+    acquireTime: microTime(b.timers.nowMs),
+  });
 });
 
 test('a leader that can no longer renew is fenced at renewDeadline and steps down', async () => {
   // op-c may use Leases only while its RoleBinding exists.
   await rest.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { body: { metadata: { name: 'op-c' } } });
   await rest.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
-    body: { metadata: { name: 'leases' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }] },
+    body: {
+      metadata: { name: 'leases' },
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+    },
   });
   const binding = `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`;
   await rest.request('POST', binding, {
-    body: { metadata: { name: 'leases' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leases' }, subjects: [{ kind: 'ServiceAccount', name: 'op-c', namespace: ns }] },
+    body: {
+      metadata: { name: 'leases' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leases' },
+      subjects: [{ kind: 'ServiceAccount', name: 'op-c', namespace: ns }],
+    },
   });
-  const client = await KubeRest.fromKubeConfig(await kubeConfigForServiceAccount(ns, 'op-c', { admin: kc }), TEST_AGENT);
+  const client = await KubeRest.fromKubeConfig(
+    await kubeConfigForServiceAccount(ns, 'op-c', { admin: kc }),
+    TEST_AGENT,
+  );
   clients.push(client);
   const c = candidate('op-c', client);
   c.elector.start();
@@ -151,14 +212,19 @@ test('a leader that can no longer renew is fenced at renewDeadline and steps dow
 
   await rest.request('DELETE', `${binding}/leases`);
   // Step until an attempt really fails (the authorizer sees the deletion within moments).
-  await waitFor('a failed renewal', async () => {
-    await c.timers.step(10);
-    if ((await lease()).spec.renewTime === microTime(c.timers.nowMs)) {
-      lastRenewMs = c.timers.nowMs;
-      return false;
-    }
-    return true;
-  }, 30_000, 100);
+  await waitFor(
+    'a failed renewal',
+    async () => {
+      await c.timers.step(10);
+      if ((await lease()).spec.renewTime === microTime(c.timers.nowMs)) {
+        lastRenewMs = c.timers.nowMs;
+        return false;
+      }
+      return true;
+    },
+    30_000,
+    100,
+  );
   expect({ leader: c.elector.isLeader(), stopped: c.stopped }).toEqual({ leader: true, stopped: 0 });
 
   // No attempt runs in between: isLeader() fences on the last renewal by itself.
@@ -169,7 +235,11 @@ test('a leader that can no longer renew is fenced at renewDeadline and steps dow
   expect(c.stopped).toBe(0);
 
   await c.timers.step(0); // the next failed attempt steps down
-  expect({ leader: c.elector.isLeader(), started: c.started, stopped: c.stopped }).toEqual({ leader: false, started: 1, stopped: 1 });
+  expect({ leader: c.elector.isLeader(), started: c.started, stopped: c.stopped }).toEqual({
+    leader: false,
+    started: 1,
+    stopped: 1,
+  });
   expect((await lease()).spec.holderIdentity).toBe('op-c'); // it could not write, and others wait out leaseDuration
 });
 

@@ -4,7 +4,19 @@
 // mintFromCluster signs with the newest secret.
 import { testKubeconfigPath } from './harness/cluster.js';
 import {
-  applyRelay, relayObject, authSecretLines, condition, getRelay, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
+  applyRelay,
+  relayObject,
+  authSecretLines,
+  condition,
+  getRelay,
+  setLoadBalancerIngress,
+  startTestOperator,
+  waitFor,
+  waitForCondition,
+  kc,
+  rest,
+  ns,
+  useNamespacePerTest,
 } from './operator-fixtures.js';
 import { mintFromCluster } from '../../operator/credentials.js';
 import type { OperatorHandle } from '../../operator/main.js';
@@ -12,12 +24,17 @@ import { restPassword } from '../../relay/auth/rest-credentials.js';
 
 const operators: OperatorHandle[] = [];
 useNamespacePerTest('op-creds', {
-  tearDown: async () => { for (const o of operators.splice(0)) await o.stop(); },
+  tearDown: async () => {
+    for (const o of operators.splice(0)) await o.stop();
+  },
 });
 
 const relay = relayObject;
 const BASE = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
-const rawSecret = async (name: string) => (await rest.find<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>(`/api/v1/namespaces/${ns}/secrets/${name}`));
+const rawSecret = async (name: string) =>
+  await rest.find<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>(
+    `/api/v1/namespaces/${ns}/secrets/${name}`,
+  );
 
 test('the auth Secret is byte-identical across operator restarts and re-applies', async () => {
   operators.push(await startTestOperator(kc, ns));
@@ -30,7 +47,9 @@ test('the auth Secret is byte-identical across operator restarts and re-applies'
   operators.push(await startTestOperator(kc, ns));
   const relayObj = await waitFor('new generation observed', async () => {
     const r = await getRelay(rest, ns, 'keep');
-    return r?.status?.['observedGeneration'] === r?.metadata?.generation && r?.metadata?.generation === 2 ? r : undefined;
+    return r?.status?.['observedGeneration'] === r?.metadata?.generation && r?.metadata?.generation === 2
+      ? r
+      : undefined;
   });
   expect(relayObj.status?.['authSecretName']).toBe('keep-turn-auth');
   const after = await rawSecret('keep-turn-auth');
@@ -42,7 +61,11 @@ test('rotation stages a new secret, promotes it after the propagation delay, and
   let now = Date.now();
   operators.push(await startTestOperator(kc, ns, { now: () => now }));
   await applyRelay(rest, ns, relay('rot', { ...BASE, auth: { rotationInterval: '10m', credentialTTL: '5m' } }));
-  const [a] = await waitFor('first secret', async () => (await authSecretLines(rest, ns, 'rot-turn-auth'))?.length === 1 && authSecretLines(rest, ns, 'rot-turn-auth'));
+  const [a] = await waitFor(
+    'first secret',
+    async () =>
+      (await authSecretLines(rest, ns, 'rot-turn-auth'))?.length === 1 && authSecretLines(rest, ns, 'rot-turn-auth'),
+  );
   expect(a).toMatch(/^\S{20,}$/);
 
   now += 10 * 60_000 + 1_000; // past the rotation interval; resync runs the reconcile
@@ -67,7 +90,9 @@ test('rotation stages a new secret, promotes it after the propagation delay, and
 });
 
 test('a Secret the operator did not create is only read, and the status says rotation is up to its owner', async () => {
-  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, { body: { metadata: { name: 'mine' }, stringData: { secrets: 'my-own-shared-secret\n' } } });
+  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
+    body: { metadata: { name: 'mine' }, stringData: { secrets: 'my-own-shared-secret\n' } },
+  });
   const before = await rawSecret('mine');
   operators.push(await startTestOperator(kc, ns));
   await applyRelay(rest, ns, relay('own', { ...BASE, auth: { secretRef: { name: 'mine' } } }));
@@ -83,26 +108,54 @@ test('mintFromCluster signs a credential with the newest secret for the status I
   operators.push(await startTestOperator(kc, ns));
   await applyRelay(rest, ns, relay('mint', BASE));
   await setLoadBalancerIngress(rest, ns, 'mint', '198.51.100.9');
-  await waitFor('ICE servers in status', async () => (((await getRelay(rest, ns, 'mint'))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0);
+  await waitFor(
+    'ICE servers in status',
+    async () => (((await getRelay(rest, ns, 'mint'))?.status?.['iceServers'] as string[] | undefined) ?? []).length > 0,
+  );
   const [newest] = (await authSecretLines(rest, ns, 'mint-turn-auth'))!;
   const now = Date.now();
-  const out = await mintFromCluster({ namespace: ns, name: 'mint', user: 'alice', ttlSeconds: 600, kubeconfig: testKubeconfigPath(), now });
+  const out = await mintFromCluster({
+    namespace: ns,
+    name: 'mint',
+    user: 'alice',
+    ttlSeconds: 600,
+    kubeconfig: testKubeconfigPath(),
+    now,
+  });
   const server = out.iceServers[0]!;
   expect(server.urls).toEqual(['turn:198.51.100.9:3478?transport=udp']);
   expect(server.username).toBe(`${Math.floor(now / 1000) + 600}:alice`);
   expect(server.credential).toBe(restPassword(newest!, server.username));
-  await expect(mintFromCluster({ namespace: ns, name: 'absent', ttlSeconds: 60, kubeconfig: testKubeconfigPath() })).rejects.toThrow(`TurnRelay ${ns}/absent not found`);
+  await expect(
+    mintFromCluster({ namespace: ns, name: 'absent', ttlSeconds: 60, kubeconfig: testKubeconfigPath() }),
+  ).rejects.toThrow(`TurnRelay ${ns}/absent not found`);
 });
 
-test('mintFromCluster finds the auth Secret by the operator\'s own naming before the status reports it', async () => {
+test("mintFromCluster finds the auth Secret by the operator's own naming before the status reports it", async () => {
   // No operator runs: the status is empty, so the Secret name comes from the spec as the operator would derive it.
-  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, { body: { metadata: { name: 'by-hand' }, stringData: { secrets: 'hand-signing-secret\nolder\n' } } });
+  await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
+    body: { metadata: { name: 'by-hand' }, stringData: { secrets: 'hand-signing-secret\nolder\n' } },
+  });
   await applyRelay(rest, ns, relay('early', { ...BASE, auth: { secretRef: { name: 'by-hand' } } }));
   expect((await getRelay(rest, ns, 'early'))?.status?.['authSecretName']).toBeUndefined();
-  const out = await mintFromCluster({ namespace: ns, name: 'early', user: 'bob', ttlSeconds: 60, kubeconfig: testKubeconfigPath(), urls: ['turn:192.0.2.1:3478?transport=udp'] });
+  const out = await mintFromCluster({
+    namespace: ns,
+    name: 'early',
+    user: 'bob',
+    ttlSeconds: 60,
+    kubeconfig: testKubeconfigPath(),
+    urls: ['turn:192.0.2.1:3478?transport=udp'],
+  });
   const server = out.iceServers[0]!;
   expect(server.credential).toBe(restPassword('hand-signing-secret', server.username));
   await applyRelay(rest, ns, relay('early-default', BASE));
-  await expect(mintFromCluster({ namespace: ns, name: 'early-default', ttlSeconds: 60, kubeconfig: testKubeconfigPath(), urls: ['turn:192.0.2.1:3478'] }))
-    .rejects.toThrow(`auth Secret ${ns}/early-default-turn-auth of TurnRelay ${ns}/early-default not found`);
+  await expect(
+    mintFromCluster({
+      namespace: ns,
+      name: 'early-default',
+      ttlSeconds: 60,
+      kubeconfig: testKubeconfigPath(),
+      urls: ['turn:192.0.2.1:3478'],
+    }),
+  ).rejects.toThrow(`auth Secret ${ns}/early-default-turn-auth of TurnRelay ${ns}/early-default not found`);
 });

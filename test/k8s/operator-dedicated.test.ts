@@ -6,7 +6,18 @@ import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import { createTestNamespace } from './harness/cluster.js';
 import {
-  adminRest, applyRelay, childIds, condition, getRelay, installTurnRelayCrd, liveChildren, readSample, relayObject, startTestOperator, waitFor, waitForCondition,
+  adminRest,
+  applyRelay,
+  childIds,
+  condition,
+  getRelay,
+  installTurnRelayCrd,
+  liveChildren,
+  readSample,
+  relayObject,
+  startTestOperator,
+  waitFor,
+  waitForCondition,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 import { CONTENT, type KubeRest } from '../../operator/runtime/kube-rest.js';
@@ -36,22 +47,41 @@ const UDP_ONLY = { realm: 'turn.example.com', listeners: [{ name: 'udp', protoco
 
 function schemalessCrd(group: string, kind: string, plural: string): KubernetesObject {
   return {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
     metadata: { name: `${plural}.${group}` },
     spec: {
-      group, scope: 'Namespaced',
+      group,
+      scope: 'Namespaced',
       names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{
-        name: group === 'turnrelay.dev' ? 'v1alpha1' : 'v1', served: true, storage: true, subresources: { status: {} },
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
-      }],
+      versions: [
+        {
+          name: group === 'turnrelay.dev' ? 'v1alpha1' : 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+              },
+            },
+          },
+        },
+      ],
     },
   } as KubernetesObject;
 }
 
 async function createCrd(crd: KubernetesObject, groupVersion: string, plural: string) {
   await rest.request('POST', CRD_PATH, { body: crd });
-  await waitFor(`${plural} served`, async () => (await rest.find<{ resources?: Array<{ name: string }> }>(`/apis/${groupVersion}`))?.resources?.some((r) => r.name === plural));
+  await waitFor(`${plural} served`, async () =>
+    (await rest.find<{ resources?: Array<{ name: string }> }>(`/apis/${groupVersion}`))?.resources?.some(
+      (r) => r.name === plural,
+    ),
+  );
 }
 
 // Runs first: it swaps the TurnRelay CRD, which the later tests need in its real form.
@@ -60,12 +90,18 @@ test('a spec only the operator can refuse gets Ready=False naming the field and 
   const ns = await createTestNamespace('op-invalid', kc);
   const op = await startTestOperator(kc, ns);
   try {
-    await applyRelay(rest, ns, relayObject('bad', { ...UDP_ONLY, listeners: [{ name: 'udp', protocol: 'UDP', port: 70000 }] }));
+    await applyRelay(
+      rest,
+      ns,
+      relayObject('bad', { ...UDP_ONLY, listeners: [{ name: 'udp', protocol: 'UDP', port: 70000 }] }),
+    );
     const r = await waitForCondition(rest, ns, 'bad', 'Ready', 'False', 'InvalidSpec');
     expect(condition(r, 'Ready')?.message).toMatch(/spec\.listeners\[0\]\.port/);
     expect(condition(r, 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
     const events = await waitFor('InvalidSpec event', async () => {
-      const list = await rest.list<{ reason?: string; type?: string; involvedObject?: { name?: string } }>(`/api/v1/namespaces/${ns}/events`);
+      const list = await rest.list<{ reason?: string; type?: string; involvedObject?: { name?: string } }>(
+        `/api/v1/namespaces/${ns}/events`,
+      );
       const e = list.items.filter((x) => x.involvedObject?.name === 'bad' && x.reason === 'InvalidSpec');
       return e.length ? e : undefined;
     });
@@ -88,31 +124,73 @@ test('TLS via cert-manager: a clear condition while cert-manager is missing, a C
   await applyRelay(rest, ns, sample);
   const missing = await waitForCondition(rest, ns, 'edge', 'CertificateReady', 'False', 'CertManagerMissing');
   expect(condition(missing, 'Ready')).toMatchObject({ status: 'False', reason: 'CertManagerMissing' });
-  expect(childIds(await liveChildren(rest, ns, 'edge'))).toEqual(['ConfigMap/edge-config', 'Deployment/edge', 'NetworkPolicy/edge', 'PodDisruptionBudget/edge', 'Service/edge', 'ServiceAccount/edge']);
+  expect(childIds(await liveChildren(rest, ns, 'edge'))).toEqual([
+    'ConfigMap/edge-config',
+    'Deployment/edge',
+    'NetworkPolicy/edge',
+    'PodDisruptionBudget/edge',
+    'Service/edge',
+    'ServiceAccount/edge',
+  ]);
 
   // Only the Certificate CRD, not cert-manager itself: the test plays cert-manager's part.
-  await createCrd(schemalessCrd('cert-manager.io', 'Certificate', 'certificates'), 'cert-manager.io/v1', 'certificates');
+  await createCrd(
+    schemalessCrd('cert-manager.io', 'Certificate', 'certificates'),
+    'cert-manager.io/v1',
+    'certificates',
+  );
   const certPath = `/apis/cert-manager.io/v1/namespaces/${ns}/certificates/edge`;
-  const cert = await waitFor('Certificate', () => rest.find<KubernetesObject & { spec?: Record<string, unknown> }>(certPath), 30_000);
-  expect(cert.spec).toMatchObject({ secretName: 'edge-tls', dnsNames: ['turn.example.com'], issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } });
+  const cert = await waitFor(
+    'Certificate',
+    () => rest.find<KubernetesObject & { spec?: Record<string, unknown> }>(certPath),
+    30_000,
+  );
+  expect(cert.spec).toMatchObject({
+    secretName: 'edge-tls',
+    dnsNames: ['turn.example.com'],
+    issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' },
+  });
   expect(cert.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'TurnRelay', name: 'edge', controller: true });
   await waitForCondition(rest, ns, 'edge', 'CertificateReady', 'False', 'CertificatePending');
 
   await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-    body: { metadata: { name: 'edge-tls' }, type: 'kubernetes.io/tls', data: tlsSecretData(selfSigned(['turn.example.com'])) },
+    body: {
+      metadata: { name: 'edge-tls' },
+      type: 'kubernetes.io/tls',
+      data: tlsSecretData(selfSigned(['turn.example.com'])),
+    },
   });
   await rest.request('PATCH', `${certPath}/status`, {
     contentType: CONTENT.merge,
-    body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }] } },
+    body: {
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' },
+        ],
+      },
+    },
   });
   await waitForCondition(rest, ns, 'edge', 'CertificateReady', 'True', 'Issued');
   const withTls = await getRelay(rest, ns, 'edge');
   expect(withTls?.status?.['iceServers']).toContain('turns:turn.example.com:5349?transport=tcp');
 
   const { tls: _tls, ...specWithoutTls } = sample.spec;
-  await applyRelay(rest, ns, relayObject('edge', { ...specWithoutTls, listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }, { name: 'tcp', protocol: 'TCP', port: 3478 }] }));
+  await applyRelay(
+    rest,
+    ns,
+    relayObject('edge', {
+      ...specWithoutTls,
+      listeners: [
+        { name: 'udp', protocol: 'UDP', port: 3478 },
+        { name: 'tcp', protocol: 'TCP', port: 3478 },
+      ],
+    }),
+  );
   await waitFor('Certificate pruned', async () => !(await rest.find(certPath)), 30_000);
-  await waitFor('CertificateReady removed', async () => !condition(await getRelay(rest, ns, 'edge'), 'CertificateReady'));
+  await waitFor(
+    'CertificateReady removed',
+    async () => !condition(await getRelay(rest, ns, 'edge'), 'CertificateReady'),
+  );
 }, 120_000);
 
 test('the operator survives an API server restart and catches up', async () => {

@@ -13,7 +13,13 @@ import { createLogger } from '../../shared/log.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from './harness/cluster.js';
 import { startOperator, type OperatorHandle, type OperatorOptions } from '../../operator/main.js';
 import { CONTENT, KubeApiError, KubeRest, isNotFound } from '../../operator/runtime/kube-rest.js';
-import { CHILD_KINDS, TURNRELAY_KIND, collectionPath, objectPath, type ResourceKind } from '../../operator/runtime/resources.js';
+import {
+  CHILD_KINDS,
+  TURNRELAY_KIND,
+  collectionPath,
+  objectPath,
+  type ResourceKind,
+} from '../../operator/runtime/resources.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TEST_AGENT = 'turnrelay-operator-test';
@@ -23,7 +29,12 @@ export async function adminRest(kc: KubeConfig): Promise<KubeRest> {
 }
 
 /** Polls until `probe` returns something truthy (0 and '' count as not yet). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -34,7 +45,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -63,14 +77,25 @@ export async function readSample(name: string): Promise<KubernetesObject & { spe
 }
 
 /** Applies a TurnRelay as a user would (`kubectl apply --server-side`). */
-export async function applyRelay(rest: KubeRest, namespace: string, relay: KubernetesObject): Promise<KubernetesObject> {
+export async function applyRelay(
+  rest: KubeRest,
+  namespace: string,
+  relay: KubernetesObject,
+): Promise<KubernetesObject> {
   const body = { ...relay, metadata: { ...relay.metadata, namespace } };
   return rest.request('PATCH', objectPath(TURNRELAY_KIND, namespace, relay.metadata!.name!), {
-    body, contentType: CONTENT.apply, query: { fieldManager: 'kubectl', force: true },
+    body,
+    contentType: CONTENT.apply,
+    query: { fieldManager: 'kubectl', force: true },
   });
 }
 
-type Relay = KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; [k: string]: unknown } };
+type Relay = KubernetesObject & {
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    [k: string]: unknown;
+  };
+};
 
 export async function getRelay(rest: KubeRest, namespace: string, name: string): Promise<Relay | undefined> {
   return rest.find<Relay>(objectPath(TURNRELAY_KIND, namespace, name));
@@ -80,22 +105,45 @@ export function condition(relay: Relay | undefined, type: string) {
   return relay?.status?.conditions?.find((c) => c.type === type);
 }
 
-export async function waitForCondition(rest: KubeRest, namespace: string, name: string, type: string, status: string, reason?: string, timeoutMs = 60_000): Promise<Relay> {
-  return waitFor(`${namespace}/${name} ${type}=${status}${reason ? ` (${reason})` : ''}`, async () => {
-    const r = await getRelay(rest, namespace, name);
-    const c = condition(r, type);
-    return c?.status === status && (!reason || c.reason === reason) ? r : undefined;
-  }, timeoutMs);
+export async function waitForCondition(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+  type: string,
+  status: string,
+  reason?: string,
+  timeoutMs = 60_000,
+): Promise<Relay> {
+  return waitFor(
+    `${namespace}/${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
+    async () => {
+      const r = await getRelay(rest, namespace, name);
+      const c = condition(r, type);
+      return c?.status === status && (!reason || c.reason === reason) ? r : undefined;
+    },
+    timeoutMs,
+  );
 }
 
-export interface LiveChild { kind: string; name: string; obj: KubernetesObject }
+export interface LiveChild {
+  kind: string;
+  name: string;
+  obj: KubernetesObject;
+}
 
 /** Every object in `namespace` labelled for `relay`, across the kinds the operator manages. */
-export async function liveChildren(rest: KubeRest, namespace: string, relay: string, kinds: readonly ResourceKind[] = CHILD_KINDS): Promise<LiveChild[]> {
+export async function liveChildren(
+  rest: KubeRest,
+  namespace: string,
+  relay: string,
+  kinds: readonly ResourceKind[] = CHILD_KINDS,
+): Promise<LiveChild[]> {
   const out: LiveChild[] = [];
   for (const kind of kinds) {
     try {
-      const list = await rest.list<KubernetesObject>(collectionPath(kind, namespace), { labelSelector: `turnrelay.dev/relay=${relay}` });
+      const list = await rest.list<KubernetesObject>(collectionPath(kind, namespace), {
+        labelSelector: `turnrelay.dev/relay=${relay}`,
+      });
       for (const obj of list.items) out.push({ kind: kind.kind, name: obj.metadata!.name!, obj });
     } catch (err) {
       if (!isNotFound(err)) throw err; // e.g. cert-manager CRD not installed
@@ -106,7 +154,11 @@ export async function liveChildren(rest: KubeRest, namespace: string, relay: str
 
 export const childIds = (children: LiveChild[]) => children.map((c) => `${c.kind}/${c.name}`);
 
-export async function startTestOperator(kc: KubeConfig, namespace: string, extra: Partial<OperatorOptions> = {}): Promise<OperatorHandle> {
+export async function startTestOperator(
+  kc: KubeConfig,
+  namespace: string,
+  extra: Partial<OperatorOptions> = {},
+): Promise<OperatorHandle> {
   return startOperator({
     kubeConfig: kc,
     namespace,
@@ -149,9 +201,18 @@ export function countRequests({ writesOnly = false } = {}): { byAgent(prefix: st
  * and Ready through the pod status subresource, as a kubelet would, so the
  * real ReplicaSet and Deployment controllers compute readyReplicas.
  */
-export async function markRelayPodsReady(rest: KubeRest, namespace: string, relay: string, expected: number): Promise<void> {
+export async function markRelayPodsReady(
+  rest: KubeRest,
+  namespace: string,
+  relay: string,
+  expected: number,
+): Promise<void> {
   await waitFor(`${expected} pods of ${relay}`, async () => {
-    const pods = await rest.list<KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(collectionPath({ apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }, namespace), { labelSelector: `app.kubernetes.io/instance=${relay}` });
+    const pods = await rest.list<
+      KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
+    >(collectionPath({ apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }, namespace), {
+      labelSelector: `app.kubernetes.io/instance=${relay}`,
+    });
     const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
     if (live.length < expected) return undefined;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -177,10 +238,16 @@ export async function markRelayPodsReady(rest: KubeRest, namespace: string, rela
 }
 
 /** No cloud controller either: publish a load-balancer address on the Service as one would. */
-export async function setLoadBalancerIngress(rest: KubeRest, namespace: string, service: string, ip: string): Promise<void> {
+export async function setLoadBalancerIngress(
+  rest: KubeRest,
+  namespace: string,
+  service: string,
+  ip: string,
+): Promise<void> {
   await waitFor(`Service ${service}`, () => rest.find(`/api/v1/namespaces/${namespace}/services/${service}`));
   await rest.request('PATCH', `/api/v1/namespaces/${namespace}/services/${service}/status`, {
-    contentType: CONTENT.merge, body: { status: { loadBalancer: { ingress: [{ ip }] } } },
+    contentType: CONTENT.merge,
+    body: { status: { loadBalancer: { ingress: [{ ip }] } } },
   });
 }
 

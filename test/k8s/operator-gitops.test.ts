@@ -4,16 +4,32 @@
 // waiting for its timeout), InProgress again for a spec not yet observed.
 import { expect } from '@jest/globals'; // its asymmetric matchers are typed, @types/jest's are any
 import {
-  applyRelay, condition, getRelay, markRelayPodsReady, relayObject, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
+  applyRelay,
+  condition,
+  getRelay,
+  markRelayPodsReady,
+  relayObject,
+  setLoadBalancerIngress,
+  startTestOperator,
+  waitFor,
+  waitForCondition,
+  kc,
+  rest,
+  ns,
+  useNamespacePerTest,
 } from './operator-fixtures.js';
 import { kstatus, kstatusBinary } from './harness/kstatus.js';
 import type { OperatorHandle } from '../../operator/main.js';
 
 const operators: OperatorHandle[] = [];
 useNamespacePerTest('op-gitops', {
-  tearDown: async () => { for (const o of operators.splice(0)) await o.stop(); },
+  tearDown: async () => {
+    for (const o of operators.splice(0)) await o.stop();
+  },
 });
-beforeAll(() => { kstatusBinary(); }, 300_000);
+beforeAll(() => {
+  kstatusBinary();
+}, 300_000);
 
 const UDP = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
 
@@ -43,7 +59,9 @@ test('a relay reads InProgress while converging, Current when Ready, InProgress 
 
 test('a relay that cannot converge reads Failed, with the reason, and recovers once fixed', async () => {
   operators.push(await startTestOperator(kc, ns));
-  await rest.request('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'taken-config' }, data: { mine: 'yes' } } });
+  await rest.request('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+    body: { metadata: { name: 'taken-config' }, data: { mine: 'yes' } },
+  });
   await applyRelay(rest, ns, relayObject('taken', UDP));
   const stalled = await waitForCondition(rest, ns, 'taken', 'Stalled', 'True', 'NameConflict');
   expect(condition(stalled, 'Reconciling')?.status).toBe('False');

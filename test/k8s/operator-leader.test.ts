@@ -2,16 +2,31 @@
 // standby takes over when the leader shuts down. A steady state makes no
 // write requests at all (counted at Node's HTTP client, not by the operator).
 import {
-  applyRelay, relayObject, countWrites, liveChildren, markRelayPodsReady, setLoadBalancerIngress, startTestOperator, waitFor, waitForCondition, kc, rest, ns, useNamespacePerTest,
+  applyRelay,
+  relayObject,
+  countWrites,
+  liveChildren,
+  markRelayPodsReady,
+  setLoadBalancerIngress,
+  startTestOperator,
+  waitFor,
+  waitForCondition,
+  kc,
+  rest,
+  ns,
+  useNamespacePerTest,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 
 const operators: OperatorHandle[] = [];
 useNamespacePerTest('op-leader', {
-  tearDown: async () => { for (const o of operators.splice(0)) await o.stop(); },
+  tearDown: async () => {
+    for (const o of operators.splice(0)) await o.stop();
+  },
 });
 
-const relay = (name: string) => relayObject(name, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] });
+const relay = (name: string) =>
+  relayObject(name, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] });
 
 async function reconcileCount(op: OperatorHandle): Promise<number> {
   const m = await op.metrics.registry.getSingleMetric('turnrelay_operator_reconciles_total')!.get();
@@ -21,7 +36,13 @@ async function reconcileCount(op: OperatorHandle): Promise<number> {
 test('only the leader writes; a standby takes over when the leader stops', async () => {
   const writes = countWrites();
   try {
-    const le = { namespace: ns, name: 'turnrelay-operator', leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+    const le = {
+      namespace: ns,
+      name: 'turnrelay-operator',
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 500,
+    };
     const a = await startTestOperator(kc, ns, { identity: 'op-a', leaderElection: le });
     operators.push(a);
     await waitFor('op-a leads', () => a.isLeader());
@@ -34,7 +55,9 @@ test('only the leader writes; a standby takes over when the leader stops', async
     expect(b.isLeader()).toBe(false);
     expect(writes.byAgent('turnrelay-operator/op-b')).toEqual([]);
     expect(writes.byAgent('turnrelay-operator/op-a').length).toBeGreaterThan(0);
-    const lease = await rest.get<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/turnrelay-operator`);
+    const lease = await rest.get<{ spec: { holderIdentity?: string } }>(
+      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/turnrelay-operator`,
+    );
     expect(lease.spec.holderIdentity).toBe('op-a');
 
     await a.stop(); // releases the lease

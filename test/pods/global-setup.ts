@@ -15,7 +15,10 @@ type ControlPlaneModule = typeof import('../k8s/harness/control-plane.js');
 type PodsEnvModule = typeof import('./harness/pods-env.js');
 
 export default async function globalSetup(): Promise<void> {
-  const { startControlPlane } = (await tsImport('../k8s/harness/control-plane.ts', import.meta.url)) as ControlPlaneModule;
+  const { startControlPlane } = (await tsImport(
+    '../k8s/harness/control-plane.ts',
+    import.meta.url,
+  )) as ControlPlaneModule;
   const { PODS_ENV } = (await tsImport('./harness/pods-env.ts', import.meta.url)) as PodsEnvModule;
   const started = Date.now();
   const cluster = await startControlPlane({ node: true });
@@ -24,5 +27,7 @@ export default async function globalSetup(): Promise<void> {
   process.env[PODS_ENV.netns] = cluster.node!.netns.path;
   process.env[PODS_ENV.nodeIp] = cluster.node!.ip;
   process.env[PODS_ENV.binDir] = cluster.binDir;
-  process.stderr.write(`\npods tests: node ${cluster.node!.name} Ready in ${Date.now() - started} ms (API ${cluster.server})\n`);
+  process.stderr.write(
+    `\npods tests: node ${cluster.node!.name} Ready in ${Date.now() - started} ms (API ${cluster.server})\n`,
+  );
 }

@@ -29,7 +29,12 @@ import type { UclientReport } from '../interop/harness/uclient-report.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { NODE_NAME } from '../k8s/harness/node.js';
 import { mintWithCli } from '../k8s/ice-credentials.js';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from '../k8s/harness/cluster.js';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  testKubeConfig,
+  testKubeconfigPath,
+} from '../k8s/harness/cluster.js';
 import { adminRest, condition, getRelay, readSample, waitFor } from '../k8s/operator-fixtures.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
 
@@ -80,22 +85,41 @@ async function relayToEchoPeer(
 /** The operator's pods are the image from the chart/manifest, both Ready, exactly one holding the lease. */
 async function expectTwoOperatorsOneLeader(): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  const ready = await waitFor('two Ready operator pods', async () => {
-    const pods = await core.listNamespacedPod({ namespace: OPERATOR_NAMESPACE, labelSelector: 'app.kubernetes.io/component=operator' });
-    const live = pods.items.filter((pod) => !pod.metadata?.deletionTimestamp);
-    const isReady = live.filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    return isReady.length === 2 && live.length === 2 ? isReady : undefined;
-  }, 180_000, 1000);
+  const ready = await waitFor(
+    'two Ready operator pods',
+    async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: OPERATOR_NAMESPACE,
+        labelSelector: 'app.kubernetes.io/component=operator',
+      });
+      const live = pods.items.filter((pod) => !pod.metadata?.deletionTimestamp);
+      const isReady = live.filter((pod) =>
+        pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return isReady.length === 2 && live.length === 2 ? isReady : undefined;
+    },
+    180_000,
+    1000,
+  );
   for (const pod of ready) {
     expect(pod.spec!.containers[0]!.image).toMatch(/^ghcr\.io\/turnrelay\/turnrelay-operator:/);
-    expect(pod.spec!.securityContext?.runAsNonRoot ?? pod.spec!.containers[0]!.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod.spec!.securityContext?.runAsNonRoot ?? pod.spec!.containers[0]!.securityContext?.runAsNonRoot).toBe(
+      true,
+    );
   }
   const names = ready.map((pod) => pod.metadata!.name!);
   const leases = kc.makeApiClient(CoordinationV1Api);
-  const holder = await waitFor('a lease held by one of the operator pods', async () => {
-    const list = await leases.listNamespacedLease({ namespace: OPERATOR_NAMESPACE });
-    return list.items.map((lease) => lease.spec?.holderIdentity ?? '').find((id) => names.some((name) => id.startsWith(name)));
-  }, 90_000, 1000);
+  const holder = await waitFor(
+    'a lease held by one of the operator pods',
+    async () => {
+      const list = await leases.listNamespacedLease({ namespace: OPERATOR_NAMESPACE });
+      return list.items
+        .map((lease) => lease.spec?.holderIdentity ?? '')
+        .find((id) => names.some((name) => id.startsWith(name)));
+    },
+    90_000,
+    1000,
+  );
   expect(names.filter((name) => holder.startsWith(name))).toHaveLength(1);
 }
 
@@ -120,7 +144,12 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
     },
   };
   await applyYaml(JSON.stringify(relay), { fieldManager: FIELD_MANAGER });
-  await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'udp-only'), 'Ready')?.status === 'True', 180_000, 1000);
+  await waitFor(
+    'the TurnRelay Ready',
+    async () => condition(await getRelay(rest, namespace, 'udp-only'), 'Ready')?.status === 'True',
+    180_000,
+    1000,
+  );
 
   const core = kc.makeApiClient(CoreV1Api);
   const pods = (await core.listNamespacedPod({ namespace })).items;
@@ -130,7 +159,9 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
     expect(pod.status?.containerStatuses?.every((status) => status.ready && status.restartCount === 0)).toBe(true);
     expect(pod.spec!.containers[0]!.image).toMatch(/^ghcr\.io\/turnrelay\/turnrelay:/);
   }
-  const service = (await core.listNamespacedService({ namespace })).items.find((svc) => svc.spec?.ports?.some((port) => port.port === 3478));
+  const service = (await core.listNamespacedService({ namespace })).items.find((svc) =>
+    svc.spec?.ports?.some((port) => port.port === 3478),
+  );
   const clusterIp = service?.spec?.clusterIP ?? '';
   expect(clusterIp).toMatch(/^10\.0\.0\.\d+$/);
 
@@ -143,7 +174,13 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
   expect(ice.iceServers[0]!.urls.join(' ')).toContain(clusterIp);
 
   for (const transport of ['udp', 'tcp'] as const) {
-    const report = await relayToEchoPeer({ host: clusterIp, port: 3478 }, transport, { username, credential }, peerPort, 20);
+    const report = await relayToEchoPeer(
+      { host: clusterIp, port: 3478 },
+      transport,
+      { username, credential },
+      peerPort,
+      20,
+    );
     expect(report.sent).toBe(40);
     expect(report.received).toBe(40);
     expect(report.lost).toBe(0);
@@ -153,13 +190,30 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
 
 describe('installed with the Helm chart', () => {
   beforeAll(async () => {
-    await run(helmBinary(), [
-      'install', RELEASE, CHART_DIR, '--namespace', OPERATOR_NAMESPACE, '--create-namespace',
-      '--kubeconfig', testKubeconfigPath(), '--wait', '--timeout', '4m',
-    ], { cwd: REPO_ROOT });
+    await run(
+      helmBinary(),
+      [
+        'install',
+        RELEASE,
+        CHART_DIR,
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        '--create-namespace',
+        '--kubeconfig',
+        testKubeconfigPath(),
+        '--wait',
+        '--timeout',
+        '4m',
+      ],
+      { cwd: REPO_ROOT },
+    );
   }, 300_000);
 
-  test('two operator pods from the operator image are Ready; one of them holds the leader lease', expectTwoOperatorsOneLeader, 300_000);
+  test(
+    'two operator pods from the operator image are Ready; one of them holds the leader lease',
+    expectTwoOperatorsOneLeader,
+    300_000,
+  );
 
   test('a TurnRelay from the samples becomes Ready on real pods and relays turnutils_uclient UDP and TCP through its Service', async () => {
     await expectSampleRelaysThroughService('pods-helm');
@@ -168,9 +222,26 @@ describe('installed with the Helm chart', () => {
 
 describe('installed with deploy/install.yaml', () => {
   beforeAll(async () => {
-    await run(helmBinary(), ['uninstall', RELEASE, '--namespace', OPERATOR_NAMESPACE, '--kubeconfig', testKubeconfigPath(), '--wait', '--timeout', '2m'], { cwd: REPO_ROOT });
+    await run(
+      helmBinary(),
+      [
+        'uninstall',
+        RELEASE,
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        '--kubeconfig',
+        testKubeconfigPath(),
+        '--wait',
+        '--timeout',
+        '2m',
+      ],
+      { cwd: REPO_ROOT },
+    );
     // The CRD stays behind (Helm never deletes CRDs): take it over.
-    await applyYaml(await readFile(join(REPO_ROOT, 'deploy/install.yaml'), 'utf8'), { fieldManager: FIELD_MANAGER, forceConflicts: true });
+    await applyYaml(await readFile(join(REPO_ROOT, 'deploy/install.yaml'), 'utf8'), {
+      fieldManager: FIELD_MANAGER,
+      forceConflicts: true,
+    });
   }, 300_000);
 
   test('two operator pods are Ready; one of them holds the leader lease', expectTwoOperatorsOneLeader, 300_000);
@@ -189,13 +260,21 @@ describe('HostNetwork mode', () => {
       .map((doc) => doc.toJS() as { kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> })
       .find((doc) => doc.kind === 'TurnRelay')!;
     const peerPort = await freeUdpTcpPort();
-    await applyYaml(JSON.stringify({
-      ...example,
-      metadata: { name: 'p2p', namespace },
-      // One node here, and the echo peer is on its private address.
-      spec: { ...example.spec, replicas: 1, peers: { allowCIDRs: [`${nodeIp()}/32`] }, drain: { gracePeriod: '5s' } },
-    }), { fieldManager: FIELD_MANAGER });
-    await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'p2p'), 'Ready')?.status === 'True', 180_000, 1000);
+    await applyYaml(
+      JSON.stringify({
+        ...example,
+        metadata: { name: 'p2p', namespace },
+        // One node here, and the echo peer is on its private address.
+        spec: { ...example.spec, replicas: 1, peers: { allowCIDRs: [`${nodeIp()}/32`] }, drain: { gracePeriod: '5s' } },
+      }),
+      { fieldManager: FIELD_MANAGER },
+    );
+    await waitFor(
+      'the TurnRelay Ready',
+      async () => condition(await getRelay(rest, namespace, 'p2p'), 'Ready')?.status === 'True',
+      180_000,
+      1000,
+    );
     const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items;
     expect(pods).toHaveLength(1);
     expect(pods[0]!.spec!.hostNetwork).toBe(true);
@@ -207,7 +286,13 @@ describe('HostNetwork mode', () => {
     children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const transport of ['udp', 'tcp'] as const) {
-      const report = await relayToEchoPeer({ host: nodeIp(), port: 3478 }, transport, { username, credential }, peerPort, 20);
+      const report = await relayToEchoPeer(
+        { host: nodeIp(), port: 3478 },
+        transport,
+        { username, credential },
+        peerPort,
+        20,
+      );
       expect(report.received).toBe(40);
       expect(report.lost).toBe(0);
     }
@@ -220,27 +305,44 @@ describe('updates reach running pods through kubelet volume updates', () => {
     const namespace = await createTestNamespace('pods-updates');
     namespaces.push(namespace);
     const first = await generateSelfSignedCert({ commonName: 'first', dnsNames: ['turn.pods.test'], ips: [] });
-    const tlsSecret = (pair: { certPem: string; keyPem: string }) => JSON.stringify({
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'relay-tls', namespace },
-      stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
-    });
+    const tlsSecret = (pair: { certPem: string; keyPem: string }) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'relay-tls', namespace },
+        stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
+      });
     await applyYaml(tlsSecret(first), { fieldManager: FIELD_MANAGER });
-    const relay = (allowCIDRs: string[]) => JSON.stringify({
-      apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name: 'updates', namespace },
-      spec: {
-        realm: 'turn.pods.test',
-        listeners: [{ protocol: 'UDP', port: 3478 }, { protocol: 'TLS', port: 5349 }],
-        tls: { secretName: 'relay-tls' },
-        network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
-        peers: { allowCIDRs },
-        drain: { gracePeriod: '5s' },
-      },
-    });
+    const relay = (allowCIDRs: string[]) =>
+      JSON.stringify({
+        apiVersion: 'turnrelay.dev/v1alpha1',
+        kind: 'TurnRelay',
+        metadata: { name: 'updates', namespace },
+        spec: {
+          realm: 'turn.pods.test',
+          listeners: [
+            { protocol: 'UDP', port: 3478 },
+            { protocol: 'TLS', port: 5349 },
+          ],
+          tls: { secretName: 'relay-tls' },
+          network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
+          peers: { allowCIDRs },
+          drain: { gracePeriod: '5s' },
+        },
+      });
     await applyYaml(relay([]), { fieldManager: FIELD_MANAGER });
-    await waitFor('the TurnRelay Ready', async () => condition(await getRelay(rest, namespace, 'updates'), 'Ready')?.status === 'True', 180_000, 1000);
+    await waitFor(
+      'the TurnRelay Ready',
+      async () => condition(await getRelay(rest, namespace, 'updates'), 'Ready')?.status === 'True',
+      180_000,
+      1000,
+    );
     const core = kc.makeApiClient(CoreV1Api);
     const podsBefore = (await core.listNamespacedPod({ namespace })).items.map((pod) => pod.metadata!.uid);
-    const service = (await core.listNamespacedService({ namespace })).items.find((svc) => svc.spec?.ports?.some((port) => port.port === 3478))!;
+    const service = (await core.listNamespacedService({ namespace })).items.find((svc) =>
+      svc.spec?.ports?.some((port) => port.port === 3478),
+    )!;
     const clusterIp = service.spec!.clusterIP!;
 
     const peerPort = await freeUdpTcpPort();
@@ -250,7 +352,10 @@ describe('updates reach running pods through kubelet volume updates', () => {
     const toPeer = async () => {
       const ice = await mintWithCli(namespace, 'updates', `updates-${attempt++}`);
       const { username, credential } = ice.iceServers[0]!;
-      return relayToEchoPeer({ host: clusterIp, port: 3478 }, 'udp', { username, credential }, peerPort, 5).then((report) => report.received, () => 0);
+      return relayToEchoPeer({ host: clusterIp, port: 3478 }, 'udp', { username, credential }, peerPort, 5).then(
+        (report) => report.received,
+        () => 0,
+      );
     };
 
     // The node's private address is refused by the default peer policy...
@@ -262,19 +367,34 @@ describe('updates reach running pods through kubelet volume updates', () => {
     // A new certificate in the Secret is served on new TLS connections.
     const servedCommonName = () => served(nodeNetns(), clusterIp, 5349);
     expect(await servedCommonName()).toBe('first');
-    await applyYaml(tlsSecret(await generateSelfSignedCert({ commonName: 'second', dnsNames: ['turn.pods.test'], ips: [] })), { fieldManager: FIELD_MANAGER });
-    await waitFor('the relay serving the new certificate', async () => (await servedCommonName()) === 'second', 180_000, 2000);
+    await applyYaml(
+      tlsSecret(await generateSelfSignedCert({ commonName: 'second', dnsNames: ['turn.pods.test'], ips: [] })),
+      { fieldManager: FIELD_MANAGER },
+    );
+    await waitFor(
+      'the relay serving the new certificate',
+      async () => (await servedCommonName()) === 'second',
+      180_000,
+      2000,
+    );
 
     const podsAfter = (await core.listNamespacedPod({ namespace })).items;
     expect(podsAfter.map((pod) => pod.metadata!.uid)).toEqual(podsBefore);
-    for (const pod of podsAfter) expect(pod.status!.containerStatuses!.every((status) => status.restartCount === 0)).toBe(true);
+    for (const pod of podsAfter)
+      expect(pod.status!.containerStatuses!.every((status) => status.restartCount === 0)).toBe(true);
     await deleteTestNamespace(namespace);
   }, 600_000);
 });
 
 /** The subject CN of the certificate a TLS server presents, read with openssl inside the namespace. */
 async function served(netnsPath: string, host: string, port: number): Promise<string> {
-  const [command, args] = inNetns(netnsPath, 'openssl', ['s_client', '-connect', `${host}:${port}`, '-servername', 'turn.pods.test']);
+  const [command, args] = inNetns(netnsPath, 'openssl', [
+    's_client',
+    '-connect',
+    `${host}:${port}`,
+    '-servername',
+    'turn.pods.test',
+  ]);
   const child = execFile(command, args, { timeout: 10_000 });
   child.stdin!.end('');
   let out = '';

@@ -19,21 +19,50 @@ export interface NativeAddon {
   listen(plane: PlaneHandle, ip: string, port: number): [number, number];
   removeListener(plane: PlaneHandle, listenerId: number): void;
   /** Hands a bound relay socket (a duplicate of `fd`) to the thread of `lane`; returns the relay id. */
-  openRelay(plane: PlaneHandle, lane: number, fd: number, listenerId: number, clientIp: string, clientPort: number, kbps: number): number;
+  openRelay(
+    plane: PlaneHandle,
+    lane: number,
+    fd: number,
+    listenerId: number,
+    clientIp: string,
+    clientPort: number,
+    kbps: number,
+  ): number;
   /** Returns what the relay endpoint relayed (in the order of `UsageIndex`), undefined if it was unknown. */
   closeRelay(plane: PlaneHandle, relayId: number): number[] | undefined;
   /** What a live relay endpoint relayed so far, in the order of `UsageIndex`. */
   relayUsage(plane: PlaneHandle, relayId: number): number[];
   /** relayId 0 removes the route. */
-  setRoute(plane: PlaneHandle, listenerId: number, lane: number, clientIp: string, clientPort: number, relayId: number): void;
+  setRoute(
+    plane: PlaneHandle,
+    listenerId: number,
+    lane: number,
+    clientIp: string,
+    clientPort: number,
+    relayId: number,
+  ): void;
   permit(plane: PlaneHandle, relayId: number, peerIp: string, expiresAtMs: number): void;
   revoke(plane: PlaneHandle, relayId: number, peerIp: string): void;
-  bindChannel(plane: PlaneHandle, relayId: number, channel: number, peerIp: string, peerPort: number, expiresAtMs: number): void;
+  bindChannel(
+    plane: PlaneHandle,
+    relayId: number,
+    channel: number,
+    peerIp: string,
+    peerPort: number,
+    expiresAtMs: number,
+  ): void;
   unbindChannel(plane: PlaneHandle, relayId: number, channel: number): void;
   setBitrate(plane: PlaneHandle, relayId: number, kbps: number): void;
   channelData(plane: PlaneHandle, relayId: number, frame: Buffer): void;
   sendToPeer(plane: PlaneHandle, relayId: number, peerIp: string, peerPort: number, payload: Buffer): void;
-  sendFromListener(plane: PlaneHandle, listenerId: number, lane: number, message: Buffer, clientIp: string, clientPort: number): void;
+  sendFromListener(
+    plane: PlaneHandle,
+    listenerId: number,
+    lane: number,
+    message: Buffer,
+    clientIp: string,
+    clientPort: number,
+  ): void;
   /** Summed over the threads, in the order of `struct Counters` in tables.h. */
   counters(plane: PlaneHandle): number[];
   /** Relays per thread (tests check that allocations spread over threads). */
@@ -88,8 +117,10 @@ export function loadNativeAddon(path = nativeAddonPath()): NativeAddon {
   const cached = loaded.get(path);
   if (cached) return cached;
   if (!existsSync(path)) {
-    throw new Error(`relay.dataPlane is 'native' but the native data plane is not built (${path} is missing): `
-      + 'run `npm run build:native` (needs g++), or set relay.dataPlane to \'node\'');
+    throw new Error(
+      `relay.dataPlane is 'native' but the native data plane is not built (${path} is missing): ` +
+        "run `npm run build:native` (needs g++), or set relay.dataPlane to 'node'",
+    );
   }
   const addon = createRequire(import.meta.url)(path) as NativeAddon;
   loaded.set(path, addon);

@@ -8,10 +8,24 @@ import { availableCpus } from '../available-cpus.js';
 import { JsDataPlane } from '../js-data-plane.js';
 import type { HandlerGuard } from '../../handler-guard.js';
 import type {
-  ClientSink, DataPlane, DataPlaneCounters, DirectionCounters, PlaneUdpListener, RelayEndpoint, RelayEndpointSpec,
-  UdpClientPort, UdpListenerEvents,
+  ClientSink,
+  DataPlane,
+  DataPlaneCounters,
+  DirectionCounters,
+  PlaneUdpListener,
+  RelayEndpoint,
+  RelayEndpointSpec,
+  UdpClientPort,
+  UdpListenerEvents,
 } from '../types.js';
-import { loadNativeAddon, NativeCounter, nativeAddonPath, UsageIndex, type NativeAddon, type PlaneHandle } from './native-addon.js';
+import {
+  loadNativeAddon,
+  NativeCounter,
+  nativeAddonPath,
+  UsageIndex,
+  type NativeAddon,
+  type PlaneHandle,
+} from './native-addon.js';
 
 type Call = (fn: (addon: NativeAddon, handle: PlaneHandle) => void) => void;
 
@@ -22,19 +36,34 @@ type Call = (fn: (addon: NativeAddon, handle: PlaneHandle) => void) => void;
  */
 function socketFd(socket: UdpSocket): number {
   const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const handle = state ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } }>)[state]?.handle : undefined;
+  const handle = state
+    ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } }>)[state]?.handle
+    : undefined;
   const fd = handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('native data plane: cannot read the file descriptor of a Node UDP socket (unsupported Node version?)');
+  if (typeof fd !== 'number' || fd < 0)
+    throw new Error(
+      'native data plane: cannot read the file descriptor of a Node UDP socket (unsupported Node version?)',
+    );
   return fd;
 }
 
 /** Where a native UDP client lives: the plane allocates its relay on that lane's thread. */
-interface NativeClient { listenerId: number; lane: number; address: string; port: number }
+interface NativeClient {
+  listenerId: number;
+  lane: number;
+  address: string;
+  port: number;
+}
 
 class NativeListener implements PlaneUdpListener {
   private closed = false;
 
-  constructor(private readonly plane: NativeDataPlane, readonly id: number, readonly host: string, readonly port: number) {}
+  constructor(
+    private readonly plane: NativeDataPlane,
+    readonly id: number,
+    readonly host: string,
+    readonly port: number,
+  ) {}
 
   client(address: string, port: number, lane: number): UdpClientPort {
     const where: NativeClient = { listenerId: this.id, lane, address, port };
@@ -45,7 +74,10 @@ class NativeListener implements PlaneUdpListener {
     const sink: ClientSink = {
       transport: 'udp',
       padChannelData: false,
-      send: (header, payload, padding) => { send(Buffer.concat([header, payload, Buffer.alloc(padding & 3)])); return true; },
+      send: (header, payload, padding) => {
+        send(Buffer.concat([header, payload, Buffer.alloc(padding & 3)]));
+        return true;
+      },
     };
     this.plane.registerClient(sink, where);
     return {
@@ -75,7 +107,10 @@ class NativeRelayEndpoint implements RelayEndpoint {
   /** Last usage read from the plane; what usage() returns once the endpoint (or the plane) is closed. */
   private lastUsage: number[] = [0, 0, 0, 0];
 
-  constructor(private readonly planeCall: Call, readonly id: number) {}
+  constructor(
+    private readonly planeCall: Call,
+    readonly id: number,
+  ) {}
 
   permit(peerIp: string, expiresAtMs: number): void {
     this.permissions.set(peerIp, expiresAtMs);
@@ -113,7 +148,9 @@ class NativeRelayEndpoint implements RelayEndpoint {
   }
 
   usage(): DirectionCounters {
-    this.call((a, h) => { this.lastUsage = a.relayUsage(h, this.id); });
+    this.call((a, h) => {
+      this.lastUsage = a.relayUsage(h, this.id);
+    });
     const u = this.lastUsage;
     return {
       clientToPeerPackets: u[UsageIndex.clientToPeerPackets] ?? 0,
@@ -125,7 +162,9 @@ class NativeRelayEndpoint implements RelayEndpoint {
 
   close(): void {
     if (this.closed) return;
-    this.call((a, h) => { this.lastUsage = a.closeRelay(h, this.id) ?? this.lastUsage; });
+    this.call((a, h) => {
+      this.lastUsage = a.closeRelay(h, this.id) ?? this.lastUsage;
+    });
     this.closed = true;
     this.permissions.clear();
   }
@@ -163,12 +202,16 @@ export class NativeDataPlane implements DataPlane {
     this.js = new JsDataPlane(options.guard);
     this.addon = loadNativeAddon(options.addonPath ?? nativeAddonPath());
     this.threads = Math.max(1, Math.floor(options.threads ?? availableCpus()));
-    this.handle = this.addon.create(this.threads, (listenerId, lane, datagram, address, port) => this.stun.get(listenerId)?.(datagram, address, port, lane));
+    this.handle = this.addon.create(this.threads, (listenerId, lane, datagram, address, port) =>
+      this.stun.get(listenerId)?.(datagram, address, port, lane),
+    );
     this.counters = this.combinedCounters();
   }
 
   /** Runs an addon call unless the plane is closed (late teardown calls become no-ops). */
-  readonly call: Call = (fn) => { if (!this.closed) fn(this.addon, this.handle); };
+  readonly call: Call = (fn) => {
+    if (!this.closed) fn(this.addon, this.handle);
+  };
 
   listenUdp(host: string, port: number, events: UdpListenerEvents): Promise<PlaneUdpListener> {
     try {
@@ -196,7 +239,15 @@ export class NativeDataPlane implements DataPlane {
   openRelay(spec: RelayEndpointSpec): RelayEndpoint {
     const client = this.clients.get(spec.sink);
     if (!client) return this.js.openRelay(spec);
-    const id = this.addon.openRelay(this.handle, client.lane, socketFd(spec.socket), client.listenerId, client.address, client.port, spec.maxBitrateKbps);
+    const id = this.addon.openRelay(
+      this.handle,
+      client.lane,
+      socketFd(spec.socket),
+      client.listenerId,
+      client.address,
+      client.port,
+      spec.maxBitrateKbps,
+    );
     spec.socket.close(); // the plane holds its own duplicate of the fd
     const endpoint = new NativeRelayEndpoint(this.call, id);
     this.relayIds.set(endpoint, id);
@@ -219,11 +270,20 @@ export class NativeDataPlane implements DataPlane {
   }
 
   private combinedCounters(): DataPlaneCounters {
-    const read = (i: number): number => (this.closed ? this.last[i] ?? 0 : (this.last = this.addon.counters(this.handle))[i] ?? 0);
+    const read = (i: number): number =>
+      this.closed ? (this.last[i] ?? 0) : ((this.last = this.addon.counters(this.handle))[i] ?? 0);
     const js = this.js.counters;
     const udp = {} as DirectionCounters;
-    for (const key of ['clientToPeerPackets', 'clientToPeerBytes', 'peerToClientPackets', 'peerToClientBytes'] as const) {
-      Object.defineProperty(udp, key, { enumerable: true, get: () => read(NativeCounter[key]) + js.byTransport.udp[key] });
+    for (const key of [
+      'clientToPeerPackets',
+      'clientToPeerBytes',
+      'peerToClientPackets',
+      'peerToClientBytes',
+    ] as const) {
+      Object.defineProperty(udp, key, {
+        enumerable: true,
+        get: () => read(NativeCounter[key]) + js.byTransport.udp[key],
+      });
     }
     const counters = { byTransport: { udp, tcp: js.byTransport.tcp, tls: js.byTransport.tls } } as DataPlaneCounters;
     for (const key of ['droppedNoPermission', 'droppedNoChannel', 'droppedRateLimited', 'sendErrors'] as const) {

@@ -65,7 +65,10 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
     relay = ctx.ports.claim(token);
   } else {
     const host = family === 4 ? ctx.config.relay.host : ctx.config.relay.host6!;
-    const bound = await ctx.ports.bind(family, host, { even: evenPort !== undefined, reserveNext: evenPort?.reserveNext });
+    const bound = await ctx.ports.bind(family, host, {
+      even: evenPort !== undefined,
+      reserveNext: evenPort?.reserveNext,
+    });
     relay = bound?.relay ?? null;
     reservation = bound?.token;
   }
@@ -80,13 +83,36 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
 
   const lifetimeAttr = msg.get(AttributeType.Lifetime);
   const lifetime = grantedLifetimeSeconds(lifetimeAttr ? decodeLifetime(lifetimeAttr) : undefined, limits);
-  const endpoint = ctx.dataPlane.openRelay({ socket: relay.socket, family: relay.family, sink: client.sink, maxBitrateKbps: limits.maxBitrateKbps });
+  const endpoint = ctx.dataPlane.openRelay({
+    socket: relay.socket,
+    family: relay.family,
+    sink: client.sink,
+    maxBitrateKbps: limits.maxBitrateKbps,
+  });
   const relayed = { address: advertisedAddress(ctx.config.relay, relay.family, client.localAddress), port: relay.port };
-  const allocation = new Allocation(client, auth.user, auth.username, relay.family, relayed, endpoint, req.now + lifetime * 1000);
+  const allocation = new Allocation(
+    client,
+    auth.user,
+    auth.username,
+    relay.family,
+    relayed,
+    endpoint,
+    req.now + lifetime * 1000,
+  );
   ctx.allocations.add(allocation);
   client.onAllocationChange(allocation);
   ctx.stats.allocations.success++;
-  ctx.log.info({ allocation: allocation.id, user: auth.user, transport: client.transport, family: relay.family, relayPort: relay.port, lifetime }, 'allocation created');
+  ctx.log.info(
+    {
+      allocation: allocation.id,
+      user: auth.user,
+      transport: client.transport,
+      family: relay.family,
+      relayPort: relay.port,
+      lifetime,
+    },
+    'allocation created',
+  );
 
   const tid = msg.transactionId;
   const attrs: Array<[number, Buffer]> = [

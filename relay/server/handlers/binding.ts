@@ -5,6 +5,9 @@ import type { ServerContext, TurnRequest } from '../context.js';
 import { successResponse } from '../responses.js';
 
 export function handleBinding(ctx: ServerContext, req: TurnRequest): Buffer {
-  const mapped = encodeXorAddress({ address: req.client.remoteAddress, port: req.client.remotePort }, req.msg.transactionId);
+  const mapped = encodeXorAddress(
+    { address: req.client.remoteAddress, port: req.client.remotePort },
+    req.msg.transactionId,
+  );
   return successResponse(ctx, req, [[AttributeType.XorMappedAddress, mapped]]);
 }

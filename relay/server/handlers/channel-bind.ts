@@ -27,7 +27,8 @@ export function handleChannelBind(ctx: ServerContext, req: TurnRequest, auth: Au
   const boundChannel = a.channelForPeer(checked.ip, peer.port);
   if (boundChannel !== undefined && boundChannel !== channel) return bad();
   if (!existing) {
-    if (a.channels.size >= ctx.config.limits.maxChannelsPerAllocation) return errorResponse(ctx, req, ErrorCode.InsufficientCapacity, [], auth);
+    if (a.channels.size >= ctx.config.limits.maxChannelsPerAllocation)
+      return errorResponse(ctx, req, ErrorCode.InsufficientCapacity, [], auth);
     if (!a.permissions.has(checked.ip) && a.permissions.size >= ctx.config.limits.maxPermissionsPerAllocation) {
       return errorResponse(ctx, req, ErrorCode.InsufficientCapacity, [], auth);
     }

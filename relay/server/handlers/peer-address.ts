@@ -10,7 +10,13 @@ import { countPeerRefusal, type PeerPath } from '../stats.js';
 
 export type PeerCheck = { ok: true; ip: string } | { ok: false; code: 400 | 403 | 443 };
 
-export function checkPeer(ctx: ServerContext, a: Allocation, peer: TransportAddress, path: PeerPath, withPort: boolean): PeerCheck {
+export function checkPeer(
+  ctx: ServerContext,
+  a: Allocation,
+  peer: TransportAddress,
+  path: PeerPath,
+  withPort: boolean,
+): PeerCheck {
   if (peer.port === 0) {
     countPeerRefusal(ctx.stats, 'port-zero', path);
     return { ok: false, code: 400 };

@@ -3,13 +3,25 @@
 // rewritten to end right after the attribute (RFC 8489 §14.5/§14.6).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export function integrityHmac(algorithm: 'sha1' | 'sha256', key: Buffer, buf: Buffer, attrOffset: number, valueLength: number): Buffer {
+export function integrityHmac(
+  algorithm: 'sha1' | 'sha256',
+  key: Buffer,
+  buf: Buffer,
+  attrOffset: number,
+  valueLength: number,
+): Buffer {
   const header = Buffer.from(buf.subarray(0, 20));
   header.writeUInt16BE(attrOffset + 4 + valueLength - 20, 2);
   return createHmac(algorithm, key).update(header).update(buf.subarray(20, attrOffset)).digest();
 }
 
-export function writeIntegrity(algorithm: 'sha1' | 'sha256', type: number, buf: Buffer, pos: number, key: Buffer): number {
+export function writeIntegrity(
+  algorithm: 'sha1' | 'sha256',
+  type: number,
+  buf: Buffer,
+  pos: number,
+  key: Buffer,
+): number {
   const len = algorithm === 'sha1' ? 20 : 32;
   buf.writeUInt16BE(pos + 4 + len - 20, 2);
   buf.writeUInt16BE(type, pos);
@@ -19,7 +31,13 @@ export function writeIntegrity(algorithm: 'sha1' | 'sha256', type: number, buf: 
 }
 
 /** Constant-time comparison of the received value with the expected HMAC (truncated to the received length). */
-export function integrityMatches(algorithm: 'sha1' | 'sha256', key: Buffer, buf: Buffer, attrOffset: number, received: Buffer): boolean {
+export function integrityMatches(
+  algorithm: 'sha1' | 'sha256',
+  key: Buffer,
+  buf: Buffer,
+  attrOffset: number,
+  received: Buffer,
+): boolean {
   const expected = integrityHmac(algorithm, key, buf, attrOffset, received.length);
   return timingSafeEqual(expected.subarray(0, received.length), received);
 }

@@ -27,7 +27,13 @@ export function xorAddressLength(address: string): number {
  * xorAddressLength bytes). IPv4 allocates nothing, so the data plane builds
  * Data indications with it per packet.
  */
-export function writeXorAddress(out: Buffer, offset: number, address: string, port: number, transactionId: Buffer): void {
+export function writeXorAddress(
+  out: Buffer,
+  offset: number,
+  address: string,
+  port: number,
+  transactionId: Buffer,
+): void {
   const v4 = ipv4ToInt(address);
   out[offset] = 0;
   out[offset + 1] = v4 >= 0 ? 0x01 : 0x02;

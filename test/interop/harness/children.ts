@@ -106,7 +106,8 @@ export class StartedChild {
       if (match) return match;
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exit callback while this loop awaits
       if (exited) throw new Error(`${this.command} exited before printing ${pattern}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`${this.command} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.command} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -35,8 +35,14 @@ export async function launchChromium(): Promise<Browser> {
     // The TLS test uses a self-signed certificate; Chromium otherwise refuses
     // the turns: server and silently gathers no candidate.
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--ignore-certificate-errors',
     ],
     timeout: 30_000,
   });

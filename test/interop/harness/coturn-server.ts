@@ -31,18 +31,30 @@ export async function startCoturn(children: ChildSet, options: CoturnOptions): P
   const port = await freeUdpTcpPort(options.host);
   const tlsPort = options.tls ? await freeUdpTcpPort(options.host) : undefined;
   const args = [
-    '-n', '--no-cli', '--simple-log', '--log-file=stdout', '--no-dtls', '--no-multicast-peers',
-    `--listening-ip=${options.host}`, `--listening-port=${port}`, `--relay-ip=${options.host}`,
-    `--min-port=${options.portRange.min}`, `--max-port=${options.portRange.max}`,
-    `--realm=${options.realm}`, `--userdb=${join(options.dir, 'turndb')}`, `--pidfile=${join(options.dir, 'turnserver.pid')}`,
-    '--allow-loopback-peers', '--fingerprint',
+    '-n',
+    '--no-cli',
+    '--simple-log',
+    '--log-file=stdout',
+    '--no-dtls',
+    '--no-multicast-peers',
+    `--listening-ip=${options.host}`,
+    `--listening-port=${port}`,
+    `--relay-ip=${options.host}`,
+    `--min-port=${options.portRange.min}`,
+    `--max-port=${options.portRange.max}`,
+    `--realm=${options.realm}`,
+    `--userdb=${join(options.dir, 'turndb')}`,
+    `--pidfile=${join(options.dir, 'turnserver.pid')}`,
+    '--allow-loopback-peers',
+    '--fingerprint',
   ];
   if (options.restSecret) args.push('--use-auth-secret', `--static-auth-secret=${options.restSecret}`);
   else {
     args.push('--lt-cred-mech');
     for (const [name, password] of Object.entries(options.users ?? {})) args.push(`--user=${name}:${password}`);
   }
-  if (options.tls) args.push(`--tls-listening-port=${tlsPort}`, `--cert=${options.tls.certFile}`, `--pkey=${options.tls.keyFile}`);
+  if (options.tls)
+    args.push(`--tls-listening-port=${tlsPort}`, `--cert=${options.tls.certFile}`, `--pkey=${options.tls.keyFile}`);
   else args.push('--no-tls');
   if (options.relayThreads) args.push(`--relay-threads=${options.relayThreads}`);
   const child = children.start(tools.turnserver, args);

@@ -33,7 +33,9 @@ export function dtlsRecords(datagram: Buffer): DtlsRecord[] | undefined {
       const hasLength = (first & 0x04) !== 0;
       const headerLength = 1 + sequenceBytes + (hasLength ? 2 : 0);
       if (offset + headerLength > datagram.length) return undefined;
-      const length = hasLength ? datagram.readUInt16BE(offset + 1 + sequenceBytes) : datagram.length - offset - headerLength;
+      const length = hasLength
+        ? datagram.readUInt16BE(offset + 1 + sequenceBytes)
+        : datagram.length - offset - headerLength;
       record = { format: 'dtls13-ciphertext', epochBits: first & 0x03, length };
       end = offset + headerLength + length;
     } else {

@@ -24,22 +24,41 @@ export interface HostileRelay {
   boundClient(transport: ListenerProtocol, peer: { address: string; port: number }): Promise<TurnTestClient>;
 }
 
-export async function startHostileRelay(children: ChildSet, opts: {
-  dir: string; host: string; dataPlane: DataPlaneKind; limits?: Record<string, number>; auth?: Record<string, number>;
-}): Promise<HostileRelay> {
+export async function startHostileRelay(
+  children: ChildSet,
+  opts: {
+    dir: string;
+    host: string;
+    dataPlane: DataPlaneKind;
+    limits?: Record<string, number>;
+    auth?: Record<string, number>;
+  },
+): Promise<HostileRelay> {
   const { configPath } = await writeRelayFiles({
-    dir: opts.dir, host: opts.host, listeners: ['udp', 'tcp', 'tls'],
-    users: { [HOSTILE_USER.name]: HOSTILE_USER.password }, secrets: [HOSTILE_SECRET],
-    portRange: randomPortBlock(), allowCIDRs: [`${opts.host}/32`], limits: opts.limits, auth: opts.auth, dataPlane: opts.dataPlane,
+    dir: opts.dir,
+    host: opts.host,
+    listeners: ['udp', 'tcp', 'tls'],
+    users: { [HOSTILE_USER.name]: HOSTILE_USER.password },
+    secrets: [HOSTILE_SECRET],
+    portRange: randomPortBlock(),
+    allowCIDRs: [`${opts.host}/32`],
+    limits: opts.limits,
+    auth: opts.auth,
+    dataPlane: opts.dataPlane,
   });
   const relay = await startRelayProcess(children, relayFromSources, configPath);
   const ca = await readFile(join(opts.dir, 'tls.crt'), 'utf8');
   const client = (transport: ListenerProtocol) => {
     const { port } = relay.endpoint(transport);
-    return transport === 'udp' ? TurnTestClient.udp(port, opts.host) : TurnTestClient.stream(transport, port, { host: opts.host, ca, servername: null });
+    return transport === 'udp'
+      ? TurnTestClient.udp(port, opts.host)
+      : TurnTestClient.stream(transport, port, { host: opts.host, ca, servername: null });
   };
   return {
-    relay, host: opts.host, ca, client,
+    relay,
+    host: opts.host,
+    ca,
+    client,
     async boundClient(transport, peer) {
       const c = await client(transport);
       const allocated = await c.allocate(HOSTILE_USER.name, HOSTILE_USER.password);

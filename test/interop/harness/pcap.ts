@@ -26,7 +26,7 @@ export function readPcap(file: Buffer): CapturedPacket[] {
   const u32 = (offset: number) => (little ? file.readUInt32LE(offset) : file.readUInt32BE(offset));
   const linkType = u32(20) & 0xffff;
   const packets: CapturedPacket[] = [];
-  for (let offset = 24; offset + 16 <= file.length; ) {
+  for (let offset = 24; offset + 16 <= file.length;) {
     const capturedLength = u32(offset + 8);
     const start = offset + 16;
     const frame = file.subarray(start, Math.min(start + capturedLength, file.length));
@@ -79,14 +79,22 @@ function parseIp(ip: Buffer): CapturedPacket | undefined {
   }
   if (protocol === 17 && transport.length >= 8) {
     return {
-      protocol: 'udp', src, dst, srcPort: transport.readUInt16BE(0), dstPort: transport.readUInt16BE(2),
+      protocol: 'udp',
+      src,
+      dst,
+      srcPort: transport.readUInt16BE(0),
+      dstPort: transport.readUInt16BE(2),
       payload: transport.subarray(8, transport.readUInt16BE(4)),
     };
   }
   if (protocol === 6 && transport.length >= 20) {
     const dataOffset = (transport[12]! >> 4) * 4;
     return {
-      protocol: 'tcp', src, dst, srcPort: transport.readUInt16BE(0), dstPort: transport.readUInt16BE(2),
+      protocol: 'tcp',
+      src,
+      dst,
+      srcPort: transport.readUInt16BE(0),
+      dstPort: transport.readUInt16BE(2),
       payload: transport.subarray(dataOffset),
     };
   }

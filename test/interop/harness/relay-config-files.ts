@@ -52,7 +52,12 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
     realm: 'interop.turnrelay.test',
     listeners: options.listeners.map((protocol) => ({ protocol, host: options.host, port: 0 })),
     auth,
-    relay: { host: options.host, portRange: options.portRange, ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}), ...(options.threads ? { threads: options.threads } : {}) },
+    relay: {
+      host: options.host,
+      portRange: options.portRange,
+      ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}),
+      ...(options.threads ? { threads: options.threads } : {}),
+    },
     peers: { allowCIDRs: [...options.allowCIDRs], denyCIDRs: [] },
     admin: { host: options.host, port: 0 },
     // Stopping a test relay should not wait for its allocations to expire.

@@ -13,7 +13,10 @@ export interface RelayCommand {
 
 const repoRoot = findRepoRoot(import.meta.url);
 
-export const relayFromSources: RelayCommand = { file: `${repoRoot}node_modules/.bin/tsx`, args: [`${repoRoot}cli/turnrelay.ts`] };
+export const relayFromSources: RelayCommand = {
+  file: `${repoRoot}node_modules/.bin/tsx`,
+  args: [`${repoRoot}cli/turnrelay.ts`],
+};
 export const relayFromBuild: RelayCommand = { file: process.execPath, args: [`${repoRoot}dist/cli/turnrelay.js`] };
 
 interface StartedLine {
@@ -28,7 +31,11 @@ export interface RelayProcess {
   close(): Promise<void>;
 }
 
-export async function startRelayProcess(children: ChildSet, command: RelayCommand, configPath: string): Promise<RelayProcess> {
+export async function startRelayProcess(
+  children: ChildSet,
+  command: RelayCommand,
+  configPath: string,
+): Promise<RelayProcess> {
   const child = children.start(command.file, [...command.args, 'relay', '--config', configPath], { cwd: repoRoot });
   const line = await child.waitForOutput(/^\{.*"msg":"relay started".*\}$/m, 45_000);
   const started = JSON.parse(line[0]) as StartedLine;

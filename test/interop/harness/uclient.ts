@@ -8,8 +8,7 @@ import { requireTools } from './tools.js';
 export type ClientTransport = 'udp' | 'tcp' | 'tls';
 
 export type UclientAuth =
-  | { kind: 'long-term'; user: string; password: string }
-  | { kind: 'rest-secret'; user: string; secret: string };
+  { kind: 'long-term'; user: string; password: string } | { kind: 'rest-secret'; user: string; secret: string };
 
 export type UclientPeer = { kind: 'echo'; host: string; port: number } | { kind: 'client-to-client' };
 

@@ -8,21 +8,36 @@ window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
   const b = new RTCPeerConnection(config);
   const candidates = { a: [], b: [] };
   a.onicecandidate = (e) => {
-    if (e.candidate) { candidates.a.push(e.candidate.candidate); b.addIceCandidate(e.candidate); }
+    if (e.candidate) {
+      candidates.a.push(e.candidate.candidate);
+      b.addIceCandidate(e.candidate);
+    }
   };
   b.onicecandidate = (e) => {
-    if (e.candidate) { candidates.b.push(e.candidate.candidate); a.addIceCandidate(e.candidate); }
+    if (e.candidate) {
+      candidates.b.push(e.candidate.candidate);
+      a.addIceCandidate(e.candidate);
+    }
   };
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(
-      `timed out: ice a=${a.iceConnectionState} b=${b.iceConnectionState}, ` +
-      `candidates a=${JSON.stringify(candidates.a)} b=${JSON.stringify(candidates.b)}`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timed out: ice a=${a.iceConnectionState} b=${b.iceConnectionState}, ` +
+              `candidates a=${JSON.stringify(candidates.a)} b=${JSON.stringify(candidates.b)}`,
+          ),
+        ),
+      timeoutMs,
+    );
   });
   try {
     const tx = a.createDataChannel('interop', { ordered: true });
     // b echoes every message back, so both directions cross the relay.
-    b.ondatachannel = ({ channel }) => { channel.onmessage = (e) => channel.send(e.data); };
+    b.ondatachannel = ({ channel }) => {
+      channel.onmessage = (e) => channel.send(e.data);
+    };
     const echoed = new Promise((resolve, reject) => {
       let next = 0;
       tx.onmessage = (e) => {
@@ -30,7 +45,9 @@ window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
         if (++next === messages) resolve(next);
       };
     });
-    const opened = new Promise((resolve) => { tx.onopen = resolve; });
+    const opened = new Promise((resolve) => {
+      tx.onopen = resolve;
+    });
     await a.setLocalDescription(await a.createOffer());
     await b.setRemoteDescription(a.localDescription);
     await b.setLocalDescription(await b.createAnswer());
@@ -60,7 +77,12 @@ async function selectedPair(pc) {
     nominated: pair.nominated,
     bytesSent: pair.bytesSent,
     bytesReceived: pair.bytesReceived,
-    local: { candidateType: local.candidateType, relayProtocol: local.relayProtocol, address: local.address, port: local.port },
+    local: {
+      candidateType: local.candidateType,
+      relayProtocol: local.relayProtocol,
+      address: local.address,
+      port: local.port,
+    },
     remote: { candidateType: remote.candidateType, address: remote.address, port: remote.port },
   };
 }

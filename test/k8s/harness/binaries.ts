@@ -61,7 +61,10 @@ export async function runBuildScript(script: string, what: string, options: Buil
 
 /** Absolute paths of the binaries in binDir; throws naming each one missing. */
 export async function locateBinaries(binDir: string): Promise<Record<ControlPlaneBinary, string>> {
-  const paths = Object.fromEntries(CONTROL_PLANE_BINARIES.map((name) => [name, join(binDir, name)])) as Record<ControlPlaneBinary, string>;
+  const paths = Object.fromEntries(CONTROL_PLANE_BINARIES.map((name) => [name, join(binDir, name)])) as Record<
+    ControlPlaneBinary,
+    string
+  >;
   const missing: string[] = [];
   for (const path of Object.values(paths)) {
     try {

@@ -31,7 +31,12 @@ export function testKubeConfig(): KubeConfig {
 
 /** Creates a namespace named `<prefix>-<random>` and returns its name. */
 export async function createTestNamespace(prefix: string, kc: KubeConfig = testKubeConfig()): Promise<string> {
-  const stem = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'test';
+  const stem =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'test';
   const name = `${stem}-${randomBytes(4).toString('hex')}`;
   await kc.makeApiClient(CoreV1Api).createNamespace({
     body: { metadata: { name, labels: { [TEST_NAMESPACE_LABEL]: 'true' } } },
@@ -72,7 +77,9 @@ export async function kubeConfigForServiceAccount(
     token = request.status?.token;
   } catch (error) {
     if (error instanceof ApiException && error.code === 404) {
-      throw new Error(`ServiceAccount ${namespace}/${name} does not exist (create it before asking for its token)`, { cause: error });
+      throw new Error(`ServiceAccount ${namespace}/${name} does not exist (create it before asking for its token)`, {
+        cause: error,
+      });
     }
     throw error;
   }

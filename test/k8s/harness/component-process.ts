@@ -44,9 +44,14 @@ export class ComponentProcess {
     const log = openSync(logFile, 'a');
     try {
       // nsenter execs the binary in place, so the pid and the death signal stay its own.
-      const inNetns = options.netnsPath ? ['/usr/bin/nsenter', `--net=${options.netnsPath}`, '--', binary, ...args] : [binary, ...args];
+      const inNetns = options.netnsPath
+        ? ['/usr/bin/nsenter', `--net=${options.netnsPath}`, '--', binary, ...args]
+        : [binary, ...args];
       const [command, ...commandArgs] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...inNetns] : inNetns;
-      this.child = spawn(command!, commandArgs, { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } });
+      this.child = spawn(command!, commandArgs, {
+        stdio: ['ignore', log, log],
+        env: { ...process.env, ...options.env },
+      });
     } finally {
       closeSync(log); // the child holds its own descriptor
     }

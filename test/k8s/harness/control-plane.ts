@@ -196,18 +196,33 @@ class RunningControlPlane implements ControlPlane {
     const target = new URL(url);
     let forwarder = this.forwarders.get(name);
     if (!forwarder) {
-      forwarder = await forwardIntoNetns(this.netns, join(this.dir, `${name}.sock`), target.hostname, Number(target.port));
+      forwarder = await forwardIntoNetns(
+        this.netns,
+        join(this.dir, `${name}.sock`),
+        target.hostname,
+        Number(target.port),
+      );
       this.forwarders.set(name, forwarder);
     }
     return `${target.protocol}//${HOST}:${forwarder.port}`;
   }
 
   private component(name: string, binary: string, args: string[], logFile: string): ComponentProcess {
-    return new ComponentProcess(name, binary, args, join(this.dir, 'logs', logFile), this.netns ? { netnsPath: this.netns.path } : {});
+    return new ComponentProcess(
+      name,
+      binary,
+      args,
+      join(this.dir, 'logs', logFile),
+      this.netns ? { netnsPath: this.netns.path } : {},
+    );
   }
 
   pids(): ReturnType<ControlPlane['pids']> {
-    return { etcd: this.etcd?.pid, kubeApiServer: this.apiServer?.pid, kubeControllerManager: this.controllerManager?.pid };
+    return {
+      etcd: this.etcd?.pid,
+      kubeApiServer: this.apiServer?.pid,
+      kubeControllerManager: this.controllerManager?.pid,
+    };
   }
 
   async start(): Promise<void> {
@@ -244,21 +259,31 @@ class RunningControlPlane implements ControlPlane {
     const { etcdClient, etcdPeer } = this.ports;
     const clientUrl = `http://${HOST}:${etcdClient}`;
     const peerUrl = `http://${HOST}:${etcdPeer}`;
-    const etcd = (this.etcd = this.component('etcd', this.binaries.etcd, [
-      '--name=turnrelay-test',
-      `--data-dir=${join(this.dir, 'etcd')}`,
-      `--listen-client-urls=${clientUrl}`,
-      `--advertise-client-urls=${clientUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=turnrelay-test=${peerUrl}`,
-      '--unsafe-no-fsync', // throwaway data: durability only costs time
-      '--log-level=warn',
-    ], 'etcd.log'));
-    await waitUntil('etcd /health', etcd, async () => {
-      const res = await get(`${await this.hostUrl('etcd', clientUrl)}/health`);
-      return res.status === 200 && (JSON.parse(res.body) as { health?: unknown }).health === 'true';
-    }, this.readyTimeoutMs);
+    const etcd = (this.etcd = this.component(
+      'etcd',
+      this.binaries.etcd,
+      [
+        '--name=turnrelay-test',
+        `--data-dir=${join(this.dir, 'etcd')}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=turnrelay-test=${peerUrl}`,
+        '--unsafe-no-fsync', // throwaway data: durability only costs time
+        '--log-level=warn',
+      ],
+      'etcd.log',
+    ));
+    await waitUntil(
+      'etcd /health',
+      etcd,
+      async () => {
+        const res = await get(`${await this.hostUrl('etcd', clientUrl)}/health`);
+        return res.status === 200 && (JSON.parse(res.body) as { health?: unknown }).health === 'true';
+      },
+      this.readyTimeoutMs,
+    );
   }
 
   private async startApiServer(): Promise<void> {
@@ -266,45 +291,60 @@ class RunningControlPlane implements ControlPlane {
     const certDir = join(this.dir, 'apiserver-certs');
     this.apiServerStarts += 1;
     if (this.netns && this.apiServerStarts === 1) await writeNodeModeServingCert(certDir);
-    const apiServer = (this.apiServer = this.component('kube-apiserver', this.binaries['kube-apiserver'], [
-      `--etcd-servers=http://${HOST}:${this.ports.etcdClient}`,
-      ...(this.netns
-        ? [
-            // Reachable on the node IP (kubelet, pods through the kubernetes
-            // Service) and on loopback (the forwarder), inside the namespace only.
-            '--bind-address=0.0.0.0',
-            `--advertise-address=${NODE_NETWORK.nodeIp}`,
-            '--kubelet-preferred-address-types=InternalIP',
-          ]
-        : [
-            `--bind-address=${HOST}`,
-            `--advertise-address=${HOST}`,
-            // It refuses a loopback advertise address; no pods reach it anyway.
-            '--endpoint-reconciler-type=none',
-          ]),
-      `--secure-port=${this.ports.apiServer}`,
-      // Self-signed serving certificate, written here on first start and
-      // reused after a restart, so clients keep trusting the same CA.
-      `--cert-dir=${certDir}`,
-      `--token-auth-file=${credentials.tokenFile}`,
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-      `--service-account-key-file=${credentials.serviceAccountPublicKeyFile}`,
-      `--service-account-signing-key-file=${credentials.serviceAccountPrivateKeyFile}`,
-      `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
-      '--allow-privileged=true',
-      '--profiling=false',
-    ], `kube-apiserver.${this.apiServerStarts}.log`));
+    const apiServer = (this.apiServer = this.component(
+      'kube-apiserver',
+      this.binaries['kube-apiserver'],
+      [
+        `--etcd-servers=http://${HOST}:${this.ports.etcdClient}`,
+        ...(this.netns
+          ? [
+              // Reachable on the node IP (kubelet, pods through the kubernetes
+              // Service) and on loopback (the forwarder), inside the namespace only.
+              '--bind-address=0.0.0.0',
+              `--advertise-address=${NODE_NETWORK.nodeIp}`,
+              '--kubelet-preferred-address-types=InternalIP',
+            ]
+          : [
+              `--bind-address=${HOST}`,
+              `--advertise-address=${HOST}`,
+              // It refuses a loopback advertise address; no pods reach it anyway.
+              '--endpoint-reconciler-type=none',
+            ]),
+        `--secure-port=${this.ports.apiServer}`,
+        // Self-signed serving certificate, written here on first start and
+        // reused after a restart, so clients keep trusting the same CA.
+        `--cert-dir=${certDir}`,
+        `--token-auth-file=${credentials.tokenFile}`,
+        '--authorization-mode=RBAC',
+        `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+        `--service-account-key-file=${credentials.serviceAccountPublicKeyFile}`,
+        `--service-account-signing-key-file=${credentials.serviceAccountPrivateKeyFile}`,
+        `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
+        '--allow-privileged=true',
+        '--profiling=false',
+      ],
+      `kube-apiserver.${this.apiServerStarts}.log`,
+    ));
     this.server = await this.hostUrl('apiserver', this.innerServer);
 
     const caFile = join(certDir, 'apiserver.crt');
     await waitUntil('its self-signed serving certificate', apiServer, () => fileExists(caFile), this.readyTimeoutMs);
     this.caPem = await readFile(caFile, 'utf8');
     const probe = { caPem: this.caPem, token: credentials.adminToken };
-    await waitUntil('/readyz', apiServer, async () => (await get(`${this.server}/readyz`, probe)).status === 200, this.readyTimeoutMs);
-    await waitUntil('the default namespace', apiServer, async () => {
-      return (await get(`${this.server}/api/v1/namespaces/default`, probe)).status === 200;
-    }, this.readyTimeoutMs);
+    await waitUntil(
+      '/readyz',
+      apiServer,
+      async () => (await get(`${this.server}/readyz`, probe)).status === 200,
+      this.readyTimeoutMs,
+    );
+    await waitUntil(
+      'the default namespace',
+      apiServer,
+      async () => {
+        return (await get(`${this.server}/api/v1/namespaces/default`, probe)).status === 200;
+      },
+      this.readyTimeoutMs,
+    );
   }
 
   private async startControllerManager(): Promise<void> {
@@ -333,9 +373,14 @@ class RunningControlPlane implements ControlPlane {
     if (this.controllers.includes('serviceaccount-controller')) {
       // The default ServiceAccount appearing proves the controllers are running.
       const probe = { caPem: this.caPem, token: credentials.adminToken };
-      await waitUntil('the default ServiceAccount (created by its serviceaccount controller)', controllerManager, async () => {
-        return (await get(`${this.server}/api/v1/namespaces/default/serviceaccounts/default`, probe)).status === 200;
-      }, this.readyTimeoutMs);
+      await waitUntil(
+        'the default ServiceAccount (created by its serviceaccount controller)',
+        controllerManager,
+        async () => {
+          return (await get(`${this.server}/api/v1/namespaces/default/serviceaccounts/default`, probe)).status === 200;
+        },
+        this.readyTimeoutMs,
+      );
     } else {
       // No observable effect to wait for: just make sure it did not die at once.
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -388,7 +433,13 @@ async function writeNodeModeServingCert(certDir: string): Promise<void> {
   const { generateSelfSignedCert } = await import('../../../relay/config/dev-defaults.js');
   const { certPem, keyPem } = await generateSelfSignedCert({
     commonName: 'kube-apiserver',
-    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+    ],
     ips: ['127.0.0.1', NODE_NETWORK.nodeIp, NODE_NETWORK.serviceCidr.replace(/0\/\d+$/, '1')],
   });
   await mkdir(certDir, { recursive: true });

@@ -49,5 +49,12 @@ export async function writeCredentials(dir: string): Promise<ControlPlaneCredent
   await writeFile(serviceAccountPrivateKeyFile, privateKey, { mode: 0o600 });
   await writeFile(serviceAccountPublicKeyFile, publicKey);
 
-  return { adminToken, controllerManagerToken, nodeToken, tokenFile, serviceAccountPrivateKeyFile, serviceAccountPublicKeyFile };
+  return {
+    adminToken,
+    controllerManagerToken,
+    nodeToken,
+    tokenFile,
+    serviceAccountPrivateKeyFile,
+    serviceAccountPublicKeyFile,
+  };
 }

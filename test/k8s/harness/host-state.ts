@@ -15,7 +15,14 @@ const run = promisify(execFile);
 const KUBELET_SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'];
 
 /** Hard-coded paths that exist only while a node runs (removed if they did not exist before). */
-const HARD_CODED_DIRS = ['/var/lib/kubelet', '/run/containerd', '/var/lib/cni', '/etc/cni', '/var/log/containers', '/var/log/pods'];
+const HARD_CODED_DIRS = [
+  '/var/lib/kubelet',
+  '/run/containerd',
+  '/var/lib/cni',
+  '/etc/cni',
+  '/var/log/containers',
+  '/var/log/pods',
+];
 
 export interface HostSnapshot {
   sysctls: Record<string, string>;
@@ -27,7 +34,11 @@ export interface HostSnapshot {
 export function snapshotHost(): HostSnapshot {
   const sysctls: Record<string, string> = {};
   for (const key of KUBELET_SYSCTLS) sysctls[key] = readFileSync(`/proc/sys/${key}`, 'utf8').trim();
-  return { sysctls, preexisting: new Set(HARD_CODED_DIRS.filter((path) => existsSync(path))), cgroupMounts: cgroupMounts() };
+  return {
+    sysctls,
+    preexisting: new Set(HARD_CODED_DIRS.filter((path) => existsSync(path))),
+    cgroupMounts: cgroupMounts(),
+  };
 }
 
 function cgroupMounts(): string[] {
@@ -71,12 +82,14 @@ function pidsUnder(dir: string): number[] {
   const pids: number[] = [];
   const procs = join(dir, 'cgroup.procs');
   if (existsSync(procs)) pids.push(...readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) pids.push(...pidsUnder(join(dir, entry.name)));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) pids.push(...pidsUnder(join(dir, entry.name)));
   return pids;
 }
 
 function removeTree(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) removeTree(join(dir, entry.name));
   try {
     rmdirSync(dir);
   } catch {
@@ -155,7 +168,10 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
   let sysctls: Record<string, string> | undefined;
   for (const entry of entries.filter((name) => name.startsWith('turnrelay-controlplane-'))) {
     const dir = join(parentDir, entry);
-    const owner = await readFile(join(dir, 'node', OWNER_FILE), 'utf8').then((text) => JSON.parse(text) as NodeOwner, () => undefined);
+    const owner = await readFile(join(dir, 'node', OWNER_FILE), 'utf8').then(
+      (text) => JSON.parse(text) as NodeOwner,
+      () => undefined,
+    );
     if (!owner) continue;
     if (alive(owner.pid)) {
       live += 1;

@@ -12,7 +12,10 @@ export function kstatusBinary(): string {
   return binary;
 }
 
-export interface KStatus { status: 'InProgress' | 'Failed' | 'Current' | 'Terminating' | 'NotFound' | 'Unknown'; message: string }
+export interface KStatus {
+  status: 'InProgress' | 'Failed' | 'Current' | 'Terminating' | 'NotFound' | 'Unknown';
+  message: string;
+}
 
 export function kstatus(obj: unknown): KStatus {
   const out = execFileSync(kstatusBinary(), { input: `${JSON.stringify(obj)}\n`, encoding: 'utf8' });

@@ -28,7 +28,11 @@ export function kubeconfigObject(parts: KubeconfigParts): Record<string, unknown
     contexts: [
       {
         name: KUBECONFIG_CONTEXT,
-        context: { cluster: KUBECONFIG_CONTEXT, user: parts.user, ...(parts.namespace ? { namespace: parts.namespace } : {}) },
+        context: {
+          cluster: KUBECONFIG_CONTEXT,
+          user: parts.user,
+          ...(parts.namespace ? { namespace: parts.namespace } : {}),
+        },
       },
     ],
     'current-context': KUBECONFIG_CONTEXT,

@@ -38,12 +38,16 @@ export async function createNodeNetns(): Promise<NodeNetns> {
       return (await run('/usr/bin/nsenter', [`--net=${path}`, '--', command, ...args])).stdout;
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new Error(`in netns ${name}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, { cause: error });
+      throw new Error(`in netns ${name}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, {
+        cause: error,
+      });
     }
   };
   await run('ip', ['netns', 'add', name]).catch((error: unknown) => {
     const { stderr } = error as { stderr?: string };
-    throw new Error(`cannot create network namespace ${name} (needs root and iproute2): ${stderr ?? String(error)}`, { cause: error });
+    throw new Error(`cannot create network namespace ${name} (needs root and iproute2): ${stderr ?? String(error)}`, {
+      cause: error,
+    });
   });
   const netns: NodeNetns = {
     name,
@@ -94,7 +98,12 @@ export interface Forwarder {
  * A loopback TCP port on the host that reaches host:port inside the node's
  * namespace (for the tests' API clients, which run on the host).
  */
-export async function forwardIntoNetns(netns: NodeNetns, socketPath: string, host: string, port: number): Promise<Forwarder> {
+export async function forwardIntoNetns(
+  netns: NodeNetns,
+  socketPath: string,
+  host: string,
+  port: number,
+): Promise<Forwarder> {
   const child: ChildProcess = spawn(
     '/usr/bin/nsenter',
     [`--net=${netns.path}`, '--', process.execPath, '-e', FORWARDER_SCRIPT, socketPath, host, String(port)],

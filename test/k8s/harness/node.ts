@@ -11,7 +11,16 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { buildContainerd, buildImages } from './node-builds.js';
 import { ComponentProcess } from './component-process.js';
-import { createCgroupRoot, removeCgroupRoot, restoreHost, snapshotHost, sweepDeadNodes, unmountBelow, writeNodeOwner, type HostSnapshot } from './host-state.js';
+import {
+  createCgroupRoot,
+  removeCgroupRoot,
+  restoreHost,
+  snapshotHost,
+  sweepDeadNodes,
+  unmountBelow,
+  writeNodeOwner,
+  type HostSnapshot,
+} from './host-state.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
 import { NODE_NETWORK, type NodeNetns } from './node-network.js';
 import { get, waitUntil } from './probes.js';
@@ -89,7 +98,12 @@ export class TestNode {
       sysctls: this.snapshot.sysctls,
     });
     await createCgroupRoot(this.snapshot, this.cgroupRoot);
-    await writeKubeconfig(this.kubeconfig(), { server: this.options.server, caPem: this.options.caPem, user: 'turnrelay-test-node', token: this.options.token });
+    await writeKubeconfig(this.kubeconfig(), {
+      server: this.options.server,
+      caPem: this.options.caPem,
+      user: 'turnrelay-test-node',
+      token: this.options.token,
+    });
     this.startScheduler();
     await this.startContainerd();
     await this.importImages();
@@ -148,10 +162,18 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     const containerd = this.spawn('containerd', join(this.containerdBin, 'containerd'), [`--config=${configFile}`], {
       PATH: `${this.containerdBin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
     });
-    await waitUntil('containerd socket', containerd, async () => {
-      if (!existsSync(this.socket)) return false;
-      return this.ctr(['version']).then(() => true, () => false);
-    }, this.options.readyTimeoutMs);
+    await waitUntil(
+      'containerd socket',
+      containerd,
+      async () => {
+        if (!existsSync(this.socket)) return false;
+        return this.ctr(['version']).then(
+          () => true,
+          () => false,
+        );
+      },
+      this.options.readyTimeoutMs,
+    );
   }
 
   private cniConfig(cni: string): Record<string, unknown> {
@@ -180,14 +202,20 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   }
 
   private async ctr(args: string[]): Promise<string> {
-    return (await run(join(this.containerdBin, 'ctr'), ['--address', this.socket, '--namespace', 'k8s.io', ...args], { maxBuffer: 16 << 20 })).stdout;
+    return (
+      await run(join(this.containerdBin, 'ctr'), ['--address', this.socket, '--namespace', 'k8s.io', ...args], {
+        maxBuffer: 16 << 20,
+      })
+    ).stdout;
   }
 
   private async importImages(): Promise<void> {
     for (const image of this.images) {
       await this.ctr(['images', 'import', '--no-unpack=false', image.archive]).catch((error: unknown) => {
         const { stderr } = error as { stderr?: string };
-        throw new Error(`test node: importing ${image.name} from ${image.archive} failed: ${stderr ?? String(error)}`, { cause: error });
+        throw new Error(`test node: importing ${image.name} from ${image.archive} failed: ${stderr ?? String(error)}`, {
+          cause: error,
+        });
       });
     }
   }
@@ -259,27 +287,54 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 
   private async waitReady(): Promise<void> {
     const probe = { caPem: this.options.caPem, token: this.options.adminToken };
-    await waitUntil(`node ${NODE_NAME} Ready`, this.kubelet!, async () => {
-      const res = await get(`${this.options.hostServer}/api/v1/nodes/${NODE_NAME}`, probe);
-      if (res.status !== 200) return false;
-      const node = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
-      return node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
-    }, this.options.readyTimeoutMs);
+    await waitUntil(
+      `node ${NODE_NAME} Ready`,
+      this.kubelet!,
+      async () => {
+        const res = await get(`${this.options.hostServer}/api/v1/nodes/${NODE_NAME}`, probe);
+        if (res.status !== 200) return false;
+        const node = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
+        return (
+          node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
+          false
+        );
+      },
+      this.options.readyTimeoutMs,
+    );
     for (const component of this.processes) {
-      if (component.exitState !== undefined) throw new Error(`test node: ${component.name} ${component.exitState}:\n${component.logTail()}`);
+      if (component.exitState !== undefined)
+        throw new Error(`test node: ${component.name} ${component.exitState}:\n${component.logTail()}`);
     }
   }
 
   /** Force-deletes every pod and waits until kubelet has torn down their sandboxes (network, mounts). */
   async drainPods(kubectl: string, kubeconfig: string): Promise<void> {
     if (!this.kubelet || this.kubelet.exitState !== undefined) return;
-    await run(kubectl, ['--kubeconfig', kubeconfig, 'delete', 'pods', '--all', '--all-namespaces', '--grace-period=0', '--force', '--wait=false'], {
-      timeout: 30_000,
-    }).catch(() => undefined);
+    await run(
+      kubectl,
+      [
+        '--kubeconfig',
+        kubeconfig,
+        'delete',
+        'pods',
+        '--all',
+        '--all-namespaces',
+        '--grace-period=0',
+        '--force',
+        '--wait=false',
+      ],
+      {
+        timeout: 30_000,
+      },
+    ).catch(() => undefined);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const running = await this.ctr(['tasks', 'list']).then(
-        (out) => out.split('\n').slice(1).filter((line) => /\bRUNNING\b/.test(line)).length,
+        (out) =>
+          out
+            .split('\n')
+            .slice(1)
+            .filter((line) => /\bRUNNING\b/.test(line)).length,
         () => 0,
       );
       if (running === 0) return;

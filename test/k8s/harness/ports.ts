@@ -41,7 +41,9 @@ export async function assertPortFree(port: number, user: string): Promise<void> 
     if (code === 'EADDRINUSE') {
       throw new PortInUseError(`control plane: port ${HOST}:${port} for ${user} is already in use`, { cause: error });
     }
-    throw new Error(`control plane: port ${HOST}:${port} for ${user} cannot be bound (${code ?? String(error)})`, { cause: error });
+    throw new Error(`control plane: port ${HOST}:${port} for ${user} cannot be bound (${code ?? String(error)})`, {
+      cause: error,
+    });
   }
   await close(server);
 }

@@ -21,11 +21,18 @@ export interface PrometheusServer {
 }
 
 export function prometheusBinaries(): { prometheus: string; promtool: string } {
-  const dir = execFileSync('bash', [join(findRepoRoot(import.meta.url), 'test/tools/prometheus/build.sh')], { encoding: 'utf8' }).trim();
+  const dir = execFileSync('bash', [join(findRepoRoot(import.meta.url), 'test/tools/prometheus/build.sh')], {
+    encoding: 'utf8',
+  }).trim();
   return { prometheus: join(dir, 'prometheus'), promtool: join(dir, 'promtool') };
 }
 
-export async function startPrometheus(children: ChildSet, dir: string, jobs: Record<string, StaticTarget[]>, ruleFiles: string[]): Promise<PrometheusServer> {
+export async function startPrometheus(
+  children: ChildSet,
+  dir: string,
+  jobs: Record<string, StaticTarget[]>,
+  ruleFiles: string[],
+): Promise<PrometheusServer> {
   const { prometheus } = prometheusBinaries();
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
@@ -40,11 +47,17 @@ export async function startPrometheus(children: ChildSet, dir: string, jobs: Rec
   const port = await freeUdpTcpPort('127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   const child = children.start(prometheus, [
-    `--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
   ]);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${base}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`prometheus did not become ready:\n${child.tail()}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -53,7 +66,11 @@ export async function startPrometheus(children: ChildSet, dir: string, jobs: Rec
     child,
     async query(expr) {
       const response = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
-      const body = await response.json() as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data?: { resultType: string; result: unknown };
+      };
       if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
       const result = body.data!.result;
       if (body.data!.resultType === 'scalar') return [{ metric: {}, value: result as [number, string] }];

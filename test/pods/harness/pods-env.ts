@@ -8,7 +8,8 @@ export const PODS_ENV = {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: pod tests run in the 'pods' Jest project, whose global setup starts the node`);
+  if (!value)
+    throw new Error(`${name} is not set: pod tests run in the 'pods' Jest project, whose global setup starts the node`);
   return value;
 }
 

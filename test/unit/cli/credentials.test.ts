@@ -20,8 +20,14 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => { stdout += String(chunk); return true; });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => { stderr += String(chunk); return true; });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+    stderr += String(chunk);
+    return true;
+  });
   try {
     const code = await run(argv);
     return { code, stdout, stderr };
@@ -33,14 +39,28 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
 
 test('prints RTCConfiguration JSON signed with the newest secret, which the relay accepts', async () => {
   const before = Math.floor(Date.now() / 1000);
-  const { code, stdout, stderr } = await cli('--secrets-file', secretsFile, '--user', 'alice', '--ttl', '30m',
-    '--urls', 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349?transport=tcp');
+  const { code, stdout, stderr } = await cli(
+    '--secrets-file',
+    secretsFile,
+    '--user',
+    'alice',
+    '--ttl',
+    '30m',
+    '--urls',
+    'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349?transport=tcp',
+  );
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  const json = JSON.parse(stdout) as { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+  const json = JSON.parse(stdout) as {
+    iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+    expiresAt: string;
+  };
   expect(Object.keys(json)).toEqual(['iceServers', 'expiresAt']);
   const [server] = json.iceServers;
-  expect(server?.urls).toEqual(['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp']);
+  expect(server?.urls).toEqual([
+    'turn:turn.example.com:3478?transport=udp',
+    'turns:turn.example.com:5349?transport=tcp',
+  ]);
   const parsed = parseRestUsername(server!.username);
   expect(parsed?.user).toBe('alice');
   expect(parsed!.expiry - before).toBeGreaterThanOrEqual(1800);
@@ -70,8 +90,16 @@ test.each([
   [['--secrets-file', 'x', '--user', 'a', '--urls', 'http://x'], 2, /invalid ICE server URL "http:\/\/x"/],
   [['--secrets-file', 'x', '--user', 'a', '--bogus'], 2, /Unknown option '--bogus'/],
   [['--namespace', 'ns', '--user', 'a'], 2, /--namespace and --name go together/],
-  [['--namespace', 'ns', '--name', 'r', '--secrets-file', 'x', '--user', 'a'], 2, /either --secrets-file or --namespace/],
-  [['--secrets-file', '/nonexistent/secrets', '--user', 'a'], 1, /cannot read secrets file \/nonexistent\/secrets: ENOENT/],
+  [
+    ['--namespace', 'ns', '--name', 'r', '--secrets-file', 'x', '--user', 'a'],
+    2,
+    /either --secrets-file or --namespace/,
+  ],
+  [
+    ['--secrets-file', '/nonexistent/secrets', '--user', 'a'],
+    1,
+    /cannot read secrets file \/nonexistent\/secrets: ENOENT/,
+  ],
 ])('%j exits %d with a clear error', async (argv, expectedCode, message) => {
   const { code, stdout, stderr } = await cli(...argv);
   expect(code).toBe(expectedCode);
@@ -96,13 +124,28 @@ test('--help prints usage', async () => {
 test('--namespace/--name reads through the Kubernetes API and reports failures clearly', async () => {
   // A kubeconfig pointing at a closed loopback port: the cluster path loads and fails cleanly.
   const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
-    'users: [{name: u, user: {token: t}}]',
-    'contexts: [{name: c, context: {cluster: c, user: u}}]', '',
-  ].join('\n'));
-  const { code, stdout, stderr } = await cli('--namespace', 'media', '--name', 'edge', '--user', 'a', '--kubeconfig', kubeconfig);
+  await writeFile(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: c',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+      'users: [{name: u, user: {token: t}}]',
+      'contexts: [{name: c, context: {cluster: c, user: u}}]',
+      '',
+    ].join('\n'),
+  );
+  const { code, stdout, stderr } = await cli(
+    '--namespace',
+    'media',
+    '--name',
+    'edge',
+    '--user',
+    'a',
+    '--kubeconfig',
+    kubeconfig,
+  );
   expect(stdout).toBe('');
   expect(code).toBe(1);
   expect(stderr).toMatch(/^turnrelay credentials: cannot mint for TurnRelay media\/edge: .*ECONNREFUSED/);

@@ -9,14 +9,24 @@ import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
-interface ModuleImport { specifier: string; dynamic: boolean; typeOnly: boolean }
+interface ModuleImport {
+  specifier: string;
+  dynamic: boolean;
+  typeOnly: boolean;
+}
 
 function importsOf(file: string): ModuleImport[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const found: ModuleImport[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      const typeOnly = ts.isImportDeclaration(node) ? node.importClause?.phaseModifier === ts.SyntaxKind.TypeKeyword : node.isTypeOnly;
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
+      const typeOnly = ts.isImportDeclaration(node)
+        ? node.importClause?.phaseModifier === ts.SyntaxKind.TypeKeyword
+        : node.isTypeOnly;
       found.push({ specifier: node.moduleSpecifier.text, dynamic: false, typeOnly });
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
@@ -48,8 +58,13 @@ const isKubernetesPackage = (specifier: string) => /^@kubernetes\/|^cdk8s|^const
 test('no module under relay/ or shared/ imports the operator or a Kubernetes library, not even for types', () => {
   const violations = [...sourceFiles('relay'), ...sourceFiles('shared')].flatMap((file) =>
     importsOf(file)
-      .filter(({ specifier }) => isKubernetesPackage(specifier) || (localFile(file, specifier) !== undefined && isOperator(localFile(file, specifier)!)))
-      .map(({ specifier }) => `${relative(ROOT, file)} → ${specifier}`));
+      .filter(
+        ({ specifier }) =>
+          isKubernetesPackage(specifier) ||
+          (localFile(file, specifier) !== undefined && isOperator(localFile(file, specifier)!)),
+      )
+      .map(({ specifier }) => `${relative(ROOT, file)} → ${specifier}`),
+  );
   expect(violations).toEqual([]);
 });
 
@@ -70,7 +85,9 @@ test('`turnrelay relay` loads no operator module and no Kubernetes library', () 
   }
   const files = [...loaded].map((f) => relative(ROOT, f));
   // The walk really followed the relay's graph (a broken walk would pass vacuously).
-  expect(files).toEqual(expect.arrayContaining(['cli/relay.ts', 'relay/main.ts', 'relay/server/turn-server.ts', 'shared/admin-server.ts']));
+  expect(files).toEqual(
+    expect.arrayContaining(['cli/relay.ts', 'relay/main.ts', 'relay/server/turn-server.ts', 'shared/admin-server.ts']),
+  );
   expect(files.filter((f) => !/^(cli\/relay\.ts$|relay\/|shared\/)/.test(f))).toEqual([]);
   expect([...packages].filter(isKubernetesPackage)).toEqual([]);
 });

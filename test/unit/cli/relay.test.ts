@@ -11,7 +11,10 @@ import { isSuccess, Method, TurnTestClient } from '../relay/helpers/turn-test-cl
 const ROOT = join(import.meta.dirname, '../../..');
 
 function runCli(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/turnrelay.ts'), 'relay', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/turnrelay.ts'), 'relay', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 const exitCode = (p: ReturnType<typeof runCli>) => new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
@@ -22,19 +25,24 @@ describe('turnrelay relay (CLI)', () => {
     dir = await mkdtemp(join(tmpdir(), 'turnrelay-cli-'));
     await writeFile(join(dir, 'secrets'), 'cli-secret\n');
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   test('starts from a config file, reports its ports (even at log level warn), drains on SIGTERM and exits 0', async () => {
     const config = join(dir, 'relay.yaml');
-    await writeFile(config, [
-      'listeners:',
-      '  - {protocol: udp, host: 127.0.0.1, port: 0}',
-      '  - {protocol: tcp, host: 127.0.0.1, port: 0}',
-      `auth: {secretsFile: ${join(dir, 'secrets')}}`,
-      'relay: {host: 127.0.0.1}',
-      'admin: {host: 127.0.0.1, port: 0}',
-      'log: {level: warn}',
-    ].join('\n'));
+    await writeFile(
+      config,
+      [
+        'listeners:',
+        '  - {protocol: udp, host: 127.0.0.1, port: 0}',
+        '  - {protocol: tcp, host: 127.0.0.1, port: 0}',
+        `auth: {secretsFile: ${join(dir, 'secrets')}}`,
+        'relay: {host: 127.0.0.1}',
+        'admin: {host: 127.0.0.1, port: 0}',
+        'log: {level: warn}',
+      ].join('\n'),
+    );
     const p = runCli(['--config', config]);
     const exited = exitCode(p);
     type Started = { msg: string; listeners: Array<{ protocol: string; port: number }>; admin: { port: number } };
@@ -44,7 +52,9 @@ describe('turnrelay relay (CLI)', () => {
         try {
           const rec = JSON.parse(line) as Started;
           if (rec.msg === 'relay started') resolve(rec);
-        } catch { /* not JSON */ }
+        } catch {
+          /* not JSON */
+        }
       });
       p.on('exit', () => reject(new Error('exited before starting')));
     });
@@ -63,7 +73,9 @@ describe('turnrelay relay (CLI)', () => {
     await writeFile(config, 'listeners: []\nlimits: {maxAllocations: -5}\n');
     const p = runCli(['--config', config]);
     let stderr = '';
-    p.stderr.on('data', (d) => { stderr += String(d); });
+    p.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
     expect(await exitCode(p)).not.toBe(0);
     expect(stderr).toContain('limits.maxAllocations');
     expect(stderr).toContain('listeners');
@@ -72,7 +84,9 @@ describe('turnrelay relay (CLI)', () => {
   test('--help prints usage', async () => {
     const p = runCli(['--help']);
     let out = '';
-    p.stdout.on('data', (d) => { out += String(d); });
+    p.stdout.on('data', (d) => {
+      out += String(d);
+    });
     expect(await exitCode(p)).toBe(0);
     expect(out).toContain('--config FILE');
   }, 30_000);

@@ -23,7 +23,7 @@ const buildTsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.js
 // default import is the factory itself.
 type IgnoreFactory = typeof dockerignoreModule.default;
 const ignore: IgnoreFactory =
-  typeof dockerignoreModule === 'function' ? (dockerignoreModule) : dockerignoreModule.default;
+  typeof dockerignoreModule === 'function' ? dockerignoreModule : dockerignoreModule.default;
 const dockerignore = ignore().add(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
 
 type Stage = { name: string; image: string; instructions: Instruction[] };
@@ -72,7 +72,8 @@ function filesUnder(dir: string): string[] {
 /** A target stage merged with the stages it is built FROM, base first. */
 function targetChain(all: Stage[], target: string): Stage {
   const chain: Stage[] = [];
-  for (let stage = all.find((s) => s.name === target); stage; stage = all.find((s) => s.name === stage.image)) chain.unshift(stage);
+  for (let stage = all.find((s) => s.name === target); stage; stage = all.find((s) => s.name === stage.image))
+    chain.unshift(stage);
   return { name: target, image: chain[0]!.image, instructions: chain.flatMap((s) => s.instructions) };
 }
 
@@ -89,7 +90,12 @@ describe(FILE, () => {
     const sources = dockerfile
       .getCOPYs()
       .filter((copy) => !copy.getFlags().some((flag) => flag.getName() === 'from'))
-      .flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue()));
+      .flatMap((copy) =>
+        copy
+          .getArguments()
+          .slice(0, -1)
+          .map((a) => a.getValue()),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect({ source, exists: existsSync(join(REPO_ROOT, source)) }).toEqual({ source, exists: true });
@@ -105,7 +111,13 @@ describe(FILE, () => {
   test('the build stage copies everything the build tsconfig compiles', () => {
     const build = all.find((s) => keywordArgs(s, 'RUN').some((args) => args.join(' ') === 'npm run build'))!;
     const copied = keywordArgs(build, 'COPY').flatMap((args) => args.slice(0, -1));
-    for (const input of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...buildTsconfig.include]) {
+    for (const input of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      ...buildTsconfig.include,
+    ]) {
       expect({ input, copied: copied.includes(input) }).toEqual({ input, copied: true });
     }
   });
@@ -118,8 +130,10 @@ describe(FILE, () => {
         if (instruction.getKeyword() === 'COPY') copied = copied.concat(args.slice(0, -1));
         if (instruction.getKeyword() !== 'RUN') continue;
         const text = instruction.getArgumentsContent() ?? '';
-        for (const [, script] of text.matchAll(/npm run ([\w:-]+)/g)) expect(Object.keys(pkg.scripts)).toContain(script);
-        if (/npm ci\b/.test(text)) expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
+        for (const [, script] of text.matchAll(/npm run ([\w:-]+)/g))
+          expect(Object.keys(pkg.scripts)).toContain(script);
+        if (/npm ci\b/.test(text))
+          expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
       }
     }
   });
@@ -128,13 +142,20 @@ describe(FILE, () => {
     const workdirs = new Map(all.map((s) => [s.name, keywordArgs(s, 'WORKDIR').at(-1)?.[0]]));
     const outDir = buildTsconfig.compilerOptions.outDir;
     for (const copy of dockerfile.getCOPYs()) {
-      const from = copy.getFlags().find((flag) => flag.getName() === 'from')?.getValue();
+      const from = copy
+        .getFlags()
+        .find((flag) => flag.getName() === 'from')
+        ?.getValue();
       if (!from) continue;
       const [source] = copy.getArguments().map((a) => a.getValue());
       expect(workdirs.has(from)).toBe(true);
       expect(source!.startsWith(`${workdirs.get(from)}/`)).toBe(true);
       // The artefacts: the tsc output dir, the production node_modules and the native data plane.
-      expect([`${workdirs.get(from)}/${outDir}`, `${workdirs.get(from)}/node_modules`, `${workdirs.get(from)}/${NATIVE_ADDON}`]).toContain(source);
+      expect([
+        `${workdirs.get(from)}/${outDir}`,
+        `${workdirs.get(from)}/node_modules`,
+        `${workdirs.get(from)}/${NATIVE_ADDON}`,
+      ]).toContain(source);
     }
   });
 });
@@ -145,38 +166,56 @@ describe(`${FILE}: the native data plane`, () => {
 
   test('is compiled in the build stage, after its sources and build script are copied, with build-essential from apt', () => {
     expect(build).toBeDefined();
-    const steps = build!.instructions.map((i) => `${i.getKeyword()} ${i.getArguments().map((a) => a.getValue()).join(' ')}`);
+    const steps = build!.instructions.map(
+      (i) =>
+        `${i.getKeyword()} ${i
+          .getArguments()
+          .map((a) => a.getValue())
+          .join(' ')}`,
+    );
     const at = (pattern: RegExp) => steps.findIndex((s) => pattern.test(s));
     const apt = at(/^RUN apt-get update && apt-get install -y --no-install-recommends .*\bbuild-essential\b/);
     expect(apt).toBeGreaterThanOrEqual(0);
     expect(at(/^COPY relay /)).toBeGreaterThan(apt);
     expect(at(/^COPY scripts\/build-native\.sh /)).toBeGreaterThan(apt);
-    expect(at(/^RUN npm run build:native$/)).toBeGreaterThan(Math.max(at(/^COPY relay /), at(/^COPY scripts\/build-native\.sh /), at(/^RUN npm ci/)));
+    expect(at(/^RUN npm run build:native$/)).toBeGreaterThan(
+      Math.max(at(/^COPY relay /), at(/^COPY scripts\/build-native\.sh /), at(/^RUN npm ci/)),
+    );
     expect(pkg.scripts['build:native']).toBe('bash scripts/build-native.sh');
     // The script writes the file the runtime copies.
-    expect(readFileSync(join(REPO_ROOT, 'scripts/build-native.sh'), 'utf8')).toMatch(/out=build\/native\n[\s\S]*target="\$out\/turnrelay_dataplane\.node"/);
+    expect(readFileSync(join(REPO_ROOT, 'scripts/build-native.sh'), 'utf8')).toMatch(
+      /out=build\/native\n[\s\S]*target="\$out\/turnrelay_dataplane\.node"/,
+    );
   });
 
   test('build-essential is installed nowhere else', () => {
     for (const stage of all.filter((s) => s !== build)) {
-      expect({ stage: stage.name, apt: runText(stage).filter((t) => /apt-get|build-essential|g\+\+/.test(t)) }).toEqual({ stage: stage.name, apt: [] });
+      expect({ stage: stage.name, apt: runText(stage).filter((t) => /apt-get|build-essential|g\+\+/.test(t)) }).toEqual(
+        { stage: stage.name, apt: [] },
+      );
     }
   });
 
-  test.each(IMAGES)('the $target image carries the compiled addon where the relay looks for it, and nothing else changes', ({ target }) => {
-    const runtime = targetChain(all, target);
-    const copies = keywordArgs(runtime, 'COPY');
-    expect(copies).toContainEqual([`/src/${NATIVE_ADDON}`, `./${NATIVE_ADDON}`]);
-    expect(keywordArgs(runtime, 'WORKDIR').at(-1)).toEqual(['/app']);
-    // nativeAddonPath(): build/native/ next to the package.json the runtime also copies.
-    expect(copies).toContainEqual(['package.json', './']);
-    expect(readFileSync(join(REPO_ROOT, 'relay/dataplane/native/native-addon.ts'), 'utf8')).toContain("join(dir, 'build', 'native', 'turnrelay_dataplane.node')");
-  });
+  test.each(IMAGES)(
+    'the $target image carries the compiled addon where the relay looks for it, and nothing else changes',
+    ({ target }) => {
+      const runtime = targetChain(all, target);
+      const copies = keywordArgs(runtime, 'COPY');
+      expect(copies).toContainEqual([`/src/${NATIVE_ADDON}`, `./${NATIVE_ADDON}`]);
+      expect(keywordArgs(runtime, 'WORKDIR').at(-1)).toEqual(['/app']);
+      // nativeAddonPath(): build/native/ next to the package.json the runtime also copies.
+      expect(copies).toContainEqual(['package.json', './']);
+      expect(readFileSync(join(REPO_ROOT, 'relay/dataplane/native/native-addon.ts'), 'utf8')).toContain(
+        "join(dir, 'build', 'native', 'turnrelay_dataplane.node')",
+      );
+    },
+  );
 
   test('its C++ sources and build script reach the build context', () => {
     const sources = filesUnder('relay/dataplane/native/src');
     expect(sources.filter((f) => /\.(cc|h)$/.test(f)).length).toBeGreaterThan(0);
-    for (const f of [...sources, 'scripts/build-native.sh']) expect({ f, sent: !dockerignore.ignores(f) }).toEqual({ f, sent: true });
+    for (const f of [...sources, 'scripts/build-native.sh'])
+      expect({ f, sent: !dockerignore.ignores(f) }).toEqual({ f, sent: true });
   });
 });
 
@@ -192,8 +231,12 @@ describe.each(IMAGES)(`${FILE} --target $target`, ({ target, command }) => {
   test('the runtime stage runs the built CLI entry as numeric non-root user 10001', () => {
     expect(keywordArgs(runtime, 'RUN')).toEqual([]); // distroless: no shell
     expect(keywordArgs(runtime, 'USER')).toEqual([['10001:10001']]);
-    const entrypoint = JSON.parse(runtime.instructions.find((i) => i.getKeyword() === 'ENTRYPOINT')!.getArgumentsContent()!) as string[];
-    const cmd = JSON.parse(runtime.instructions.find((i) => i.getKeyword() === 'CMD')!.getArgumentsContent()!) as string[];
+    const entrypoint = JSON.parse(
+      runtime.instructions.find((i) => i.getKeyword() === 'ENTRYPOINT')!.getArgumentsContent()!,
+    ) as string[];
+    const cmd = JSON.parse(
+      runtime.instructions.find((i) => i.getKeyword() === 'CMD')!.getArgumentsContent()!,
+    ) as string[];
     expect(entrypoint).toEqual(['/nodejs/bin/node', `/app/${pkg.bin['turnrelay']}`]);
     expect(cmd).toEqual([command]);
     // dist/cli/turnrelay.js is what tsc emits for cli/turnrelay.ts with the build tsconfig.
@@ -203,7 +246,9 @@ describe.each(IMAGES)(`${FILE} --target $target`, ({ target, command }) => {
 
   test('carries OCI labels for source, version and licenses', () => {
     const text = keywordArgs(runtime, 'LABEL').flat().join(' ');
-    const labels = Object.fromEntries(Array.from(text.matchAll(/([\w.]+)="([^"]*)"/g), ([, key, value]) => [key!, value!]));
+    const labels = Object.fromEntries(
+      Array.from(text.matchAll(/([\w.]+)="([^"]*)"/g), ([, key, value]) => [key!, value!]),
+    );
     expect(labels['org.opencontainers.image.source']).toBe('${SOURCE}');
     expect(labels['org.opencontainers.image.version']).toBe('${VERSION}');
     expect(labels['org.opencontainers.image.revision']).toBe('${REVISION}');

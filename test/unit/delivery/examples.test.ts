@@ -15,7 +15,12 @@ import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
 const EXAMPLE_FILES = readdirSync(join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.yaml'));
 
 test('there is an example for each documented use case', () => {
-  expect(EXAMPLE_FILES.sort()).toEqual(['autoscaled.yaml', 'p2p-hostnetwork.yaml', 'sfu-loadbalancer.yaml', 'tls-cert-manager.yaml']);
+  expect(EXAMPLE_FILES.sort()).toEqual([
+    'autoscaled.yaml',
+    'p2p-hostnetwork.yaml',
+    'sfu-loadbalancer.yaml',
+    'tls-cert-manager.yaml',
+  ]);
 });
 
 describe.each(EXAMPLE_FILES)('examples/%s', (file) => {
@@ -29,7 +34,8 @@ describe.each(EXAMPLE_FILES)('examples/%s', (file) => {
     expect(relays).toHaveLength(1);
     const result = validateTurnRelay(relays[0]);
     expect(result.ok ? [] : result.issues).toEqual([]);
-    for (const other of docs.filter((d) => d.kind !== 'TurnRelay')) expect(['Namespace', 'ClusterIssuer']).toContain(other.kind);
+    for (const other of docs.filter((d) => d.kind !== 'TurnRelay'))
+      expect(['Namespace', 'ClusterIssuer']).toContain(other.kind);
   });
 });
 
@@ -72,7 +78,10 @@ describe('examples/ice-credentials-app', () => {
     const res = await fetch(base, { headers: { 'x-forwarded-user': 'alice' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const body = (await res.json()) as { iceServers: Array<{ urls: string[]; username: string; credential: string }>; expiresAt: string };
+    const body = (await res.json()) as {
+      iceServers: Array<{ urls: string[]; username: string; credential: string }>;
+      expiresAt: string;
+    };
     const [server] = body.iceServers;
     expect(server!.urls).toEqual(urls);
     expect(parseRestUsername(server!.username)?.user).toBe('alice');
@@ -84,13 +93,17 @@ describe('examples/ice-credentials-app', () => {
 
   test('follows a rotated secrets file without a restart', async () => {
     writeFileSync(secretsFile, 'rotated-secret\nnewest-secret\n');
-    const body = (await (await fetch(base, { headers: { 'x-forwarded-user': 'bob' } })).json()) as { iceServers: Array<{ username: string; credential: string }> };
+    const body = (await (await fetch(base, { headers: { 'x-forwarded-user': 'bob' } })).json()) as {
+      iceServers: Array<{ username: string; credential: string }>;
+    };
     expect(body.iceServers[0]!.credential).toBe(restPassword('rotated-secret', body.iceServers[0]!.username));
   });
 
   test('refuses unauthenticated requests, other methods and paths', async () => {
     expect((await fetch(base)).status).toBe(401);
     expect((await fetch(base, { method: 'POST', headers: { 'x-forwarded-user': 'alice' } })).status).toBe(405);
-    expect((await fetch(base.replace('/ice-servers', '/'), { headers: { 'x-forwarded-user': 'alice' } })).status).toBe(404);
+    expect((await fetch(base.replace('/ice-servers', '/'), { headers: { 'x-forwarded-user': 'alice' } })).status).toBe(
+      404,
+    );
   });
 });

@@ -10,9 +10,19 @@ import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
 
 // npm and tsc run on the same Node 24 that runs this test.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH']}`, npm_config_update_notifier: 'false' };
+const env = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}:${process.env['PATH']}`,
+  npm_config_update_notifier: 'false',
+};
 const run = (cmd: string, args: string[], cwd: string): string =>
-  execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  execFileSync(cmd, args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
 
 let work: string;
 let app: string;
@@ -28,8 +38,15 @@ beforeAll(() => {
     if (existsSync(join(REPO_ROOT, entry))) cpSync(join(REPO_ROOT, entry), join(stage, entry), { recursive: true });
   }
   // The image's `npm run build`, written to the staging copy so the shared dist/ is untouched.
-  run(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], REPO_ROOT);
-  const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], stage)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  run(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')],
+    REPO_ROOT,
+  );
+  const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], stage)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
   packed = info!.files.map((f) => f.path);
   run('tar', ['-xzf', join(work, info!.filename), '-C', app, '--strip-components=1'], work);
   cpSync(join(REPO_ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
@@ -41,10 +58,23 @@ afterAll(() => {
 });
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [join(app, 'dist/cli/turnrelay.js'), ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [join(app, 'dist/cli/turnrelay.js'), ...args], {
+    cwd: app,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 test('the tarball holds the compiled CLI and CRDs, not tests or TypeScript sources', () => {
-  expect(packed).toEqual(expect.arrayContaining(['package.json', 'dist/cli/turnrelay.js', 'dist/cli/relay.js', 'dist/cli/operator.js', 'dist/cli/credentials.js']));
+  expect(packed).toEqual(
+    expect.arrayContaining([
+      'package.json',
+      'dist/cli/turnrelay.js',
+      'dist/cli/relay.js',
+      'dist/cli/operator.js',
+      'dist/cli/credentials.js',
+    ]),
+  );
   expect(packed.some((p) => p.startsWith('crds/'))).toBe(true);
   expect(packed.filter((p) => /\.test\.js$|(?<!\.d)\.ts$/.test(p))).toEqual([]);
 });
@@ -52,7 +82,8 @@ test('the tarball holds the compiled CLI and CRDs, not tests or TypeScript sourc
 test('the production install has no devDependencies', () => {
   const installed = readdirSync(join(app, 'node_modules'));
   expect(installed).toContain('zod');
-  for (const dev of ['typescript', 'jest', 'ts-jest', 'tsx', 'playwright-core', 'node']) expect(installed).not.toContain(dev);
+  for (const dev of ['typescript', 'jest', 'ts-jest', 'tsx', 'playwright-core', 'node'])
+    expect(installed).not.toContain(dev);
 });
 
 test('runs on Node 24', () => {
@@ -73,7 +104,14 @@ test('`turnrelay relay --help` works from the production install', () => {
 });
 
 test('every command module loads with production dependencies only', () => {
-  const script = ['cli/relay.js', 'cli/operator.js', 'cli/credentials.js'].map((m) => `await import('./dist/${m}');`).join(' ');
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+  const script = ['cli/relay.js', 'cli/operator.js', 'cli/credentials.js']
+    .map((m) => `await import('./dist/${m}');`)
+    .join(' ');
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: app,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
 });

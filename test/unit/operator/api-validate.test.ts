@@ -27,7 +27,11 @@ describe('validateTurnRelay', () => {
     ]);
     expect(spec.realm).toBe('turnrelay');
     expect(spec.network).toMatchObject({ mode: 'LoadBalancer', relayPortRange: { min: 49152, max: 65535 } });
-    expect(spec.network.service).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', annotations: {} });
+    expect(spec.network.service).toMatchObject({
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      annotations: {},
+    });
     expect(spec.auth).toEqual({ rotationInterval: '24h', credentialTTL: '1h' });
     expect(spec.peers).toEqual({ allowCIDRs: [], allowServices: [], denyCIDRs: [] });
     expect(spec.limits).toMatchObject({ maxAllocations: 10000, maxAllocationsPerUser: 10, maxBitrateKbps: 0 });
@@ -45,7 +49,10 @@ describe('validateTurnRelay', () => {
 
   test('rejects unknown fields by name instead of dropping them', () => {
     const result = validateTurnRelay(envelope({ listners: [] }));
-    expect(result).toEqual({ ok: false, issues: [expect.objectContaining({ field: 'spec', message: expect.stringContaining('listners') })] });
+    expect(result).toEqual({
+      ok: false,
+      issues: [expect.objectContaining({ field: 'spec', message: expect.stringContaining('listners') })],
+    });
   });
 
   test('rejects names that cannot name the children', () => {

@@ -19,9 +19,13 @@ const counter = () => {
   let n = 0;
   return () => `secret-${++n}`;
 };
-const secretsOf = (secret: V1Secret) => parseSecretsFile(Buffer.from(secret.data!['secrets']!, 'base64').toString('utf8'));
+const secretsOf = (secret: V1Secret) =>
+  parseSecretsFile(Buffer.from(secret.data!['secrets']!, 'base64').toString('utf8'));
 /** The API server's view after a write: what the next plan sees. */
-const stored = (secret: V1Secret): V1Secret => ({ ...structuredClone(secret), metadata: { ...secret.metadata, resourceVersion: '1' } });
+const stored = (secret: V1Secret): V1Secret => ({
+  ...structuredClone(secret),
+  metadata: { ...secret.metadata, resourceVersion: '1' },
+});
 
 describe('planAuthSecret', () => {
   test('creates the Secret with one random secret when absent', () => {
@@ -31,9 +35,14 @@ describe('planAuthSecret', () => {
     expect(secret.metadata).toMatchObject({
       name: 'edge-turn-auth',
       namespace: 'media',
-      annotations: { [MANAGED_ANNOTATION]: 'true', [CREATED_AT_ANNOTATION]: JSON.stringify(['2026-01-01T00:00:00.000Z']) },
+      annotations: {
+        [MANAGED_ANNOTATION]: 'true',
+        [CREATED_AT_ANNOTATION]: JSON.stringify(['2026-01-01T00:00:00.000Z']),
+      },
     });
-    expect(secret.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'TurnRelay', name: 'edge', controller: true })]);
+    expect(secret.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'TurnRelay', name: 'edge', controller: true }),
+    ]);
     expect(secret.metadata!.labels?.['turnrelay.dev/relay']).toBeUndefined();
     expect(secretsOf(secret)).toEqual(['secret-1']);
     expect(secret.data!['users']).toBe('');
@@ -83,18 +92,40 @@ describe('planAuthSecret', () => {
   });
 
   test('never touches a Secret the operator did not create', () => {
-    const mine: V1Secret = { metadata: { name: 'edge-turn-auth', namespace: 'media' }, data: { secrets: Buffer.from('hand-made\n').toString('base64') } };
+    const mine: V1Secret = {
+      metadata: { name: 'edge-turn-auth', namespace: 'media' },
+      data: { secrets: Buffer.from('hand-made\n').toString('base64') },
+    };
     const plan = planAuthSecret(mine, relay, T0 + 1000 * HOUR, counter());
-    expect(plan).toEqual({ create: false, managed: false, note: expect.stringContaining('rotating its secrets is up to its owner') });
+    expect(plan).toEqual({
+      create: false,
+      managed: false,
+      note: expect.stringContaining('rotating its secrets is up to its owner'),
+    });
     const empty = planAuthSecret({ metadata: { name: 'edge-turn-auth' } }, relay, T0, counter());
     expect(empty.note).toContain('has no "secrets" key');
   });
 
   test("another relay's managed Secret is only read: one writer per Secret", () => {
     const owners = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
-    const other = asRelay({ ...loadSample('full-tls-cert-manager.yaml').manifest, metadata: { name: 'west' }, spec: { ...loadSample('full-tls-cert-manager.yaml').manifest['spec'], auth: { secretRef: { name: 'edge-turn-auth' } } } }, 'media', '7c1f3a52-0000-4000-8000-0000000000ff');
+    const other = asRelay(
+      {
+        ...loadSample('full-tls-cert-manager.yaml').manifest,
+        metadata: { name: 'west' },
+        spec: {
+          ...loadSample('full-tls-cert-manager.yaml').manifest['spec'],
+          auth: { secretRef: { name: 'edge-turn-auth' } },
+        },
+      },
+      'media',
+      '7c1f3a52-0000-4000-8000-0000000000ff',
+    );
     const plan = planAuthSecret(owners, other, T0 + 1000 * HOUR, counter());
-    expect(plan).toEqual({ create: false, managed: false, note: 'Secret edge-turn-auth is created and rotated by TurnRelay edge; this relay only reads it' });
+    expect(plan).toEqual({
+      create: false,
+      managed: false,
+      note: 'Secret edge-turn-auth is created and rotated by TurnRelay edge; this relay only reads it',
+    });
     // A hand-made copy of the annotation without the owner reference is not enough either.
     const forged = { ...owners, metadata: { ...owners.metadata, ownerReferences: [] } };
     expect(planAuthSecret(forged, relay, T0 + 1000 * HOUR, counter()).secret).toBeUndefined();
@@ -114,7 +145,11 @@ describe('planAuthSecret', () => {
     const first = stored(planAuthSecret(undefined, relay, T0, counter()).secret!);
     first.data!['secrets'] = Buffer.from('secret-1\nbad\u0007value\n').toString('base64');
     const plan = planAuthSecret(first, relay, T0 + 48 * HOUR, counter());
-    expect(plan).toEqual({ create: false, managed: true, note: expect.stringMatching(/line 2: contains control characters; rotation paused/) });
+    expect(plan).toEqual({
+      create: false,
+      managed: true,
+      note: expect.stringMatching(/line 2: contains control characters; rotation paused/),
+    });
     expect(plan.note).not.toContain('bad');
   });
 
@@ -133,7 +168,10 @@ describe('planAuthSecret', () => {
   test('property: a credential minted with the signing secret verifies until it expires; a secret signs only after it has propagated; values never change', () => {
     const intervalH = fc.integer({ min: 1, max: 48 });
     const ttlH = fc.integer({ min: 1, max: 72 });
-    const steps = fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 * 60 })), { minLength: 1, maxLength: 120 }); // minutes between reconciles, often just after a rotation
+    const steps = fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 * 60 })), {
+      minLength: 1,
+      maxLength: 120,
+    }); // minutes between reconciles, often just after a rotation
     fc.assert(
       fc.property(intervalH, ttlH, steps, (interval, ttl, gaps) => {
         const manifest = structuredClone(loadSample('udp-only.yaml').manifest);

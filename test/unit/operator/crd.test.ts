@@ -41,13 +41,26 @@ describe('TurnRelay CRD', () => {
   test('the schema is structural', () => {
     for (const [path, node] of walk(schema(), '')) {
       const where = `at ${path || '(root)'}`;
-      expect([where, node['$ref'], node['$defs'], node['const'], node['propertyNames'], node['$schema']]).toEqual([where, undefined, undefined, undefined, undefined, undefined]);
+      expect([where, node['$ref'], node['$defs'], node['const'], node['propertyNames'], node['$schema']]).toEqual([
+        where,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
       expect([where, node.additionalProperties]).not.toEqual([where, false]);
       if (node.properties && node.additionalProperties) throw new Error(`properties and additionalProperties ${where}`);
-      const typed = node.type !== undefined || node['x-kubernetes-int-or-string'] || node['x-kubernetes-preserve-unknown-fields'];
+      const typed =
+        node.type !== undefined || node['x-kubernetes-int-or-string'] || node['x-kubernetes-preserve-unknown-fields'];
       expect([where, Boolean(typed)]).toEqual([where, true]);
       for (const branch of node.anyOf ?? []) {
-        expect([where, branch.type, branch.description, branch['default']]).toEqual([where, undefined, undefined, undefined]);
+        expect([where, branch.type, branch.description, branch['default']]).toEqual([
+          where,
+          undefined,
+          undefined,
+          undefined,
+        ]);
       }
     }
   });
@@ -70,13 +83,16 @@ describe('TurnRelay CRD', () => {
     expect(at(spec, 'tls')['x-kubernetes-validations']?.[0]?.rule).toBe('has(self.issuerRef) != has(self.secretName)');
     expect(at(spec, 'network', 'relayPortRange')['x-kubernetes-validations']?.[0]?.rule).toBe('self.min <= self.max');
     for (const [path, node] of walk(schema(), '')) {
-      for (const rule of node['x-kubernetes-validations'] ?? []) expect([path, typeof rule.message]).toEqual([path, 'string']);
+      for (const rule of node['x-kubernetes-validations'] ?? [])
+        expect([path, typeof rule.message]).toEqual([path, 'string']);
     }
   });
 
   test('quantities are int-or-string and affinity keeps unknown fields', () => {
     const spec = at(schema(), 'spec');
-    expect(at(spec, 'resources', 'requests').additionalProperties).toMatchObject({ 'x-kubernetes-int-or-string': true });
+    expect(at(spec, 'resources', 'requests').additionalProperties).toMatchObject({
+      'x-kubernetes-int-or-string': true,
+    });
     expect(at(spec, 'affinity')).toMatchObject({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
     expect(at(spec, 'affinity').additionalProperties).toBeUndefined();
   });
@@ -88,7 +104,11 @@ describe('TurnRelay CRD', () => {
     expect(crd.spec.names.shortNames).toEqual(['tr']);
     expect(version.subresources).toEqual({
       status: {},
-      scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+      scale: {
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+        labelSelectorPath: '.status.selector',
+      },
     });
     expect(version.additionalPrinterColumns?.map((c) => c.name)).toEqual(['Ready', 'Replicas', 'Endpoints', 'Age']);
   });

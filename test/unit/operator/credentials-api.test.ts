@@ -2,14 +2,33 @@
 // and the per-key rate limiter (with a fake clock: no timing assertions).
 import { KeyedLimiter } from '../../../operator/credentials-api/keyed-limiter.js';
 import {
-  MAX_BODY_BYTES, RequestError, credentialsPath, issuedTtl, parseCredentialsPath, parseCredentialsRequest, relayCredentialTtl,
+  MAX_BODY_BYTES,
+  RequestError,
+  credentialsPath,
+  issuedTtl,
+  parseCredentialsPath,
+  parseCredentialsRequest,
+  relayCredentialTtl,
 } from '../../../operator/credentials-api/request.js';
 
 test('the route names one TurnRelay and nothing else', () => {
-  expect(parseCredentialsPath(credentialsPath({ namespace: 'media', name: 'edge' }))).toEqual({ namespace: 'media', name: 'edge' });
-  expect(parseCredentialsPath('/v1/namespaces/media/turnrelays/edge.eu/credentials?x=1')).toEqual({ namespace: 'media', name: 'edge.eu' });
-  for (const bad of ['/', '/v1/namespaces/media/turnrelays/edge', '/v1/namespaces/Media/turnrelays/edge/credentials', '/v1/namespaces/../turnrelays/edge/credentials',
-    '/v1/namespaces/media/turnrelays/edge/credentials/extra', `/v1/namespaces/${'a'.repeat(64)}/turnrelays/edge/credentials`, '/v1/namespaces/media/turnrelays/%2e%2e/credentials']) {
+  expect(parseCredentialsPath(credentialsPath({ namespace: 'media', name: 'edge' }))).toEqual({
+    namespace: 'media',
+    name: 'edge',
+  });
+  expect(parseCredentialsPath('/v1/namespaces/media/turnrelays/edge.eu/credentials?x=1')).toEqual({
+    namespace: 'media',
+    name: 'edge.eu',
+  });
+  for (const bad of [
+    '/',
+    '/v1/namespaces/media/turnrelays/edge',
+    '/v1/namespaces/Media/turnrelays/edge/credentials',
+    '/v1/namespaces/../turnrelays/edge/credentials',
+    '/v1/namespaces/media/turnrelays/edge/credentials/extra',
+    `/v1/namespaces/${'a'.repeat(64)}/turnrelays/edge/credentials`,
+    '/v1/namespaces/media/turnrelays/%2e%2e/credentials',
+  ]) {
     expect(parseCredentialsPath(bad)).toBeUndefined();
   }
 });
@@ -17,7 +36,19 @@ test('the route names one TurnRelay and nothing else', () => {
 test('the body is optional, strict and bounded', () => {
   expect(parseCredentialsRequest('')).toEqual({});
   expect(parseCredentialsRequest('{"user":"alice","ttlSeconds":60}')).toEqual({ user: 'alice', ttlSeconds: 60 });
-  for (const bad of ['[]', 'null', '"x"', '{"user":""}', '{"user":"a\\nb"}', `{"user":"${'u'.repeat(129)}"}`, '{"ttlSeconds":0}', '{"ttlSeconds":1.5}', '{"ttlSeconds":"1h"}', '{"secret":"x"}', '{']) {
+  for (const bad of [
+    '[]',
+    'null',
+    '"x"',
+    '{"user":""}',
+    '{"user":"a\\nb"}',
+    `{"user":"${'u'.repeat(129)}"}`,
+    '{"ttlSeconds":0}',
+    '{"ttlSeconds":1.5}',
+    '{"ttlSeconds":"1h"}',
+    '{"secret":"x"}',
+    '{',
+  ]) {
     expect(() => parseCredentialsRequest(bad)).toThrow(RequestError);
   }
   expect(MAX_BODY_BYTES).toBeLessThanOrEqual(4096);

@@ -1,15 +1,26 @@
-import { applyReason, withContentHash, desiredLeafPaths, ownedLeafPaths, uncoveredPaths, HASH_ANNOTATION } from '../../../operator/runtime/drift.js';
+import {
+  applyReason,
+  withContentHash,
+  desiredLeafPaths,
+  ownedLeafPaths,
+  uncoveredPaths,
+  HASH_ANNOTATION,
+} from '../../../operator/runtime/drift.js';
 
 const MANAGER = 'turnrelay-operator';
-const hashOf = (o: object) => (o as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[HASH_ANNOTATION];
+const hashOf = (o: object) =>
+  (o as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[HASH_ANNOTATION];
 
 const desired = withContentHash({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: {
-    name: 'edge', namespace: 'media',
+    name: 'edge',
+    namespace: 'media',
     labels: { 'app.kubernetes.io/name': 'turnrelay' },
-    ownerReferences: [{ apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', name: 'edge', uid: 'u1', controller: true }],
+    ownerReferences: [
+      { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', name: 'edge', uid: 'u1', controller: true },
+    ],
   },
   spec: {
     type: 'LoadBalancer',
@@ -34,7 +45,9 @@ function fieldsV1(opts: { withoutTcpPort?: boolean } = {}) {
       'f:ports': {
         '.': {},
         'k:{"port":3478,"protocol":"UDP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {} },
-        'k:{"port":3478,"protocol":"TCP"}': opts.withoutTcpPort ? { '.': {}, 'f:name': {}, 'f:protocol': {} } : { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {} },
+        'k:{"port":3478,"protocol":"TCP"}': opts.withoutTcpPort
+          ? { '.': {}, 'f:name': {}, 'f:protocol': {} }
+          : { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {} },
       },
       'f:selector': { 'f:turnrelay.dev/relay': {} },
     },
@@ -47,7 +60,12 @@ function live(fields: unknown, hash = hashOf(desired)) {
       annotations: { [HASH_ANNOTATION]: hash! },
       managedFields: [
         { manager: MANAGER, operation: 'Apply', fieldsV1: fields },
-        { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          subresource: 'status',
+          fieldsV1: { 'f:status': {} },
+        },
       ],
     },
   };
@@ -77,7 +95,9 @@ test('an atomic list owned as a whole covers its elements', () => {
 });
 
 test('scalar set lists and empty maps are single leaves', () => {
-  const owned = ownedLeafPaths({ 'f:spec': { 'f:args': {}, 'f:finalizers': { 'v:"a"': {}, 'v:"b"': {} }, 'f:emptyDir': {} } });
+  const owned = ownedLeafPaths({
+    'f:spec': { 'f:args': {}, 'f:finalizers': { 'v:"a"': {}, 'v:"b"': {} }, 'f:emptyDir': {} },
+  });
   const want = desiredLeafPaths({ spec: { args: ['relay'], finalizers: ['a', 'b'], emptyDir: {} } });
   expect(uncoveredPaths(want, owned)).toEqual([]);
   expect(uncoveredPaths(desiredLeafPaths({ spec: { other: 1 } }), owned)).toEqual(['spec.other']);
@@ -85,7 +105,10 @@ test('scalar set lists and empty maps are single leaves', () => {
 
 test('the content hash ignores a previous hash annotation and key order', () => {
   const a = withContentHash({ metadata: { name: 'x' }, data: { b: '1', a: '2' } });
-  const b = withContentHash({ data: { a: '2', b: '1' }, metadata: { name: 'x', annotations: { [HASH_ANNOTATION]: 'old' } } });
+  const b = withContentHash({
+    data: { a: '2', b: '1' },
+    metadata: { name: 'x', annotations: { [HASH_ANNOTATION]: 'old' } },
+  });
   expect(hashOf(a)).toBe(hashOf(b));
   const c = withContentHash({ metadata: { name: 'x' }, data: { a: '3', b: '1' } });
   expect(hashOf(c)).not.toBe(hashOf(a));

@@ -1,27 +1,65 @@
-import { allowedServiceKeys, endpointIPs, nodeAddressMap, nodeAddresses, serviceClusterIPs, serviceIngress } from '../../../operator/reconcile/observe.js';
+import {
+  allowedServiceKeys,
+  endpointIPs,
+  nodeAddressMap,
+  nodeAddresses,
+  serviceClusterIPs,
+  serviceIngress,
+} from '../../../operator/reconcile/observe.js';
 import { unwantedChildren } from '../../../operator/reconcile/prune.js';
 import { microTime } from '../../../operator/runtime/leader-election.js';
 
 test('service ingress: IPs or hostnames, sorted and unique', () => {
-  expect(serviceIngress({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.9' }, { hostname: 'lb.example.com' }, { ip: '203.0.113.9' }] } } })).toEqual(['203.0.113.9', 'lb.example.com']);
+  expect(
+    serviceIngress({
+      status: {
+        loadBalancer: { ingress: [{ ip: '203.0.113.9' }, { hostname: 'lb.example.com' }, { ip: '203.0.113.9' }] },
+      },
+    }),
+  ).toEqual(['203.0.113.9', 'lb.example.com']);
   expect(serviceIngress(undefined)).toEqual([]);
 });
 
 test('cluster IPs only for a ClusterIP Service, never "None"', () => {
-  expect(serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20', 'fd00::20'] } })).toEqual(['10.96.0.20', 'fd00::20']);
+  expect(
+    serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20', 'fd00::20'] } }),
+  ).toEqual(['10.96.0.20', 'fd00::20']);
   expect(serviceClusterIPs({ spec: { type: 'ClusterIP', clusterIP: 'None' } })).toEqual([]);
   expect(serviceClusterIPs({ spec: { type: 'LoadBalancer', clusterIP: '10.96.0.21' } })).toEqual([]);
   expect(serviceClusterIPs(undefined)).toEqual([]);
 });
 
 test('node address map: internal → external, else internal → itself, sorted', () => {
-  expect(nodeAddressMap([
-    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.2' }, { type: 'ExternalIP', address: '198.51.100.2' }] } },
-    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'ExternalIP', address: '198.51.100.1' }] } },
-    { status: { addresses: [{ type: 'InternalIP', address: '203.0.113.5' }, { type: 'ExternalIP', address: '203.0.113.5' }] } },
-    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.3' }] } },
-    {},
-  ])).toEqual([
+  expect(
+    nodeAddressMap([
+      {
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '10.0.0.2' },
+            { type: 'ExternalIP', address: '198.51.100.2' },
+          ],
+        },
+      },
+      {
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '10.0.0.1' },
+            { type: 'ExternalIP', address: '198.51.100.1' },
+          ],
+        },
+      },
+      {
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '203.0.113.5' },
+            { type: 'ExternalIP', address: '203.0.113.5' },
+          ],
+        },
+      },
+      { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.3' }] } },
+      {},
+    ]),
+  ).toEqual([
     { internal: '10.0.0.1', external: '198.51.100.1' },
     { internal: '10.0.0.2', external: '198.51.100.2' },
     { internal: '10.0.0.3', external: '10.0.0.3' },
@@ -30,31 +68,68 @@ test('node address map: internal → external, else internal → itself, sorted'
 });
 
 test('node addresses prefer ExternalIP over InternalIP', () => {
-  expect(nodeAddresses([
-    { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'ExternalIP', address: '198.51.100.1' }] } },
-    { status: { addresses: [{ type: 'Hostname', address: 'n2' }, { type: 'InternalIP', address: '10.0.0.2' }] } },
-    { status: {} },
-  ])).toEqual(['10.0.0.2', '198.51.100.1']);
+  expect(
+    nodeAddresses([
+      {
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '10.0.0.1' },
+            { type: 'ExternalIP', address: '198.51.100.1' },
+          ],
+        },
+      },
+      {
+        status: {
+          addresses: [
+            { type: 'Hostname', address: 'n2' },
+            { type: 'InternalIP', address: '10.0.0.2' },
+          ],
+        },
+      },
+      { status: {} },
+    ]),
+  ).toEqual(['10.0.0.2', '198.51.100.1']);
 });
 
 test('endpoint IPs of allowed Services skip unready endpoints and other Services', () => {
-  const relay = { metadata: { namespace: 'media' }, spec: { peers: { allowServices: [{ name: 'sfu' }, { name: 'db', namespace: 'data' }] } } };
+  const relay = {
+    metadata: { namespace: 'media' },
+    spec: { peers: { allowServices: [{ name: 'sfu' }, { name: 'db', namespace: 'data' }] } },
+  };
   const keys = allowedServiceKeys(relay);
   expect(keys).toEqual(['media/sfu', 'data/db']);
   const slice = (ns: string, svc: string, eps: Array<[string, boolean | undefined]>) => ({
     metadata: { namespace: ns, labels: { 'kubernetes.io/service-name': svc } },
     endpoints: eps.map(([ip, ready]) => ({ addresses: [ip], conditions: ready === undefined ? {} : { ready } })),
   });
-  expect(endpointIPs([
-    slice('media', 'sfu', [['10.1.0.2', true], ['10.1.0.3', false], ['10.1.0.4', undefined]]),
-    slice('other', 'sfu', [['10.9.9.9', true]]),
-    slice('data', 'db', [['10.2.0.1', true]]),
-  ], keys)).toEqual(['10.1.0.2', '10.1.0.4', '10.2.0.1']);
+  expect(
+    endpointIPs(
+      [
+        slice('media', 'sfu', [
+          ['10.1.0.2', true],
+          ['10.1.0.3', false],
+          ['10.1.0.4', undefined],
+        ]),
+        slice('other', 'sfu', [['10.9.9.9', true]]),
+        slice('data', 'db', [['10.2.0.1', true]]),
+      ],
+      keys,
+    ),
+  ).toEqual(['10.1.0.2', '10.1.0.4', '10.2.0.1']);
 });
 
 test('prune selects only owned, undesired, not already deleting children', () => {
   const owned = (kind: string, name: string, uid = 'u1', extra: Record<string, unknown> = {}) => ({
-    kind, obj: { metadata: { name, ownerReferences: [{ apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', name: 'r', uid, controller: true }], ...extra } },
+    kind,
+    obj: {
+      metadata: {
+        name,
+        ownerReferences: [
+          { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', name: 'r', uid, controller: true },
+        ],
+        ...extra,
+      },
+    },
   });
   const live = [
     owned('Deployment', 'r'),

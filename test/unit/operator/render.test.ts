@@ -1,4 +1,10 @@
-import type { KubernetesObject, V1Deployment, V1NetworkPolicy, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1NetworkPolicy,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { RelayConfigSchema } from '../../../relay/config/schema.js';
 import { renderRelay, type Observed } from '../../../operator/render/index.js';
@@ -15,17 +21,52 @@ const OBSERVED: Observed = {
 };
 
 const render = (relay: TurnRelay, observed: Partial<Observed> = {}) =>
-  renderRelay({ relay, image: 'ghcr.io/example/turnrelay:1.0.0', authSecretName: `${relay.metadata.name}-turn-auth`, observed: { ...OBSERVED, ...observed } });
+  renderRelay({
+    relay,
+    image: 'ghcr.io/example/turnrelay:1.0.0',
+    authSecretName: `${relay.metadata.name}-turn-auth`,
+    observed: { ...OBSERVED, ...observed },
+  });
 
 const byKind = (objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind);
-const deploymentOf = (objects: KubernetesObject[]) => (byKind(objects, 'Deployment') as V1Deployment);
+const deploymentOf = (objects: KubernetesObject[]) => byKind(objects, 'Deployment') as V1Deployment;
 
 const EXPECTED_KINDS: Record<string, string[]> = {
   'udp-only.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
-  'full-tls-cert-manager.yaml': ['ServiceAccount', 'ConfigMap', 'Certificate', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
-  'hostnetwork-p2p.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
-  'autoscaled.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy'],
-  'peers-in-cluster-service.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
+  'full-tls-cert-manager.yaml': [
+    'ServiceAccount',
+    'ConfigMap',
+    'Certificate',
+    'Service',
+    'Deployment',
+    'PodDisruptionBudget',
+    'NetworkPolicy',
+  ],
+  'hostnetwork-p2p.yaml': [
+    'ServiceAccount',
+    'ConfigMap',
+    'Service',
+    'Deployment',
+    'PodDisruptionBudget',
+    'NetworkPolicy',
+  ],
+  'autoscaled.yaml': [
+    'ServiceAccount',
+    'ConfigMap',
+    'Service',
+    'Deployment',
+    'HorizontalPodAutoscaler',
+    'PodDisruptionBudget',
+    'NetworkPolicy',
+  ],
+  'peers-in-cluster-service.yaml': [
+    'ServiceAccount',
+    'ConfigMap',
+    'Service',
+    'Deployment',
+    'PodDisruptionBudget',
+    'NetworkPolicy',
+  ],
 };
 
 describe('renderRelay for every sample', () => {
@@ -53,7 +94,14 @@ describe('renderRelay for every sample', () => {
         'turnrelay.dev/relay': name,
       });
       expect(obj.metadata?.ownerReferences).toEqual([
-        { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', name, uid: relay.metadata.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'turnrelay.dev/v1alpha1',
+          kind: 'TurnRelay',
+          name,
+          uid: relay.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ]);
       expect(JSON.stringify(obj)).not.toContain('cdk8s');
     }
@@ -90,7 +138,7 @@ describe('renderRelay for every sample', () => {
 
   test.each(samples)('%s: the ConfigMap holds a config the relay accepts, equal to relayConfig', (_file, manifest) => {
     const rendered = render(asRelay(manifest));
-    const configMap = (byKind(rendered.objects, 'ConfigMap') as { data: Record<string, string> });
+    const configMap = byKind(rendered.objects, 'ConfigMap') as { data: Record<string, string> };
     const fromFile = RelayConfigSchema.parse(parse(configMap.data['config.yaml']!));
     expect(fromFile).toEqual(rendered.relayConfig);
   });
@@ -112,7 +160,7 @@ describe('renderRelay for every sample', () => {
 describe('renderRelay details', () => {
   test('UDP and TCP share the port on a LoadBalancer Service keeping client addresses', () => {
     const { objects, serviceName, workloadName } = render(sampleRelay('full-tls-cert-manager.yaml'));
-    const service = (byKind(objects, 'Service') as V1Service);
+    const service = byKind(objects, 'Service') as V1Service;
     expect(serviceName).toBe('edge');
     expect(workloadName).toBe('edge');
     expect(service.metadata!.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
@@ -125,7 +173,7 @@ describe('renderRelay details', () => {
   });
 
   test('a ClusterIP Service carries no external traffic policy', () => {
-    const service = (byKind(render(sampleRelay('peers-in-cluster-service.yaml')).objects, 'Service') as V1Service);
+    const service = byKind(render(sampleRelay('peers-in-cluster-service.yaml')).objects, 'Service') as V1Service;
     expect(service.spec!.type).toBe('ClusterIP');
     expect(service.spec!.externalTrafficPolicy).toBeUndefined();
   });
@@ -133,7 +181,7 @@ describe('renderRelay details', () => {
   test('TLS: Certificate from the issuer, key pair mounted read-only at /tls, config points at it', () => {
     const rendered = render(sampleRelay('full-tls-cert-manager.yaml'));
     expect(rendered.tlsSecretName).toBe('edge-tls');
-    const certificate = (byKind(rendered.objects, 'Certificate') as { spec: Record<string, unknown> });
+    const certificate = byKind(rendered.objects, 'Certificate') as { spec: Record<string, unknown> };
     expect(certificate).toMatchObject({ apiVersion: 'cert-manager.io/v1' });
     expect(certificate.spec).toMatchObject({
       secretName: 'edge-tls',
@@ -143,7 +191,11 @@ describe('renderRelay details', () => {
     const pod = deploymentOf(rendered.objects).spec!.template.spec!;
     expect(pod.volumes!.find((v) => v.name === 'tls')?.secret?.secretName).toBe('edge-tls');
     expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/tls', readOnly: true });
-    expect(rendered.relayConfig.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', minVersion: 'TLSv1.2' });
+    expect(rendered.relayConfig.tls).toEqual({
+      certFile: '/tls/tls.crt',
+      keyFile: '/tls/tls.key',
+      minVersion: 'TLSv1.2',
+    });
   });
 
   test('TLS without cert-manager renders no Certificate but still mounts the expected Secret', () => {
@@ -174,7 +226,11 @@ describe('renderRelay details', () => {
     const rendered = render(sampleRelay('udp-only.yaml'));
     expect(rendered.tlsSecretName).toBeUndefined();
     expect(rendered.relayConfig.tls).toBeUndefined();
-    expect(deploymentOf(rendered.objects).spec!.template.spec!.volumes!.map((v) => v.name)).toEqual(['config', 'auth', 'tmp']);
+    expect(deploymentOf(rendered.objects).spec!.template.spec!.volumes!.map((v) => v.name)).toEqual([
+      'config',
+      'auth',
+      'tmp',
+    ]);
   });
 
   test('HostNetwork: host-network pods, one per node, node address advertised', () => {
@@ -184,14 +240,26 @@ describe('renderRelay details', () => {
     expect(pod.hostNetwork).toBe(true);
     expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
     expect(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
-      { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': 'p2p' } }, topologyKey: 'kubernetes.io/hostname' },
+      {
+        labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': 'p2p' } },
+        topologyKey: 'kubernetes.io/hostname',
+      },
     ]);
     expect(pod.nodeSelector).toEqual({ 'node-role.example.com/edge': 'true' });
     expect(pod.tolerations).toEqual([{ key: 'node-role.example.com/edge', operator: 'Exists', effect: 'NoSchedule' }]);
-    expect(deployment.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    expect(deployment.spec!.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
     expect(deployment.spec!.replicas).toBe(3);
-    expect((byKind(rendered.objects, 'Service') as V1Service).spec).toMatchObject({ type: 'ClusterIP', clusterIP: 'None' });
-    expect(rendered.relayConfig.relay).toMatchObject({ externalAddress: '198.51.100.10', portRange: { min: 40000, max: 49999 } });
+    expect((byKind(rendered.objects, 'Service') as V1Service).spec).toMatchObject({
+      type: 'ClusterIP',
+      clusterIP: 'None',
+    });
+    expect(rendered.relayConfig.relay).toMatchObject({
+      externalAddress: '198.51.100.10',
+      portRange: { min: 40000, max: 49999 },
+    });
   });
 
   test('HostNetwork with several node addresses leaves the relayed address to each pod', () => {
@@ -201,16 +269,29 @@ describe('renderRelay details', () => {
   });
 
   test('HostNetwork nodes behind 1:1 NAT: one config maps every node internal address to its external one', () => {
-    const nodeAddressMap = [{ internal: '10.0.0.10', external: '198.51.100.10' }, { internal: '10.0.0.11', external: '198.51.100.11' }];
-    const rendered = render(sampleRelay('hostnetwork-p2p.yaml'), { nodeAddresses: ['198.51.100.10', '198.51.100.11'], nodeAddressMap });
+    const nodeAddressMap = [
+      { internal: '10.0.0.10', external: '198.51.100.10' },
+      { internal: '10.0.0.11', external: '198.51.100.11' },
+    ];
+    const rendered = render(sampleRelay('hostnetwork-p2p.yaml'), {
+      nodeAddresses: ['198.51.100.10', '198.51.100.11'],
+      nodeAddressMap,
+    });
     expect(rendered.relayConfig.relay.externalAddressMap).toEqual(nodeAddressMap);
     // Outside HostNetwork the map is never used: the Service's address is what clients reach.
-    expect(render(sampleRelay('udp-only.yaml'), { serviceIngress: ['203.0.113.7'], nodeAddressMap }).relayConfig.relay.externalAddressMap).toBeUndefined();
+    expect(
+      render(sampleRelay('udp-only.yaml'), { serviceIngress: ['203.0.113.7'], nodeAddressMap }).relayConfig.relay
+        .externalAddressMap,
+    ).toBeUndefined();
   });
 
   test('HostNetwork keeps user affinity next to the one-per-node rule', () => {
     const manifest = structuredClone(loadSample('hostnetwork-p2p.yaml').manifest);
-    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } };
+    const nodeAffinity = {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+      },
+    };
     manifest.spec.affinity = { nodeAffinity };
     const pod = deploymentOf(render(asRelay(manifest)).objects).spec!.template.spec!;
     expect(pod.affinity?.nodeAffinity).toEqual(nodeAffinity);
@@ -227,17 +308,21 @@ describe('renderRelay details', () => {
 
   test('autoscaling: HPA on CPU and no fixed replica count on the Deployment', () => {
     const { objects } = render(sampleRelay('autoscaled.yaml'));
-    const hpa = (byKind(objects, 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler);
+    const hpa = byKind(objects, 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler;
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec).toMatchObject({
       minReplicas: 2,
       maxReplicas: 20,
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'autoscaled' },
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+      ],
     });
     const deployment = deploymentOf(objects);
     expect(deployment.spec!.replicas).toBeUndefined();
-    expect(deployment.spec!.template.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '250m', memory: '128Mi' } });
+    expect(deployment.spec!.template.spec!.containers[0]!.resources).toEqual({
+      requests: { cpu: '250m', memory: '128Mi' },
+    });
   });
 
   test('replicas default to 1 and follow spec.replicas', () => {
@@ -246,7 +331,10 @@ describe('renderRelay details', () => {
   });
 
   test('termination grace covers the drain period', () => {
-    expect(deploymentOf(render(sampleRelay('hostnetwork-p2p.yaml')).objects).spec!.template.spec!.terminationGracePeriodSeconds).toBe(1830);
+    expect(
+      deploymentOf(render(sampleRelay('hostnetwork-p2p.yaml')).objects).spec!.template.spec!
+        .terminationGracePeriodSeconds,
+    ).toBe(1830);
     const rendered = render(sampleRelay('full-tls-cert-manager.yaml'));
     expect(deploymentOf(rendered.objects).spec!.template.spec!.terminationGracePeriodSeconds).toBe(3630);
     expect(rendered.relayConfig.drain.gracePeriodSeconds).toBe(3600);
@@ -263,13 +351,18 @@ describe('renderRelay details', () => {
   test('limits, realm and log level reach the relay config', () => {
     const { relayConfig } = render(sampleRelay('autoscaled.yaml'));
     expect(relayConfig.realm).toBe('turn.example.com');
-    expect(relayConfig.limits).toMatchObject({ maxAllocations: 5000, maxAllocationsPerUser: 5, maxBitrateKbps: 4000, maxLifetimeSeconds: 3600 });
+    expect(relayConfig.limits).toMatchObject({
+      maxAllocations: 5000,
+      maxAllocationsPerUser: 5,
+      maxBitrateKbps: 4000,
+      maxLifetimeSeconds: 3600,
+    });
     expect(relayConfig.auth).toMatchObject({ secretsFile: '/auth/secrets', usersFile: '/auth/users' });
     expect(relayConfig.admin).toEqual({ host: '0.0.0.0', port: 9641 });
   });
 
   test('NetworkPolicy admits listener ports, the relay port range and the admin port', () => {
-    const policy = (byKind(render(sampleRelay('hostnetwork-p2p.yaml')).objects, 'NetworkPolicy') as V1NetworkPolicy);
+    const policy = byKind(render(sampleRelay('hostnetwork-p2p.yaml')).objects, 'NetworkPolicy') as V1NetworkPolicy;
     expect(policy.spec!.policyTypes).toEqual(['Ingress']);
     expect(policy.spec!.ingress).toEqual([
       {
@@ -284,17 +377,28 @@ describe('renderRelay details', () => {
   });
 
   test('PodDisruptionBudget allows one voluntary eviction at a time', () => {
-    const pdb = (byKind(render(sampleRelay('udp-only.yaml')).objects, 'PodDisruptionBudget') as { spec: unknown });
-    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': 'udp-only' } } });
+    const pdb = byKind(render(sampleRelay('udp-only.yaml')).objects, 'PodDisruptionBudget') as { spec: unknown };
+    expect(pdb.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'turnrelay', 'app.kubernetes.io/instance': 'udp-only' } },
+    });
   });
 
   test('ServiceAccount mounts no token', () => {
-    expect((byKind(render(sampleRelay('udp-only.yaml')).objects, 'ServiceAccount') as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(false);
+    expect(
+      (
+        byKind(render(sampleRelay('udp-only.yaml')).objects, 'ServiceAccount') as {
+          automountServiceAccountToken: boolean;
+        }
+      ).automountServiceAccountToken,
+    ).toBe(false);
   });
 
   test('the restart checksum ignores live-reloadable changes and follows listener changes', () => {
     const checksum = (manifest: TurnRelayManifest, observed: Partial<Observed> = {}) =>
-      deploymentOf(render(asRelay(manifest), observed).objects).spec!.template.metadata!.annotations![RESTART_CHECKSUM_ANNOTATION];
+      deploymentOf(render(asRelay(manifest), observed).objects).spec!.template.metadata!.annotations![
+        RESTART_CHECKSUM_ANNOTATION
+      ];
     const base = loadSample('peers-in-cluster-service.yaml').manifest;
     const edited = structuredClone(base);
     edited.spec.limits = { maxAllocations: 5 };
@@ -310,7 +414,9 @@ describe('renderRelay details', () => {
     const base = loadSample('udp-only.yaml').manifest;
     expect(render(asRelay(base)).relayConfig.relay.dataPlane).toBeUndefined();
     const checksum = (manifest: TurnRelayManifest) =>
-      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![RESTART_CHECKSUM_ANNOTATION];
+      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![
+        RESTART_CHECKSUM_ANNOTATION
+      ];
     for (const dataPlane of ['node', 'native'] as const) {
       const chosen = structuredClone(base);
       chosen.spec.dataPlane = dataPlane;
@@ -325,8 +431,12 @@ describe('renderRelay details', () => {
   test('a spec image overrides the operator default', () => {
     const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
     manifest.spec.image = 'registry.example/turnrelay:pinned';
-    expect(deploymentOf(render(asRelay(manifest)).objects).spec!.template.spec!.containers[0]!.image).toBe('registry.example/turnrelay:pinned');
-    expect(deploymentOf(render(sampleRelay('udp-only.yaml')).objects).spec!.template.spec!.containers[0]!.image).toBe('ghcr.io/example/turnrelay:1.0.0');
+    expect(deploymentOf(render(asRelay(manifest)).objects).spec!.template.spec!.containers[0]!.image).toBe(
+      'registry.example/turnrelay:pinned',
+    );
+    expect(deploymentOf(render(sampleRelay('udp-only.yaml')).objects).spec!.template.spec!.containers[0]!.image).toBe(
+      'ghcr.io/example/turnrelay:1.0.0',
+    );
   });
 
   test('refuses to render a TurnRelay without a uid (owner references need it)', () => {

@@ -36,7 +36,8 @@ describe('TURN REST credentials', () => {
     expect(parseRestUsername('1767229200')).toEqual({ expiry: 1767229200, user: '' });
     expect(parseRestUsername('1767229200:alice')).toEqual({ expiry: 1767229200, user: 'alice' });
     expect(parseRestUsername('1767229200:a:b')).toEqual({ expiry: 1767229200, user: 'a:b' });
-    for (const bad of ['alice', 'alice:1767229200', '', ':x', '-5:x', '1e9:x', '1234567890123:x']) expect(parseRestUsername(bad)).toBeNull();
+    for (const bad of ['alice', 'alice:1767229200', '', ':x', '-5:x', '1e9:x', '1234567890123:x'])
+      expect(parseRestUsername(bad)).toBeNull();
   });
 });
 
@@ -102,7 +103,12 @@ describe('auth files', () => {
   });
 
   test('users: name:password, password may contain colons', () => {
-    expect(parseUsersFile('alice:pa:ss\n# c\n\nbob:x\n')).toEqual(new Map([['alice', 'pa:ss'], ['bob', 'x']]));
+    expect(parseUsersFile('alice:pa:ss\n# c\n\nbob:x\n')).toEqual(
+      new Map([
+        ['alice', 'pa:ss'],
+        ['bob', 'x'],
+      ]),
+    );
   });
 
   test.each([
@@ -116,13 +122,18 @@ describe('auth files', () => {
   });
 
   test('users: an error never contains a password', () => {
-    fc.assert(fc.property(fc.string({ minLength: 8 }).filter((p) => !p.includes('\n')), (password) => {
-      try {
-        parseUsersFile(`u:${password}\nu:${password}\n`);
-      } catch (err) {
-        expect((err as Error).message).not.toContain(password);
-      }
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 8 }).filter((p) => !p.includes('\n')),
+        (password) => {
+          try {
+            parseUsersFile(`u:${password}\nu:${password}\n`);
+          } catch (err) {
+            expect((err as Error).message).not.toContain(password);
+          }
+        },
+      ),
+    );
   });
 });
 
@@ -146,7 +157,8 @@ describe('NonceIssuer', () => {
     const later = (parseInt(ts, 36) + 1000).toString(36);
     expect(issuer.check(`${later}-${mac}`, 'c', NOW + 2000)).toBe('invalid');
     expect(issuer.check(`${ts}-${mac.slice(1)}`, 'c', NOW)).toBe('invalid');
-    for (const bad of ['', '-', 'abc', '-abc', `${'z'.repeat(13)}-${mac}`, 'x'.repeat(100)]) expect(issuer.check(bad, 'c', NOW)).toBe('invalid');
+    for (const bad of ['', '-', 'abc', '-abc', `${'z'.repeat(13)}-${mac}`, 'x'.repeat(100)])
+      expect(issuer.check(bad, 'c', NOW)).toBe('invalid');
     // Issued in the future (beyond clock skew) is not accepted either.
     const future = issuer.issue('c', NOW + 60_000);
     expect(issuer.check(future, 'c', NOW)).toBe('invalid');
@@ -160,9 +172,11 @@ describe('NonceIssuer', () => {
   });
 
   test('check never throws', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (nonce, client) => {
-      expect(['ok', 'stale', 'invalid']).toContain(issuer.check(nonce, client, NOW));
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (nonce, client) => {
+        expect(['ok', 'stale', 'invalid']).toContain(issuer.check(nonce, client, NOW));
+      }),
+    );
   });
 });
 

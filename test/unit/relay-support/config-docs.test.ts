@@ -8,12 +8,21 @@ import { IPV4_SPECIAL, IPV6_SPECIAL } from '../../../relay/policy/special-purpos
 
 const doc = readFileSync(new URL('../../../docs/relay-config.md', import.meta.url), 'utf8');
 
-type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  in?: z.ZodType;
+};
 
 function leafPaths(schema: z.ZodType, prefix: string): string[] {
   const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
   switch (def.type) {
-    case 'optional': case 'default': case 'prefault': case 'nullable':
+    case 'optional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
       return leafPaths(def.innerType as z.ZodType, prefix);
     case 'pipe':
       return leafPaths(def.in as z.ZodType, prefix);

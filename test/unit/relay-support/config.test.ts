@@ -28,14 +28,30 @@ test('a minimal file gets every default', () => {
     realm: 'turnrelay',
     software: 'turnrelay',
     listeners: [{ protocol: 'udp', host: '0.0.0.0', port: 3478 }],
-    auth: { secretsFile: '/auth/secrets', nonceLifetimeSeconds: 600, maxFailuresPerIp: 20, failureWindowSeconds: 60, maxCredentialTTLSeconds: 604800 },
+    auth: {
+      secretsFile: '/auth/secrets',
+      nonceLifetimeSeconds: 600,
+      maxFailuresPerIp: 20,
+      failureWindowSeconds: 60,
+      maxCredentialTTLSeconds: 604800,
+    },
     relay: { host: '0.0.0.0', portRange: { min: 49152, max: 65535 } },
     peers: { allowCIDRs: [], denyCIDRs: [] },
     limits: {
-      maxAllocations: 10000, maxAllocationsPerUser: 10, maxPermissionsPerAllocation: 64, maxChannelsPerAllocation: 64,
-      defaultLifetimeSeconds: 600, maxLifetimeSeconds: 3600, maxBitrateKbps: 0, maxConnections: 10000,
-      maxConnectionsPerIp: 200, firstMessageTimeoutSeconds: 10, connectionIdleTimeoutSeconds: 120, maxBufferedBytesPerConnection: 1048576,
-      unauthenticatedResponsesPerSecond: 50, maxAllocationAgeSeconds: 86400,
+      maxAllocations: 10000,
+      maxAllocationsPerUser: 10,
+      maxPermissionsPerAllocation: 64,
+      maxChannelsPerAllocation: 64,
+      defaultLifetimeSeconds: 600,
+      maxLifetimeSeconds: 3600,
+      maxBitrateKbps: 0,
+      maxConnections: 10000,
+      maxConnectionsPerIp: 200,
+      firstMessageTimeoutSeconds: 10,
+      connectionIdleTimeoutSeconds: 120,
+      maxBufferedBytesPerConnection: 1048576,
+      unauthenticatedResponsesPerSecond: 50,
+      maxAllocationAgeSeconds: 86400,
     },
     admin: { host: '127.0.0.1', port: 9641 },
     metrics: { perUserTopK: 10 },
@@ -63,7 +79,13 @@ log: {level: debug}
 `;
   const cfg = parseRelayConfig(full, 'full.yaml');
   expect(cfg.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', minVersion: 'TLSv1.3' });
-  expect(cfg.relay).toEqual({ host: '0.0.0.0', host6: '::', externalAddress: '203.0.113.7', externalAddress6: '2001:db8::7', portRange: { min: 40000, max: 40100 } });
+  expect(cfg.relay).toEqual({
+    host: '0.0.0.0',
+    host6: '::',
+    externalAddress: '203.0.113.7',
+    externalAddress6: '2001:db8::7',
+    portRange: { min: 40000, max: 40100 },
+  });
   expect(cfg.limits.maxAllocations).toBe(5);
   expect(cfg.limits.maxAllocationsPerUser).toBe(10);
   expect(parseRelayConfig(JSON.stringify(cfg), 'full.json')).toEqual(cfg);
@@ -72,18 +94,26 @@ log: {level: debug}
 test('unknown keys are rejected with their full path', () => {
   expect(problemsOf(`${minimal}\nlimits: {maxAllocation: 5}\n`)).toEqual(['limits.maxAllocation: unknown field']);
   expect(problemsOf(`${minimal}\nbogus: 1\n`)).toEqual(['bogus: unknown field']);
-  expect(problemsOf('listeners: [{protocol: udp, port: 1, hots: x}]\nauth: {usersFile: /u}\n')).toEqual(['listeners[0].hots: unknown field']);
+  expect(problemsOf('listeners: [{protocol: udp, port: 1, hots: x}]\nauth: {usersFile: /u}\n')).toEqual([
+    'listeners[0].hots: unknown field',
+  ]);
 });
 
 test('bad values name the field and say what was expected', () => {
-  const problems = problemsOf(`${minimal}\nlimits: {maxAllocations: many}\nadmin: {port: 70000}\nrelay: {host: "::1"}\n`);
+  const problems = problemsOf(
+    `${minimal}\nlimits: {maxAllocations: many}\nadmin: {port: 70000}\nrelay: {host: "::1"}\n`,
+  );
   expect(problems).toHaveLength(3);
-  expect(problems).toEqual(expect.arrayContaining([
-    expect.stringMatching(/^limits\.maxAllocations: .*expected number/),
-    expect.stringMatching(/^admin\.port: .*65535/),
-    'relay.host: must be an IPv4 address literal',
-  ]));
-  expect(problemsOf('listeners: [{protocol: quic, port: 1}]\nauth: {usersFile: /u}\n')[0]).toMatch(/^listeners\[0\]\.protocol: /);
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^limits\.maxAllocations: .*expected number/),
+      expect.stringMatching(/^admin\.port: .*65535/),
+      'relay.host: must be an IPv4 address literal',
+    ]),
+  );
+  expect(problemsOf('listeners: [{protocol: quic, port: 1}]\nauth: {usersFile: /u}\n')[0]).toMatch(
+    /^listeners\[0\]\.protocol: /,
+  );
   expect(problemsOf(`${minimal}\npeers: {allowCIDRs: [10.0.0.0/8, 10.0.0.0/40]}\n`)).toEqual([
     'peers.allowCIDRs[1]: invalid CIDR "10.0.0.0/40": IPv4 prefix length must be 0-32',
   ]);
@@ -105,12 +135,21 @@ test('cross-field rules', () => {
   expect(problemsOf(`${minimal}\nrelay: {portRange: {min: 50000, max: 40000}}\n`)).toEqual([
     'relay.portRange: min (50000) must be <= max (40000)',
   ]);
-  expect(problemsOf('listeners: [{protocol: tcp, port: 3478}, {protocol: tls, port: 3478}]\ntls: {certFile: /c, keyFile: /k}\nauth: {usersFile: /u}\n')).toEqual([
-    'listeners[1]: tls 0.0.0.0:3478 clashes with listeners[0] (same host, port and transport)',
-  ]);
+  expect(
+    problemsOf(
+      'listeners: [{protocol: tcp, port: 3478}, {protocol: tls, port: 3478}]\ntls: {certFile: /c, keyFile: /k}\nauth: {usersFile: /u}\n',
+    ),
+  ).toEqual(['listeners[1]: tls 0.0.0.0:3478 clashes with listeners[0] (same host, port and transport)']);
   // udp and tcp share a port number legitimately; port 0 never clashes; different hosts do not clash.
-  expect(() => parseRelayConfig('listeners: [{protocol: udp, port: 3478}, {protocol: tcp, port: 3478}, {protocol: tcp, port: 0}, {protocol: tcp, port: 0}, {protocol: tcp, host: 127.0.0.1, port: 3478}]\nauth: {usersFile: /u}\n', 'x')).not.toThrow();
-  expect(problemsOf('listeners: []\nauth: {usersFile: /u}\n')).toEqual(['listeners: at least one listener is required']);
+  expect(() =>
+    parseRelayConfig(
+      'listeners: [{protocol: udp, port: 3478}, {protocol: tcp, port: 3478}, {protocol: tcp, port: 0}, {protocol: tcp, port: 0}, {protocol: tcp, host: 127.0.0.1, port: 3478}]\nauth: {usersFile: /u}\n',
+      'x',
+    ),
+  ).not.toThrow();
+  expect(problemsOf('listeners: []\nauth: {usersFile: /u}\n')).toEqual([
+    'listeners: at least one listener is required',
+  ]);
 });
 
 test('syntax errors, duplicate keys and empty files are ConfigErrors', () => {
@@ -128,28 +167,70 @@ test('loadRelayConfigFile reads a file and names it in errors', async () => {
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, `${minimal}\nrealm: 5\n`);
   await expect(loadRelayConfigFile(bad)).rejects.toThrow(`invalid relay config ${bad}:\n  realm: `);
-  await expect(loadRelayConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml:\n {2}cannot read the file \(ENOENT\)/);
+  await expect(loadRelayConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(
+    /missing\.yaml:\n {2}cannot read the file \(ENOENT\)/,
+  );
 });
 
 test('any input either parses or fails with a ConfigError, never anything else', () => {
-  const keys = ['realm', 'listeners', 'tls', 'auth', 'relay', 'peers', 'limits', 'admin', 'drain', 'log', 'protocol', 'port', 'host', 'min', 'max', 'secretsFile'];
+  const keys = [
+    'realm',
+    'listeners',
+    'tls',
+    'auth',
+    'relay',
+    'peers',
+    'limits',
+    'admin',
+    'drain',
+    'log',
+    'protocol',
+    'port',
+    'host',
+    'min',
+    'max',
+    'secretsFile',
+  ];
   const value = fc.letrec((tie) => ({
-    node: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
-      fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom(...keys), tie('node'), { maxKeys: 4 })),
+    node: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('node'), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom(...keys), tie('node'), { maxKeys: 4 }),
+    ),
   })).node;
-  fc.assert(fc.property(fc.oneof(fc.string(), value.map((v) => JSON.stringify(v)), value.map((v) => stringify(v))), (text) => {
-    try {
-      parseRelayConfig(text, 'fuzz.yaml');
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).problems.length).toBeGreaterThan(0);
-    }
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        value.map((v) => JSON.stringify(v)),
+        value.map((v) => stringify(v)),
+      ),
+      (text) => {
+        try {
+          parseRelayConfig(text, 'fuzz.yaml');
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          expect((err as ConfigError).problems.length).toBeGreaterThan(0);
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });
 
 test('YAML alias tricks are ConfigErrors', () => {
   expect(problemsOf('realm: *nope\n')[0]).toMatch(/^syntax: /);
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 1; i < 8; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+  for (let i = 1; i < 8; i++)
+    bomb.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(', ')}]`,
+    );
   expect(problemsOf(`${bomb.join('\n')}\n`)[0]).toMatch(/^syntax: .*alias/i);
 });

@@ -45,7 +45,10 @@ test('dev setup: loopback listeners, private secret file, working self-signed ce
   expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now() + 86_400_000);
 
   // And a real TLS handshake that verifies it (as a client trusting it would).
-  const server = createServer({ cert: await readFile(config.tls!.certFile), key: await readFile(config.tls!.keyFile), minVersion: 'TLSv1.2' }, (s) => s.end('hi'));
+  const server = createServer(
+    { cert: await readFile(config.tls!.certFile), key: await readFile(config.tls!.keyFile), minVersion: 'TLSv1.2' },
+    (s) => s.end('hi'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const { port } = server.address() as AddressInfo;

@@ -30,7 +30,8 @@ function recorder() {
     async waitFor(count: number, timeoutMs = 5000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (events.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} change events, got ${events.length}: ${events.join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${count} change events, got ${events.length}: ${events.join(', ')}`);
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, 50);
@@ -123,10 +124,14 @@ test('a throwing handler does not stop the watcher', async () => {
   const file = join(dir, 'f');
   await writeFile(file, '0');
   let calls = 0;
-  const watcher = watchFiles([file], () => {
-    calls++;
-    throw new Error('handler bug');
-  }, { debounceMs: DEBOUNCE });
+  const watcher = watchFiles(
+    [file],
+    () => {
+      calls++;
+      throw new Error('handler bug');
+    },
+    { debounceMs: DEBOUNCE },
+  );
   try {
     await writeFile(file, '1');
     await settle();

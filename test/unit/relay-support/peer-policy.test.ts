@@ -19,7 +19,13 @@ function samples(cidr: string): string[] {
     const last = (c.base | ~c.mask) >>> 0;
     return [...new Set([c.base, (c.base | (~c.mask & 0x5a5a5a5a)) >>> 0, last])].map(formatIPv4);
   }
-  const fill = (pattern: number) => c.base.map((b, i) => (b | (~(c.mask[i] as number) & pattern)) >>> 0) as unknown as readonly [number, number, number, number];
+  const fill = (pattern: number) =>
+    c.base.map((b, i) => (b | (~(c.mask[i] as number) & pattern)) >>> 0) as unknown as readonly [
+      number,
+      number,
+      number,
+      number,
+    ];
   return [...new Set([formatIPv6(c.base), formatIPv6(fill(0x5a5a5a5a)), formatIPv6(fill(0xffffffff))])];
 }
 
@@ -38,25 +44,69 @@ describe('built-in deny list covers every IANA special-purpose entry', () => {
   });
 
   test.each([
-    ['0.0.0.0', 'unspecified'], ['0.1.2.3', 'this-network'], ['10.0.0.1', 'private'], ['100.64.0.1', 'cgnat'],
-    ['100.127.255.255', 'cgnat'], ['127.0.0.1', 'loopback'], ['127.255.255.254', 'loopback'],
-    ['169.254.169.254', 'link-local'], ['172.16.0.1', 'private'], ['172.31.255.255', 'private'],
-    ['192.0.0.9', 'ietf-protocol'], ['192.0.0.170', 'ietf-protocol'], ['192.0.2.1', 'documentation'],
-    ['192.31.196.1', 'as112'], ['192.52.193.1', 'amt'], ['192.88.99.1', '6to4-relay'], ['192.168.1.1', 'private'],
-    ['192.175.48.6', 'as112'], ['198.18.0.1', 'benchmarking'], ['198.19.255.255', 'benchmarking'],
-    ['198.51.100.7', 'documentation'], ['203.0.113.7', 'documentation'], ['224.0.0.251', 'multicast'],
-    ['239.255.255.250', 'multicast'], ['240.0.0.1', 'reserved'], ['255.255.255.254', 'reserved'],
+    ['0.0.0.0', 'unspecified'],
+    ['0.1.2.3', 'this-network'],
+    ['10.0.0.1', 'private'],
+    ['100.64.0.1', 'cgnat'],
+    ['100.127.255.255', 'cgnat'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['169.254.169.254', 'link-local'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.0.0.9', 'ietf-protocol'],
+    ['192.0.0.170', 'ietf-protocol'],
+    ['192.0.2.1', 'documentation'],
+    ['192.31.196.1', 'as112'],
+    ['192.52.193.1', 'amt'],
+    ['192.88.99.1', '6to4-relay'],
+    ['192.168.1.1', 'private'],
+    ['192.175.48.6', 'as112'],
+    ['198.18.0.1', 'benchmarking'],
+    ['198.19.255.255', 'benchmarking'],
+    ['198.51.100.7', 'documentation'],
+    ['203.0.113.7', 'documentation'],
+    ['224.0.0.251', 'multicast'],
+    ['239.255.255.250', 'multicast'],
+    ['240.0.0.1', 'reserved'],
+    ['255.255.255.254', 'reserved'],
     ['255.255.255.255', 'broadcast'],
-    ['::', 'unspecified'], ['::1', 'loopback'], ['::ffff:8.8.8.8', 'ipv4-mapped'], ['64:ff9b:1::808:808', 'nat64-local'],
-    ['100::1', 'discard'], ['100:0:0:1::1', 'dummy'], ['2001:0:808:808::f7f7:f7f7', 'teredo'], ['2001:1::1', 'ietf-protocol'],
-    ['2001:1::2', 'ietf-protocol'], ['2001:1::3', 'ietf-protocol'], ['2001:2::1', 'benchmarking'], ['2001:3::1', 'amt'],
-    ['2001:4:112::1', 'as112'], ['2001:10::1', 'orchid'], ['2001:20::1', 'orchid'], ['2001:30::1', 'drip'],
-    ['2001:1ff::1', 'ietf-protocol'], ['2001:db8::1', 'documentation'], ['2002:808:808::1', '6to4'],
-    ['2620:4f:8000::1', 'as112'], ['3fff::1', 'documentation'], ['3fff:fff::1', 'documentation'], ['5f00::1', 'srv6'],
-    ['fc00::1', 'unique-local'], ['fd12:3456::1', 'unique-local'], ['fe80::1', 'link-local'], ['febf::1', 'link-local'],
-    ['fec0::1', 'site-local'], ['ff02::1', 'multicast'], ['ff0e::1', 'multicast'],
+    ['::', 'unspecified'],
+    ['::1', 'loopback'],
+    ['::ffff:8.8.8.8', 'ipv4-mapped'],
+    ['64:ff9b:1::808:808', 'nat64-local'],
+    ['100::1', 'discard'],
+    ['100:0:0:1::1', 'dummy'],
+    ['2001:0:808:808::f7f7:f7f7', 'teredo'],
+    ['2001:1::1', 'ietf-protocol'],
+    ['2001:1::2', 'ietf-protocol'],
+    ['2001:1::3', 'ietf-protocol'],
+    ['2001:2::1', 'benchmarking'],
+    ['2001:3::1', 'amt'],
+    ['2001:4:112::1', 'as112'],
+    ['2001:10::1', 'orchid'],
+    ['2001:20::1', 'orchid'],
+    ['2001:30::1', 'drip'],
+    ['2001:1ff::1', 'ietf-protocol'],
+    ['2001:db8::1', 'documentation'],
+    ['2002:808:808::1', '6to4'],
+    ['2620:4f:8000::1', 'as112'],
+    ['3fff::1', 'documentation'],
+    ['3fff:fff::1', 'documentation'],
+    ['5f00::1', 'srv6'],
+    ['fc00::1', 'unique-local'],
+    ['fd12:3456::1', 'unique-local'],
+    ['fe80::1', 'link-local'],
+    ['febf::1', 'link-local'],
+    ['fec0::1', 'site-local'],
+    ['ff02::1', 'multicast'],
+    ['ff0e::1', 'multicast'],
     // outside 2000::/3 global unicast
-    ['4000::1', 'reserved'], ['1::1', 'reserved'], ['8000::1', 'reserved'], ['e000::1', 'reserved'], ['::1:0:0:0', 'reserved'],
+    ['4000::1', 'reserved'],
+    ['1::1', 'reserved'],
+    ['8000::1', 'reserved'],
+    ['e000::1', 'reserved'],
+    ['::1:0:0:0', 'reserved'],
   ] as const)('%s -> %s', (ip, reason) => expectDenied(defaults(), ip, reason));
 });
 
@@ -92,7 +142,11 @@ describe('IPv6 forms embedding a denied IPv4 are denied as that IPv4', () => {
   ] as const)('%s -> %s', (ip, reason) => expectDenied(defaults(), ip, reason));
 
   test('embedded IPv4 is judged even when the IPv6 block itself is explicitly allowed', () => {
-    const policy = new PeerPolicy({ allowCIDRs: ['2002::/16', '2001::/32', '64:ff9b:1::/48', '::ffff:0:0/96'], denyCIDRs: [], relayAddresses: [] });
+    const policy = new PeerPolicy({
+      allowCIDRs: ['2002::/16', '2001::/32', '64:ff9b:1::/48', '::ffff:0:0/96'],
+      denyCIDRs: [],
+      relayAddresses: [],
+    });
     expectDenied(policy, '2002:a9fe:a9fe::', 'link-local');
     expectDenied(policy, '2001:0:4136:e378:8000:63bf:5601:5601', 'link-local');
     expectDenied(policy, '64:ff9b:1::a9fe:a9fe', 'link-local');
@@ -106,17 +160,52 @@ describe('IPv6 forms embedding a denied IPv4 are denied as that IPv4', () => {
 });
 
 describe('allowed peers', () => {
-  test.each(['8.8.8.8', '1.1.1.1', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255',
-    '198.17.255.255', '198.20.0.0', '223.255.255.255', '2606:4700::1111', '2a00:1450:4001:80b::200e', '2001:4860:4860::8888',
-    '64:ff9b::808:808', '64:ff9b::8.8.8.8', '2001:200::1', '[2606:4700::1111]'])('%s', (ip) => {
+  test.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '100.63.255.255',
+    '100.128.0.0',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.167.255.255',
+    '198.17.255.255',
+    '198.20.0.0',
+    '223.255.255.255',
+    '2606:4700::1111',
+    '2a00:1450:4001:80b::200e',
+    '2001:4860:4860::8888',
+    '64:ff9b::808:808',
+    '64:ff9b::8.8.8.8',
+    '2001:200::1',
+    '[2606:4700::1111]',
+  ])('%s', (ip) => {
     expect(defaults().check(ip)).toEqual({ allowed: true });
   });
 });
 
 describe('invalid input is denied as invalid, never thrown', () => {
-  test.each(['', 'localhost', '127.1', '0x7f.0.0.1', '0177.0.0.1', '127.000.000.001', '2130706433', '1.2.3.4.5',
-    '256.0.0.1', '1.2.3', ' 8.8.8.8', '8.8.8.8 ', '8.8.8.8/32', ':::1', '1::2::3', '2606:4700::1111%', 'g::1',
-    '::ffff:127.1', '[::1', '2606:4700::1111%eth0'])('%j', (ip) => expectDenied(defaults(), ip, 'invalid'));
+  test.each([
+    '',
+    'localhost',
+    '127.1',
+    '0x7f.0.0.1',
+    '0177.0.0.1',
+    '127.000.000.001',
+    '2130706433',
+    '1.2.3.4.5',
+    '256.0.0.1',
+    '1.2.3',
+    ' 8.8.8.8',
+    '8.8.8.8 ',
+    '8.8.8.8/32',
+    ':::1',
+    '1::2::3',
+    '2606:4700::1111%',
+    'g::1',
+    '::ffff:127.1',
+    '[::1',
+    '2606:4700::1111%eth0',
+  ])('%j', (ip) => expectDenied(defaults(), ip, 'invalid'));
 
   test('zone ids do not hide a denied scope', () => {
     expectDenied(defaults(), 'fe80::1%eth0', 'link-local');
@@ -124,33 +213,57 @@ describe('invalid input is denied as invalid, never thrown', () => {
   });
 
   test('check() never throws and always returns a known verdict', () => {
-    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8'], denyCIDRs: ['8.8.4.0/24'], relayAddresses: ['203.0.113.7'] });
+    const policy = new PeerPolicy({
+      allowCIDRs: ['10.0.0.0/8'],
+      denyCIDRs: ['8.8.4.0/24'],
+      relayAddresses: ['203.0.113.7'],
+    });
     const ipish = fc.oneof(
       fc.string(),
-      fc.ipV4(), fc.ipV4Extended(), fc.ipV6(),
+      fc.ipV4(),
+      fc.ipV4Extended(),
+      fc.ipV6(),
       fc.tuple(fc.ipV6(), fc.string()).map(([a, z]) => `${a}%${z}`),
-      fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatIPv6([0, 1, 2, 3].map((i) => Buffer.from(b).readUInt32BE(i * 4)) as never)),
+      fc
+        .uint8Array({ minLength: 16, maxLength: 16 })
+        .map((b) => formatIPv6([0, 1, 2, 3].map((i) => Buffer.from(b).readUInt32BE(i * 4)) as never)),
     );
-    fc.assert(fc.property(ipish, fc.option(fc.integer({ min: -1, max: 70000 }), { nil: undefined }), (ip, port) => {
-      const v = policy.check(ip, port);
-      expect(v.allowed || (PEER_DENY_REASONS as readonly string[]).includes(v.reason)).toBe(true);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(ipish, fc.option(fc.integer({ min: -1, max: 70000 }), { nil: undefined }), (ip, port) => {
+        const v = policy.check(ip, port);
+        expect(v.allowed || (PEER_DENY_REASONS as readonly string[]).includes(v.reason)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   test('checkBytes agrees with check on random addresses', () => {
     const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
-    fc.assert(fc.property(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), (bytes) => {
-      const b = Buffer.from(bytes);
-      const text = b.length === 4 ? formatIPv4(b.readUInt32BE(0)) : formatIPv6([0, 1, 2, 3].map((i) => b.readUInt32BE(i * 4)) as never);
-      expect(policy.checkBytes(b)).toEqual(policy.check(text));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })),
+        (bytes) => {
+          const b = Buffer.from(bytes);
+          const text =
+            b.length === 4
+              ? formatIPv4(b.readUInt32BE(0))
+              : formatIPv6([0, 1, 2, 3].map((i) => b.readUInt32BE(i * 4)) as never);
+          expect(policy.checkBytes(b)).toEqual(policy.check(text));
+        },
+      ),
+      { numRuns: 5000 },
+    );
     expect(policy.checkBytes(new Uint8Array(5))).toEqual({ allowed: false, reason: 'invalid' });
   });
 });
 
 describe('explicit lists', () => {
   test('allowCIDRs override the built-in denies', () => {
-    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', '::1/128'], denyCIDRs: [], relayAddresses: [] });
+    const policy = new PeerPolicy({
+      allowCIDRs: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', '::1/128'],
+      denyCIDRs: [],
+      relayAddresses: [],
+    });
     for (const ip of ['10.1.2.3', '127.0.0.1', 'fd00::5', '::1']) expect(policy.check(ip)).toEqual({ allowed: true });
     expectDenied(policy, '127.0.0.2', 'loopback');
     expectDenied(policy, '192.168.0.1', 'private');
@@ -159,7 +272,11 @@ describe('explicit lists', () => {
   });
 
   test('denyCIDRs always win, in every spelling', () => {
-    const policy = new PeerPolicy({ allowCIDRs: ['10.0.0.0/8', '8.0.0.0/8', '::ffff:0:0/96'], denyCIDRs: ['10.9.0.0/16', '8.8.8.8', '2606:4700::/32'], relayAddresses: [] });
+    const policy = new PeerPolicy({
+      allowCIDRs: ['10.0.0.0/8', '8.0.0.0/8', '::ffff:0:0/96'],
+      denyCIDRs: ['10.9.0.0/16', '8.8.8.8', '2606:4700::/32'],
+      relayAddresses: [],
+    });
     expectDenied(policy, '10.9.1.1', 'denied-cidr');
     expectDenied(policy, '8.8.8.8', 'denied-cidr');
     expectDenied(policy, '::ffff:8.8.8.8', 'denied-cidr');
@@ -178,8 +295,12 @@ describe('explicit lists', () => {
 
   test('bad CIDRs are rejected by update() and the old lists keep working', () => {
     const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: ['8.8.8.8'], relayAddresses: [] });
-    expect(() => policy.update({ allowCIDRs: ['10.0.0.0/33'], denyCIDRs: [], relayAddresses: [] })).toThrow(/prefix length/);
-    expect(() => policy.update({ allowCIDRs: ['nope'], denyCIDRs: [], relayAddresses: [] })).toThrow(/invalid CIDR "nope"/);
+    expect(() => policy.update({ allowCIDRs: ['10.0.0.0/33'], denyCIDRs: [], relayAddresses: [] })).toThrow(
+      /prefix length/,
+    );
+    expect(() => policy.update({ allowCIDRs: ['nope'], denyCIDRs: [], relayAddresses: [] })).toThrow(
+      /invalid CIDR "nope"/,
+    );
     expectDenied(policy, '8.8.8.8', 'denied-cidr');
     policy.update({ allowCIDRs: [], denyCIDRs: [], relayAddresses: [] });
     expect(policy.check('8.8.8.8')).toEqual({ allowed: true });
@@ -198,7 +319,10 @@ describe("the relay's own addresses", () => {
 
   test('are allowed only at relay ports (another allocation on this relay), never at listener or admin ports', () => {
     const policy = new PeerPolicy({
-      allowCIDRs: [], denyCIDRs: [], relayAddresses: ['1.2.3.4', '2606:4700::7'], relayPortRange: { min: 49152, max: 65535 },
+      allowCIDRs: [],
+      denyCIDRs: [],
+      relayAddresses: ['1.2.3.4', '2606:4700::7'],
+      relayPortRange: { min: 49152, max: 65535 },
     });
     for (const port of [3478, 5349, 9641, 22, 49151]) {
       expect(policy.check('1.2.3.4', port)).toEqual({ allowed: false, reason: 'relay-address' });
@@ -213,27 +337,58 @@ describe("the relay's own addresses", () => {
   });
 
   test('a relay address in a special range stays denied by that range', () => {
-    const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.5'], relayPortRange: { min: 49152, max: 65535 } });
+    const policy = new PeerPolicy({
+      allowCIDRs: [],
+      denyCIDRs: [],
+      relayAddresses: ['10.0.0.5'],
+      relayPortRange: { min: 49152, max: 65535 },
+    });
     expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'private' });
     expect(policy.check('10.0.0.5', 3478)).toEqual({ allowed: false, reason: 'relay-address' });
   });
 
   test('an explicit allowCIDRs entry covers the relay address (development on loopback)', () => {
-    const policy = new PeerPolicy({ allowCIDRs: ['127.0.0.0/8'], denyCIDRs: [], relayAddresses: ['127.0.0.1'], relayPortRange: { min: 49152, max: 65535 } });
+    const policy = new PeerPolicy({
+      allowCIDRs: ['127.0.0.0/8'],
+      denyCIDRs: [],
+      relayAddresses: ['127.0.0.1'],
+      relayPortRange: { min: 49152, max: 65535 },
+    });
     expect(policy.check('127.0.0.1', 3480)).toEqual({ allowed: true });
   });
 
   test('relay addresses must be single addresses', () => {
-    expect(() => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.0/8'] })).toThrow(/single address/);
+    expect(() => new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['10.0.0.0/8'] })).toThrow(
+      /single address/,
+    );
   });
 });
 
 describe('address parser', () => {
   // Strings built from IPv6-ish pieces, so most are near-valid.
-  const ipv6ish = fc.array(fc.oneof(
-    fc.constantFrom(':', '::', '.', '%', 'ffff', '0', '00000', 'FfFf', '1.2.3.4', '255.255.255.255', '01.2.3.4', '64:ff9b', 'g'),
-    fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 1, maxLength: 5 }),
-  ), { maxLength: 12 }).map((p) => p.join(''));
+  const ipv6ish = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          ':',
+          '::',
+          '.',
+          '%',
+          'ffff',
+          '0',
+          '00000',
+          'FfFf',
+          '1.2.3.4',
+          '255.255.255.255',
+          '01.2.3.4',
+          '64:ff9b',
+          'g',
+        ),
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 1, maxLength: 5 }),
+      ),
+      { maxLength: 12 },
+    )
+    .map((p) => p.join(''));
 
   // Oracle for the value: the WHATWG URL parser prints IPv6 hosts canonically
   // in plain hex groups. (ipaddr.js is not one: it reads ::a.b.c.d as ::ffff:a.b.c.d.)
@@ -254,24 +409,30 @@ describe('address parser', () => {
   });
 
   test('accepts exactly what the platform inet_pton accepts, with the same value as the URL parser', () => {
-    fc.assert(fc.property(fc.oneof(ipv6ish, fc.ipV6(), fc.string({ maxLength: 50 })), (text) => {
-      if (text.includes('%')) return; // zones are handled by the caller
-      const out = [0, 0, 0, 0];
-      const ok = parseIPv6Range(text, 0, text.length, out);
-      expect({ text, ok }).toEqual({ text, ok: isIPv6(text) });
-      if (ok) {
-        expect(out).toEqual(wordsViaUrl(text));
-      }
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(fc.oneof(ipv6ish, fc.ipV6(), fc.string({ maxLength: 50 })), (text) => {
+        if (text.includes('%')) return; // zones are handled by the caller
+        const out = [0, 0, 0, 0];
+        const ok = parseIPv6Range(text, 0, text.length, out);
+        expect({ text, ok }).toEqual({ text, ok: isIPv6(text) });
+        if (ok) {
+          expect(out).toEqual(wordsViaUrl(text));
+        }
+      }),
+      { numRuns: 10_000 },
+    );
   });
 
   test('IPv4: canonical dotted quads only', () => {
-    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.string({ maxLength: 16 })), (text) => {
-      const v4 = parseIPv4(text);
-      const canonical = isIPv4(text) && text.split('.').every((o) => o === String(Number(o)));
-      expect({ text, ok: v4 !== -1 }).toEqual({ text, ok: canonical });
-      if (canonical) expect(formatIPv4(v4)).toBe(text);
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.string({ maxLength: 16 })), (text) => {
+        const v4 = parseIPv4(text);
+        const canonical = isIPv4(text) && text.split('.').every((o) => o === String(Number(o)));
+        expect({ text, ok: v4 !== -1 }).toEqual({ text, ok: canonical });
+        if (canonical) expect(formatIPv4(v4)).toBe(text);
+      }),
+      { numRuns: 10_000 },
+    );
   });
 });
 
@@ -281,44 +442,69 @@ describe('agrees with a naive oracle built on ipaddr.js range matching', () => {
     let best: { prefix: number; reason: PeerDenyReason } | undefined;
     for (const r of ranges) {
       const [base, prefix] = ipaddr.parseCIDR(r.cidr);
-      if (base.kind() === addr.kind() && addr.match([base, prefix] as never) && (!best || prefix > best.prefix)) best = { prefix, reason: r.reason };
+      if (base.kind() === addr.kind() && addr.match([base, prefix] as never) && (!best || prefix > best.prefix))
+        best = { prefix, reason: r.reason };
     }
     return best?.reason;
   };
   // Random host bits inside a random special range (plus fully random addresses).
-  const inRange = (ranges: typeof IPV4_SPECIAL, bytes: number) => fc.tuple(fc.nat(ranges.length - 1), fc.uint8Array({ minLength: bytes, maxLength: bytes }))
-    .map(([i, rnd]) => {
+  const inRange = (ranges: typeof IPV4_SPECIAL, bytes: number) =>
+    fc.tuple(fc.nat(ranges.length - 1), fc.uint8Array({ minLength: bytes, maxLength: bytes })).map(([i, rnd]) => {
       const c = parseCidr((ranges[i] as { cidr: string }).cidr, { mappedAsIPv4: false });
       const out = Buffer.from(rnd);
       const base = c.family === 4 ? [c.base] : c.base;
       const mask = c.family === 4 ? [c.mask] : c.mask;
-      base.forEach((b, w) => out.writeUInt32BE(((b | (out.readUInt32BE(w * 4) & ~(mask[w] as number))) >>> 0), w * 4));
+      base.forEach((b, w) => out.writeUInt32BE((b | (out.readUInt32BE(w * 4) & ~(mask[w] as number))) >>> 0, w * 4));
       return out;
     });
 
   test('IPv4', () => {
-    fc.assert(fc.property(fc.oneof(inRange(IPV4_SPECIAL, 4), fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => Buffer.from(b))), (b) => {
-      const text = formatIPv4(b.readUInt32BE(0));
-      const reason = longest(IPV4_SPECIAL, ipaddr.IPv4.parse(text));
-      expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          inRange(IPV4_SPECIAL, 4),
+          fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => Buffer.from(b)),
+        ),
+        (b) => {
+          const text = formatIPv4(b.readUInt32BE(0));
+          const reason = longest(IPV4_SPECIAL, ipaddr.IPv4.parse(text));
+          expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 
   test('IPv6 without embedded IPv4', () => {
-    const embeds = ['::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32'].map((c) => ipaddr.parseCIDR(c));
-    fc.assert(fc.property(fc.oneof(inRange(IPV6_SPECIAL, 16), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b))), (b) => {
-      const addr = ipaddr.fromByteArray([...b]) as ipaddr.IPv6;
-      fc.pre(!embeds.some((r) => addr.match(r)));
-      const text = addr.toString();
-      const reason = longest(IPV6_SPECIAL, addr) ?? (addr.match(ipaddr.parseCIDR('2000::/3')) ? undefined : 'reserved');
-      expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
-    }), { numRuns: 10_000 });
+    const embeds = ['::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32'].map((c) =>
+      ipaddr.parseCIDR(c),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          inRange(IPV6_SPECIAL, 16),
+          fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b)),
+        ),
+        (b) => {
+          const addr = ipaddr.fromByteArray([...b]) as ipaddr.IPv6;
+          fc.pre(!embeds.some((r) => addr.match(r)));
+          const text = addr.toString();
+          const reason =
+            longest(IPV6_SPECIAL, addr) ?? (addr.match(ipaddr.parseCIDR('2000::/3')) ? undefined : 'reserved');
+          expect(policy.check(text)).toEqual(reason ? { allowed: false, reason } : { allowed: true });
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 });
 
 describe('ISATAP interface identifiers carry their IPv4', () => {
   test.each([
-    '2001:db8::5efe:169.254.169.254', '2001:db8::200:5efe:10.0.0.1', 'fe80::5efe:127.0.0.1', '2606:4700::200:5efe:192.168.1.1',
+    '2001:db8::5efe:169.254.169.254',
+    '2001:db8::200:5efe:10.0.0.1',
+    'fe80::5efe:127.0.0.1',
+    '2606:4700::200:5efe:192.168.1.1',
   ])('%s is judged as its embedded IPv4 and denied', (ip) => {
     expect(defaults().check(ip).allowed).toBe(false);
   });

@@ -9,7 +9,16 @@ import { decodeStunMessage } from '../../../relay/stun/message.js';
 import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
 import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
 import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
-import { metricsText, metricValue, PASSWORD, sleep, startPeer, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import {
+  metricsText,
+  metricValue,
+  PASSWORD,
+  sleep,
+  startPeer,
+  startTestRelay,
+  USER,
+  type TestRelay,
+} from './helpers/test-relay.js';
 
 type PlaneCase = { name: string; relay: { dataPlane: 'node' | 'native'; threads?: number } };
 const PLANES: PlaneCase[] = [
@@ -20,10 +29,16 @@ const PLANES: PlaneCase[] = [
 
 const udpSeries = (direction: string) => `turnrelay_relayed_packets_total{transport="udp",direction="${direction}"}`;
 const dropped = (reason: string) => `turnrelay_dropped_packets_total{reason="${reason}"}`;
-const relayOptions = (plane: PlaneCase) => ({ host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, ...plane.relay });
+const relayOptions = (plane: PlaneCase) => ({
+  host: '127.0.0.1',
+  portRange: { min: 50000, max: 59999 },
+  ...plane.relay,
+});
 
 /** The next message must be a well-formed Data indication (type 0x0017, length matching the datagram). */
-async function nextDataIndication(c: TurnTestClient): Promise<{ data: string; peer: { address: string; port: number } }> {
+async function nextDataIndication(
+  c: TurnTestClient,
+): Promise<{ data: string; peer: { address: string; port: number } }> {
   const { buf } = await c.next();
   expect(buf.readUInt16BE(0)).toBe(0x0017);
   expect(buf.readUInt16BE(2) + 20).toBe(buf.length);
@@ -37,7 +52,10 @@ async function nextDataIndication(c: TurnTestClient): Promise<{ data: string; pe
 async function portIsFree(port: number): Promise<boolean> {
   const s = createSocket('udp4');
   try {
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind({ port, address: '127.0.0.1', exclusive: true }, () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind({ port, address: '127.0.0.1', exclusive: true }, () => resolve());
+    });
     return true;
   } catch {
     return false;
@@ -68,9 +86,14 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
   let t: TestRelay;
   beforeAll(async () => {
     t = await startTestRelay({ relay: relayOptions(plane), limits: { maxAllocationsPerUser: 100 } });
-    expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: plane.relay.dataPlane, threads: plane.relay.threads ?? 1 });
+    expect(t.relay.turn.ctx.dataPlane).toMatchObject({
+      name: plane.relay.dataPlane,
+      threads: plane.relay.threads ?? 1,
+    });
   });
-  afterAll(async () => { await t.stop(); });
+  afterAll(async () => {
+    await t.stop();
+  });
 
   test('UDP: Send/Data indications and ChannelData both ways, counted', async () => {
     const c = await TurnTestClient.udp(t.port('udp'));
@@ -88,7 +111,10 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       expect(got.port).toBe(relayed.port);
 
       peer.socket.send(Buffer.from('back as data indication'), relayed.port, relayed.address);
-      expect(await nextDataIndication(c)).toEqual({ data: 'back as data indication', peer: { address: peer.address, port: peer.port } });
+      expect(await nextDataIndication(c)).toEqual({
+        data: 'back as data indication',
+        peer: { address: peer.address, port: peer.port },
+      });
       peer.socket.send(Buffer.from('odd'), relayed.port, relayed.address); // padded to 4 bytes
       expect(await nextDataIndication(c)).toEqual({ data: 'odd', peer: { address: peer.address, port: peer.port } });
 
@@ -107,7 +133,9 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
       expect(delta(udpSeries('client_to_peer'))).toBe(2);
       expect(delta(udpSeries('peer_to_client'))).toBe(3);
-      expect(delta('turnrelay_relayed_bytes_total{transport="udp",direction="client_to_peer"}')).toBe('via send indication'.length + odd.length);
+      expect(delta('turnrelay_relayed_bytes_total{transport="udp",direction="client_to_peer"}')).toBe(
+        'via send indication'.length + odd.length,
+      );
       await c.refresh(0);
     } finally {
       c.close();
@@ -121,7 +149,11 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
     try {
       const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
       expect(isSuccess(await c.channelBind(0x4100, peer))).toBe(true);
-      const packet = (i: number) => { const p = Buffer.alloc(160, i & 0xff); p.writeUInt32BE(i, 0); return p; };
+      const packet = (i: number) => {
+        const p = Buffer.alloc(160, i & 0xff);
+        p.writeUInt32BE(i, 0);
+        return p;
+      };
       // Each burst is read before the next is sent: the receivers here are Node
       // sockets in this busy process, and their kernel buffers (not the relay)
       // would otherwise be what drops packets.
@@ -245,16 +277,21 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       expect(isSuccess(await attacker.channelBind(0x4020, peer))).toBe(true);
       // With an allocation: ChannelData whose length field lies, a bare header, a
       // header alone, an unbound and an out-of-range channel number, a 65 KB frame.
-      const lying = Buffer.alloc(12); lying.writeUInt16BE(0x4020, 0); lying.writeUInt16BE(4000, 2);
+      const lying = Buffer.alloc(12);
+      lying.writeUInt16BE(0x4020, 0);
+      lying.writeUInt16BE(4000, 2);
       attacker.sendRaw(lying);
       attacker.sendRaw(Buffer.from([0x40, 0x20]));
       attacker.sendRaw(Buffer.from([0x40, 0x20, 0x00, 0x00]));
       attacker.sendRaw(Buffer.from([0x7f, 0xff, 0x00, 0x01, 9]));
-      const huge = Buffer.alloc(65_000); huge.writeUInt16BE(0x4020, 0); huge.writeUInt16BE(65_000 - 4, 2);
+      const huge = Buffer.alloc(65_000);
+      huge.writeUInt16BE(0x4020, 0);
+      huge.writeUInt16BE(65_000 - 4, 2);
       attacker.sendRaw(huge);
       for (let i = 0; i < 200; i++) attacker.sendRaw(Buffer.from([0x40 | (i & 0x3f), i, 0xff, 0xff]));
       // Every ChannelData first byte, truncated to 1-3 bytes (test/interop/hostile-input.test.ts does this against a relay process).
-      for (let first = 0x40; first <= 0x7f; first++) for (let n = 1; n <= 3; n++) attacker.sendRaw(Buffer.from([first, 0x20, 0x00].slice(0, n)));
+      for (let first = 0x40; first <= 0x7f; first++)
+        for (let n = 1; n <= 3; n++) attacker.sendRaw(Buffer.from([first, 0x20, 0x00].slice(0, n)));
       // A permitted peer without a channel sending a datagram too large to wrap in a Data indication.
       const unchanneled = await startPeer();
       unchanneled.socket.send(Buffer.alloc(65_490, 1), relayed.port, relayed.address);
@@ -265,7 +302,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       await expectServing(t);
       // And the attacker's own allocation still works.
       attacker.sendChannelData(0x4020, Buffer.from('attacker, honest now'));
-      for (let i = 0; i < 100 && !peer.received.some((r) => r.data.toString() === 'attacker, honest now'); i++) await sleep(10);
+      for (let i = 0; i < 100 && !peer.received.some((r) => r.data.toString() === 'attacker, honest now'); i++)
+        await sleep(10);
       expect(peer.received.some((r) => r.data.toString() === 'attacker, honest now')).toBe(true);
       await attacker.refresh(0);
     } finally {
@@ -298,14 +336,20 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
         for (let k = 0; k < clients.length; k++) got.push(await peer.next());
       }
       const seen = new Set(got.map((r) => r.data.toString()));
-      for (const [i] of clients.entries()) for (let round = 0; round < 10; round++) expect(seen.has(`c${i} r${round}`)).toBe(true);
+      for (const [i] of clients.entries())
+        for (let round = 0; round < 10; round++) expect(seen.has(`c${i} r${round}`)).toBe(true);
       // Each client's data leaves from its own relayed port.
-      for (const [i, r] of relayed.entries()) expect(got.filter((g) => g.data.toString().startsWith(`c${i} `)).every((g) => g.port === r.port)).toBe(true);
+      for (const [i, r] of relayed.entries())
+        expect(got.filter((g) => g.data.toString().startsWith(`c${i} `)).every((g) => g.port === r.port)).toBe(true);
       for (const [i, r] of relayed.entries()) peer.socket.send(Buffer.from(`back ${i}`), r.port, r.address);
       for (const [i, c] of clients.entries()) expect((await c.nextData()).data.toString()).toBe(`back ${i}`);
       const after = await metricsText(t.relay);
-      expect(metricValue(after, udpSeries('client_to_peer')) - metricValue(before, udpSeries('client_to_peer'))).toBe(clients.length * 10);
-      expect(metricValue(after, udpSeries('peer_to_client')) - metricValue(before, udpSeries('peer_to_client'))).toBe(clients.length);
+      expect(metricValue(after, udpSeries('client_to_peer')) - metricValue(before, udpSeries('client_to_peer'))).toBe(
+        clients.length * 10,
+      );
+      expect(metricValue(after, udpSeries('peer_to_client')) - metricValue(before, udpSeries('peer_to_client'))).toBe(
+        clients.length,
+      );
       await Promise.all(clients.map((c) => c.refresh(0)));
     } finally {
       for (const c of clients) c.close();
@@ -384,7 +428,10 @@ describe.each(PLANES)('data plane contract, own relay: $name', (plane) => {
       expect(relayed.address).toBe('::1');
       expect(isSuccess(await c.createPermission(peer))).toBe(true);
       peer.socket.send(Buffer.from('v6 data indication'), relayed.port, relayed.address);
-      expect(await nextDataIndication(c)).toEqual({ data: 'v6 data indication', peer: { address: '::1', port: peer.port } });
+      expect(await nextDataIndication(c)).toEqual({
+        data: 'v6 data indication',
+        peer: { address: '::1', port: peer.port },
+      });
       expect(isSuccess(await c.channelBind(0x4005, peer))).toBe(true);
       c.sendChannelData(0x4005, Buffer.from('v6 channel'));
       expect((await peer.next()).data.toString()).toBe('v6 channel');
@@ -408,7 +455,10 @@ describe.each(PLANES)('data plane contract, own relay: $name', (plane) => {
       const flood = (async () => {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
         while (flooding) {
-          for (let i = 0; i < 20; i++) { c.sendChannelData(0x4006, Buffer.alloc(100)); peer.socket.send(Buffer.alloc(100), relayed.port, relayed.address); }
+          for (let i = 0; i < 20; i++) {
+            c.sendChannelData(0x4006, Buffer.alloc(100));
+            peer.socket.send(Buffer.alloc(100), relayed.port, relayed.address);
+          }
           await sleep(1);
         }
       })();

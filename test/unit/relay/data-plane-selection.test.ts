@@ -19,7 +19,13 @@ const MISSING = '/nonexistent/turnrelay_dataplane.node';
 /** A logger whose JSON lines the test can read. */
 function recordingLogger() {
   const lines: Array<{ level: string; msg: string }> = [];
-  const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { level: string; msg: string }); done(); } });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean))
+        lines.push(JSON.parse(l) as { level: string; msg: string });
+      done();
+    },
+  });
   return { lines, log: pino({ level: 'warn', formatters: { level: (label) => ({ level: label }) } }, stream) };
 }
 
@@ -28,7 +34,9 @@ beforeAll(async () => {
   usersFile = join(await mkdtemp(join(tmpdir(), 'turnrelay-plane-')), 'users');
   await writeFile(usersFile, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
 });
-afterAll(async () => { await rm(dirname(usersFile), { recursive: true, force: true }); });
+afterAll(async () => {
+  await rm(dirname(usersFile), { recursive: true, force: true });
+});
 
 function minimalConfig(relay: Record<string, unknown> = {}) {
   return RelayConfigSchema.parse({
@@ -43,8 +51,11 @@ function minimalConfig(relay: Record<string, unknown> = {}) {
 async function withAddonPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const before = process.env['TURNRELAY_NATIVE_ADDON'];
   process.env['TURNRELAY_NATIVE_ADDON'] = path;
-  try { return await fn(); } finally {
-    if (before === undefined) delete process.env['TURNRELAY_NATIVE_ADDON']; else process.env['TURNRELAY_NATIVE_ADDON'] = before;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env['TURNRELAY_NATIVE_ADDON'];
+    else process.env['TURNRELAY_NATIVE_ADDON'] = before;
   }
 }
 
@@ -70,7 +81,9 @@ test('a config without relay.dataPlane runs the native plane, on relay.threads t
 });
 
 test('relay.dataPlane: node runs the JavaScript plane even though the addon exists', async () => {
-  const t = await startTestRelay({ relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, dataPlane: 'node' } });
+  const t = await startTestRelay({
+    relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, dataPlane: 'node' },
+  });
   try {
     expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: 'node', threads: 1 });
   } finally {
@@ -81,7 +94,9 @@ test('relay.dataPlane: node runs the JavaScript plane even though the addon exis
 test('relay.dataPlane: native without the addon fails at startup and says how to build it', async () => {
   const { log, lines } = recordingLogger();
   await withAddonPath(MISSING, async () => {
-    await expect(startRelay({ config: minimalConfig({ dataPlane: 'native' }), log })).rejects.toThrow(/not built .*run `npm run build:native` \(needs g\+\+\)/);
+    await expect(startRelay({ config: minimalConfig({ dataPlane: 'native' }), log })).rejects.toThrow(
+      /not built .*run `npm run build:native` \(needs g\+\+\)/,
+    );
   });
   expect(lines).toEqual([]);
 });

@@ -16,7 +16,8 @@ function fixture(files: Record<string, string>): string {
   return root;
 }
 
-const V2_MOUNTINFO = '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n';
+const V2_MOUNTINFO =
+  '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n';
 const V1_MOUNTINFO = [
   '25 23 0:22 / /sys/fs/cgroup/memory rw,relatime shared:5 - cgroup cgroup rw,memory',
   '26 23 0:23 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:6 - cgroup cgroup rw,cpu,cpuacct',
@@ -92,7 +93,9 @@ test('this machine: a real CFS quota of half a CPU gives one thread', () => {
   // The cpu controller: a v1 hierarchy, or the v2 one when it carries the controller.
   const mounts = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
   const v1 = mounts.find((m) => !m.v2 && m.controllers.includes('cpu'));
-  const v2 = mounts.find((m) => m.v2 && readFileSync(join(m.mountPoint, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu'));
+  const v2 = mounts.find(
+    (m) => m.v2 && readFileSync(join(m.mountPoint, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu'),
+  );
   const mount = v1 ?? v2;
   expect(mount).toBeDefined();
   const dir = join(mount!.mountPoint, `turnrelay-test-${process.pid}`);

@@ -31,7 +31,9 @@ async function setup(maxBitrateKbps = 0) {
   return { plane, sink, endpoint, relayPort: socket.address().port };
 }
 
-const waitFor = async (cond: () => boolean) => { for (let i = 0; i < 100 && !cond(); i++) await sleep(10); };
+const waitFor = async (cond: () => boolean) => {
+  for (let i = 0; i < 100 && !cond(); i++) await sleep(10);
+};
 
 describe('JsDataPlane', () => {
   test('peer datagrams: dropped without permission, Data indication with it, ChannelData once bound', async () => {
@@ -49,7 +51,11 @@ describe('JsDataPlane', () => {
       const ind = decodeStunMessage(sink.frames.shift()!);
       expect(ind.method).toBe(Method.Data);
       expect(ind.get(AttributeType.Data)!.toString()).toBe('odd');
-      expect(decodeXorAddress(ind.get(AttributeType.XorPeerAddress)!, ind.transactionId)).toEqual({ family: 4, address: '127.0.0.1', port: peer.port });
+      expect(decodeXorAddress(ind.get(AttributeType.XorPeerAddress)!, ind.transactionId)).toEqual({
+        family: 4,
+        address: '127.0.0.1',
+        port: peer.port,
+      });
 
       endpoint.bindChannel(0x4005, '127.0.0.1', peer.port, Date.now() + 60_000);
       peer.socket.send(Buffer.from('hello'), relayPort, '127.0.0.1');

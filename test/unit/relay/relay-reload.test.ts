@@ -10,14 +10,27 @@ import type { TLSSocket } from 'node:tls';
 import { generateSelfSignedCert } from '../../../relay/config/dev-defaults.js';
 import { mintRestCredential } from '../../../relay/auth/rest-credentials.js';
 import { errorCodeOf, isSuccess, Method, TurnTestClient } from './helpers/turn-test-client.js';
-import { metricsText, metricValue, PASSWORD, SECRET, sleep, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import {
+  metricsText,
+  metricValue,
+  PASSWORD,
+  SECRET,
+  sleep,
+  startTestRelay,
+  USER,
+  type TestRelay,
+} from './helpers/test-relay.js';
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 describe('live reload', () => {
   let t: TestRelay;
-  beforeEach(async () => { t = await startTestRelay(); });
-  afterEach(async () => { await t.stop(); });
+  beforeEach(async () => {
+    t = await startTestRelay();
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
 
   test('a new TLS certificate is used for new handshakes while the old connection stays up', async () => {
     const oldConn = await TurnTestClient.stream('tls', t.port('tls'), { ca: t.certPem });
@@ -30,7 +43,9 @@ describe('live reload', () => {
     await t.relay.reload();
 
     const newConn = await TurnTestClient.stream('tls', t.port('tls'), { ca: next.certPem });
-    expect((newConn.streamSocket as TLSSocket).getPeerX509Certificate()!.fingerprint256).toBe(fingerprintOf(next.certPem));
+    expect((newConn.streamSocket as TLSSocket).getPeerX509Certificate()!.fingerprint256).toBe(
+      fingerprintOf(next.certPem),
+    );
     // The connection made before the swap still works.
     expect(isSuccess(await oldConn.transact(oldConn.build(Method.Binding, [])))).toBe(true);
     oldConn.close();
@@ -50,7 +65,10 @@ describe('live reload', () => {
   });
 
   test('an invalid config file is rejected, the old config keeps serving; a valid one is applied', async () => {
-    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<string, unknown>;
+    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<
+      string,
+      unknown
+    >;
     await writeFile(t.configFile, JSON.stringify({ ...original, limits: { maxAllocationsPerUser: -1 } }));
     await t.relay.reload();
     expect(metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="config_reload"}')).toBe(1);
@@ -68,7 +86,10 @@ describe('live reload', () => {
   });
 
   test('the file watcher picks up a config change by itself', async () => {
-    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<string, unknown>;
+    const original = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8')) as Record<
+      string,
+      unknown
+    >;
     await writeFile(t.configFile, JSON.stringify({ ...original, limits: { maxPermissionsPerAllocation: 7 } }));
     const deadline = Date.now() + 5000;
     while (t.relay.turn.ctx.config.limits.maxPermissionsPerAllocation !== 7 && Date.now() < deadline) await sleep(50);
@@ -96,11 +117,12 @@ describe('stream connection limits', () => {
   test('connections beyond maxConnectionsPerIp are closed; idle connections without allocation time out', async () => {
     const t = await startTestRelay({ limits: { maxConnectionsPerIp: 2, connectionIdleTimeoutSeconds: 1 } });
     try {
-      const open = () => new Promise<{ closed: Promise<void> }>((resolve) => {
-        const s = tcpConnect({ port: t.port('tcp'), host: '127.0.0.1' }, () => resolve({ closed }));
-        const closed = new Promise<void>((r) => s.on('close', () => r()));
-        s.on('error', () => {});
-      });
+      const open = () =>
+        new Promise<{ closed: Promise<void> }>((resolve) => {
+          const s = tcpConnect({ port: t.port('tcp'), host: '127.0.0.1' }, () => resolve({ closed }));
+          const closed = new Promise<void>((r) => s.on('close', () => r()));
+          s.on('error', () => {});
+        });
       const a = await open();
       const b = await open();
       const c = await open();
@@ -108,7 +130,10 @@ describe('stream connection limits', () => {
       expect(closedFirst).toBe('c');
       expect(metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="connection_limit"}')).toBe(1);
       // a and b carry no allocation: the idle timeout closes them.
-      const idle = await Promise.race([Promise.all([a.closed, b.closed]).then(() => 'closed'), sleep(3000).then(() => 'open')]);
+      const idle = await Promise.race([
+        Promise.all([a.closed, b.closed]).then(() => 'closed'),
+        sleep(3000).then(() => 'open'),
+      ]);
       expect(idle).toBe('closed');
     } finally {
       await t.stop();

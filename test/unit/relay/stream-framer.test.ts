@@ -6,29 +6,45 @@ import { StunMessageBuilder } from '../../../relay/stun/message.js';
 import { encodeChannelData } from '../../../relay/stun/channel-data.js';
 import { FramingError, MAX_FRAME, StreamFramer } from '../../../relay/stun/stream-framer.js';
 
-const stunFrame = fc.tuple(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.uint8Array({ maxLength: 100 }))
-  .map(([t, v]) => new StunMessageBuilder(Method.Send, MessageClass.Indication, Buffer.from(t)).add(AttributeType.Data, Buffer.from(v)).build());
-const channelFrame = fc.tuple(fc.integer({ min: 0x4000, max: 0x7fff }), fc.uint8Array({ maxLength: 300 }))
+const stunFrame = fc
+  .tuple(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.uint8Array({ maxLength: 100 }))
+  .map(([t, v]) =>
+    new StunMessageBuilder(Method.Send, MessageClass.Indication, Buffer.from(t))
+      .add(AttributeType.Data, Buffer.from(v))
+      .build(),
+  );
+const channelFrame = fc
+  .tuple(fc.integer({ min: 0x4000, max: 0x7fff }), fc.uint8Array({ maxLength: 300 }))
   .map(([c, d]) => encodeChannelData(c, Buffer.from(d), true));
 
 function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
   const out: Buffer[] = [];
   let prev = 0;
-  for (const p of points) { out.push(buf.subarray(prev, p)); prev = p; }
+  for (const p of points) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
   out.push(buf.subarray(prev));
   return out;
 }
 
 describe('StreamFramer', () => {
   test('recovers every frame however the stream is split', () => {
-    fc.assert(fc.property(fc.array(fc.oneof(stunFrame, channelFrame), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), (frames, cuts) => {
-      const got: Buffer[] = [];
-      const framer = new StreamFramer((f) => got.push(Buffer.from(f)));
-      for (const chunk of splitAt(Buffer.concat(frames), cuts)) framer.push(Buffer.from(chunk));
-      expect(got).toEqual(frames);
-      expect(framer.bufferedBytes).toBe(0);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(stunFrame, channelFrame), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (frames, cuts) => {
+          const got: Buffer[] = [];
+          const framer = new StreamFramer((f) => got.push(Buffer.from(f)));
+          for (const chunk of splitAt(Buffer.concat(frames), cuts)) framer.push(Buffer.from(chunk));
+          expect(got).toEqual(frames);
+          expect(framer.bufferedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   test('byte-by-byte delivery works and emitted frames are not overwritten later', () => {
@@ -48,7 +64,9 @@ describe('StreamFramer', () => {
   });
 
   test('maximum-size STUN and ChannelData frames split across chunks are reassembled', () => {
-    const stun = new StunMessageBuilder(Method.Send, MessageClass.Indication, Buffer.alloc(12, 1)).add(AttributeType.Data, Buffer.alloc(65528, 9)).build();
+    const stun = new StunMessageBuilder(Method.Send, MessageClass.Indication, Buffer.alloc(12, 1))
+      .add(AttributeType.Data, Buffer.alloc(65528, 9))
+      .build();
     expect(stun.length).toBe(MAX_FRAME);
     const channel = encodeChannelData(0x4000, Buffer.alloc(65535, 3), true);
     const got: Buffer[] = [];
@@ -59,16 +77,19 @@ describe('StreamFramer', () => {
   });
 
   test('buffering never exceeds one maximum frame', () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 5000 }), { maxLength: 30 }), (chunks) => {
-      const framer = new StreamFramer(() => {});
-      try {
-        for (const c of chunks) {
-          framer.push(Buffer.from(c));
-          expect(framer.bufferedBytes).toBeLessThanOrEqual(MAX_FRAME);
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 5000 }), { maxLength: 30 }), (chunks) => {
+        const framer = new StreamFramer(() => {});
+        try {
+          for (const c of chunks) {
+            framer.push(Buffer.from(c));
+            expect(framer.bufferedBytes).toBeLessThanOrEqual(MAX_FRAME);
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(FramingError);
         }
-      } catch (err) {
-        expect(err).toBeInstanceOf(FramingError);
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -48,7 +48,12 @@ const LONG_TERM_REQUEST = hex(`
 
 function integrityOk(buf: Buffer, key: Buffer): boolean {
   const m = decodeStunMessage(buf);
-  return verifyMessageIntegrity(m.raw, m.offsetOf(AttributeType.MessageIntegrity)!, m.get(AttributeType.MessageIntegrity)!, key);
+  return verifyMessageIntegrity(
+    m.raw,
+    m.offsetOf(AttributeType.MessageIntegrity)!,
+    m.get(AttributeType.MessageIntegrity)!,
+    key,
+  );
 }
 
 describe('RFC 5769 test vectors', () => {
@@ -75,8 +80,14 @@ describe('RFC 5769 test vectors', () => {
   test('2.3 IPv6 response: XOR-MAPPED-ADDRESS [2001:db8:1234:5678:11:2233:4455:6677]:32853', () => {
     const m = decodeStunMessage(IPV6_RESPONSE);
     const value = m.get(AttributeType.XorMappedAddress)!;
-    expect(decodeXorAddress(value, m.transactionId)).toEqual({ family: 6, address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 });
-    expect(encodeXorAddress({ address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 }, m.transactionId)).toEqual(value);
+    expect(decodeXorAddress(value, m.transactionId)).toEqual({
+      family: 6,
+      address: '2001:db8:1234:5678:11:2233:4455:6677',
+      port: 32853,
+    });
+    expect(encodeXorAddress({ address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 }, m.transactionId)).toEqual(
+      value,
+    );
     expect(integrityOk(IPV6_RESPONSE, SHORT_TERM_PASSWORD)).toBe(true);
   });
 

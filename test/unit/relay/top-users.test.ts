@@ -4,7 +4,10 @@ import { OTHER_USERS, TopUsers } from '../../../relay/usage/top-users.js';
 import type { DirectionCounters } from '../../../relay/dataplane/types.js';
 
 const traffic = (bytes: number): DirectionCounters => ({
-  clientToPeerPackets: 1, clientToPeerBytes: bytes, peerToClientPackets: 1, peerToClientBytes: bytes,
+  clientToPeerPackets: 1,
+  clientToPeerBytes: bytes,
+  peerToClientPackets: 1,
+  peerToClientBytes: bytes,
 });
 
 function totals(top: TopUsers): Map<string, number> {
@@ -28,7 +31,8 @@ test('100 000 ephemeral users: at most K series plus other, the heavy users name
       const now = totals(top);
       expect(now.size).toBeLessThanOrEqual(k + 1);
       // A series that exists in two consecutive reads never went down.
-      for (const [user, value] of now) if (previous.has(user)) expect(value).toBeGreaterThanOrEqual(previous.get(user)!);
+      for (const [user, value] of now)
+        if (previous.has(user)) expect(value).toBeGreaterThanOrEqual(previous.get(user)!);
       previous = now;
     }
   }
@@ -59,7 +63,12 @@ test('K = 0 keeps only other; a user literally named "other" never gets a series
   const top = new TopUsers(3);
   top.add(OTHER_USERS, traffic(10));
   top.add('alice', traffic(5));
-  expect(totals(top)).toEqual(new Map([['alice', 10], [OTHER_USERS, 20]]));
+  expect(totals(top)).toEqual(
+    new Map([
+      ['alice', 10],
+      [OTHER_USERS, 20],
+    ]),
+  );
 });
 
 test('lowering K on reload drops the weakest series; their later bytes go to other', () => {

@@ -6,22 +6,40 @@ import { encodeRequestedTransport } from '../../../relay/stun/attributes/request
 import { encodeRequestedAddressFamily } from '../../../relay/stun/attributes/requested-address-family.js';
 import { encodeEvenPort } from '../../../relay/stun/attributes/even-port.js';
 import { encodeLifetime } from '../../../relay/stun/attributes/lifetime.js';
-import { metricsText, metricValue, PASSWORD, startPeer, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import {
+  metricsText,
+  metricValue,
+  PASSWORD,
+  startPeer,
+  startTestRelay,
+  USER,
+  type TestRelay,
+} from './helpers/test-relay.js';
 
 const UDP_TRANSPORT: [number, Buffer] = [AttributeType.RequestedTransport, encodeRequestedTransport(17)];
 
 describe('TURN allocations', () => {
   let t: TestRelay;
   const clients: TurnTestClient[] = [];
-  const client = async () => { const c = await TurnTestClient.udp(t.port('udp')); clients.push(c); return c; };
+  const client = async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    clients.push(c);
+    return c;
+  };
   beforeAll(async () => {
-    t = await startTestRelay({ limits: { maxAllocationsPerUser: 3, defaultLifetimeSeconds: 600, maxLifetimeSeconds: 1200 } });
+    t = await startTestRelay({
+      limits: { maxAllocationsPerUser: 3, defaultLifetimeSeconds: 600, maxLifetimeSeconds: 1200 },
+    });
   });
-  afterAll(async () => { for (const c of clients) c.close(); await t.stop(); });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await t.stop();
+  });
 
   test('a retransmitted Allocate gets the identical response, a new transaction on the same 5-tuple gets 437', async () => {
     const c = await client();
-    c.username = USER; c.password = PASSWORD;
+    c.username = USER;
+    c.password = PASSWORD;
     const challenge = await c.transact(c.build(Method.Allocate, [UDP_TRANSPORT]));
     c.realm = challenge.get(AttributeType.Realm)!.toString();
     c.nonce = challenge.get(AttributeType.Nonce)!.toString();
@@ -68,15 +86,20 @@ describe('TURN allocations', () => {
   test('441 when another user touches the allocation; 442 for TCP relaying; 400 without REQUESTED-TRANSPORT', async () => {
     const c = await client();
     expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
-    c.username = 'bob'; c.password = 'bob-password';
+    c.username = 'bob';
+    c.password = 'bob-password';
     expect(errorCodeOf(await c.refresh(600))).toBe(441);
-    c.username = USER; c.password = PASSWORD;
+    c.username = USER;
+    c.password = PASSWORD;
     await c.refresh(0);
 
     const d = await client();
-    d.username = USER; d.password = PASSWORD;
+    d.username = USER;
+    d.password = PASSWORD;
     expect(errorCodeOf(await d.request(Method.Allocate, []))).toBe(400);
-    expect(errorCodeOf(await d.request(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(6)]]))).toBe(442);
+    expect(
+      errorCodeOf(await d.request(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(6)]])),
+    ).toBe(442);
   });
 
   test('DONT-FRAGMENT is accepted (Linux UDP sockets already send with DF via path-MTU discovery)', async () => {
@@ -87,8 +110,16 @@ describe('TURN allocations', () => {
 
   test('440 for an IPv6 relay when relay.host6 is not configured, and for unknown families', async () => {
     const c = await client();
-    expect(errorCodeOf(await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]))).toBe(440);
-    expect(errorCodeOf(await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(9)]]))).toBe(440);
+    expect(
+      errorCodeOf(
+        await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]),
+      ),
+    ).toBe(440);
+    expect(
+      errorCodeOf(
+        await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(9)]]),
+      ),
+    ).toBe(440);
   });
 
   test('420 lists unknown comprehension-required attributes', async () => {
@@ -112,7 +143,9 @@ describe('TURN allocations', () => {
     expect(d.relayedAddress(claimed).port).toBe(port + 1);
     // A token works once.
     const e = await client();
-    expect(errorCodeOf(await e.allocate(USER, PASSWORD, [[AttributeType.ReservationToken, Buffer.from(token)]]))).toBe(508);
+    expect(errorCodeOf(await e.allocate(USER, PASSWORD, [[AttributeType.ReservationToken, Buffer.from(token)]]))).toBe(
+      508,
+    );
     await c.refresh(0);
     await d.refresh(0);
   });
@@ -130,14 +163,21 @@ describe('TURN allocations', () => {
 describe('IPv6 relays', () => {
   let t: TestRelay;
   beforeAll(async () => {
-    t = await startTestRelay({ relay: { host: '127.0.0.1', host6: '::1', portRange: { min: 50000, max: 59999 } }, peers: { allowCIDRs: ['127.0.0.0/8', '::1/128'] } });
+    t = await startTestRelay({
+      relay: { host: '127.0.0.1', host6: '::1', portRange: { min: 50000, max: 59999 } },
+      peers: { allowCIDRs: ['127.0.0.0/8', '::1/128'] },
+    });
   });
-  afterAll(async () => { await t.stop(); });
+  afterAll(async () => {
+    await t.stop();
+  });
 
   test('REQUESTED-ADDRESS-FAMILY IPv6 gives an IPv6 relayed address; IPv4 peers then get 443', async () => {
     const c = await TurnTestClient.udp(t.port('udp'));
     try {
-      const res = await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]);
+      const res = await c.allocate(USER, PASSWORD, [
+        [AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)],
+      ]);
       expect(isSuccess(res)).toBe(true);
       expect(c.relayedAddress(res)).toMatchObject({ family: 6, address: '::1' });
       expect(errorCodeOf(await c.createPermission({ address: '127.0.0.1', port: 1 }))).toBe(443);
@@ -152,7 +192,9 @@ describe('IPv6 relays', () => {
     const c = await TurnTestClient.udp(t.port('udp'));
     const peer = await startPeer('::1');
     try {
-      const res = await c.allocate(USER, PASSWORD, [[AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)]]);
+      const res = await c.allocate(USER, PASSWORD, [
+        [AttributeType.RequestedAddressFamily, encodeRequestedAddressFamily(2)],
+      ]);
       const relayed = c.relayedAddress(res);
       expect(isSuccess(await c.createPermission(peer))).toBe(true);
       c.sendIndication(peer, Buffer.from('v6 send'));
@@ -182,7 +224,9 @@ describe('relay capacity', () => {
     try {
       expect(isSuccess(await a.allocate(USER, PASSWORD))).toBe(true);
       expect(errorCodeOf(await b.allocate('bob', 'bob-password'))).toBe(508);
-      expect(metricValue(await metricsText(t.relay), 'turnrelay_allocations_total{result="insufficient_capacity"}')).toBe(1);
+      expect(
+        metricValue(await metricsText(t.relay), 'turnrelay_allocations_total{result="insufficient_capacity"}'),
+      ).toBe(1);
     } finally {
       a.close();
       b.close();

@@ -4,14 +4,32 @@
 import { mintRestCredential } from '../../../relay/auth/rest-credentials.js';
 import { AttributeType, Method, errorCodeOf, isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
 import { encodeRequestedTransport } from '../../../relay/stun/attributes/requested-transport.js';
-import { metricsText, metricValue, PASSWORD, SECRET, sleep, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import {
+  metricsText,
+  metricValue,
+  PASSWORD,
+  SECRET,
+  sleep,
+  startTestRelay,
+  USER,
+  type TestRelay,
+} from './helpers/test-relay.js';
 
 describe('TURN authentication', () => {
   let t: TestRelay;
   const clients: TurnTestClient[] = [];
-  const client = async () => { const c = await TurnTestClient.udp(t.port('udp')); clients.push(c); return c; };
-  beforeAll(async () => { t = await startTestRelay(); });
-  afterAll(async () => { for (const c of clients) c.close(); await t.stop(); });
+  const client = async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    t = await startTestRelay();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await t.stop();
+  });
 
   test('Binding needs no credentials and reports the mapped address', async () => {
     const c = await client();
@@ -24,7 +42,9 @@ describe('TURN authentication', () => {
 
   test('an unauthenticated Allocate gets 401 with REALM and NONCE, then succeeds with a static user', async () => {
     const c = await client();
-    const first = await c.transact(c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]]));
+    const first = await c.transact(
+      c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]]),
+    );
     expect(errorCodeOf(first)).toBe(401);
     expect(first.get(AttributeType.Realm)!.toString()).toBe('test.realm');
     expect(first.get(AttributeType.Nonce)!.length).toBeGreaterThan(8);
@@ -77,7 +97,9 @@ describe('nonce expiry and failure rate limiting', () => {
       expect(errorCodeOf(stale)).toBe(438);
       expect(stale.has(AttributeType.Nonce)).toBe(true);
       expect(isSuccess(await c.request(Method.Refresh, []))).toBe(true);
-      expect(metricValue(await metricsText(r.relay), 'turnrelay_auth_total{result="stale_nonce"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        metricValue(await metricsText(r.relay), 'turnrelay_auth_total{result="stale_nonce"}'),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       c.close();
       await r.stop();
@@ -88,7 +110,13 @@ describe('nonce expiry and failure rate limiting', () => {
     const r = await startTestRelay({ auth: { maxFailuresPerIp: 3, failureWindowSeconds: 60 } });
     const c = await TurnTestClient.udp(r.port('udp'));
     try {
-      const attempt = () => c.transact(c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]], { authenticated: true }), 500);
+      const attempt = () =>
+        c.transact(
+          c.build(Method.Allocate, [[AttributeType.RequestedTransport, encodeRequestedTransport(17)]], {
+            authenticated: true,
+          }),
+          500,
+        );
       expect(errorCodeOf(await c.allocate(USER, 'wrong'))).toBe(401); // challenge (not a failure), then failure 1
       expect(errorCodeOf(await attempt())).toBe(401);
       expect(errorCodeOf(await attempt())).toBe(401);
@@ -96,11 +124,12 @@ describe('nonce expiry and failure rate limiting', () => {
       // Correct credentials do not help while blocked.
       c.password = PASSWORD;
       await expect(attempt()).rejects.toThrow(/no response/);
-      expect(metricValue(await metricsText(r.relay), 'turnrelay_auth_total{result="rate_limited"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        metricValue(await metricsText(r.relay), 'turnrelay_auth_total{result="rate_limited"}'),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       c.close();
       await r.stop();
     }
   });
 });
-

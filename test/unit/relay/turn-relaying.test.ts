@@ -2,54 +2,76 @@
 // indications and ChannelData both ways), permission enforcement on data
 // from peers, the bitrate cap, and drain.
 import { errorCodeOf, isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
-import { metricsText, metricValue, PASSWORD, sleep, startPeer, startTestRelay, USER, type TestRelay } from './helpers/test-relay.js';
+import {
+  metricsText,
+  metricValue,
+  PASSWORD,
+  sleep,
+  startPeer,
+  startTestRelay,
+  USER,
+  type TestRelay,
+} from './helpers/test-relay.js';
 
 async function connect(t: TestRelay, transport: 'udp' | 'tcp' | 'tls'): Promise<TurnTestClient> {
-  return transport === 'udp' ? TurnTestClient.udp(t.port('udp')) : TurnTestClient.stream(transport, t.port(transport), { ca: t.certPem });
+  return transport === 'udp'
+    ? TurnTestClient.udp(t.port('udp'))
+    : TurnTestClient.stream(transport, t.port(transport), { ca: t.certPem });
 }
 
 describe('relaying data', () => {
   let t: TestRelay;
-  beforeAll(async () => { t = await startTestRelay(); });
-  afterAll(async () => { await t.stop(); });
-
-  test.each(['udp', 'tcp', 'tls'] as const)('%s: Send/Data indications and ChannelData both ways', async (transport) => {
-    const c = await connect(t, transport);
-    const peer = await startPeer();
-    try {
-      const res = await c.allocate(USER, PASSWORD);
-      expect(isSuccess(res)).toBe(true);
-      const relayed = c.relayedAddress(res);
-      expect(isSuccess(await c.createPermission(peer))).toBe(true);
-
-      c.sendIndication(peer, Buffer.from('via send indication'));
-      const got = await peer.next();
-      expect(got.data.toString()).toBe('via send indication');
-      expect(got.port).toBe(relayed.port);
-
-      peer.socket.send(Buffer.from('back as data indication'), relayed.port, relayed.address);
-      const data = await c.nextData();
-      expect(data.data.toString()).toBe('back as data indication');
-      expect(data.peer).toMatchObject({ address: peer.address, port: peer.port });
-
-      expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
-      const odd = Buffer.from('channel data, odd length!');
-      c.sendChannelData(0x4001, odd);
-      expect((await peer.next()).data).toEqual(odd);
-      peer.socket.send(Buffer.from('back on channel 0x4001'), relayed.port, relayed.address);
-      const back = await c.nextData();
-      expect(back).toMatchObject({ channel: 0x4001 });
-      expect(back.data.toString()).toBe('back on channel 0x4001');
-
-      const text = await metricsText(t.relay);
-      expect(metricValue(text, `turnrelay_relayed_packets_total{transport="${transport}",direction="client_to_peer"}`)).toBeGreaterThanOrEqual(2);
-      expect(metricValue(text, `turnrelay_relayed_packets_total{transport="${transport}",direction="peer_to_client"}`)).toBeGreaterThanOrEqual(2);
-      await c.refresh(0);
-    } finally {
-      c.close();
-      peer.close();
-    }
+  beforeAll(async () => {
+    t = await startTestRelay();
   });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  test.each(['udp', 'tcp', 'tls'] as const)(
+    '%s: Send/Data indications and ChannelData both ways',
+    async (transport) => {
+      const c = await connect(t, transport);
+      const peer = await startPeer();
+      try {
+        const res = await c.allocate(USER, PASSWORD);
+        expect(isSuccess(res)).toBe(true);
+        const relayed = c.relayedAddress(res);
+        expect(isSuccess(await c.createPermission(peer))).toBe(true);
+
+        c.sendIndication(peer, Buffer.from('via send indication'));
+        const got = await peer.next();
+        expect(got.data.toString()).toBe('via send indication');
+        expect(got.port).toBe(relayed.port);
+
+        peer.socket.send(Buffer.from('back as data indication'), relayed.port, relayed.address);
+        const data = await c.nextData();
+        expect(data.data.toString()).toBe('back as data indication');
+        expect(data.peer).toMatchObject({ address: peer.address, port: peer.port });
+
+        expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+        const odd = Buffer.from('channel data, odd length!');
+        c.sendChannelData(0x4001, odd);
+        expect((await peer.next()).data).toEqual(odd);
+        peer.socket.send(Buffer.from('back on channel 0x4001'), relayed.port, relayed.address);
+        const back = await c.nextData();
+        expect(back).toMatchObject({ channel: 0x4001 });
+        expect(back.data.toString()).toBe('back on channel 0x4001');
+
+        const text = await metricsText(t.relay);
+        expect(
+          metricValue(text, `turnrelay_relayed_packets_total{transport="${transport}",direction="client_to_peer"}`),
+        ).toBeGreaterThanOrEqual(2);
+        expect(
+          metricValue(text, `turnrelay_relayed_packets_total{transport="${transport}",direction="peer_to_client"}`),
+        ).toBeGreaterThanOrEqual(2);
+        await c.refresh(0);
+      } finally {
+        c.close();
+        peer.close();
+      }
+    },
+  );
 
   test('data from a peer without a permission is not relayed', async () => {
     const c = await connect(t, 'udp');
@@ -62,7 +84,9 @@ describe('relaying data', () => {
       expect(isSuccess(await c.createPermission({ address: '127.0.0.2', port: 1 }))).toBe(true);
       stranger.socket.send(Buffer.from('unsolicited'), relayed.port, relayed.address);
       await expect(c.nextData(300)).rejects.toThrow(/timed out/);
-      expect(metricValue(await metricsText(t.relay), 'turnrelay_dropped_packets_total{reason="no_permission"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        metricValue(await metricsText(t.relay), 'turnrelay_dropped_packets_total{reason="no_permission"}'),
+      ).toBeGreaterThanOrEqual(1);
       await c.refresh(0);
     } finally {
       c.close();
@@ -83,8 +107,12 @@ describe('relaying data', () => {
 
 describe('peer policy on every path', () => {
   let t: TestRelay;
-  beforeAll(async () => { t = await startTestRelay({ peers: { allowCIDRs: [], denyCIDRs: ['198.51.100.0/24'] } }); });
-  afterAll(async () => { await t.stop(); });
+  beforeAll(async () => {
+    t = await startTestRelay({ peers: { allowCIDRs: [], denyCIDRs: ['198.51.100.0/24'] } });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
 
   test('CreatePermission, ChannelBind and Send refuse denied peers (403 / dropped) and count them', async () => {
     const c = await connect(t, 'udp');
@@ -93,7 +121,9 @@ describe('peer policy on every path', () => {
       expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
       expect(errorCodeOf(await c.createPermission(peer))).toBe(403);
       expect(errorCodeOf(await c.createPermission({ address: '169.254.169.254', port: 80 }))).toBe(403);
-      expect(errorCodeOf(await c.createPermission({ address: '8.8.8.8', port: 53 }, { address: '10.1.2.3', port: 53 }))).toBe(403);
+      expect(
+        errorCodeOf(await c.createPermission({ address: '8.8.8.8', port: 53 }, { address: '10.1.2.3', port: 53 })),
+      ).toBe(403);
       expect(errorCodeOf(await c.createPermission({ address: '198.51.100.7', port: 1 }))).toBe(403);
       expect(errorCodeOf(await c.channelBind(0x4000, { address: '10.0.0.1', port: 5000 }))).toBe(403);
       expect(errorCodeOf(await c.channelBind(0x4000, peer))).toBe(403);
@@ -101,8 +131,11 @@ describe('peer policy on every path', () => {
       await expect(peer.next(300)).rejects.toThrow(/received nothing/);
 
       const text = await metricsText(t.relay);
-      const refusals = (path: string) => text.split('\n').filter((l) => l.startsWith('turnrelay_peer_refusals_total{') && l.includes(`path="${path}"`))
-        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      const refusals = (path: string) =>
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('turnrelay_peer_refusals_total{') && l.includes(`path="${path}"`))
+          .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
       expect(refusals('create_permission')).toBe(4);
       expect(refusals('channel_bind')).toBe(2);
       expect(refusals('send')).toBe(1);
@@ -129,7 +162,9 @@ describe('limits and drain', () => {
       await sleep(200);
       expect(peer.received.length).toBeGreaterThan(0);
       expect(peer.received.length).toBeLessThan(20);
-      expect(metricValue(await metricsText(t.relay), 'turnrelay_dropped_packets_total{reason="rate_limited"}')).toBeGreaterThan(0);
+      expect(
+        metricValue(await metricsText(t.relay), 'turnrelay_dropped_packets_total{reason="rate_limited"}'),
+      ).toBeGreaterThan(0);
     } finally {
       c.close();
       peer.close();
@@ -147,7 +182,9 @@ describe('limits and drain', () => {
       const relayed = c.relayedAddress(res);
       await c.channelBind(0x4003, peer);
       let drained = false;
-      const draining = t.relay.drain().then(() => { drained = true; });
+      const draining = t.relay.drain().then(() => {
+        drained = true;
+      });
       const ready = await fetch(`http://127.0.0.1:${t.relay.admin.port}/readyz`);
       expect(ready.status).toBe(503);
       expect((await fetch(`http://127.0.0.1:${t.relay.admin.port}/healthz`)).status).toBe(200);

@@ -59,10 +59,16 @@ struct Args {
   bool ok = true;
 
   Args(napi_env e, napi_callback_info info, bool needPlane = true) : env(e) {
-    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) { ok = fail("bad call"); return; }
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+      ok = fail("bad call");
+      return;
+    }
     if (!needPlane) return;
     void* p = nullptr;
-    if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || !p) { ok = fail("first argument must be a plane"); return; }
+    if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || !p) {
+      ok = fail("first argument must be a plane");
+      return;
+    }
     plane = static_cast<Plane*>(p);
     if (plane->closed) ok = fail("plane is closed");
   }
@@ -89,13 +95,15 @@ struct Args {
   std::string str(size_t i) {
     char buf[64] = {0};
     size_t len = 0;
-    if (ok && (i >= argc || napi_get_value_string_utf8(env, argv[i], buf, sizeof buf, &len) != napi_ok)) fail("expected a string argument");
+    if (ok && (i >= argc || napi_get_value_string_utf8(env, argv[i], buf, sizeof buf, &len) != napi_ok))
+      fail("expected a string argument");
     return std::string(buf, len);
   }
   std::pair<uint8_t*, size_t> buffer(size_t i) {
     void* data = nullptr;
     size_t len = 0;
-    if (ok && (i >= argc || napi_get_buffer_info(env, argv[i], &data, &len) != napi_ok)) fail("expected a Buffer argument");
+    if (ok && (i >= argc || napi_get_buffer_info(env, argv[i], &data, &len) != napi_ok))
+      fail("expected a Buffer argument");
     return {static_cast<uint8_t*>(data), len};
   }
   bool address(size_t ipIndex, size_t portIndex, sockaddr_storage& ss, socklen_t& len) {
@@ -111,14 +119,31 @@ struct Args {
     return w;
   }
   Worker* lane(int32_t lane) {
-    if (ok && (lane < 0 || static_cast<size_t>(lane) >= plane->workers.size())) { fail("lane out of range"); return nullptr; }
+    if (ok && (lane < 0 || static_cast<size_t>(lane) >= plane->workers.size())) {
+      fail("lane out of range");
+      return nullptr;
+    }
     return ok ? plane->workers[lane].get() : nullptr;
   }
-  napi_value undefined() { napi_value u; napi_get_undefined(env, &u); return u; }
-  napi_value number(double v) { napi_value n; napi_create_double(env, v, &n); return n; }
+  napi_value undefined() {
+    napi_value u;
+    napi_get_undefined(env, &u);
+    return u;
+  }
+  napi_value number(double v) {
+    napi_value n;
+    napi_create_double(env, v, &n);
+    return n;
+  }
 };
 
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, nullptr, "turnrelay native data plane: " #call " failed"); return nullptr; } } while (0)
+#define CHECK(call)                                                                    \
+  do {                                                                                 \
+    if ((call) != napi_ok) {                                                           \
+      napi_throw_error(env, nullptr, "turnrelay native data plane: " #call " failed"); \
+      return nullptr;                                                                  \
+    }                                                                                  \
+  } while (0)
 
 void callJs(napi_env env, napi_value fn, void*, void* data) {
   auto* u = static_cast<Upcall*>(data);
@@ -152,11 +177,15 @@ napi_value Create(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "create(threads, onPacket) needs a callback");
     return nullptr;
   }
-  if (threads < 1 || threads > kMaxThreads) { a.fail("threads must be between 1 and 1024"); return nullptr; }
+  if (threads < 1 || threads > kMaxThreads) {
+    a.fail("threads must be between 1 and 1024");
+    return nullptr;
+  }
   auto p = std::make_unique<Plane>();
   napi_value name;
   napi_create_string_utf8(env, "turnrelay-dataplane-upcall", NAPI_AUTO_LENGTH, &name);
-  CHECK(napi_create_threadsafe_function(env, a.argv[1], nullptr, name, kUpcallQueue, 1, nullptr, nullptr, nullptr, callJs, &p->upcall));
+  CHECK(napi_create_threadsafe_function(env, a.argv[1], nullptr, name, kUpcallQueue, 1, nullptr, nullptr, nullptr,
+                                        callJs, &p->upcall));
   // The loop threads must not keep Node alive; the listeners JS wraps decide that.
   napi_unref_threadsafe_function(env, p->upcall);
   for (int i = 0; i < threads; i++) {
@@ -191,7 +220,10 @@ int udpSocket(const sockaddr_storage& ss, bool reusePort) {
   if (fd < 0) return -1;
   int one = 1;
   if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) { close(fd); return -1; }
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
@@ -230,7 +262,8 @@ napi_value Listen(napi_env env, napi_callback_info info) {
     // (Linux caps them at net.core.rmem_max/wmem_max; failing to raise them is harmless).
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kListenerBuffer, sizeof kListenerBuffer);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kListenerBuffer, sizeof kListenerBuffer);
-    if (i == 0) getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // port 0: the rest join the port the kernel chose
+    if (i == 0)
+      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // port 0: the rest join the port the kernel chose
     fds.push_back(fd);
   }
   int id = a.plane->nextListenerId++;
@@ -241,7 +274,8 @@ napi_value Listen(napi_env env, napi_callback_info info) {
     c.fd = fds[i];
     a.plane->workers[i]->post(std::move(c));
   }
-  int port = ss.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port) : ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  int port = ss.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port)
+                                     : ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   napi_value arr;
   CHECK(napi_create_array_with_length(env, 2, &arr));
   napi_set_element(env, arr, 0, a.number(id));
@@ -273,7 +307,10 @@ napi_value OpenRelay(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   // A duplicate the worker owns; the caller closes its own copy.
   int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own < 0) { a.fail("cannot duplicate the relay socket"); return nullptr; }
+  if (own < 0) {
+    a.fail("cannot duplicate the relay socket");
+    return nullptr;
+  }
   fcntl(own, F_SETFL, fcntl(own, F_GETFL) | O_NONBLOCK);
   c.fd = own;
   c.listenerId = listenerId;
@@ -288,7 +325,8 @@ napi_value OpenRelay(napi_env env, napi_callback_info info) {
 napi_value usageArray(Args& a, const Usage& u) {
   napi_value arr;
   if (napi_create_array_with_length(a.env, 4, &arr) != napi_ok) return nullptr;
-  const Counter* values[] = {&u.clientToPeerPackets, &u.clientToPeerBytes, &u.peerToClientPackets, &u.peerToClientBytes};
+  const Counter* values[] = {&u.clientToPeerPackets, &u.clientToPeerBytes, &u.peerToClientPackets,
+                             &u.peerToClientBytes};
   for (uint32_t i = 0; i < 4; i++) napi_set_element(a.env, arr, i, a.number(static_cast<double>(values[i]->get())));
   return arr;
 }
@@ -316,7 +354,10 @@ napi_value RelayUsage(napi_env env, napi_callback_info info) {
   int64_t id = a.i64(1);
   if (!a.ok) return nullptr;
   auto it = a.plane->usage.find(id);
-  if (it == a.plane->usage.end()) { a.fail("unknown relay endpoint"); return nullptr; }
+  if (it == a.plane->usage.end()) {
+    a.fail("unknown relay endpoint");
+    return nullptr;
+  }
   return usageArray(a, *it->second);
 }
 
@@ -348,12 +389,16 @@ napi_value RelayCommand(napi_env env, napi_callback_info info, Command::Op op, F
 
 // permit(plane, relayId, peerIp, expiresAtMs)
 napi_value Permit(napi_env env, napi_callback_info info) {
-  return RelayCommand(env, info, Command::Permit, [](Args& a, Command& c) { a.address(2, SIZE_MAX, c.addr, c.addrLen); c.value = a.f64(3); });
+  return RelayCommand(env, info, Command::Permit, [](Args& a, Command& c) {
+    a.address(2, SIZE_MAX, c.addr, c.addrLen);
+    c.value = a.f64(3);
+  });
 }
 
 // revoke(plane, relayId, peerIp): also unbinds that peer's channels.
 napi_value Revoke(napi_env env, napi_callback_info info) {
-  return RelayCommand(env, info, Command::Revoke, [](Args& a, Command& c) { a.address(2, SIZE_MAX, c.addr, c.addrLen); });
+  return RelayCommand(env, info, Command::Revoke,
+                      [](Args& a, Command& c) { a.address(2, SIZE_MAX, c.addr, c.addrLen); });
 }
 
 // bindChannel(plane, relayId, channel, peerIp, peerPort, expiresAtMs)
@@ -368,7 +413,8 @@ napi_value BindChannel(napi_env env, napi_callback_info info) {
 }
 
 napi_value UnbindChannel(napi_env env, napi_callback_info info) {
-  return RelayCommand(env, info, Command::Unbind, [](Args& a, Command& c) { c.channel = static_cast<uint16_t>(a.i32(2)); });
+  return RelayCommand(env, info, Command::Unbind,
+                      [](Args& a, Command& c) { c.channel = static_cast<uint16_t>(a.i32(2)); });
 }
 
 napi_value SetBitrate(napi_env env, napi_callback_info info) {
@@ -403,8 +449,10 @@ napi_value SendFromListener(napi_env env, napi_callback_info info) {
   a.address(4, 5, ss, len);
   if (!a.ok) return nullptr;
   auto it = a.plane->listeners.find(id);
-  if (it == a.plane->listeners.end() || lane < 0 || static_cast<size_t>(lane) >= it->second.size()) return a.undefined();
-  if (sendto(it->second[lane], data, n, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) < 0) a.plane->jsCounters[kSendErrors].add();
+  if (it == a.plane->listeners.end() || lane < 0 || static_cast<size_t>(lane) >= it->second.size())
+    return a.undefined();
+  if (sendto(it->second[lane], data, n, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) < 0)
+    a.plane->jsCounters[kSendErrors].add();
   return a.undefined();
 }
 
@@ -427,17 +475,33 @@ napi_value RelaysPerThread(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   napi_value arr;
   CHECK(napi_create_array_with_length(env, a.plane->workers.size(), &arr));
-  for (size_t i = 0; i < a.plane->workers.size(); i++) napi_set_element(env, arr, i, a.number(a.plane->workers[i]->relayCount()));
+  for (size_t i = 0; i < a.plane->workers.size(); i++)
+    napi_set_element(env, arr, i, a.number(a.plane->workers[i]->relayCount()));
   return arr;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  const struct { const char* name; napi_callback fn; } fns[] = {
-      {"create", Create}, {"close", Close}, {"listen", Listen}, {"removeListener", RemoveListener},
-      {"openRelay", OpenRelay}, {"closeRelay", CloseRelay}, {"setRoute", SetRoute}, {"permit", Permit},
-      {"revoke", Revoke}, {"bindChannel", BindChannel}, {"unbindChannel", UnbindChannel},
-      {"setBitrate", SetBitrate}, {"channelData", ChannelData}, {"sendToPeer", SendToPeer},
-      {"sendFromListener", SendFromListener}, {"counters", GetCounters}, {"relaysPerThread", RelaysPerThread},
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {
+      {"create", Create},
+      {"close", Close},
+      {"listen", Listen},
+      {"removeListener", RemoveListener},
+      {"openRelay", OpenRelay},
+      {"closeRelay", CloseRelay},
+      {"setRoute", SetRoute},
+      {"permit", Permit},
+      {"revoke", Revoke},
+      {"bindChannel", BindChannel},
+      {"unbindChannel", UnbindChannel},
+      {"setBitrate", SetBitrate},
+      {"channelData", ChannelData},
+      {"sendToPeer", SendToPeer},
+      {"sendFromListener", SendFromListener},
+      {"counters", GetCounters},
+      {"relaysPerThread", RelaysPerThread},
       {"relayUsage", RelayUsage},
   };
   for (const auto& f : fns) {

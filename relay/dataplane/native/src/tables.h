@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -30,8 +30,11 @@ struct Bucket {
   void setRate(double kbps) {
     bool fresh = bytesPerSecond <= 0;
     bytesPerSecond = kbps > 0 ? kbps * 1000 / 8 : 0;
-    if (fresh) { tokens = bytesPerSecond; last = nowMs(); }
-    else if (tokens > bytesPerSecond) tokens = bytesPerSecond;
+    if (fresh) {
+      tokens = bytesPerSecond;
+      last = nowMs();
+    } else if (tokens > bytesPerSecond)
+      tokens = bytesPerSecond;
   }
   bool take(size_t bytes, double now) {
     if (bytesPerSecond <= 0) return true;
@@ -69,8 +72,14 @@ struct Counter {
 // (writer) and the JS thread (reader), so JS reads it without asking the worker.
 struct Usage {
   Counter clientToPeerPackets, clientToPeerBytes, peerToClientPackets, peerToClientBytes;
-  void toPeer(size_t bytes) { clientToPeerPackets.add(); clientToPeerBytes.add(bytes); }
-  void toClient(size_t bytes) { peerToClientPackets.add(); peerToClientBytes.add(bytes); }
+  void toPeer(size_t bytes) {
+    clientToPeerPackets.add();
+    clientToPeerBytes.add(bytes);
+  }
+  void toClient(size_t bytes) {
+    peerToClientPackets.add();
+    peerToClientBytes.add(bytes);
+  }
 };
 
 struct Relay {
@@ -90,7 +99,8 @@ struct Relay {
   void revoke(const Key& ip) {
     permissions.erase(ip);
     std::vector<uint16_t> gone;
-    for (auto& [num, ch] : channels) if (ch.permission == ip) gone.push_back(num);
+    for (auto& [num, ch] : channels)
+      if (ch.permission == ip) gone.push_back(num);
     for (uint16_t num : gone) unbind(num);
   }
 
@@ -141,9 +151,17 @@ struct Relay {
 
 // Order matters: JS reads them by index (relay/dataplane/native/native-addon.ts).
 enum CounterId {
-  kClientToPeerPackets, kClientToPeerBytes, kPeerToClientPackets, kPeerToClientBytes,
-  kDroppedNoPermission, kDroppedNoChannel, kDroppedRateLimited, kDroppedBackpressure,
-  kSendErrors, kUpcallsDropped, kCounterCount
+  kClientToPeerPackets,
+  kClientToPeerBytes,
+  kPeerToClientPackets,
+  kPeerToClientBytes,
+  kDroppedNoPermission,
+  kDroppedNoChannel,
+  kDroppedRateLimited,
+  kDroppedBackpressure,
+  kSendErrors,
+  kUpcallsDropped,
+  kCounterCount
 };
 
 struct Counters {
@@ -152,9 +170,12 @@ struct Counters {
   uint64_t get(int id) const { return c[id].get(); }
 
   void drop(Drop why) {
-    if (why == Drop::NoPermission) c[kDroppedNoPermission].add();
-    else if (why == Drop::NoChannel) c[kDroppedNoChannel].add();
-    else if (why == Drop::RateLimited) c[kDroppedRateLimited].add();
+    if (why == Drop::NoPermission)
+      c[kDroppedNoPermission].add();
+    else if (why == Drop::NoChannel)
+      c[kDroppedNoChannel].add();
+    else if (why == Drop::RateLimited)
+      c[kDroppedRateLimited].add();
   }
 };
 

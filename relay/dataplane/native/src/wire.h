@@ -21,8 +21,16 @@ constexpr size_t kChannelDataHeader = 4;
 // Largest Data indication header: STUN header + XOR-PEER-ADDRESS (IPv6) + DATA attribute header.
 constexpr size_t kMaxIndicationHeader = 20 + 4 + 20 + 4;
 
-inline void put16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-inline void put32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff; }
+inline void put16(uint8_t* p, uint16_t v) {
+  p[0] = v >> 8;
+  p[1] = v & 0xff;
+}
+inline void put32(uint8_t* p, uint32_t v) {
+  p[0] = v >> 24;
+  p[1] = (v >> 16) & 0xff;
+  p[2] = (v >> 8) & 0xff;
+  p[3] = v & 0xff;
+}
 inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 // What the first byte of a client datagram says it is (RFC 8656 section 12).

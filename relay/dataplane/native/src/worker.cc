@@ -21,7 +21,10 @@ uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uin
 Worker::Worker(int lane, napi_threadsafe_function upcall) : lane_(lane), upcall_(upcall) {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (ok() && !watch(wake_, kKindWake, 0)) { close(wake_); wake_ = -1; }
+  if (ok() && !watch(wake_, kKindWake, 0)) {
+    close(wake_);
+    wake_ = -1;
+  }
   // Out entries point into themselves: the vector never grows past its reserve (push flushes first).
   out_.reserve(kOutCapacity);
   std::random_device rd;
@@ -44,13 +47,15 @@ void Worker::post(Command&& c) {
   }
   pending_.store(true, std::memory_order_release);
   uint64_t one = 1;
-  if (write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */ }
+  if (write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
+  }
 }
 
 void Worker::stop() {
   stopping_.store(true);
   uint64_t one = 1;
-  if (write(wake_, &one, sizeof one) < 0) { /* the loop also wakes on any socket event */ }
+  if (write(wake_, &one, sizeof one) < 0) { /* the loop also wakes on any socket event */
+  }
   if (thread_.joinable()) thread_.join();
   for (auto& [id, r] : relays_) close(r->fd);
   for (auto& [id, s] : sockets_) close(s.fd);
@@ -59,7 +64,8 @@ void Worker::stop() {
   relayCount_.store(0);
   // Sockets handed over but never applied are still ours to close.
   std::lock_guard<std::mutex> lock(queueMu_);
-  for (auto& c : queue_) if ((c.op == Command::OpenRelay || c.op == Command::AddListener) && c.fd >= 0) close(c.fd);
+  for (auto& c : queue_)
+    if ((c.op == Command::OpenRelay || c.op == Command::AddListener) && c.fd >= 0) close(c.fd);
   queue_.clear();
 }
 
@@ -96,8 +102,10 @@ void Worker::closeRelay(int64_t id) {
 void Worker::apply(Command& c) {
   switch (c.op) {
     case Command::AddListener:
-      if (watch(c.fd, kKindListener, c.listenerId)) sockets_[c.listenerId] = LaneSocket{c.fd, {}};
-      else close(c.fd);
+      if (watch(c.fd, kKindListener, c.listenerId))
+        sockets_[c.listenerId] = LaneSocket{c.fd, {}};
+      else
+        close(c.fd);
       c.fd = -1;
       return;
     case Command::RemoveListener: {
@@ -117,7 +125,11 @@ void Worker::apply(Command& c) {
       r->usage = std::move(c.usage);
       if (c.value > 0) r->bucket.setRate(c.value);
       c.fd = -1;
-      if (!watch(r->fd, kKindRelay, c.relayId)) { close(r->fd); counters_[kSendErrors].add(); return; }
+      if (!watch(r->fd, kKindRelay, c.relayId)) {
+        close(r->fd);
+        counters_[kSendErrors].add();
+        return;
+      }
       relays_[c.relayId] = std::move(r);
       relayCount_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -129,8 +141,10 @@ void Worker::apply(Command& c) {
       auto it = sockets_.find(c.listenerId);
       if (it == sockets_.end()) return;
       Key k = keyOf(c.addr, true);
-      if (c.relayId == 0) it->second.routes.erase(k);
-      else it->second.routes[k] = c.relayId;
+      if (c.relayId == 0)
+        it->second.routes.erase(k);
+      else
+        it->second.routes[k] = c.relayId;
       return;
     }
     default:
@@ -140,15 +154,30 @@ void Worker::apply(Command& c) {
   if (it == relays_.end()) return;  // closed meanwhile
   Relay& r = *it->second;
   switch (c.op) {
-    case Command::Permit: r.permit(keyOf(c.addr, false), c.value); break;
-    case Command::Revoke: r.revoke(keyOf(c.addr, false)); break;
-    case Command::Bind: r.bind(c.channel, c.addr, c.addrLen, c.value); break;
-    case Command::Unbind: r.unbind(c.channel); break;
-    case Command::SetBitrate: r.bucket.setRate(c.value); break;
-    case Command::ChannelData: channelDataToPeer(r, c.payload.data(), c.payload.size(), nowMs()); break;
+    case Command::Permit:
+      r.permit(keyOf(c.addr, false), c.value);
+      break;
+    case Command::Revoke:
+      r.revoke(keyOf(c.addr, false));
+      break;
+    case Command::Bind:
+      r.bind(c.channel, c.addr, c.addrLen, c.value);
+      break;
+    case Command::Unbind:
+      r.unbind(c.channel);
+      break;
+    case Command::SetBitrate:
+      r.bucket.setRate(c.value);
+      break;
+    case Command::ChannelData:
+      channelDataToPeer(r, c.payload.data(), c.payload.size(), nowMs());
+      break;
     case Command::SendToPeer: {
       // A Send indication's data (policy and permission checked in JS).
-      if (!r.bucket.take(c.payload.size(), nowMs())) { counters_[kDroppedRateLimited].add(); break; }
+      if (!r.bucket.take(c.payload.size(), nowMs())) {
+        counters_[kDroppedRateLimited].add();
+        break;
+      }
       Out& o = push(r.fd, c.addr, c.addrLen);
       o.iov[0] = {c.payload.data(), c.payload.size()};
       o.iovCount = 1;
@@ -157,7 +186,8 @@ void Worker::apply(Command& c) {
       r.usage->toPeer(c.payload.size());
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -190,7 +220,10 @@ void Worker::flush() {
     int done = 0;
     while (done < n) {
       int r = sendmmsg(fd, msgs + done, n - done, MSG_DONTWAIT);
-      if (r > 0) { done += r; continue; }
+      if (r > 0) {
+        done += r;
+        continue;
+      }
       if (r < 0 && errno == EINTR) continue;
       counters_[kSendErrors].add();  // the datagram at `done` failed (EAGAIN, ICMP feedback...): skip it
       done++;
@@ -202,10 +235,16 @@ void Worker::flush() {
 
 void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now) {
   ChannelDataView cd;
-  if (!readChannelData(frame, n, cd)) { counters_[kDroppedNoChannel].add(); return; }  // truncated or lying length, counted like the JS plane
+  if (!readChannelData(frame, n, cd)) {
+    counters_[kDroppedNoChannel].add();
+    return;
+  }  // truncated or lying length, counted like the JS plane
   const Channel* ch = nullptr;
   Drop why = r.toPeer(cd.channel, cd.length, now, ch);
-  if (why != Drop::None) { counters_.drop(why); return; }
+  if (why != Drop::None) {
+    counters_.drop(why);
+    return;
+  }
   Out& o = push(r.fd, ch->addr, ch->addrLen);
   o.iov[0] = {const_cast<uint8_t*>(cd.payload), cd.length};
   o.iovCount = 1;
@@ -217,10 +256,19 @@ void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double 
 void Worker::fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
   const Channel* ch = nullptr;
   Drop why = r.fromPeer(from, n, now, ch);
-  if (why != Drop::None) { counters_.drop(why); return; }
+  if (why != Drop::None) {
+    counters_.drop(why);
+    return;
+  }
   auto sock = sockets_.find(r.listenerId);
-  if (sock == sockets_.end()) { counters_[kDroppedBackpressure].add(); return; }  // listener closed
-  if (!ch && !fitsDataIndication(n)) { counters_[kSendErrors].add(); return; }
+  if (sock == sockets_.end()) {
+    counters_[kDroppedBackpressure].add();
+    return;
+  }  // listener closed
+  if (!ch && !fitsDataIndication(n)) {
+    counters_[kSendErrors].add();
+    return;
+  }
   Out& o = push(sock->second.fd, r.client, r.clientLen);
   if (ch) {
     writeChannelDataHeader(o.header, ch->number, n);
@@ -241,12 +289,16 @@ void Worker::fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage&
   r.usage->toClient(n);
 }
 
-void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from,
+                        double now) {
   switch (classify(data, n)) {
     case ClientFrame::ChannelData: {
       auto route = sock.routes.find(keyOf(from, true));
       auto relay = route == sock.routes.end() ? relays_.end() : relays_.find(route->second);
-      if (relay == relays_.end()) { counters_[kDroppedNoChannel].add(); return; }  // no allocation on this 5-tuple
+      if (relay == relays_.end()) {
+        counters_[kDroppedNoChannel].add();
+        return;
+      }  // no allocation on this 5-tuple
       channelDataToPeer(*relay->second, data, n, now);
       return;
     }
@@ -260,7 +312,10 @@ void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t 
 
 void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from) {
   auto* u = static_cast<Upcall*>(malloc(sizeof(Upcall) + n));
-  if (!u) { counters_[kUpcallsDropped].add(); return; }
+  if (!u) {
+    counters_[kUpcallsDropped].add();
+    return;
+  }
   u->listenerId = listenerId;
   u->lane = lane_;
   u->length = n;
@@ -280,14 +335,18 @@ void Worker::run() {
   epoll_event events[64];
   while (!stopping_.load()) {
     int ready = epoll_wait(ep_, events, 64, -1);
-    if (ready < 0) { if (errno == EINTR) continue; break; }
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
     applyCommands();
     for (int e = 0; e < ready && !stopping_.load(std::memory_order_relaxed); e++) {
       uint64_t kind = events[e].data.u64 >> 56;
       int64_t id = static_cast<int64_t>(events[e].data.u64 & ((1ULL << 56) - 1));
       if (kind == kKindWake) {
         uint64_t v;
-        if (read(wake_, &v, sizeof v) < 0) { /* already drained */ }
+        if (read(wake_, &v, sizeof v) < 0) { /* already drained */
+        }
         continue;
       }
       int fd;
@@ -319,7 +378,8 @@ void Worker::run() {
         if (it == sockets_.end()) continue;
         for (int i = 0; i < got; i++) {
           if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-          fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
+          fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len,
+                     addrs[i], now);
         }
       } else {
         auto it = relays_.find(id);

@@ -30,7 +30,20 @@ constexpr int kBatch = 32;              // datagrams per recvmmsg/sendmmsg
 constexpr size_t kMaxDatagram = 65536;  // largest UDP payload we accept
 
 struct Command {
-  enum Op { AddListener, RemoveListener, OpenRelay, CloseRelay, SetRoute, Permit, Revoke, Bind, Unbind, SetBitrate, ChannelData, SendToPeer };
+  enum Op {
+    AddListener,
+    RemoveListener,
+    OpenRelay,
+    CloseRelay,
+    SetRoute,
+    Permit,
+    Revoke,
+    Bind,
+    Unbind,
+    SetBitrate,
+    ChannelData,
+    SendToPeer
+  };
   explicit Command(Op o) : op(o) {}
   Op op;
   int64_t relayId = 0;

@@ -37,7 +37,10 @@ export const INVALID_SPECS: InvalidCase[] = [
   },
   {
     name: 'tls with both issuerRef and secretName',
-    spec: { listeners: [{ protocol: 'TLS' }], tls: { ...tls, issuerRef: { name: 'ca' }, dnsNames: ['turn.example.com'] } },
+    spec: {
+      listeners: [{ protocol: 'TLS' }],
+      tls: { ...tls, issuerRef: { name: 'ca' }, dnsNames: ['turn.example.com'] },
+    },
     field: 'spec.tls',
     message: /exactly one of issuerRef or secretName/,
   },
@@ -103,7 +106,13 @@ export const INVALID_SPECS: InvalidCase[] = [
   },
   {
     name: 'TCP and TLS on the same port',
-    spec: { listeners: [{ protocol: 'TCP', port: 443 }, { protocol: 'TLS', port: 443 }], tls },
+    spec: {
+      listeners: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TLS', port: 443 },
+      ],
+      tls,
+    },
     field: 'spec.listeners',
     message: /same port|already used/,
   },

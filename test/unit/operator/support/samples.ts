@@ -19,11 +19,13 @@ export interface TurnRelayManifest {
 export type Sample = { file: string; manifest: TurnRelayManifest };
 
 export function loadSamples(): Sample[] {
-  return readdirSync(SAMPLES_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    // Each sample is a TurnRelay manifest: api-validate.test.ts checks that.
-    .map((file) => ({ file, manifest: parse(readFileSync(join(SAMPLES_DIR, file), 'utf8')) as TurnRelayManifest }));
+  return (
+    readdirSync(SAMPLES_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      // Each sample is a TurnRelay manifest: api-validate.test.ts checks that.
+      .map((file) => ({ file, manifest: parse(readFileSync(join(SAMPLES_DIR, file), 'utf8')) as TurnRelayManifest }))
+  );
 }
 
 export function loadSample(file: string): Sample {
@@ -33,7 +35,11 @@ export function loadSample(file: string): Sample {
 }
 
 /** A validated TurnRelay as the operator would see it from the API server. */
-export function asRelay(manifest: TurnRelayManifest, namespace = 'media', uid = '7c1f3a52-0000-4000-8000-000000000001'): TurnRelay {
+export function asRelay(
+  manifest: TurnRelayManifest,
+  namespace = 'media',
+  uid = '7c1f3a52-0000-4000-8000-000000000001',
+): TurnRelay {
   const obj = structuredClone(manifest);
   obj.metadata = { ...obj.metadata, namespace, uid };
   const result = validateTurnRelay(obj);

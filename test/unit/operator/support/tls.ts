@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface KeyPair { cert: string; key: string }
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
 
 /** A self-signed EC certificate for `dnsNames`, valid from now for `days`. */
 export function selfSigned(dnsNames: string[], days = 30): KeyPair {
@@ -13,7 +16,25 @@ export function selfSigned(dnsNames: string[], days = 30): KeyPair {
   try {
     const keyFile = join(dir, 'tls.key');
     const certFile = join(dir, 'tls.crt');
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', String(days), '-subj', `/CN=${dnsNames[0]}`, '-addext', `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}`];
+    const args = [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${dnsNames[0]}`,
+      '-addext',
+      `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}`,
+    ];
     execFileSync('openssl', args, { stdio: 'pipe' });
     return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   } finally {

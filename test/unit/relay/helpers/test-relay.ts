@@ -57,29 +57,54 @@ export async function startTestRelay(overrides: Overrides = {}): Promise<TestRel
   const config = RelayConfigSchema.parse(input);
   const relay = await startRelay({ config, configPath: configFile, log: createLogger('test-relay', 'silent') });
   return {
-    relay, dir, certPem, configFile,
+    relay,
+    dir,
+    certPem,
+    configFile,
     port: (p) => relay.listeners.find((l) => l.protocol === p)!.port,
-    stop: async () => { await relay.close(); await rm(dir, { recursive: true, force: true }); },
+    stop: async () => {
+      await relay.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
 type PeerDatagram = { data: Buffer; port: number; address: string };
 
 /** A UDP peer on loopback that records what it receives and can send back. */
-export async function startPeer(host = '127.0.0.1'): Promise<{ socket: UdpSocket; address: string; port: number; received: PeerDatagram[]; next(timeoutMs?: number): Promise<PeerDatagram>; close(): void }> {
+export async function startPeer(host = '127.0.0.1'): Promise<{
+  socket: UdpSocket;
+  address: string;
+  port: number;
+  received: PeerDatagram[];
+  next(timeoutMs?: number): Promise<PeerDatagram>;
+  close(): void;
+}> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((r) => socket.bind(0, host, () => r()));
   const received: PeerDatagram[] = [];
   let wake: (() => void) | null = null;
-  socket.on('message', (data, rinfo) => { received.push({ data, port: rinfo.port, address: rinfo.address }); wake?.(); });
+  socket.on('message', (data, rinfo) => {
+    received.push({ data, port: rinfo.port, address: rinfo.address });
+    wake?.();
+  });
   return {
-    socket, address: host, port: socket.address().port, received,
+    socket,
+    address: host,
+    port: socket.address().port,
+    received,
     async next(timeoutMs = 3000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length === 0) {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error('peer received nothing');
-        await new Promise<void>((r) => { const t = setTimeout(r, left); wake = () => { clearTimeout(t); r(); }; });
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, left);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
       }
       return received.shift()!;
     },

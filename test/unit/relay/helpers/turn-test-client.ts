@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { AttributeType, MessageClass, Method, type MessageClassValue } from '../../../../relay/stun/constants.js';
 import { decodeStunMessage, StunMessageBuilder, type StunMessage } from '../../../../relay/stun/message.js';
 import { decodeErrorCode } from '../../../../relay/stun/attributes/error-code.js';
-import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../../../../relay/stun/attributes/xor-address.js';
+import {
+  decodeXorAddress,
+  encodeXorAddress,
+  type TransportAddress,
+} from '../../../../relay/stun/attributes/xor-address.js';
 import { encodeRequestedTransport } from '../../../../relay/stun/attributes/requested-transport.js';
 import { encodeLifetime, decodeLifetime } from '../../../../relay/stun/attributes/lifetime.js';
 import { encodeChannelNumber } from '../../../../relay/stun/attributes/channel-number.js';
@@ -38,27 +42,52 @@ export class TurnTestClient {
   /** The UDP client's local port (0 for streams). */
   localPort = 0;
 
-  private constructor(private readonly transport: 'udp' | 'tcp' | 'tls', private readonly write: (b: Buffer) => void, private readonly closer: () => void) {}
+  private constructor(
+    private readonly transport: 'udp' | 'tcp' | 'tls',
+    private readonly write: (b: Buffer) => void,
+    private readonly closer: () => void,
+  ) {}
 
   static async udp(port: number, host = '127.0.0.1'): Promise<TurnTestClient> {
     const socket: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((r) => socket.bind(0, host, () => r()));
-    const c = new TurnTestClient('udp', (b) => socket.send(b, port, host), () => socket.close());
+    const c = new TurnTestClient(
+      'udp',
+      (b) => socket.send(b, port, host),
+      () => socket.close(),
+    );
     c.localPort = socket.address().port;
     socket.on('message', (m) => c.onFrame(m));
     return c;
   }
 
   /** `servername` is the name the TLS certificate is checked against (null: the host address itself). */
-  static async stream(kind: 'tcp' | 'tls', port: number, opts: { ca?: string; host?: string; servername?: string | null } = {}): Promise<TurnTestClient> {
+  static async stream(
+    kind: 'tcp' | 'tls',
+    port: number,
+    opts: { ca?: string; host?: string; servername?: string | null } = {},
+  ): Promise<TurnTestClient> {
     const host = opts.host ?? '127.0.0.1';
     const socket: Socket = await new Promise((resolve, reject) => {
-      const s = kind === 'tcp'
-        ? tcpConnect({ port, host }, () => resolve(s))
-        : tlsConnect({ port, host, ca: opts.ca, servername: opts.servername === null ? undefined : opts.servername ?? 'localhost' }, () => resolve(s));
+      const s =
+        kind === 'tcp'
+          ? tcpConnect({ port, host }, () => resolve(s))
+          : tlsConnect(
+              {
+                port,
+                host,
+                ca: opts.ca,
+                servername: opts.servername === null ? undefined : (opts.servername ?? 'localhost'),
+              },
+              () => resolve(s),
+            );
       s.once('error', reject);
     });
-    const c = new TurnTestClient(kind, (b) => socket.write(b), () => socket.destroy());
+    const c = new TurnTestClient(
+      kind,
+      (b) => socket.write(b),
+      () => socket.destroy(),
+    );
     const framer = new StreamFramer((f) => c.onFrame(f));
     socket.on('data', (d: Buffer) => framer.push(d));
     socket.on('error', () => {});
@@ -72,9 +101,15 @@ export class TurnTestClient {
         const m = decodeStunMessage(buf);
         if (m.cls === MessageClass.SuccessResponse || m.cls === MessageClass.ErrorResponse) {
           const cb = this.pending.get(m.transactionId.toString('hex'));
-          if (cb) { this.pending.delete(m.transactionId.toString('hex')); cb(m); return; }
+          if (cb) {
+            this.pending.delete(m.transactionId.toString('hex'));
+            cb(m);
+            return;
+          }
         }
-      } catch { /* fall through to inbox */ }
+      } catch {
+        /* fall through to inbox */
+      }
       this.inbox.push({ kind: 'stun', buf });
     } else {
       this.inbox.push({ kind: 'channel', buf });
@@ -87,14 +122,22 @@ export class TurnTestClient {
   }
 
   /** Builds a request; with `authenticated`, adds USERNAME/REALM/NONCE and integrity from the stored credentials. */
-  build(method: number, attrs: Attr[], opts: { authenticated?: boolean; cls?: MessageClassValue; tid?: Buffer } = {}): Buffer {
+  build(
+    method: number,
+    attrs: Attr[],
+    opts: { authenticated?: boolean; cls?: MessageClassValue; tid?: Buffer } = {},
+  ): Buffer {
     const b = new StunMessageBuilder(method, opts.cls ?? MessageClass.Request, opts.tid ?? randomBytes(12));
     for (const [t, v] of attrs) b.add(t, v);
     if (opts.authenticated) {
       b.add(AttributeType.Username, Buffer.from(this.username));
       b.add(AttributeType.Realm, Buffer.from(this.realm));
       b.add(AttributeType.Nonce, Buffer.from(this.nonce));
-      return b.build({ integrityKey: longTermKey(this.username, this.realm, this.password), sha256: this.sha256, fingerprint: true });
+      return b.build({
+        integrityKey: longTermKey(this.username, this.realm, this.password),
+        sha256: this.sha256,
+        fingerprint: true,
+      });
     }
     return b.build({ fingerprint: true });
   }
@@ -103,8 +146,14 @@ export class TurnTestClient {
   async transact(buf: Buffer, timeoutMs = 3000): Promise<StunMessage> {
     const tid = buf.subarray(8, 20).toString('hex');
     const p = new Promise<StunMessage>((resolve, reject) => {
-      const t = setTimeout(() => { this.pending.delete(tid); reject(new Error(`no response within ${timeoutMs} ms`)); }, timeoutMs);
-      this.pending.set(tid, (m) => { clearTimeout(t); resolve(m); });
+      const t = setTimeout(() => {
+        this.pending.delete(tid);
+        reject(new Error(`no response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(tid, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
     });
     this.write(buf);
     return p;
@@ -138,27 +187,49 @@ export class TurnTestClient {
 
   createPermission(...peers: Array<{ address: string; port: number }>): Promise<StunMessage> {
     const tid = randomBytes(12);
-    return this.transact(this.build(Method.CreatePermission, peers.map((p) => [AttributeType.XorPeerAddress, encodeXorAddress(p, tid)] as Attr), { authenticated: true, tid }));
+    return this.transact(
+      this.build(
+        Method.CreatePermission,
+        peers.map((p) => [AttributeType.XorPeerAddress, encodeXorAddress(p, tid)] as Attr),
+        { authenticated: true, tid },
+      ),
+    );
   }
 
   channelBind(channel: number, peer: { address: string; port: number }): Promise<StunMessage> {
     const tid = randomBytes(12);
-    return this.transact(this.build(Method.ChannelBind, [
-      [AttributeType.ChannelNumber, encodeChannelNumber(channel)],
-      [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
-    ], { authenticated: true, tid }));
+    return this.transact(
+      this.build(
+        Method.ChannelBind,
+        [
+          [AttributeType.ChannelNumber, encodeChannelNumber(channel)],
+          [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
+        ],
+        { authenticated: true, tid },
+      ),
+    );
   }
 
   refresh(lifetime?: number): Promise<StunMessage> {
-    return this.transact(this.build(Method.Refresh, lifetime === undefined ? [] : [[AttributeType.Lifetime, encodeLifetime(lifetime)]], { authenticated: true }));
+    return this.transact(
+      this.build(Method.Refresh, lifetime === undefined ? [] : [[AttributeType.Lifetime, encodeLifetime(lifetime)]], {
+        authenticated: true,
+      }),
+    );
   }
 
   sendIndication(peer: { address: string; port: number }, data: Buffer): void {
     const tid = randomBytes(12);
-    this.write(this.build(Method.Send, [
-      [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
-      [AttributeType.Data, encodeData(data)],
-    ], { cls: MessageClass.Indication, tid }));
+    this.write(
+      this.build(
+        Method.Send,
+        [
+          [AttributeType.XorPeerAddress, encodeXorAddress(peer, tid)],
+          [AttributeType.Data, encodeData(data)],
+        ],
+        { cls: MessageClass.Indication, tid },
+      ),
+    );
   }
 
   sendChannelData(channel: number, data: Buffer): void {
@@ -173,7 +244,13 @@ export class TurnTestClient {
       if (i >= 0) return this.inbox.splice(i, 1)[0]!;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timed out waiting for a message');
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.waiters.push(() => { clearTimeout(t); r(); }); });
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
     }
   }
 
@@ -186,7 +263,10 @@ export class TurnTestClient {
     }
     const m = decodeStunMessage(r.buf);
     if (m.method !== Method.Data) throw new Error(`unexpected STUN method ${m.method}`);
-    return { data: Buffer.from(m.get(AttributeType.Data)!), peer: decodeXorAddress(m.get(AttributeType.XorPeerAddress)!, m.transactionId) };
+    return {
+      data: Buffer.from(m.get(AttributeType.Data)!),
+      peer: decodeXorAddress(m.get(AttributeType.XorPeerAddress)!, m.transactionId),
+    };
   }
 
   close(): void {
