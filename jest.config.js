@@ -8,6 +8,9 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }] },
   testEnvironment: 'node',
+  // Build output and caches (the image store holds copies of package.json)
+  // are no modules of ours: keep them out of Jest's module map.
+  modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/dist/', '<rootDir>/build/'],
 };
 
 export default {
