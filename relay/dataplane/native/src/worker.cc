@@ -13,6 +13,7 @@ namespace turnrelay {
 namespace {
 constexpr uint64_t kKindWake = 0, kKindListener = 1, kKindRelay = 2;
 constexpr size_t kOutCapacity = kBatch * 2;
+constexpr int kListenerRounds = 4;  // recvmmsg batches per listener wakeup
 const uint8_t kZeros[4] = {0, 0, 0, 0};
 // epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
@@ -328,11 +329,24 @@ void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const soc
 }
 
 void Worker::run() {
-  std::vector<uint8_t> storage(kBatch * kMaxDatagram);
+  // Slots are padded so that their first bytes (all a small datagram touches) do not share
+  // one cache set, as a plain 64 KiB stride would make them.
+  constexpr size_t kSlot = kMaxDatagram + 192;
+  std::vector<uint8_t> storage(kBatch * kSlot);
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
   sockaddr_storage addrs[kBatch];
   epoll_event events[64];
+  // Set up once: recvmmsg only writes msg_len, msg_namelen and msg_flags, and the loop below
+  // restores msg_namelen of the entries a call used.
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < kBatch; i++) {
+    iovs[i] = {storage.data() + i * kSlot, kMaxDatagram};
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   while (!stopping_.load()) {
     int ready = epoll_wait(ep_, events, 64, -1);
     if (ready < 0) {
@@ -359,37 +373,36 @@ void Worker::run() {
         if (it == relays_.end()) continue;
         fd = it->second->fd;
       }
-      for (int i = 0; i < kBatch; i++) {
-        iovs[i] = {storage.data() + i * kMaxDatagram, kMaxDatagram};
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_name = &addrs[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-      }
-      int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
-      if (got <= 0) continue;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
-      // Commands queued while we waited (a permission for this very packet) apply first;
-      // they may also have closed the socket we just read, so look it up again.
-      applyCommands();
-      double now = nowMs();
-      if (kind == kKindListener) {
-        auto it = sockets_.find(static_cast<int>(id));
-        if (it == sockets_.end()) continue;
-        for (int i = 0; i < got; i++) {
-          if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-          fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len,
-                     addrs[i], now);
+      // A listener carries every client of the lane, a relay socket one allocation's peers:
+      // the listener reads several batches per wakeup so it keeps pace with the relay sockets.
+      for (int round = 0; round < (kind == kKindListener ? kListenerRounds : 1); round++) {
+        int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+        if (got <= 0) break;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
+        // The handlers read the address from addrs[i] itself; the lengths are ready for the next call.
+        for (int i = 0; i < got; i++) msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+        // Commands queued while we waited (a permission for this very packet) apply first;
+        // they may also have closed the socket we just read, so look it up again.
+        applyCommands();
+        double now = nowMs();
+        if (kind == kKindListener) {
+          auto it = sockets_.find(static_cast<int>(id));
+          if (it == sockets_.end()) break;
+          for (int i = 0; i < got; i++) {
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+            fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len,
+                       addrs[i], now);
+          }
+        } else {
+          auto it = relays_.find(id);
+          if (it == relays_.end()) break;
+          for (int i = 0; i < got; i++) {
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+            fromPeer(*it->second, static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
+          }
         }
-      } else {
-        auto it = relays_.find(id);
-        if (it == relays_.end()) continue;
-        for (int i = 0; i < got; i++) {
-          if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-          fromPeer(*it->second, static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
-        }
+        flush();                  // sends point into the slots the next round overwrites
+        if (got < kBatch) break;  // drained
       }
-      flush();
     }
   }
 }
