@@ -61,8 +61,9 @@ export async function startOurRelayProcess(
     users: { [benchUser.name]: benchUser.password },
     portRange: options.portRange,
     allowCIDRs: [`${options.host}/32`],
-    // The memory run opens 1,000 allocations for one user from one address.
-    limits: { maxAllocations: 10000, maxAllocationsPerUser: 100000 },
+    // The memory run opens 1,000 allocations for one user from one address, and every
+    // allocation starts with an unauthenticated Allocate (401) from that same address.
+    limits: { maxAllocations: 10000, maxAllocationsPerUser: 100000, unauthenticatedResponsesPerSecond: 100000 },
     logLevel: 'info',
   });
   const relay = await startRelayProcess(children, relayFromBuild, configPath);
