@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"  # Node 24 and jest from the devDependencies
 bash scripts/build-native.sh --sanitize
 export TURNRELAY_NATIVE_ADDON="$PWD/build/native-sanitize/turnrelay_dataplane.node"
-ldd "$TURNRELAY_NATIVE_ADDON" | grep -q libasan || { echo "$TURNRELAY_NATIVE_ADDON is not instrumented" >&2; exit 1; }
+# Read ldd's whole output first: `ldd | grep -q` under pipefail fails at random
+# when grep exits on the first match and ldd dies of SIGPIPE.
+deps="$(ldd "$TURNRELAY_NATIVE_ADDON")"
+[[ $deps == *libasan* ]] || { echo "$TURNRELAY_NATIVE_ADDON is not instrumented" >&2; exit 1; }
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 preload="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)"

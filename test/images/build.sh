@@ -89,7 +89,10 @@ for target in relay operator; do
     --build-arg VERSION="$version" \
     -f "$root/relay/Dockerfile" --target "$target" -t "$name" "$root" >/dev/null ||
     fail "buildah bud --target $target failed (see above)"
-  id="$(bh images --noheading --no-trunc --format '{{.ID}}' "$name" | head -1)"
+  # The whole list first, then its first line: `| head -1` under pipefail can
+  # fail when buildah is still writing as head exits.
+  ids="$(bh images --noheading --no-trunc --format '{{.ID}}' "$name")"
+  id="${ids%%$'\n'*}"
   id="${id#sha256:}"
   tarball="$target-${id:0:16}.tar"
   if [[ ! -f "$out/$tarball" ]]; then
