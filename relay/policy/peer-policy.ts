@@ -6,9 +6,11 @@
 // Order of judgement (first match wins):
 //   1. unparsable input                       -> 'invalid'
 //   2. denyCIDRs (the address or any IPv4 it embeds) -> 'denied-cidr' (always wins)
-//   3. the relay's own addresses               -> 'relay-address', unless the
-//      port is inside relayPortRange (another allocation on this relay, i.e.
-//      both call parties use the same TURN server), or allowCIDRs covers it
+//   3. the relay's own addresses               -> 'relay-address', unless
+//      allowCIDRs covers it; inside relayPortRange it is another allocation
+//      on this relay (both call parties use the same TURN server) and allowed,
+//      also in a private, CGNAT or unique-local range (in a pod without an
+//      external address the relayed address is the private pod IP)
 //   4. every IPv4 embedded in an IPv6 form (mapped, compatible, NAT64,
 //      6to4, Teredo) must itself pass the IPv4 built-in list or allowCIDRs
 //   5. the address itself must pass the built-in list or allowCIDRs
@@ -80,6 +82,15 @@ function v6SpecialReason(w: IPv6Words): PeerDenyReason | undefined {
   for (const c of V6_BY_TOP_BYTE[w[0] >>> 24] as Tagged<6>[]) if (v6InCidr(w, c)) return c.reason;
   if (NAT64_WKP.hasV6(w)) return undefined; // judged by its embedded IPv4 alone
   return GLOBAL_UNICAST.hasV6(w) ? undefined : 'reserved';
+}
+
+// Ranges a relayed address can sit in without an external address (a pod IP,
+// a private node address): there the relay's own address at a relay port is
+// another allocation. Loopback, link-local and the rest stay refused.
+const OWN_RELAYED_RANGES: ReadonlySet<PeerDenyReason> = new Set(['private', 'cgnat', 'unique-local']);
+
+function ownRelayedVerdict(reason: PeerDenyReason | undefined): PeerVerdict {
+  return reason === undefined || OWN_RELAYED_RANGES.has(reason) ? ALLOWED : deny(reason);
 }
 
 const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -178,7 +189,10 @@ export class PeerPolicy {
   private checkV4(v4: number, port: number | undefined): PeerVerdict {
     if (this.denyList.hasV4(v4)) return deny('denied-cidr');
     const allowed = this.allow.hasV4(v4);
-    if (!allowed && this.relay.hasV4(v4) && !this.relayPortOk(port)) return deny('relay-address');
+    if (!allowed && this.relay.hasV4(v4)) {
+      if (!this.relayPortOk(port)) return deny('relay-address');
+      return ownRelayedVerdict(v4SpecialReason(v4));
+    }
     if (allowed) return ALLOWED;
     const reason = v4SpecialReason(v4);
     return reason ? deny(reason) : ALLOWED;
@@ -187,12 +201,13 @@ export class PeerPolicy {
   private checkV6(w: IPv6Words, port: number | undefined): PeerVerdict {
     if (this.denyList.hasV6(w) || someEmbeddedIPv4(w, this.visitDenied)) return deny('denied-cidr');
     const allowed = this.allow.hasV6(w);
-    if (!allowed && (this.relay.hasV6(w) || someEmbeddedIPv4(w, this.visitRelay)) && !this.relayPortOk(port)) {
+    const own = !allowed && this.relay.hasV6(w);
+    if ((own || (!allowed && someEmbeddedIPv4(w, this.visitRelay))) && !this.relayPortOk(port))
       return deny('relay-address');
-    }
     this.embeddedReason = undefined;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- visitBuiltIn sets it during the call
     if (someEmbeddedIPv4(w, this.visitBuiltIn)) return deny(this.embeddedReason ?? 'invalid');
+    if (own) return ownRelayedVerdict(v6SpecialReason(w));
     if (allowed) return ALLOWED;
     const reason = v6SpecialReason(w);
     return reason ? deny(reason) : ALLOWED;

@@ -4,10 +4,13 @@
 // samples reconciled into relay pods that kubelet starts from the relay image
 // (non-root, read-only root file system, probes gating readiness), and
 // turnutils_uclient relaying UDP and TCP through the relay's Service, routed
-// by kube-proxy, to an echo peer. Credentials come from the CLI the way an
-// application server would mint them. Then, on the same operator: the p2p
-// example in HostNetwork mode, and ConfigMap/Secret updates (peer policy, TLS
-// certificate) reaching a running relay pod through kubelet's volume updates.
+// by kube-proxy, to an echo peer, and Chromium (in the node's network
+// namespace) exchanging data-channel messages between two relay-only peer
+// connections over UDP, TCP and TLS through the same Service. Credentials
+// come from the CLI the way an application server would mint them. Then, on
+// the same operator: the p2p example in HostNetwork mode, and ConfigMap/Secret
+// updates (peer policy, TLS certificate) reaching a running relay pod through
+// kubelet's volume updates.
 //
 // Adapted to the test cluster: no cloud load balancer, so the Service is a
 // ClusterIP (its cluster IP is what the relay advertises), and the echo peer
@@ -21,6 +24,8 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { CHART_DIR, REPO_ROOT, helmBinary } from '../../scripts/delivery/helm.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium, runTurnPair } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
 import { freeUdpTcpPort } from '../interop/harness/ports.js';
 import { requireTools } from '../interop/harness/tools.js';
@@ -28,7 +33,7 @@ import { inNetns, runUclient } from '../interop/harness/uclient.js';
 import type { UclientReport } from '../interop/harness/uclient-report.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { NODE_NAME } from '../k8s/harness/node.js';
-import { mintWithCli } from '../k8s/ice-credentials.js';
+import { expectRelayed, mintWithCli, TRANSPORTS, urlFor, type IceConfiguration } from '../k8s/ice-credentials.js';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -46,6 +51,7 @@ const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
 let rest: KubeRest;
+let browser: Browser | undefined;
 const children = new ChildSet();
 const namespaces: string[] = [];
 
@@ -55,6 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await browser?.close();
   await children.stopAll();
   for (const namespace of namespaces) await deleteTestNamespace(namespace);
 });
@@ -80,6 +87,29 @@ async function relayToEchoPeer(
     netnsPath: nodeNetns(),
   });
   return outcome.report;
+}
+
+/**
+ * Chromium inside the node's namespace (where the Service is routed): two
+ * relay-only RTCPeerConnections exchange data-channel messages through the
+ * relay pod, over each transport, with the ICE servers the CLI minted.
+ */
+async function expectChromiumRelays(
+  ice: IceConfiguration,
+  transports: ReadonlyArray<'udp' | 'tcp' | 'tls'>,
+): Promise<void> {
+  browser ??= await launchChromium({ netnsPath: nodeNetns() });
+  const { username, credential } = ice.iceServers[0]!;
+  for (const name of transports) {
+    const transport = TRANSPORTS.find((t) => t.name === name)!;
+    const result = await runTurnPair(browser, {
+      iceServer: { urls: urlFor(ice, transport), username, credential },
+      messages: 20,
+      marker: `pods-${name}`,
+      timeoutMs: 30_000,
+    });
+    expectRelayed(result, name);
+  }
 }
 
 /** The operator's pods are the image from the chart/manifest, both Ready, exactly one holding the lease. */
@@ -185,6 +215,7 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
     expect(report.received).toBe(40);
     expect(report.lost).toBe(0);
   }
+  await expectChromiumRelays(ice, ['udp', 'tcp']);
   await deleteTestNamespace(namespace);
 }
 
@@ -344,6 +375,10 @@ describe('updates reach running pods through kubelet volume updates', () => {
       svc.spec?.ports?.some((port) => port.port === 3478),
     )!;
     const clusterIp = service.spec!.clusterIP!;
+
+    // Chromium over TLS through the Service (self-signed certificate, ignored by
+    // the launch flags); both ends use this relay, so no allowCIDRs entry is needed.
+    await expectChromiumRelays(await mintWithCli(namespace, 'updates', 'browser'), ['tls']);
 
     const peerPort = await freeUdpTcpPort();
     children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));

@@ -1,6 +1,8 @@
 // Drives Debian's Chromium through playwright-core to run a relay-only
 // RTCPeerConnection pair (see webrtc-pair.page.js) against a TURN server.
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { requireTools } from './tools.js';
 
@@ -28,24 +30,52 @@ export interface PairResult {
 
 const pageScript = readFile(new URL('./webrtc-pair.page.js', import.meta.url), 'utf8');
 
-export async function launchChromium(): Promise<Browser> {
-  const tools = requireTools(['chromium']);
-  return chromium.launch({
-    executablePath: tools.chromium,
-    // The TLS test uses a self-signed certificate; Chromium otherwise refuses
-    // the turns: server and silently gathers no candidate.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--ignore-certificate-errors',
-    ],
-    timeout: 30_000,
-  });
+/**
+ * Launches Chromium; with `netnsPath` it runs inside that network namespace
+ * (a pod node's), entered by nsenter (not `ip netns exec`, which remounts
+ * /sys). nsenter without --pid execs in place, so the browser keeps the pipes
+ * playwright talks to it through and closing the browser ends it.
+ */
+export async function launchChromium(options: { netnsPath?: string } = {}): Promise<Browser> {
+  const tools = requireTools(['chromium', 'nsenter']);
+  let wrapperDir: string | undefined;
+  let executablePath = tools.chromium;
+  if (options.netnsPath) {
+    wrapperDir = await mkdtemp(join(tmpdir(), 'turnrelay-chromium-netns-'));
+    executablePath = join(wrapperDir, 'chromium');
+    const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+    await writeFile(
+      executablePath,
+      `#!/bin/sh\nexec ${quote(tools.nsenter)} --net=${quote(options.netnsPath)} -- ${quote(tools.chromium)} "$@"\n`,
+    );
+    await chmod(executablePath, 0o755);
+  }
+  const browser = await chromium
+    .launch({
+      executablePath,
+      // The TLS test uses a self-signed certificate; Chromium otherwise refuses
+      // the turns: server and silently gathers no candidate.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--ignore-certificate-errors',
+      ],
+      timeout: 30_000,
+    })
+    .catch(async (error: unknown) => {
+      if (wrapperDir) await rm(wrapperDir, { recursive: true, force: true });
+      throw error;
+    });
+  if (wrapperDir) {
+    const dir = wrapperDir;
+    browser.once('disconnected', () => void rm(dir, { recursive: true, force: true }));
+  }
+  return browser;
 }
 
 export async function runTurnPair(

@@ -336,15 +336,40 @@ describe("the relay's own addresses", () => {
     expect(policy.check('1.2.3.4')).toEqual({ allowed: true });
   });
 
-  test('a relay address in a special range stays denied by that range', () => {
+  test('a private relay address (a pod IP) is another allocation at relay ports and refused elsewhere', () => {
     const policy = new PeerPolicy({
       allowCIDRs: [],
       denyCIDRs: [],
+      relayAddresses: ['10.0.0.5', 'fd00::5'],
+      relayPortRange: { min: 49152, max: 65535 },
+    });
+    expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: true });
+    expect(policy.check('10.0.0.5')).toEqual({ allowed: true });
+    expect(policy.check('fd00::5', 50000)).toEqual({ allowed: true });
+    expect(policy.check('10.0.0.5', 3478)).toEqual({ allowed: false, reason: 'relay-address' });
+    expect(policy.check('fd00::5', 9641)).toEqual({ allowed: false, reason: 'relay-address' });
+    // Its neighbours are still private, and its IPv4-mapped spelling still judged by the IPv4 rules.
+    expect(policy.check('10.0.0.6', 50000)).toEqual({ allowed: false, reason: 'private' });
+    expect(policy.check('::ffff:10.0.0.5', 50000).allowed).toBe(false);
+    // Loopback and link-local stay refused even as the relay's own addresses.
+    const local = new PeerPolicy({
+      allowCIDRs: [],
+      denyCIDRs: [],
+      relayAddresses: ['127.0.0.1', '::1', 'fe80::1', '169.254.0.9'],
+      relayPortRange: { min: 49152, max: 65535 },
+    });
+    expect(local.check('127.0.0.1', 50000)).toEqual({ allowed: false, reason: 'loopback' });
+    expect(local.check('::1', 50000)).toEqual({ allowed: false, reason: 'loopback' });
+    expect(local.check('fe80::1', 50000)).toEqual({ allowed: false, reason: 'link-local' });
+    expect(local.check('169.254.0.9', 50000)).toEqual({ allowed: false, reason: 'link-local' });
+    // denyCIDRs still wins.
+    const denied = new PeerPolicy({
+      allowCIDRs: [],
+      denyCIDRs: ['10.0.0.0/24'],
       relayAddresses: ['10.0.0.5'],
       relayPortRange: { min: 49152, max: 65535 },
     });
-    expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'private' });
-    expect(policy.check('10.0.0.5', 3478)).toEqual({ allowed: false, reason: 'relay-address' });
+    expect(denied.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'denied-cidr' });
   });
 
   test('an explicit allowCIDRs entry covers the relay address (development on loopback)', () => {
