@@ -77,7 +77,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
     credentials,
     nonces: nonceIssuer(config.auth),
     limiter: failureLimiter(config.auth),
-    policy: new PeerPolicy(policyOptions(config)),
+    policy: new PeerPolicy(policyOptions(config), (port) => turn.ctx.ports.isBound(port)),
     dataPlane,
     allocations,
     ports: new RelayPortAllocator(config.relay.portRange, () => Math.max(16, turn.ctx.config.limits.maxAllocations)),

@@ -7,8 +7,9 @@
 //   1. unparsable input                       -> 'invalid'
 //   2. denyCIDRs (the address or any IPv4 it embeds) -> 'denied-cidr' (always wins)
 //   3. the relay's own addresses               -> 'relay-address', unless
-//      allowCIDRs covers it; inside relayPortRange it is another allocation
-//      on this relay (both call parties use the same TURN server) and allowed,
+//      allowCIDRs covers it; at a relay port this relay holds right now it
+//      is another allocation on this relay (both call parties use the same
+//      TURN server) and allowed,
 //      also in a private, CGNAT or unique-local range (in a pod without an
 //      external address the relayed address is the private pod IP)
 //   4. every IPv4 embedded in an IPv6 form (mapped, compatible, NAT64,
@@ -116,7 +117,15 @@ export class PeerPolicy {
     return this.embeddedReason !== undefined;
   };
 
-  constructor(opts: PeerPolicyOptions) {
+  /**
+   * `relayPortBound` says whether this relay holds a relay socket on a port:
+   * its own address is another allocation only at a port that is one right
+   * now, never at some other service of the host that listens in the range.
+   */
+  constructor(
+    opts: PeerPolicyOptions,
+    private readonly relayPortBound: (port: number) => boolean = () => true,
+  ) {
     this.update(opts);
   }
 
@@ -183,7 +192,8 @@ export class PeerPolicy {
 
   private relayPortOk(port: number | undefined): boolean {
     if (this.portMax < this.portMin) return false;
-    return port === undefined || (port >= this.portMin && port <= this.portMax);
+    if (port === undefined) return true;
+    return port >= this.portMin && port <= this.portMax && this.relayPortBound(port);
   }
 
   private checkV4(v4: number, port: number | undefined): PeerVerdict {

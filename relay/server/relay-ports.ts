@@ -107,6 +107,11 @@ export class RelayPortAllocator {
     return { socket: r.socket, port: r.port, family: r.family };
   }
 
+  /** Whether a relay socket of this relay is bound to the port (either family). */
+  isBound(port: number): boolean {
+    return this.inUse[4].has(port) || this.inUse[6].has(port);
+  }
+
   /** Marks the port free again; the socket itself is closed by whoever owns it (data plane or here). */
   free(family: 4 | 6, port: number): void {
     this.inUse[family].delete(port);

@@ -336,6 +336,25 @@ describe("the relay's own addresses", () => {
     expect(policy.check('1.2.3.4')).toEqual({ allowed: true });
   });
 
+  test('only at a relay port this relay holds now: another service of the host in the range is refused', () => {
+    const bound = new Set([50000]);
+    const policy = new PeerPolicy(
+      {
+        allowCIDRs: [],
+        denyCIDRs: [],
+        relayAddresses: ['10.0.0.5', '1.2.3.4'],
+        relayPortRange: { min: 49152, max: 65535 },
+      },
+      (port) => bound.has(port),
+    );
+    expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: true });
+    expect(policy.check('1.2.3.4', 50000)).toEqual({ allowed: true });
+    expect(policy.check('10.0.0.5', 51820)).toEqual({ allowed: false, reason: 'relay-address' });
+    expect(policy.check('1.2.3.4', 51820)).toEqual({ allowed: false, reason: 'relay-address' });
+    bound.delete(50000); // the allocation ended
+    expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'relay-address' });
+  });
+
   test('a private relay address (a pod IP) is another allocation at relay ports and refused elsewhere', () => {
     const policy = new PeerPolicy({
       allowCIDRs: [],
