@@ -8,6 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeSelfSignedCert } from './harness/certs.js';
 import { ChildSet, type RunResult } from './harness/children.js';
 import { randomLoopbackAddress, writeRelayFiles } from './harness/relay-config-files.js';
 import { relayFromSources, startRelayProcess, type RelayProcess } from './harness/relay-process.js';
@@ -15,7 +16,8 @@ import { freeUdpPort, freeUdpTcpPort, randomPortBlock } from './harness/ports.js
 import { findRepoRoot } from './harness/repo-root.js';
 import { requireTools } from './harness/tools.js';
 
-const tools = requireTools(['openssl']);
+// Fails loudly when the certificate tool is missing.
+requireTools(['openssl']);
 const repoRoot = findRepoRoot(import.meta.url);
 const SECRET = 'check-shared-secret-7d1e';
 const children = new ChildSet();
@@ -42,30 +44,7 @@ async function relayAt(
   });
   if (tlsName) {
     // A certificate for another name than the one the URL uses.
-    const run = await children.run(
-      tools.openssl,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(d, 'tls.key'),
-        '-out',
-        join(d, 'tls.crt'),
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${tlsName}`,
-        '-addext',
-        `subjectAltName=DNS:${tlsName}`,
-      ],
-      { timeoutMs: 20_000 },
-    );
-    expect(run.code).toBe(0);
+    await makeSelfSignedCert(d, { dnsNames: [tlsName] });
   }
   const relay = await startRelayProcess(children, relayFromSources, configPath);
   return { relay, ca: join(d, 'tls.crt') };

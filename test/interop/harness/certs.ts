@@ -1,5 +1,5 @@
-// A throwaway self-signed certificate for TLS listeners, made with the
-// openssl CLI so the test does not depend on the code it is testing.
+// Throwaway self-signed certificates for TLS listeners and TLS Secrets, made
+// with the openssl CLI so the tests do not depend on the code they test.
 import { join } from 'node:path';
 import { ChildSet } from './children.js';
 
@@ -8,33 +8,40 @@ export interface CertFiles {
   keyFile: string;
 }
 
-export async function makeSelfSignedCert(dir: string, ipAddress: string): Promise<CertFiles> {
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  const children = new ChildSet();
-  const result = await children.run(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=turnrelay-interop',
-      '-addext',
-      `subjectAltName=IP:${ipAddress}`,
-    ],
-    { timeoutMs: 20_000 },
-  );
+/** Who the certificate is for: an IP address or DNS names (the first is also its CN). */
+export type CertSubject = { ip: string } | { dnsNames: string[] };
+
+/** `openssl` arguments for a self-signed P-256 certificate and unencrypted key, valid from now for `days`. */
+export function selfSignedCertArgs(files: CertFiles, subject: CertSubject, days = 1): string[] {
+  const [cn, san] =
+    'ip' in subject
+      ? ['turnrelay-interop', `IP:${subject.ip}`]
+      : [subject.dnsNames[0]!, subject.dnsNames.map((n) => `DNS:${n}`).join(',')];
+  return [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    files.keyFile,
+    '-out',
+    files.certFile,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    `subjectAltName=${san}`,
+  ];
+}
+
+/** tls.crt and tls.key in `dir`. */
+export async function makeSelfSignedCert(dir: string, subject: CertSubject): Promise<CertFiles> {
+  const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+  const result = await new ChildSet().run('openssl', selfSignedCertArgs(files, subject), { timeoutMs: 20_000 });
   if (result.code !== 0) throw new Error(`openssl could not make a test certificate:\n${result.stderr}`);
-  return { certFile, keyFile };
+  return files;
 }

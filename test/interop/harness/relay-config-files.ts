@@ -66,7 +66,7 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
   };
   if (options.limits) config.limits = options.limits;
   if (options.metrics) config.metrics = options.metrics;
-  if (options.listeners.includes('tls')) config.tls = await makeSelfSignedCert(options.dir, options.host);
+  if (options.listeners.includes('tls')) config.tls = await makeSelfSignedCert(options.dir, { ip: options.host });
   const configPath = join(options.dir, 'relay.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   return { configPath, config };

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertArgs } from '../../../interop/harness/certs.js';
 
 export interface KeyPair {
   cert: string;
@@ -16,26 +17,7 @@ export function selfSigned(dnsNames: string[], days = 30): KeyPair {
   try {
     const keyFile = join(dir, 'tls.key');
     const certFile = join(dir, 'tls.crt');
-    const args = [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${dnsNames[0]}`,
-      '-addext',
-      `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}`,
-    ];
-    execFileSync('openssl', args, { stdio: 'pipe' });
+    execFileSync('openssl', selfSignedCertArgs({ certFile, keyFile }, { dnsNames }, days), { stdio: 'pipe' });
     return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
