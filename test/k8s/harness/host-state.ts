@@ -107,20 +107,26 @@ export async function unmountBelow(prefix: string): Promise<void> {
   for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
 }
 
-/** Puts sysctls back, removes hard-coded paths the node created and container log links into its dir. */
+/**
+ * Puts sysctls back, removes hard-coded paths the node created and container
+ * log links into its dir. While another node of this machine still runs (its
+ * owner process alive), the shared paths and sysctls are that node's too and
+ * stay as they are; the last node to stop puts them back.
+ */
 export async function restoreHost(snapshot: HostSnapshot, nodeDir: string): Promise<void> {
-  for (const [key, value] of Object.entries(snapshot.sysctls)) {
-    try {
-      if (readFileSync(`/proc/sys/${key}`, 'utf8').trim() !== value) writeFileSync(`/proc/sys/${key}`, value);
-    } catch {
-      // read-only in this environment: nothing was changed either
-    }
-  }
   const logLinks = '/var/log/containers';
   if (existsSync(logLinks)) {
     for (const name of await readdir(logLinks)) {
       const target = await readlink(join(logLinks, name)).catch(() => '');
       if (target.startsWith(nodeDir)) await rm(join(logLinks, name), { force: true });
+    }
+  }
+  if ((await liveNodeDirs(join(nodeDir, '..', '..'))).some((dir) => join(dir, 'node') !== nodeDir)) return;
+  for (const [key, value] of Object.entries(snapshot.sysctls)) {
+    try {
+      if (readFileSync(`/proc/sys/${key}`, 'utf8').trim() !== value) writeFileSync(`/proc/sys/${key}`, value);
+    } catch {
+      // read-only in this environment: nothing was changed either
     }
   }
   for (const path of HARD_CODED_DIRS) {
@@ -156,6 +162,24 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Control-plane dirs under parentDir whose node's owner process is alive. */
+async function liveNodeDirs(parentDir: string): Promise<string[]> {
+  const live: string[] = [];
+  for (const entry of await readdir(parentDir).catch(() => [] as string[])) {
+    if (!entry.startsWith('turnrelay-controlplane-')) continue;
+    const owner = await readOwner(join(parentDir, entry));
+    if (owner && alive(owner.pid)) live.push(join(parentDir, entry));
+  }
+  return live;
+}
+
+async function readOwner(dir: string): Promise<NodeOwner | undefined> {
+  return readFile(join(dir, 'node', OWNER_FILE), 'utf8').then(
+    (text) => JSON.parse(text) as NodeOwner,
+    () => undefined,
+  );
+}
+
 /**
  * Removes what nodes of dead test processes left behind (a SIGKILLed or
  * interrupted Jest): their pods' processes, shims, mounts, cgroups, network
@@ -168,10 +192,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
   let sysctls: Record<string, string> | undefined;
   for (const entry of entries.filter((name) => name.startsWith('turnrelay-controlplane-'))) {
     const dir = join(parentDir, entry);
-    const owner = await readFile(join(dir, 'node', OWNER_FILE), 'utf8').then(
-      (text) => JSON.parse(text) as NodeOwner,
-      () => undefined,
-    );
+    const owner = await readOwner(dir);
     if (!owner) continue;
     if (alive(owner.pid)) {
       live += 1;
