@@ -31,12 +31,19 @@ export interface HostSnapshot {
   cgroupMounts: string[];
 }
 
-export function snapshotHost(): HostSnapshot {
+/**
+ * What the host looks like without any test node. While another node runs,
+ * the host already carries its changes, so the state it recorded is taken
+ * over: whichever node stops last puts back the original.
+ */
+export async function snapshotHost(parentDir: string): Promise<HostSnapshot> {
+  const running = await liveNodeDirs(parentDir);
+  const earlier = running.length > 0 ? await readOwner(running[0]!) : undefined;
   const sysctls: Record<string, string> = {};
   for (const key of KUBELET_SYSCTLS) sysctls[key] = readFileSync(`/proc/sys/${key}`, 'utf8').trim();
   return {
-    sysctls,
-    preexisting: new Set(HARD_CODED_DIRS.filter((path) => existsSync(path))),
+    sysctls: earlier?.sysctls ?? sysctls,
+    preexisting: new Set(earlier?.preexisting ?? HARD_CODED_DIRS.filter((path) => existsSync(path))),
     cgroupMounts: cgroupMounts(),
   };
 }
@@ -145,6 +152,8 @@ export interface NodeOwner {
   socket: string;
   /** The host's values before kubelet changed them, put back if the owner died. */
   sysctls: Record<string, string>;
+  /** Hard-coded paths that existed before any node ran (absent in owner files of older runs: then none is removed). */
+  preexisting?: string[];
 }
 
 const OWNER_FILE = 'owner.json';
@@ -190,6 +199,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
   let swept = 0;
   let live = 0;
   let sysctls: Record<string, string> | undefined;
+  let preexisting: Set<string> | undefined;
   for (const entry of entries.filter((name) => name.startsWith('turnrelay-controlplane-'))) {
     const dir = join(parentDir, entry);
     const owner = await readOwner(dir);
@@ -200,6 +210,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
     }
     swept += 1;
     sysctls ??= owner.sysctls;
+    preexisting ??= owner.preexisting && new Set(owner.preexisting);
     await killShimsOf(owner.socket);
     await removeCgroupRoot({ sysctls: {}, preexisting: new Set(), cgroupMounts: cgroupMounts() }, owner.cgroupRoot);
     await unmountBelow(dir);
@@ -216,7 +227,7 @@ export async function sweepDeadNodes(parentDir: string, killShimsOf: (socket: st
       }
     }
     for (const path of HARD_CODED_DIRS) {
-      if (path === '/var/log/containers' || path === '/etc/cni') continue; // may hold other software's files
+      if (preexisting?.has(path) ?? true) continue;
       await unmountBelow(path);
       await rm(path, { recursive: true, force: true });
     }

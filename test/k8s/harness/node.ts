@@ -89,13 +89,14 @@ export class TestNode {
     this.images = images;
     await sweepDeadNodes(dirname(this.options.dir), (socket) => killShims(socket));
     await mkdir(this.root, { recursive: true });
-    this.snapshot = snapshotHost();
+    this.snapshot = await snapshotHost(dirname(this.options.dir));
     await writeNodeOwner(this.root, {
       pid: process.pid,
       netns: this.options.netns.name,
       cgroupRoot: this.cgroupRoot,
       socket: this.socket,
       sysctls: this.snapshot.sysctls,
+      preexisting: [...this.snapshot.preexisting],
     });
     await createCgroupRoot(this.snapshot, this.cgroupRoot);
     await writeKubeconfig(this.kubeconfig(), {
