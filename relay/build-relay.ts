@@ -137,7 +137,13 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
       host: config.admin.host,
       port: config.admin.port,
       registry,
-      ready: () => !ctx.draining,
+      // /readyz (the pod's readiness probe) stays 200 while draining: the
+      // pod's endpoint must keep serving=true, or kube-proxy deletes the UDP
+      // conntrack entries of its live calls and their next packets reach
+      // another pod. Kubernetes already keeps new flows off a terminating
+      // endpoint; /readyz/new-allocations is for balancers that do not.
+      ready: () => true,
+      readiness: { '/readyz/new-allocations': () => !ctx.draining },
     });
   } catch (err) {
     await closeListeners();

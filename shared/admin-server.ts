@@ -1,7 +1,9 @@
 // The admin HTTP endpoint of the relay and of the operator: /metrics
 // (Prometheus), /healthz (the event loop answers), /readyz (200 when the
-// caller's ready() says so: the relay takes new allocations, the operator has
-// synced caches while leading or waits as a standby; 503 otherwise).
+// caller's ready() says so: the relay serves its clients, the operator has
+// synced caches while leading or waits as a standby; 503 otherwise), and any
+// further readiness paths the caller names (the relay's
+// /readyz/new-allocations).
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
@@ -16,7 +18,10 @@ export async function startAdminServer(opts: {
   port: number;
   registry: Registry;
   ready: () => boolean;
+  /** More readiness endpoints by path, answered like /readyz. */
+  readiness?: Readonly<Record<string, () => boolean>>;
 }): Promise<AdminServer> {
+  const readiness: Record<string, () => boolean> = { ...opts.readiness, '/readyz': opts.ready };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -30,8 +35,8 @@ export async function startAdminServer(opts: {
       );
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ready = opts.ready();
+    } else if (path && Object.hasOwn(readiness, path)) {
+      const ready = readiness[path]!();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

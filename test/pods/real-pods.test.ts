@@ -18,35 +18,32 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
-import { CHART_DIR, REPO_ROOT, helmBinary } from '../../scripts/delivery/helm.js';
+import { REPO_ROOT } from '../../scripts/delivery/helm.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium, runTurnPair } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
 import { freeUdpTcpPort } from '../interop/harness/ports.js';
 import { requireTools } from '../interop/harness/tools.js';
-import { inNetns, runUclient } from '../interop/harness/uclient.js';
-import type { UclientReport } from '../interop/harness/uclient-report.js';
+import { inNetns } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { NODE_NAME } from '../k8s/harness/node.js';
 import { expectRelayed, mintWithCli, TRANSPORTS, urlFor, type IceConfiguration } from '../k8s/ice-credentials.js';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  testKubeConfig,
-  testKubeconfigPath,
-} from '../k8s/harness/cluster.js';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
 import { adminRest, condition, getRelay, readSample, waitFor } from '../k8s/operator-fixtures.js';
+import {
+  FIELD_MANAGER,
+  OPERATOR_NAMESPACE,
+  applyInstallManifest,
+  helmInstallOperator,
+  helmUninstallOperator,
+} from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
+import { relayToEchoPeer } from './harness/relay-clients.js';
 
-const run = promisify(execFile);
-const OPERATOR_NAMESPACE = 'turnrelay-system';
-const RELEASE = 'turnrelay';
-const FIELD_MANAGER = 'turnrelay-pods-test';
 const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
@@ -65,29 +62,6 @@ afterAll(async () => {
   await children.stopAll();
   for (const namespace of namespaces) await deleteTestNamespace(namespace);
 });
-
-/** turnutils_uclient from inside the node's namespace: two sessions through the relay to the echo peer on the node address. */
-async function relayToEchoPeer(
-  server: { host: string; port: number },
-  transport: 'udp' | 'tcp',
-  credentials: { username: string; credential: string },
-  peerPort: number,
-  messages: number,
-): Promise<UclientReport> {
-  const outcome = await runUclient(children, {
-    server,
-    transport,
-    method: 'channel-data',
-    auth: { kind: 'long-term', user: credentials.username, password: credentials.credential },
-    peer: { kind: 'echo', host: nodeIp(), port: peerPort },
-    sessions: 2,
-    messages,
-    size: 120,
-    timeoutMs: 60_000,
-    netnsPath: nodeNetns(),
-  });
-  return outcome.report;
-}
 
 /**
  * Chromium inside the node's namespace (where the Service is routed): two
@@ -205,6 +179,7 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
 
   for (const transport of ['udp', 'tcp'] as const) {
     const report = await relayToEchoPeer(
+      children,
       { host: clusterIp, port: 3478 },
       transport,
       { username, credential },
@@ -220,25 +195,7 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
 }
 
 describe('installed with the Helm chart', () => {
-  beforeAll(async () => {
-    await run(
-      helmBinary(),
-      [
-        'install',
-        RELEASE,
-        CHART_DIR,
-        '--namespace',
-        OPERATOR_NAMESPACE,
-        '--create-namespace',
-        '--kubeconfig',
-        testKubeconfigPath(),
-        '--wait',
-        '--timeout',
-        '4m',
-      ],
-      { cwd: REPO_ROOT },
-    );
-  }, 300_000);
+  beforeAll(helmInstallOperator, 300_000);
 
   test(
     'two operator pods from the operator image are Ready; one of them holds the leader lease',
@@ -253,26 +210,8 @@ describe('installed with the Helm chart', () => {
 
 describe('installed with deploy/install.yaml', () => {
   beforeAll(async () => {
-    await run(
-      helmBinary(),
-      [
-        'uninstall',
-        RELEASE,
-        '--namespace',
-        OPERATOR_NAMESPACE,
-        '--kubeconfig',
-        testKubeconfigPath(),
-        '--wait',
-        '--timeout',
-        '2m',
-      ],
-      { cwd: REPO_ROOT },
-    );
-    // The CRD stays behind (Helm never deletes CRDs): take it over.
-    await applyYaml(await readFile(join(REPO_ROOT, 'deploy/install.yaml'), 'utf8'), {
-      fieldManager: FIELD_MANAGER,
-      forceConflicts: true,
-    });
+    await helmUninstallOperator();
+    await applyInstallManifest();
   }, 300_000);
 
   test('two operator pods are Ready; one of them holds the leader lease', expectTwoOperatorsOneLeader, 300_000);
@@ -318,6 +257,7 @@ describe('HostNetwork mode', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const transport of ['udp', 'tcp'] as const) {
       const report = await relayToEchoPeer(
+        children,
         { host: nodeIp(), port: 3478 },
         transport,
         { username, credential },
@@ -387,7 +327,14 @@ describe('updates reach running pods through kubelet volume updates', () => {
     const toPeer = async () => {
       const ice = await mintWithCli(namespace, 'updates', `updates-${attempt++}`);
       const { username, credential } = ice.iceServers[0]!;
-      return relayToEchoPeer({ host: clusterIp, port: 3478 }, 'udp', { username, credential }, peerPort, 5).then(
+      return relayToEchoPeer(
+        children,
+        { host: clusterIp, port: 3478 },
+        'udp',
+        { username, credential },
+        peerPort,
+        5,
+      ).then(
         (report) => report.received,
         () => 0,
       );

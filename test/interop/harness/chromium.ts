@@ -3,7 +3,7 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireTools } from './tools.js';
 
 export interface IceServer {
@@ -78,18 +78,79 @@ export async function launchChromium(options: { netnsPath?: string } = {}): Prom
   return browser;
 }
 
+/** A page with the pair script loaded. */
+async function pairPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  try {
+    await page.addScriptTag({ content: await pageScript });
+    return page;
+  } catch (error) {
+    await page.close();
+    throw error;
+  }
+}
+
 export async function runTurnPair(
   browser: Browser,
   options: { iceServer: IceServer; messages: number; marker: string; timeoutMs: number },
 ): Promise<PairResult> {
-  const page = await browser.newPage();
+  const page = await pairPage(browser);
   try {
-    await page.addScriptTag({ content: await pageScript });
     return (await page.evaluate(
       (opts) => (globalThis as unknown as { runTurnPair(o: typeof opts): Promise<unknown> }).runTurnPair(opts),
       options,
     )) as PairResult;
   } finally {
     await page.close();
+  }
+}
+
+export interface CallProgress {
+  sent: number;
+  echoed: number;
+  /** Set when an echo came back out of order or altered. */
+  error?: string;
+  ice: { a: string; b: string };
+}
+
+export interface TurnCall {
+  /** The selected candidate pairs once the data channel opened. */
+  connected: Omit<PairResult, 'echoes'>;
+  progress(): Promise<CallProgress>;
+  /** Hangs up: both peer connections closed, the page closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * A call in progress: a relay-only pair whose data channel carries one message
+ * every `intervalMs`, echoed back, until close().
+ */
+export async function openTurnCall(
+  browser: Browser,
+  options: { iceServer: IceServer; marker: string; timeoutMs: number; intervalMs: number },
+): Promise<TurnCall> {
+  const page = await pairPage(browser);
+  type CallWindow = {
+    openTurnCall(o: typeof options): Promise<unknown>;
+    turnCallProgress(): CallProgress;
+    closeTurnCall(): void;
+  };
+  // Each function runs in the page, so it names the page's globals itself.
+  try {
+    const connected = (await page.evaluate(
+      (opts) => (globalThis as unknown as CallWindow).openTurnCall(opts),
+      options,
+    )) as TurnCall['connected'];
+    return {
+      connected,
+      progress: () => page.evaluate(() => (globalThis as unknown as CallWindow).turnCallProgress()),
+      async close() {
+        await page.evaluate(() => (globalThis as unknown as CallWindow).closeTurnCall());
+        await page.close();
+      },
+    };
+  } catch (error) {
+    await page.close();
+    throw error;
   }
 }

@@ -1,8 +1,12 @@
 // Runs inside Chromium. Two RTCPeerConnections in one page, both restricted
 // to relay candidates, exchange data-channel messages through one TURN
 // server; returns what getStats says about the selected candidate pair.
+// runTurnPair sends a fixed number of messages and closes; openTurnCall keeps
+// the pair open and echoing (a call in progress) until closeTurnCall.
 // Kept as plain browser JavaScript so the test needs no DOM typings.
-window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
+
+/** Connects a relay-only pair; b echoes every message on the data channel back to a. */
+async function connectPair({ iceServer, timeoutMs }) {
   const config = { iceServers: [iceServer], iceTransportPolicy: 'relay' };
   const a = new RTCPeerConnection(config);
   const b = new RTCPeerConnection(config);
@@ -32,19 +36,17 @@ window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
       timeoutMs,
     );
   });
+  const close = () => {
+    clearTimeout(timer);
+    a.close();
+    b.close();
+  };
   try {
     const tx = a.createDataChannel('interop', { ordered: true });
     // b echoes every message back, so both directions cross the relay.
     b.ondatachannel = ({ channel }) => {
       channel.onmessage = (e) => channel.send(e.data);
     };
-    const echoed = new Promise((resolve, reject) => {
-      let next = 0;
-      tx.onmessage = (e) => {
-        if (e.data !== `${marker}:${next}`) reject(new Error(`echo ${next} was ${String(e.data).slice(0, 80)}`));
-        if (++next === messages) resolve(next);
-      };
-    });
     const opened = new Promise((resolve) => {
       tx.onopen = resolve;
     });
@@ -53,14 +55,57 @@ window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
     await b.setLocalDescription(await b.createAnswer());
     await a.setRemoteDescription(b.localDescription);
     await Promise.race([opened, timeout]);
-    for (let i = 0; i < messages; i++) tx.send(`${marker}:${i}`);
-    const echoes = await Promise.race([echoed, timeout]);
-    return { echoes, a: await selectedPair(a), b: await selectedPair(b), candidates };
-  } finally {
-    clearTimeout(timer);
-    a.close();
-    b.close();
+    return { a, b, tx, candidates, timeout, close };
+  } catch (error) {
+    close();
+    throw error;
   }
+}
+
+/** Resolves after `count` echoes in order, checking each one against `marker:index`. */
+function countEchoes(tx, marker, onEcho) {
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    tx.onmessage = (e) => {
+      if (e.data !== `${marker}:${next}`) reject(new Error(`echo ${next} was ${String(e.data).slice(0, 80)}`));
+      onEcho(++next, resolve);
+    };
+  });
+}
+
+window.runTurnPair = async ({ iceServer, messages, marker, timeoutMs }) => {
+  const pair = await connectPair({ iceServer, timeoutMs });
+  try {
+    const echoed = countEchoes(pair.tx, marker, (n, resolve) => n === messages && resolve(n));
+    for (let i = 0; i < messages; i++) pair.tx.send(`${marker}:${i}`);
+    const echoes = await Promise.race([echoed, pair.timeout]);
+    return { echoes, a: await selectedPair(pair.a), b: await selectedPair(pair.b), candidates: pair.candidates };
+  } finally {
+    pair.close();
+  }
+};
+
+/** Opens a call that sends one message every intervalMs; progress is read with turnCallProgress. */
+window.openTurnCall = async ({ iceServer, marker, timeoutMs, intervalMs }) => {
+  const pair = await connectPair({ iceServer, timeoutMs });
+  const call = { pair, sent: 0, echoed: 0, error: undefined, sender: undefined };
+  countEchoes(pair.tx, marker, (n) => (call.echoed = n)).catch((error) => (call.error = String(error)));
+  call.sender = setInterval(() => {
+    if (pair.tx.readyState === 'open') pair.tx.send(`${marker}:${call.sent++}`);
+  }, intervalMs);
+  window.turnCall = call;
+  return { a: await selectedPair(pair.a), b: await selectedPair(pair.b), candidates: pair.candidates };
+};
+
+window.turnCallProgress = () => {
+  const { pair, sent, echoed, error } = window.turnCall;
+  return { sent, echoed, error, ice: { a: pair.a.iceConnectionState, b: pair.b.iceConnectionState } };
+};
+
+/** Ends the call as an application hangs up: both peer connections closed (their TURN allocations released). */
+window.closeTurnCall = () => {
+  clearInterval(window.turnCall.sender);
+  window.turnCall.pair.close();
 };
 
 async function selectedPair(pc) {

@@ -172,7 +172,7 @@ describe('limits and drain', () => {
     }
   });
 
-  test('drain: not ready, new allocations refused with 508, existing ones keep relaying until they end', async () => {
+  test('drain: still serving (readyz 200) but not taking new allocations (readyz/new-allocations 503, Allocate 508), existing ones keep relaying until they end', async () => {
     const t = await startTestRelay({ drain: { gracePeriodSeconds: 30 } });
     const c = await connect(t, 'udp');
     const late = await connect(t, 'udp');
@@ -181,13 +181,16 @@ describe('limits and drain', () => {
       const res = await c.allocate(USER, PASSWORD);
       const relayed = c.relayedAddress(res);
       await c.channelBind(0x4003, peer);
+      const status = async (path: string) => (await fetch(`http://127.0.0.1:${t.relay.admin.port}${path}`)).status;
+      expect(await status('/readyz/new-allocations')).toBe(200);
       let drained = false;
       const draining = t.relay.drain().then(() => {
         drained = true;
       });
-      const ready = await fetch(`http://127.0.0.1:${t.relay.admin.port}/readyz`);
-      expect(ready.status).toBe(503);
-      expect((await fetch(`http://127.0.0.1:${t.relay.admin.port}/healthz`)).status).toBe(200);
+      // A pod's readiness keeps its Service endpoint serving its live UDP flows (kube-proxy keeps their conntrack entries).
+      expect(await status('/readyz')).toBe(200);
+      expect(await status('/readyz/new-allocations')).toBe(503);
+      expect(await status('/healthz')).toBe(200);
       expect(errorCodeOf(await late.allocate(USER, PASSWORD))).toBe(508);
 
       c.sendChannelData(0x4003, Buffer.from('still relaying'));

@@ -1,0 +1,46 @@
+// Clients of relay pods, run from inside the node's network namespace (where
+// Services and pod IPs are routed): turnutils_uclient to an echo peer, and a
+// relay pod's own metrics read through the API server's pod proxy.
+import type { ChildSet } from '../../interop/harness/children.js';
+import { runUclient } from '../../interop/harness/uclient.js';
+import type { UclientReport } from '../../interop/harness/uclient-report.js';
+import { kubectl } from '../../k8s/delivery-kubectl.js';
+import { ADMIN_PORT } from '../../../operator/api/constants.js';
+import { nodeIp, nodeNetns } from './pods-env.js';
+
+/** turnutils_uclient from inside the node's namespace: two sessions through the relay to the echo peer on the node address. */
+export async function relayToEchoPeer(
+  children: ChildSet,
+  server: { host: string; port: number },
+  transport: 'udp' | 'tcp',
+  credentials: { username: string; credential: string },
+  peerPort: number,
+  messages: number,
+): Promise<UclientReport> {
+  const outcome = await runUclient(children, {
+    server,
+    transport,
+    method: 'channel-data',
+    auth: { kind: 'long-term', user: credentials.username, password: credentials.credential },
+    peer: { kind: 'echo', host: nodeIp(), port: peerPort },
+    sessions: 2,
+    messages,
+    size: 120,
+    timeoutMs: 60_000,
+    netnsPath: nodeNetns(),
+  });
+  return outcome.report;
+}
+
+/** A relay pod's /metrics text, from its admin port through the API server's pod proxy. */
+export function relayPodMetrics(namespace: string, pod: string): Promise<string> {
+  return kubectl(['get', '--raw', `/api/v1/namespaces/${namespace}/pods/${pod}:${ADMIN_PORT}/proxy/metrics`]);
+}
+
+/** The value of one sample (`name{labels}` exactly as exposed, or a bare name), 0 when absent. */
+export function sample(metrics: string, series: string): number {
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
