@@ -18,9 +18,10 @@ Runs the TURN relay (RFC 8656) with UDP, TCP and TLS listeners.
                   self-signed certificate; prints ICE servers and a credential.
   -h, --help      this help
 
-On SIGTERM or SIGINT the relay stops taking allocations, reports not ready on
-/readyz, keeps relaying until allocations end or the drain grace period
-passes, and exits 0.
+On SIGTERM or SIGINT the relay stops taking allocations (/readyz/new-allocations
+answers 503; /readyz stays 200 so Kubernetes keeps routing live calls to it),
+keeps relaying until allocations end or the drain grace period passes, and
+exits 0.
 `;
 
 function devBanner(relay: RelayServer, dev: Awaited<ReturnType<typeof createDevSetup>>): string {

@@ -81,10 +81,10 @@ async function scaleTo(ns: string, replicas: number): Promise<V1Pod[]> {
 }
 
 /** Both ends of a call moved data since the previous sample, and ICE still holds. */
-function expectFlowing(now: CallProgress, before: CallProgress, what: string): void {
+function expectFlowing(now: CallProgress, before: CallProgress, what: string, sinceMs: number): void {
   const up = (state: string) => state === 'connected' || state === 'completed';
   // `what` carries the numbers, so a failure shows where the call stood.
-  const where = `${what}: echoed ${before.echoed} -> ${now.echoed} of ${now.sent}, ice ${now.ice.a}/${now.ice.b}`;
+  const where = `${what}, ${Math.round(sinceMs / 1000)} s into the drain: echoed ${before.echoed} -> ${now.echoed} of ${now.sent}, ice ${now.ice.a}/${now.ice.b}`;
   expect({
     where,
     error: now.error,
@@ -202,8 +202,8 @@ test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both c
     while (Date.now() - terminatingSince < HOLD_MS) {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
       const now = [await udpCall.progress(), await tcpCall.progress()];
-      expectFlowing(now[0]!, last[0]!, 'udp call');
-      expectFlowing(now[1]!, last[1]!, 'tcp call');
+      expectFlowing(now[0]!, last[0]!, 'udp call', Date.now() - terminatingSince);
+      expectFlowing(now[1]!, last[1]!, 'tcp call', Date.now() - terminatingSince);
       last = now;
     }
     for (const report of await newAllocations) {

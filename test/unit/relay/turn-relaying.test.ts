@@ -183,6 +183,8 @@ describe('limits and drain', () => {
       await c.channelBind(0x4003, peer);
       const status = async (path: string) => (await fetch(`http://127.0.0.1:${t.relay.admin.port}${path}`)).status;
       expect(await status('/readyz/new-allocations')).toBe(200);
+      // Paths are looked up as own keys only: object prototype names are not endpoints.
+      for (const path of ['/constructor', '/__proto__', '/toString', '/readyz/']) expect(await status(path)).toBe(404);
       let drained = false;
       const draining = t.relay.drain().then(() => {
         drained = true;
