@@ -3,7 +3,7 @@
 // same way as the TURN servers, under a separate load-generator process.
 import { fileURLToPath } from 'node:url';
 import type { ChildSet } from '../test/interop/harness/children.js';
-import { cpuMicros } from './proc-stats.js';
+import { cpuMicrosSince, cpuSample } from './proc-stats.js';
 
 export interface EchoResult {
   label: string;
@@ -28,7 +28,7 @@ export async function runEchoBaseline(
     const { port } = JSON.parse(line[0]) as { port: number };
     const results: EchoResult[] = [];
     for (const load of loads) {
-      const cpuBefore = cpuMicros(echo.pid);
+      const cpuBefore = cpuSample(echo.pid);
       const run = await children.run(
         process.execPath,
         [`${here}udp-load.js`, host, String(port), '120', String(load.seconds), load.mode],
@@ -36,7 +36,7 @@ export async function runEchoBaseline(
           timeoutMs: (load.seconds + 10) * 1000,
         },
       );
-      const cpu = cpuMicros(echo.pid) - cpuBefore;
+      const cpu = cpuMicrosSince(cpuBefore);
       if (run.code !== 0) throw new Error(`udp-load failed: ${run.stderr}`);
       const { sent, received, elapsedMs } = JSON.parse(run.stdout) as {
         sent: number;

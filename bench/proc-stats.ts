@@ -1,22 +1,83 @@
 // Per-process resource readings from /proc, the same for every server under
-// test: CPU time (utime+stime of all threads), resident memory, and how many
+// test: CPU time (all threads, ns resolution), resident memory, and how many
 // UDP sockets are bound in a relay port range (= live allocations).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** Process CPU time (user + system, all threads) in microseconds. */
-export function cpuMicros(pid: number): number {
+/** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
+function tickCpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name, which may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) * 1_000_000) / ticksPerSecond;
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / ticksPerSecond;
 }
 
-export const cpuResolutionMicros = 1_000_000 / ticksPerSecond;
+/** Nanoseconds each live thread has run (first field of /proc/<pid>/task/<tid>/schedstat). */
+function threadRunNanos(pid: number): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      runs.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return runs;
+}
+
+/** A point in a process's CPU time; `cpuMicrosSince` measures from it. */
+export interface CpuSample {
+  pid: number;
+  threads: Map<string, number>;
+  ticks: number;
+}
+
+export function cpuSample(pid: number): CpuSample {
+  return { pid, threads: threadRunNanos(pid), ticks: tickCpuMicros(pid) };
+}
+
+/**
+ * CPU time (user + system, all threads) the process used since `from`, in µs.
+ * Summed from the per-thread run time with ns resolution; when a thread that
+ * was there at `from` has exited meanwhile (its time is no longer listed), the
+ * tick count (10 ms resolution) of the whole process is used instead.
+ */
+export function cpuMicrosSince(from: CpuSample, to: CpuSample = cpuSample(from.pid)): number {
+  let nanos = 0;
+  for (const [tid, before] of from.threads) {
+    const after = to.threads.get(tid);
+    if (after === undefined) return to.ticks - from.ticks;
+    nanos += after - before;
+  }
+  for (const [tid, after] of to.threads) if (!from.threads.has(tid)) nanos += after;
+  return nanos / 1000;
+}
+
+export const cpuSource = 'run time of all server threads from /proc/<pid>/task/*/schedstat (ns)';
+
+/** User and system time (ticks) and run time (ns) of all live threads, for bench/profile.ts. */
+export interface ThreadCpu {
+  userMicros: number;
+  systemMicros: number;
+  runNanos: number;
+}
+export function threadCpu(pid: number): ThreadCpu {
+  const total: ThreadCpu = { userMicros: 0, systemMicros: 0, runNanos: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total.userMicros += (Number(fields[11]) * 1_000_000) / ticksPerSecond;
+      total.systemMicros += (Number(fields[12]) * 1_000_000) / ticksPerSecond;
+      total.runNanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return total;
+}
 
 export function rssKiB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

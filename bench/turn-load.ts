@@ -1,14 +1,14 @@
 // One load run of turnutils_uclient against a server: client-to-client
 // (-y), so each delivered message is relayed twice by the server (into the
 // peer allocation, then out to the other client), 120-byte ChannelData.
-// Server CPU (utime+stime) is read twice: across the whole run (connect,
+// Server CPU (run time of all threads) is read twice: across the whole run (connect,
 // relay, teardown), and over the steady window between uclient's progress
 // lines (about one a second), which is what the per-packet figures use.
 import type { ChildSet } from '../test/interop/harness/children.js';
 import { sumSamples } from '../test/interop/harness/prometheus-text.js';
 import { parseUclientReport, type UclientReport } from '../test/interop/harness/uclient-report.js';
 import { requireTools } from '../test/interop/harness/tools.js';
-import { cpuMicros } from './proc-stats.js';
+import { cpuMicrosSince, cpuSample } from './proc-stats.js';
 import { benchUclientArgs, type ServerUnderTest } from './servers.js';
 
 export interface LoadSpec {
@@ -49,18 +49,18 @@ export async function runLoad(children: ChildSet, server: ServerUnderTest, spec:
     ...(spec.transport ? { transport: spec.transport } : {}),
   });
   const metricsBefore = await server.metrics?.();
-  const cpuBefore = cpuMicros(server.pid);
+  const cpuBefore = cpuSample(server.pid);
   const client = children.start(tools.turnutils_uclient, args);
   const progress: Progress[] = [];
   client.process.stdout?.on('data', (chunk: string | Buffer) => {
     const matches = [...String(chunk).matchAll(/msz=\d+, tot_send_msgs=\d+, tot_recv_msgs=(\d+)/g)];
     const last = matches.at(-1);
-    if (last) progress.push({ at: performance.now(), received: Number(last[1]), cpu: cpuMicros(server.pid) });
+    if (last) progress.push({ at: performance.now(), received: Number(last[1]), cpu: cpuMicrosSince(cpuBefore) });
   });
   const timeout = setTimeout(() => void client.stop('SIGKILL'), 90_000);
   try {
     const [code] = await client.exited;
-    const cpu = cpuMicros(server.pid) - cpuBefore;
+    const cpu = cpuMicrosSince(cpuBefore);
     if (code !== 0) throw new Error(`turnutils_uclient exited ${code} against ${server.name}:\n${client.tail()}`);
     const report = parseUclientReport(client.stdout());
     const metricsAfter = await server.metrics?.();

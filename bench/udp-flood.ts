@@ -3,16 +3,21 @@
 // then bench/loadgen (C++, sendmmsg/recvmmsg, pinned to its own CPU where
 // the machine has one to spare) takes over their client ports and drives
 // ChannelData at fixed offered rates, client-to-client, so each delivered
-// message is two relayed packets. Steps up the rate until loss passes 0.1%.
+// message is two relayed packets. Steps up a fixed ladder of rates until loss
+// passes 0.1% twice in a row, then bisects between the highest passing and the
+// lowest failing rate, so the maximum at <= 0.1% loss is found to about 1%.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
-import { cpuMicros } from './proc-stats.js';
+import { MAX_LOSS_PERCENT, nextBisectionRate } from './max-rate-search.js';
+import { cpuMicrosSince, cpuSample } from './proc-stats.js';
 import { benchUser, type ServerUnderTest } from './servers.js';
 
 export interface FloodStep {
   offeredMessagesPerSecond: number;
+  /** A rate of the fixed ladder, or one the maximum search bisected to. */
+  search: 'ladder' | 'bisection';
   sent: number;
   received: number;
   seconds: number;
@@ -31,8 +36,6 @@ export interface FloodResult {
   maxRelayedPerSecond: number;
   loadgenCpu: string;
 }
-
-const MAX_LOSS_PERCENT = 0.1;
 
 /** CPUs for the server and for the load generator: separate when the machine has two, else shared. */
 export function cpuPlan(serverThreads: number): { server: string; loadgen: string } {
@@ -124,20 +127,35 @@ async function runLoadgen(
 export async function runFlood(
   repoRoot: string,
   server: ServerUnderTest,
-  options: { pairs: number; rates: number[]; seconds: number; loadgenCpu: string },
+  options: {
+    pairs: number;
+    /** The ladder: fixed offered rates (the same for every server, so CPU per packet compares at equal load). */
+    rates: number[];
+    seconds: number;
+    loadgenCpu: string;
+    /** After the ladder, bisect between the highest passing and lowest failing rate, at most this many steps. */
+    bisectionSteps?: number;
+    /** Stop bisecting once the bracket is this fraction of the passing rate; default 1%. */
+    resolution?: number;
+    /** Runs alongside each step's load (bench/profile.ts observes the server with it). */
+    during?: (rate: number) => Promise<void>;
+  },
 ): Promise<FloodResult> {
   const binary = join(repoRoot, 'build/bench/loadgen');
   const { senders, perSecond } = await makeAllocations(server, options.pairs);
   const steps: FloodStep[] = [];
-  let failures = 0;
-  for (const rate of options.rates) {
-    const cpuBefore = cpuMicros(server.pid);
-    const r = await runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu);
-    const serverCpuMicros = cpuMicros(server.pid) - cpuBefore;
+  const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
+    const cpuBefore = cpuSample(server.pid);
+    const [r] = await Promise.all([
+      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu),
+      options.during?.(rate),
+    ]);
+    const serverCpuMicros = cpuMicrosSince(cpuBefore);
     const relayed = 2 * r.received;
     const lossPercent = r.sent > 0 ? (100 * Math.max(0, r.sent - r.received)) / r.sent : 0;
-    steps.push({
+    const result: FloodStep = {
       offeredMessagesPerSecond: rate,
+      search,
       sent: r.sent,
       received: r.received,
       seconds: r.seconds,
@@ -145,12 +163,23 @@ export async function runFlood(
       relayedPerSecond: relayed / r.seconds,
       serverCpuMicros,
       cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
-    });
+    };
+    steps.push(result);
     process.stderr.write(
-      `    ${server.name}: offered ${rate} msg/s -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`,
+      `    ${server.name}: offered ${rate} msg/s${search === 'bisection' ? ' (bisection)' : ''} -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`,
     );
+    return result;
+  };
+  let failures = 0;
+  for (const rate of options.rates) {
+    const { lossPercent } = await step(rate, 'ladder');
     failures = lossPercent > MAX_LOSS_PERCENT ? failures + 1 : 0;
     if (failures >= 2) break;
+  }
+  for (let i = 0; i < (options.bisectionSteps ?? 0); i++) {
+    const rate = nextBisectionRate(steps, options.resolution ?? 0.01);
+    if (rate === undefined) break;
+    await step(rate, 'bisection');
   }
   const passing = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT);
   return {

@@ -7,8 +7,9 @@
 #   scripts/build-native.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build in
 #                                       build/native-sanitize/ (load it with LD_PRELOAD of libasan,
 #                                       see scripts/test-native-sanitize.sh); the normal build is untouched
-#   scripts/build-native.sh --optional  like the default, but only warns when g++ is missing
-#                                       (the relay then falls back to the JavaScript plane)
+#   scripts/build-native.sh --optional  like the default, but only warns when g++ is missing or the
+#                                       compile fails (the relay then falls back to the JavaScript
+#                                       plane); `npm start` and the package's install step use it
 # Skips the compile when the output is newer than every source file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +34,23 @@ if [ -f "$target" ] && [ -z "$(find "$src" "$0" -newer "$target" -print -quit)" 
   exit 0
 fi
 mkdir -p "$out"
-headers=$(node -p "require('node-api-headers').include_dir")
-g++ -std=c++17 "${flags[@]}" -Wall -Wextra -Werror -shared -fPIC -pthread \
+if ! headers=$(node -p "require('node-api-headers').include_dir"); then
+  if [ "$mode" = --optional ]; then
+    echo "node-api-headers not found: the native data plane is not built and the relay will use the JavaScript plane" >&2
+    exit 0
+  fi
+  exit 1
+fi
+if ! g++ -std=c++17 "${flags[@]}" -Wall -Wextra -Werror -shared -fPIC -pthread \
   -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=turnrelay_dataplane \
   -I"$headers" \
-  -o "$target.tmp" "$src"/*.cc
+  -o "$target.tmp" "$src"/*.cc; then
+  rm -f "$target.tmp"
+  if [ "$mode" = --optional ]; then
+    echo "the native data plane did not compile: the relay will use the JavaScript plane" >&2
+    exit 0
+  fi
+  exit 1
+fi
 mv "$target.tmp" "$target"
 echo "built $target"

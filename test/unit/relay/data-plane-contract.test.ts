@@ -176,6 +176,61 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
     }
   });
 
+  test('bursts on 16 allocations at once, some datagrams large, reach every client and peer intact and in order', async () => {
+    // Peer data arriving on many relay sockets together leaves through the client socket in
+    // shared sends, from receive slots that must not be reused before those sends are made;
+    // 16 x 24 datagrams per burst are more than one wakeup's slots hold.
+    const n = 16;
+    const perBurst = 24;
+    const clients = await Promise.all(Array.from({ length: n }, () => TurnTestClient.udp(t.port('udp'))));
+    const peers = await Promise.all(Array.from({ length: n }, () => startPeer()));
+    try {
+      const relayed = [];
+      for (const [i, c] of clients.entries()) {
+        relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
+        expect(isSuccess(await c.channelBind(0x4300 + i, peers[i]!))).toBe(true);
+      }
+      // Allocation, sequence number and a size that differs per packet (every 8th one 4000 bytes).
+      const packet = (allocation: number, seq: number) => {
+        const p = Buffer.alloc(seq % 8 === 7 ? 4000 : 20 + ((seq * 37 + allocation * 11) % 700), allocation ^ seq);
+        p.writeUInt16BE(allocation, 0);
+        p.writeUInt32BE(seq, 2);
+        return p;
+      };
+      // Which packet arrived first (readable on failure), then every byte (toEqual on a Buffer is too slow here).
+      const expectPacket = (got: Buffer, want: Buffer) => {
+        expect([got.readUInt16BE(0), got.readUInt32BE(2), got.length]).toEqual([
+          want.readUInt16BE(0),
+          want.readUInt32BE(2),
+          want.length,
+        ]);
+        expect(got.equals(want)).toBe(true);
+      };
+      for (let burst = 0; burst < 3; burst++) {
+        const seqs = Array.from({ length: perBurst }, (_, k) => burst * perBurst + k);
+        for (const seq of seqs)
+          for (const [i, r] of relayed.entries()) peers[i]!.socket.send(packet(i, seq), r.port, r.address);
+        for (const [i, c] of clients.entries())
+          for (const seq of seqs) {
+            const got = await c.nextData();
+            expect(got.channel).toBe(0x4300 + i);
+            expectPacket(got.data, packet(i, seq));
+          }
+        for (const seq of seqs) for (const [i, c] of clients.entries()) c.sendChannelData(0x4300 + i, packet(i, seq));
+        for (const [i, peer] of peers.entries())
+          for (const seq of seqs) {
+            const got = await peer.next();
+            expect(got.port).toBe(relayed[i]!.port);
+            expectPacket(got.data, packet(i, seq));
+          }
+      }
+      await Promise.all(clients.map((c) => c.refresh(0)));
+    } finally {
+      for (const c of clients) c.close();
+      for (const p of peers) p.close();
+    }
+  });
+
   test('peer data without a permission and ChannelData on an unbound channel are dropped and counted', async () => {
     const c = await TurnTestClient.udp(t.port('udp'));
     const stranger = await startPeer();

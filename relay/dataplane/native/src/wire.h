@@ -63,11 +63,15 @@ struct Key {
   bool operator==(const Key& o) const { return family == o.family && port == o.port && memcmp(ip, o.ip, 16) == 0; }
 };
 struct KeyHash {
+  // Word-wise multiply-xorshift over the 16 address bytes, port and family (keyOf zeroes the
+  // unused bytes of an IPv4 key): a few multiplies instead of one per byte.
   size_t operator()(const Key& k) const {
-    uint64_t h = 1469598103934665603ULL;
-    for (uint8_t b : k.ip) h = (h ^ b) * 1099511628211ULL;
-    h = (h ^ k.port) * 1099511628211ULL;
-    return static_cast<size_t>(h ^ k.family);
+    uint64_t a, b;
+    memcpy(&a, k.ip, 8);
+    memcpy(&b, k.ip + 8, 8);
+    uint64_t h = (a ^ (static_cast<uint64_t>(k.port) << 48 | k.family)) * 0x9E3779B97F4A7C15ULL;
+    h = (h ^ (h >> 29) ^ b) * 0xBF58476D1CE4E5B9ULL;
+    return static_cast<size_t>(h ^ (h >> 32));
   }
 };
 

@@ -12,7 +12,10 @@ namespace turnrelay {
 
 namespace {
 constexpr uint64_t kKindWake = 0, kKindListener = 1, kKindRelay = 2;
-constexpr size_t kOutCapacity = kBatch * 2;
+constexpr size_t kOutCapacity = kArenaSlots;
+// Slots are padded so that their first bytes (all a small datagram touches) do not share
+// one cache set, as a plain 64 KiB stride would make them.
+constexpr size_t kSlot = kMaxDatagram + 192;
 constexpr int kListenerRounds = 4;  // recvmmsg batches per listener wakeup
 const uint8_t kZeros[4] = {0, 0, 0, 0};
 // epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
@@ -28,6 +31,19 @@ Worker::Worker(int lane, napi_threadsafe_function upcall) : lane_(lane), upcall_
   }
   // Out entries point into themselves: the vector never grows past its reserve (push flushes first).
   out_.reserve(kOutCapacity);
+  // Set up once: recvmmsg only writes msg_len, msg_namelen and msg_flags, and drain() restores
+  // msg_namelen of the entries a call used. Only the pages datagrams touch become resident.
+  storage_.resize(kArenaSlots * kSlot);
+  msgs_.assign(kArenaSlots, mmsghdr{});
+  iovs_.resize(kArenaSlots);
+  addrs_.resize(kArenaSlots);
+  for (int i = 0; i < kArenaSlots; i++) {
+    iovs_[i] = {storage_.data() + i * kSlot, kMaxDatagram};
+    msgs_[i].msg_hdr.msg_name = &addrs_[i];
+    msgs_[i].msg_hdr.msg_namelen = sizeof addrs_[i];
+    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
   std::random_device rd;
   for (auto& b : tid_) b = static_cast<uint8_t>(rd());
 }
@@ -79,6 +95,9 @@ bool Worker::watch(int fd, uint64_t kind, int64_t id) {
 
 void Worker::applyCommands() {
   if (!pending_.exchange(false, std::memory_order_acquire)) return;
+  // Sends still queued go out first: a command may close their socket, and its fd number
+  // could then belong to a socket JavaScript opens meanwhile for another allocation.
+  flush();
   {
     std::lock_guard<std::mutex> lock(queueMu_);
     applying_.swap(queue_);
@@ -93,8 +112,9 @@ void Worker::closeRelay(int64_t id) {
   if (it == relays_.end()) return;
   epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
   close(it->second->fd);
+  Relay* gone = it->second.get();
   for (auto& [lid, s] : sockets_) {
-    for (auto r = s.routes.begin(); r != s.routes.end();) r = r->second == id ? s.routes.erase(r) : std::next(r);
+    for (auto r = s.routes.begin(); r != s.routes.end();) r = r->second == gone ? s.routes.erase(r) : std::next(r);
   }
   relays_.erase(it);
   relayCount_.fetch_sub(1, std::memory_order_relaxed);
@@ -142,10 +162,11 @@ void Worker::apply(Command& c) {
       auto it = sockets_.find(c.listenerId);
       if (it == sockets_.end()) return;
       Key k = keyOf(c.addr, true);
-      if (c.relayId == 0)
-        it->second.routes.erase(k);
+      auto relay = c.relayId == 0 ? relays_.end() : relays_.find(c.relayId);
+      if (relay == relays_.end())
+        it->second.routes.erase(k);  // unrouted, or the relay closed meanwhile
       else
-        it->second.routes[k] = c.relayId;
+        it->second.routes[k] = relay->second.get();
       return;
     }
     default:
@@ -204,12 +225,12 @@ Out& Worker::push(int fd, const sockaddr_storage& dst, socklen_t len) {
 
 // Sends everything queued; consecutive datagrams for one socket go out in one sendmmsg.
 void Worker::flush() {
-  mmsghdr msgs[kBatch];
+  mmsghdr msgs[kOutCapacity];
   size_t i = 0;
   while (i < out_.size()) {
     int fd = out_[i].fd;
     int n = 0;
-    while (i + n < out_.size() && n < kBatch && out_[i + n].fd == fd) {
+    while (i + n < out_.size() && out_[i + n].fd == fd) {
       Out& o = out_[i + n];
       memset(&msgs[n], 0, sizeof msgs[n]);
       msgs[n].msg_hdr.msg_name = &o.dst;
@@ -295,12 +316,11 @@ void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t 
   switch (classify(data, n)) {
     case ClientFrame::ChannelData: {
       auto route = sock.routes.find(keyOf(from, true));
-      auto relay = route == sock.routes.end() ? relays_.end() : relays_.find(route->second);
-      if (relay == relays_.end()) {
+      if (route == sock.routes.end()) {
         counters_[kDroppedNoChannel].add();
         return;
       }  // no allocation on this 5-tuple
-      channelDataToPeer(*relay->second, data, n, now);
+      channelDataToPeer(*route->second, data, n, now);
       return;
     }
     case ClientFrame::Stun:
@@ -329,24 +349,7 @@ void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const soc
 }
 
 void Worker::run() {
-  // Slots are padded so that their first bytes (all a small datagram touches) do not share
-  // one cache set, as a plain 64 KiB stride would make them.
-  constexpr size_t kSlot = kMaxDatagram + 192;
-  std::vector<uint8_t> storage(kBatch * kSlot);
-  mmsghdr msgs[kBatch];
-  iovec iovs[kBatch];
-  sockaddr_storage addrs[kBatch];
   epoll_event events[64];
-  // Set up once: recvmmsg only writes msg_len, msg_namelen and msg_flags, and the loop below
-  // restores msg_namelen of the entries a call used.
-  memset(msgs, 0, sizeof msgs);
-  for (int i = 0; i < kBatch; i++) {
-    iovs[i] = {storage.data() + i * kSlot, kMaxDatagram};
-    msgs[i].msg_hdr.msg_name = &addrs[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-    msgs[i].msg_hdr.msg_iov = &iovs[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
   while (!stopping_.load()) {
     int ready = epoll_wait(ep_, events, 64, -1);
     if (ready < 0) {
@@ -363,47 +366,60 @@ void Worker::run() {
         }
         continue;
       }
-      int fd;
-      if (kind == kKindListener) {
-        auto it = sockets_.find(static_cast<int>(id));
-        if (it == sockets_.end()) continue;
-        fd = it->second.fd;
-      } else {
-        auto it = relays_.find(id);
-        if (it == relays_.end()) continue;
-        fd = it->second->fd;
+      drain(kind, id);
+    }
+    flush();  // everything this wakeup relayed, one sendmmsg per run of one destination socket
+    used_ = 0;
+  }
+}
+
+void Worker::drain(uint64_t kind, int64_t id) {
+  int fd;
+  if (kind == kKindListener) {
+    auto it = sockets_.find(static_cast<int>(id));
+    if (it == sockets_.end()) return;
+    fd = it->second.fd;
+  } else {
+    auto it = relays_.find(id);
+    if (it == relays_.end()) return;
+    fd = it->second->fd;
+  }
+  // A listener carries every client of the lane, a relay socket one allocation's peers:
+  // the listener reads several batches per wakeup so it keeps pace with the relay sockets.
+  for (int round = 0; round < (kind == kKindListener ? kListenerRounds : 1); round++) {
+    if (kArenaSlots - used_ < kBatch) {
+      flush();  // queued sends point into the slots about to be reused
+      used_ = 0;
+    }
+    mmsghdr* msgs = &msgs_[used_];
+    int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
+    const int first = used_;
+    used_ += got;
+    // The handlers read the address from addrs_ itself; the lengths are ready for the next call.
+    for (int i = 0; i < got; i++) msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    // Commands queued while we waited (a permission for this very packet) apply first;
+    // they may also have closed the socket we just read, so look it up again.
+    applyCommands();
+    double now = nowMs();
+    if (kind == kKindListener) {
+      auto it = sockets_.find(static_cast<int>(id));
+      if (it == sockets_.end()) return;
+      for (int i = 0; i < got; i++) {
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+        fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
+                   addrs_[first + i], now);
       }
-      // A listener carries every client of the lane, a relay socket one allocation's peers:
-      // the listener reads several batches per wakeup so it keeps pace with the relay sockets.
-      for (int round = 0; round < (kind == kKindListener ? kListenerRounds : 1); round++) {
-        int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
-        if (got <= 0) break;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
-        // The handlers read the address from addrs[i] itself; the lengths are ready for the next call.
-        for (int i = 0; i < got; i++) msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-        // Commands queued while we waited (a permission for this very packet) apply first;
-        // they may also have closed the socket we just read, so look it up again.
-        applyCommands();
-        double now = nowMs();
-        if (kind == kKindListener) {
-          auto it = sockets_.find(static_cast<int>(id));
-          if (it == sockets_.end()) break;
-          for (int i = 0; i < got; i++) {
-            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-            fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len,
-                       addrs[i], now);
-          }
-        } else {
-          auto it = relays_.find(id);
-          if (it == relays_.end()) break;
-          for (int i = 0; i < got; i++) {
-            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-            fromPeer(*it->second, static_cast<uint8_t*>(iovs[i].iov_base), msgs[i].msg_len, addrs[i], now);
-          }
-        }
-        flush();                  // sends point into the slots the next round overwrites
-        if (got < kBatch) break;  // drained
+    } else {
+      auto it = relays_.find(id);
+      if (it == relays_.end()) return;
+      for (int i = 0; i < got; i++) {
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+        fromPeer(*it->second, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len, addrs_[first + i],
+                 now);
       }
     }
+    if (got < kBatch) return;  // drained: a short count means the queue is empty
   }
 }
 

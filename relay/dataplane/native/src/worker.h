@@ -1,7 +1,10 @@
 // Event loop: one worker thread with its own epoll set, its own SO_REUSEPORT
 // socket of every client listener and the relay sockets of the allocations
-// whose clients arrived on that socket. Per batch it receives with recvmmsg
-// and sends with sendmmsg; no lock is held around either.
+// whose clients arrived on that socket. It receives with recvmmsg into an
+// arena of slots that lives for one epoll wakeup, and sends what the whole
+// wakeup produced at its end with sendmmsg, one call per destination socket
+// run: peer data that arrived on many relay sockets leaves through the
+// client listener in one call. No lock is held around either.
 //
 // JavaScript never touches a worker's tables: it queues commands (install a
 // permission, open a relay...) and wakes the loop through an eventfd. The
@@ -26,8 +29,9 @@
 
 namespace turnrelay {
 
-constexpr int kBatch = 32;              // datagrams per recvmmsg/sendmmsg
-constexpr size_t kMaxDatagram = 65536;  // largest UDP payload we accept
+constexpr int kBatch = 32;               // datagrams per recvmmsg
+constexpr int kArenaSlots = 8 * kBatch;  // receive slots per wakeup (the sends of a wakeup point into them)
+constexpr size_t kMaxDatagram = 65536;   // largest UDP payload we accept
 
 struct Command {
   enum Op {
@@ -96,10 +100,12 @@ class Worker {
  private:
   struct LaneSocket {
     int fd;
-    std::unordered_map<Key, int64_t, KeyHash> routes;  // client address+port -> relay id
+    std::unordered_map<Key, Relay*, KeyHash> routes;  // client address+port -> its allocation (owned by relays_)
   };
 
   void run();
+  // Reads one ready socket into the arena (a listener several batches) and handles what arrived.
+  void drain(uint64_t kind, int64_t id);
   void applyCommands();
   void apply(Command& c);
   void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
@@ -121,6 +127,12 @@ class Worker {
   std::unordered_map<int, LaneSocket> sockets_;
   std::unordered_map<int64_t, std::unique_ptr<Relay>> relays_;
   std::vector<Out> out_;
+  // The receive arena: slots [0, used_) hold datagrams that queued sends in out_ may point into.
+  std::vector<uint8_t> storage_;
+  std::vector<mmsghdr> msgs_;
+  std::vector<iovec> iovs_;
+  std::vector<sockaddr_storage> addrs_;
+  int used_ = 0;
   std::vector<Command> applying_;
   uint8_t tid_[12];
   uint32_t tidCounter_ = 0;
