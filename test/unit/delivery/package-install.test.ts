@@ -1,8 +1,9 @@
 // What the images do, minus Docker: compile with the build tsconfig, `npm pack`
 // the package, install the tarball with production dependencies only from the
-// lockfile (`npm ci --omit=dev`), and run the CLI on Node 24 from there. Fails
-// when runtime code imports a devDependency, when the tarball misses files,
-// or when the CLI cannot start from a production install.
+// lockfile (`npm ci --omit=dev`, whose install step compiles the native data
+// plane from the shipped sources), and run the CLI on Node 24 from there.
+// Fails when runtime code imports a devDependency, when the tarball misses
+// files, or when the CLI cannot start from a production install.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ beforeAll(() => {
   app = join(work, 'app');
   mkdirSync(stage);
   mkdirSync(app);
-  for (const entry of ['package.json', 'README.md', 'crds']) {
+  for (const entry of ['package.json', 'README.md', 'crds', 'relay/dataplane/native/src', 'scripts/build-native.sh']) {
     if (existsSync(join(REPO_ROOT, entry))) cpSync(join(REPO_ROOT, entry), join(stage, entry), { recursive: true });
   }
   // The image's `npm run build`, written to the staging copy so the shared dist/ is untouched.
@@ -77,6 +78,27 @@ test('the tarball holds the compiled CLI and CRDs, not tests or TypeScript sourc
   );
   expect(packed.some((p) => p.startsWith('crds/'))).toBe(true);
   expect(packed.filter((p) => /\.test\.js$|(?<!\.d)\.ts$/.test(p))).toEqual([]);
+});
+
+test('the tarball ships the native data plane sources and build script, and installing it compiles the addon', () => {
+  expect(packed).toEqual(
+    expect.arrayContaining([
+      'scripts/build-native.sh',
+      'relay/dataplane/native/src/addon.cc',
+      'relay/dataplane/native/src/worker.cc',
+      'relay/dataplane/native/src/worker.h',
+      'relay/dataplane/native/src/tables.h',
+      'relay/dataplane/native/src/wire.h',
+    ]),
+  );
+  const addon = join(app, 'build/native/turnrelay_dataplane.node');
+  const result = spawnSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(addon)}).create)`], {
+    cwd: app,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect({ status: result.status, stdout: result.stdout.trim() }).toEqual({ status: 0, stdout: 'function' });
 });
 
 test('the production install has no devDependencies', () => {
