@@ -62,16 +62,21 @@ export interface ThreadCpu {
   userMicros: number;
   systemMicros: number;
   runNanos: number;
+  /** Run time (ns) per thread, keyed by `name/tid`. */
+  byThread: Map<string, number>;
 }
 export function threadCpu(pid: number): ThreadCpu {
-  const total: ThreadCpu = { userMicros: 0, systemMicros: 0, runNanos: 0 };
+  const total: ThreadCpu = { userMicros: 0, systemMicros: 0, runNanos: 0, byThread: new Map() };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       total.userMicros += (Number(fields[11]) * 1_000_000) / ticksPerSecond;
       total.systemMicros += (Number(fields[12]) * 1_000_000) / ticksPerSecond;
-      total.runNanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      total.runNanos += run;
+      total.byThread.set(`${name}/${tid}`, run);
     } catch {
       // the thread exited between the listing and the read
     }

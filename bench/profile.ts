@@ -91,6 +91,7 @@ function cpuDelta(before: ThreadCpu, after: ThreadCpu): ThreadCpu {
     userMicros: after.userMicros - before.userMicros,
     systemMicros: after.systemMicros - before.systemMicros,
     runNanos: after.runNanos - before.runNanos,
+    byThread: new Map([...after.byThread].map(([t, run]) => [t, run - (before.byThread.get(t) ?? 0)])),
   };
 }
 
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
         `  per relayed packet: run ${(o.cpu.runNanos / 1000 / packets).toFixed(2)} µs (schedstat), ` +
           `user ${(o.cpu.userMicros / packets).toFixed(2)} µs, system ${(o.cpu.systemMicros / packets).toFixed(2)} µs (ticks)`,
       );
+      const busy = [...o.cpu.byThread].filter(([, run]) => run / 1000 / packets >= 0.01).sort((a, b) => b[1] - a[1]);
+      console.log(`  threads: ${busy.map(([t, run]) => `${t} ${(run / 1000 / packets).toFixed(2)} µs`).join(', ')}`);
       for (const [name, n] of [...o.calls.entries()].sort((a, b) => b[1] - a[1]))
         console.log(`    ${name.padEnd(16)} ${per(n)}  (${(n / o.seconds).toFixed(0)}/s)`);
     }
