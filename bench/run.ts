@@ -16,6 +16,7 @@ import { randomLoopbackAddress } from '../test/interop/harness/relay-config-file
 import { findRepoRoot } from '../test/interop/harness/repo-root.js';
 import { requireTools } from '../test/interop/harness/tools.js';
 import { runEchoBaseline, type EchoResult } from './echo-baseline.js';
+import { inferredScaling } from './capacity.js';
 import { measureAllocationMemory, type MemoryResult } from './memory.js';
 import { cpuSource } from './proc-stats.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
@@ -156,10 +157,7 @@ function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined
   };
 }
 
-function report(
-  echo: EchoResult[],
-  servers: ServerResults[],
-): { ratios: Ratios[]; scaling: Record<string, number | undefined> } {
+function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[]; scaling: Record<string, unknown> } {
   const uclientRows: string[][] = [
     ['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)'],
   ];
@@ -252,12 +250,23 @@ function report(
   console.log(
     `1 -> 2 threads, max relayed rate: turnrelay ${fmt(scaling.turnrelay, 2)}x (goal >= 1.8x), coturn ${fmt(scaling.coturn, 2)}x`,
   );
+  const steps = (name: string) => servers.find((s) => s.server === name)?.flood.steps ?? [];
+  const inferred = {
+    turnrelay: inferredScaling(steps('turnrelay-t1'), steps('turnrelay-t2'), 2),
+    coturn: inferredScaling(steps('coturn-t1'), steps('coturn-t2'), 2),
+  };
+  for (const [name, s] of Object.entries(inferred))
+    if (s)
+      console.log(
+        `1 -> 2 threads, CPU-normalised capacity (INFERRED, not measured: threads x 1e6 / CPU µs per relayed packet at ${s.offeredMessagesPerSecond} msg/s): ` +
+          `${name} ${fmt(s.capacity.one, 0)} -> ${fmt(s.capacity.many, 0)} pkt/s, ${fmt(s.ratio, 2)}x`,
+      );
   console.log(
     `\n${cpus().length} CPUs. With 2 threads the server gets both CPUs and shares one with the load generator, so the 2-thread figures ` +
       `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
       `CPU = ${cpuSource}.`,
   );
-  return { ratios, scaling };
+  return { ratios, scaling: { ...scaling, inferred } };
 }
 
 async function main(): Promise<void> {
