@@ -19,7 +19,10 @@ export interface FloodStep {
   /** A rate of the fixed ladder, or one the maximum search bisected to. */
   search: 'ladder' | 'bisection';
   sent: number;
+  /** Datagrams of this step that came back (carrying its nonce). */
   received: number;
+  /** Datagrams of an earlier step that the server relayed during this one: not counted as received. */
+  stale: number;
   seconds: number;
   lossPercent: number;
   relayedPerSecond: number;
@@ -97,7 +100,7 @@ async function runLoadgen(
   rate: number,
   seconds: number,
   cpu: string,
-): Promise<{ sent: number; received: number; seconds: number }> {
+): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
   const args = [
     '-c',
     cpu,
@@ -121,7 +124,7 @@ async function runLoadgen(
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`loadgen exited ${code}: ${err}`);
-  return JSON.parse(out.trim()) as { sent: number; received: number; seconds: number };
+  return JSON.parse(out.trim()) as { sent: number; received: number; stale: number; seconds: number };
 }
 
 export async function runFlood(
@@ -158,6 +161,7 @@ export async function runFlood(
       search,
       sent: r.sent,
       received: r.received,
+      stale: r.stale,
       seconds: r.seconds,
       lossPercent,
       relayedPerSecond: relayed / r.seconds,
@@ -166,7 +170,7 @@ export async function runFlood(
     };
     steps.push(result);
     process.stderr.write(
-      `    ${server.name}: offered ${rate} msg/s${search === 'bisection' ? ' (bisection)' : ''} -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%\n`,
+      `    ${server.name}: offered ${rate} msg/s${search === 'bisection' ? ' (bisection)' : ''} -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%${r.stale > 0 ? ` (${r.stale} stale datagrams of an earlier step not counted)` : ''}\n`,
     );
     return result;
   };

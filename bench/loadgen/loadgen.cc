@@ -7,7 +7,10 @@
 // message was relayed twice by the server.
 //
 //   loadgen <server-ip> <server-port> <local-ip> <rate msgs/s> <seconds> <size> <port:channel>...
-// Prints one JSON line: {"sent":N,"received":M,"seconds":S}.
+// Prints one JSON line: {"sent":N,"received":M,"stale":K,"seconds":S}. Every
+// payload starts with a nonce of this run, and only ChannelData carrying it
+// counts as received: datagrams of an earlier run that the server still had
+// queued when this one bound the same ports are counted as stale instead.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -91,7 +94,15 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<bool> done{false};
-  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> received{0}, stale{0};
+  uint8_t nonce[4];
+  {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint32_t v = static_cast<uint32_t>(ts.tv_nsec) ^ static_cast<uint32_t>(getpid()) << 16;
+    memcpy(nonce, &v, 4);
+  }
+  if (size < sizeof nonce) size = sizeof nonce;
   std::thread receiver([&] {
     std::vector<uint8_t> storage(kBatch * 2048);
     mmsghdr msgs[kBatch];
@@ -110,7 +121,13 @@ int main(int argc, char** argv) {
           }
           int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
           if (got <= 0) break;
-          received.fetch_add(static_cast<uint64_t>(got), std::memory_order_relaxed);
+          uint64_t mine = 0;
+          for (int i = 0; i < got; i++) {
+            const uint8_t* d = storage.data() + i * 2048;
+            if (msgs[i].msg_len >= 8 && memcmp(d + 4, nonce, 4) == 0) mine++;  // ChannelData header, then the nonce
+          }
+          received.fetch_add(mine, std::memory_order_relaxed);
+          stale.fetch_add(static_cast<uint64_t>(got) - mine, std::memory_order_relaxed);
         }
       }
     }
@@ -124,6 +141,7 @@ int main(int argc, char** argv) {
     frames[i][1] = senders[i].channel & 0xff;
     frames[i][2] = static_cast<uint8_t>(size >> 8);
     frames[i][3] = static_cast<uint8_t>(size & 0xff);
+    memcpy(frames[i].data() + 4, nonce, 4);
   }
   uint64_t sent = 0;
   double start = now(), end = start + seconds;
@@ -157,7 +175,7 @@ int main(int argc, char** argv) {
   nanosleep(&drain, nullptr);
   done.store(true);
   receiver.join();
-  printf("{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(sent),
-         static_cast<unsigned long long>(received.load()), sentFor);
+  printf("{\"sent\":%llu,\"received\":%llu,\"stale\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(sent),
+         static_cast<unsigned long long>(received.load()), static_cast<unsigned long long>(stale.load()), sentFor);
   return 0;
 }
