@@ -1,8 +1,8 @@
 // A scale-down under kube-proxy does not cut a live call. A relay pod carries
-// two Chromium calls (relay-only peer connections through the ClusterIP
-// Service, one over UDP and one over TCP); the TurnRelay is scaled up to a
-// second pod and back down, and the scale-down takes the busy pod. While it
-// terminates, both calls keep exchanging data, new allocations through the
+// three Chromium calls (relay-only peer connections through the ClusterIP
+// Service, over UDP, TCP and TLS); the TurnRelay is scaled up to a second pod
+// and back down, and the scale-down takes the busy pod. While it terminates,
+// every call keeps exchanging data, new allocations through the
 // same Service land on the other pod, and when the calls hang up the draining
 // pod exits on its own, long before its grace period.
 //
@@ -14,7 +14,8 @@
 // while it drains (docs/operations.md, "Scaling and draining").
 //
 // Adapted to the test cluster: a ClusterIP Service (no cloud load balancer),
-// the echo peer on the node's private address, allowed explicitly.
+// the echo peer on the node's private address, allowed explicitly, and a
+// self-signed TLS certificate (ignored by Chromium's launch flags).
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openTurnCall, type CallProgress, type TurnCall } from '../interop/harness/chromium.js';
@@ -27,6 +28,7 @@ import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s
 import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
 import { adminRest, condition, getRelay, waitFor } from '../k8s/operator-fixtures.js';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
 import { relayPodMetrics, relayToEchoPeer, sample } from './harness/relay-clients.js';
@@ -36,6 +38,7 @@ const GRACE_SECONDS = 90;
 /** How long the calls must keep going on the terminating pod: past its readiness probes' failure window (3 × 5 s). */
 const HOLD_MS = 25_000;
 const SAMPLE_MS = 2_500;
+const CALL_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
@@ -111,9 +114,20 @@ function watchTermination(ns: string, pod: string): { exitCode(): number | undef
   return { exitCode: () => exitCode, stop: () => controller?.abort() };
 }
 
-test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both calls going; new allocations land on the other pod; the pod exits when the calls end', async () => {
+test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps every call going; new allocations land on the other pod; the pod exits when the calls end', async () => {
   const ns = await createTestNamespace('pods-drain');
   namespace = ns;
+  const pair = await generateSelfSignedCert({ commonName: 'drain', dnsNames: ['turn.pods.test'], ips: [] });
+  await applyYaml(
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'relay-tls', namespace: ns },
+      stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
+    }),
+    { fieldManager: FIELD_MANAGER },
+  );
   await applyYaml(
     JSON.stringify({
       apiVersion: 'turnrelay.dev/v1alpha1',
@@ -124,7 +138,9 @@ test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both c
         listeners: [
           { name: 'udp', protocol: 'UDP', port: 3478 },
           { name: 'tcp', protocol: 'TCP', port: 3478 },
+          { name: 'tls', protocol: 'TLS', port: 5349 },
         ],
+        tls: { secretName: 'relay-tls' },
         network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
         peers: { allowCIDRs: [`${nodeIp()}/32`] },
         replicas: 1,
@@ -142,11 +158,11 @@ test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both c
   const [busy] = await scaleTo(ns, 1);
   const busyName = busy!.metadata!.name!;
 
-  // Two calls, while this is the only pod behind the Service: it carries both.
+  // Three calls, while this is the only pod behind the Service: it carries them all.
   const ice = await mintWithCli(ns, NAME, 'drain-calls');
   const { username, credential } = ice.iceServers[0]!;
   browser = await launchChromium({ netnsPath: nodeNetns() });
-  for (const name of ['udp', 'tcp'] as const) {
+  for (const name of CALL_TRANSPORTS) {
     const transport = TRANSPORTS.find((t) => t.name === name)!;
     const call = await openTurnCall(browser, {
       iceServer: { urls: urlFor(ice, transport), username, credential },
@@ -160,9 +176,10 @@ test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both c
       expect(end.local.relayProtocol).toBe(name);
     }
   }
-  const [udpCall, tcpCall] = calls as [TurnCall, TurnCall];
-  // Its metrics: at least the four allocations of the two calls.
-  expect(sample(await relayPodMetrics(ns, busyName), 'turnrelay_allocations{family="ipv4"}')).toBeGreaterThanOrEqual(4);
+  // Its metrics: at least the two allocations of each call.
+  expect(sample(await relayPodMetrics(ns, busyName), 'turnrelay_allocations{family="ipv4"}')).toBeGreaterThanOrEqual(
+    2 * calls.length,
+  );
 
   // A second pod, then the scale-down. The ReplicaSet would remove the newer,
   // idle pod; a pod-deletion-cost makes it take the busy one, as a scale-down
@@ -197,13 +214,15 @@ test('a scale-down that takes the pod carrying a UDP and a TCP call keeps both c
       return reports;
     })();
 
-    // Both calls keep exchanging data for the whole hold.
-    let last = [await udpCall.progress(), await tcpCall.progress()];
+    // Every call keeps exchanging data for the whole hold.
+    const progress = () => Promise.all(calls.map((call) => call.progress()));
+    let last = await progress();
     while (Date.now() - terminatingSince < HOLD_MS) {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-      const now = [await udpCall.progress(), await tcpCall.progress()];
-      expectFlowing(now[0]!, last[0]!, 'udp call', Date.now() - terminatingSince);
-      expectFlowing(now[1]!, last[1]!, 'tcp call', Date.now() - terminatingSince);
+      const now = await progress();
+      now.forEach((call, i) =>
+        expectFlowing(call, last[i]!, `${CALL_TRANSPORTS[i]} call`, Date.now() - terminatingSince),
+      );
       last = now;
     }
     for (const report of await newAllocations) {
