@@ -16,12 +16,8 @@
 // ClusterIP (its cluster IP is what the relay advertises), and the echo peer
 // runs on the node's private address, which the TurnRelay allows explicitly.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
-import { REPO_ROOT } from '../../scripts/delivery/helm.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium, runTurnPair } from '../interop/harness/chromium.js';
@@ -41,6 +37,7 @@ import {
   helmInstallOperator,
   helmUninstallOperator,
 } from './harness/operator-install.js';
+import { applyExampleOnTestNode } from './harness/examples.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
 import { relayToEchoPeer } from './harness/relay-clients.js';
 
@@ -226,19 +223,8 @@ describe('HostNetwork mode', () => {
     const namespace = await createTestNamespace('pods-hostnet');
     namespaces.push(namespace);
     await kubectl(['label', 'node', NODE_NAME, 'turnrelay.dev/edge=true', '--overwrite']);
-    const example = parseAllDocuments(await readFile(join(REPO_ROOT, 'examples/p2p-hostnetwork.yaml'), 'utf8'))
-      .map((doc) => doc.toJS() as { kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> })
-      .find((doc) => doc.kind === 'TurnRelay')!;
     const peerPort = await freeUdpTcpPort();
-    await applyYaml(
-      JSON.stringify({
-        ...example,
-        metadata: { name: 'p2p', namespace },
-        // One node here, and the echo peer is on its private address.
-        spec: { ...example.spec, replicas: 1, peers: { allowCIDRs: [`${nodeIp()}/32`] }, drain: { gracePeriod: '5s' } },
-      }),
-      { fieldManager: FIELD_MANAGER },
-    );
+    await applyExampleOnTestNode('p2p-hostnetwork.yaml', 'p2p', namespace, FIELD_MANAGER);
     await waitFor(
       'the TurnRelay Ready',
       async () => condition(await getRelay(rest, namespace, 'p2p'), 'Ready')?.status === 'True',

@@ -70,7 +70,7 @@ export const DEFAULT_CONTROLLERS = [
   'clusterrole-aggregation-controller',
 ];
 
-/** What real pods need on top: Service endpoints for kube-proxy, the CA ConfigMap projected service-account volumes mount, PDBs, HPAs, node taints. */
+/** What real pods need on top: Service endpoints for kube-proxy, the CA ConfigMap projected service-account volumes mount, PDBs, HPAs, node taints, DaemonSets. */
 export const NODE_CONTROLLERS = [
   ...DEFAULT_CONTROLLERS,
   'endpoints-controller',
@@ -81,6 +81,8 @@ export const NODE_CONTROLLERS = [
   'pod-garbage-collector-controller',
   // Lifts the not-ready taint kubelet registers the node with once it is Ready.
   'node-lifecycle-controller',
+  // Node agents such as MetalLB's speaker run as DaemonSets.
+  'daemonset-controller',
 ];
 
 const HOST = '127.0.0.1';

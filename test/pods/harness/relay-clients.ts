@@ -8,7 +8,10 @@ import { kubectl } from '../../k8s/delivery-kubectl.js';
 import { ADMIN_PORT } from '../../../operator/api/constants.js';
 import { nodeIp, nodeNetns } from './pods-env.js';
 
-/** turnutils_uclient from inside the node's namespace: two sessions through the relay to the echo peer on the node address. */
+/**
+ * turnutils_uclient from inside the node's namespace (or another client
+ * namespace): two sessions through the relay to the echo peer on the node address.
+ */
 export async function relayToEchoPeer(
   children: ChildSet,
   server: { host: string; port: number },
@@ -16,6 +19,7 @@ export async function relayToEchoPeer(
   credentials: { username: string; credential: string },
   peerPort: number,
   messages: number,
+  netnsPath: string = nodeNetns(),
 ): Promise<UclientReport> {
   const outcome = await runUclient(children, {
     server,
@@ -27,7 +31,7 @@ export async function relayToEchoPeer(
     messages,
     size: 120,
     timeoutMs: 60_000,
-    netnsPath: nodeNetns(),
+    netnsPath,
   });
   return outcome.report;
 }
