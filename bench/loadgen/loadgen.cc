@@ -148,8 +148,10 @@ int main(int argc, char** argv) {
   size_t next = 0;
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
+  double sentFor = 0;
   while (now() < end) {
     double elapsed = now() - start;
+    sentFor = elapsed;  // the window `sent` covers (a late wakeup after the last batch is not part of it)
     uint64_t due = static_cast<uint64_t>(elapsed * rate);
     while (sent < due) {
       // A batch for the next sender: up to kBatch messages, fewer when only a few are due.
@@ -170,7 +172,6 @@ int main(int argc, char** argv) {
     timespec pause{0, 200000};  // 0.2 ms
     nanosleep(&pause, nullptr);
   }
-  double sentFor = now() - start;
   timespec drain{0, 500000000};  // stragglers
   nanosleep(&drain, nullptr);
   done.store(true);
