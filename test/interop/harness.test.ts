@@ -15,7 +15,24 @@ describe('parseUclientReport', () => {
       '5: : Total transmit time is 5',
       '5: : Total lost packets 2 (4.000000%), total send dropped 0 (0.000000%)',
     ].join('\n');
-    expect(parseUclientReport(output)).toEqual({ sent: 50, received: 48, lost: 2, sendDropped: 0, transmitSeconds: 5 });
+    expect(parseUclientReport(output)).toEqual({
+      sent: 50,
+      received: 48,
+      lost: 2,
+      sendDropped: 0,
+      transmitSeconds: 5,
+      relayedAddresses: [],
+    });
+  });
+
+  test('reads the relayed addresses a verbose run prints', () => {
+    const output = [
+      '0: : IPv4. Received relay addr: 10.78.0.240:50012',
+      '0: : IPv4. Received relay addr: 10.78.0.240:50013',
+      '5: : start_mclient: tot_send_msgs=2, tot_recv_msgs=2',
+      '5: : Total lost packets 0 (0.000000%), total send dropped 0 (0.000000%)',
+    ].join('\n');
+    expect(parseUclientReport(output).relayedAddresses).toEqual(['10.78.0.240:50012', '10.78.0.240:50013']);
   });
 
   test('a run without a report is an error, not zero loss', () => {

@@ -155,8 +155,12 @@ test("the sfu-loadbalancer example gets its address from MetalLB's pool, adverti
       { username, credential },
       peerPort,
       20,
-      client!.path,
+      { netnsPath: client!.path, verbose: true },
     );
+    // What the relay told the client: its relayed address is the LoadBalancer IP.
+    expect(report.relayedAddresses.length).toBeGreaterThanOrEqual(2); // at least one allocation per session
+    for (const address of report.relayedAddresses)
+      expect(address).toMatch(new RegExp(`^${lbIp.replaceAll('.', '\\.')}:\\d+$`));
     expect(report.sent).toBe(40);
     expect(report.received).toBe(40);
     expect(report.lost).toBe(0);

@@ -1,6 +1,8 @@
 // Parses the summary turnutils_uclient prints when it finishes, e.g.
 //   5: : start_mclient: tot_send_msgs=200, tot_recv_msgs=200
 //   5: : Total lost packets 0 (0.000000%), total send dropped 0 (0.000000%)
+// and, with -v, each allocation's relayed address:
+//   0: : IPv4. Received relay addr: 203.0.113.7:50000
 // A run that never got an allocation prints no summary, so a missing line is
 // an error rather than "zero loss".
 
@@ -10,6 +12,8 @@ export interface UclientReport {
   lost: number;
   sendDropped: number;
   transmitSeconds: number | undefined;
+  /** XOR-RELAYED-ADDRESS of each allocation (ip:port), printed with -v only. */
+  relayedAddresses: string[];
 }
 
 export function parseUclientReport(output: string): UclientReport {
@@ -25,6 +29,7 @@ export function parseUclientReport(output: string): UclientReport {
     lost: Number(loss[1]),
     sendDropped: Number(loss[2]),
     transmitSeconds: time ? Number(time[1]) : undefined,
+    relayedAddresses: [...output.matchAll(/Received relay addr: (\S+)/g)].map((match) => match[1]!),
   };
 }
 

@@ -27,6 +27,8 @@ export interface UclientScenario {
   timeoutMs: number;
   /** Run inside this network namespace (/run/netns/NAME), e.g. a test node's. */
   netnsPath?: string;
+  /** uclient -v: also prints each allocation's relayed address (UclientReport.relayedAddresses). */
+  verbose?: boolean;
 }
 
 export interface UclientOutcome {
@@ -38,6 +40,7 @@ export interface UclientOutcome {
 export function uclientArgs(s: UclientScenario): string[] {
   const args = ['-c', '-X', '-m', String(s.sessions), '-n', String(s.messages), '-l', String(s.size)];
   if (s.intervalMs !== undefined) args.push('-z', String(s.intervalMs));
+  if (s.verbose) args.push('-v');
   if (s.transport !== 'udp') args.push('-t');
   if (s.transport === 'tls') args.push('-S');
   if (s.method === 'send-indication') args.push('-s');

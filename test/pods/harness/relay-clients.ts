@@ -9,8 +9,8 @@ import { ADMIN_PORT } from '../../../operator/api/constants.js';
 import { nodeIp, nodeNetns } from './pods-env.js';
 
 /**
- * turnutils_uclient from inside the node's namespace (or another client
- * namespace): two sessions through the relay to the echo peer on the node address.
+ * turnutils_uclient from inside the node's namespace (or `options.netnsPath`):
+ * two sessions through the relay to the echo peer on the node address.
  */
 export async function relayToEchoPeer(
   children: ChildSet,
@@ -19,7 +19,7 @@ export async function relayToEchoPeer(
   credentials: { username: string; credential: string },
   peerPort: number,
   messages: number,
-  netnsPath: string = nodeNetns(),
+  options: { netnsPath?: string; verbose?: boolean } = {},
 ): Promise<UclientReport> {
   const outcome = await runUclient(children, {
     server,
@@ -31,7 +31,8 @@ export async function relayToEchoPeer(
     messages,
     size: 120,
     timeoutMs: 60_000,
-    netnsPath,
+    netnsPath: options.netnsPath ?? nodeNetns(),
+    ...(options.verbose ? { verbose: true } : {}),
   });
   return outcome.report;
 }
