@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { ADMIN_PORT, ADMIN_PORT_NAME, RELAY_UID } from '../api/constants.js';
 import { durationSeconds } from '../api/duration.js';
 import { listenerName, listenerPort, type TurnRelay } from '../api/turnrelay.js';
+import { lowPortAccess } from './low-ports.js';
 import { childLabels, childMetadata, childNames, selectorLabels } from './names.js';
 import {
   AUTH_DIR,
@@ -184,5 +185,12 @@ export function finishDeployment(deployment: V1Deployment, relay: TurnRelay): V1
   if (relay.spec.tolerations) pod.tolerations = relay.spec.tolerations;
   const podAffinity = affinity(relay);
   if (podAffinity) pod.affinity = podAffinity;
+  const lowPorts = lowPortAccess(relay);
+  if (lowPorts.kind === 'sysctl') pod.securityContext = { ...pod.securityContext, sysctls: lowPorts.sysctls };
+  if (lowPorts.kind === 'capability') {
+    container.command = lowPorts.command;
+    const capabilities = container.securityContext!.capabilities!;
+    container.securityContext!.capabilities = { ...capabilities, add: lowPorts.addCapabilities };
+  }
   return deployment;
 }

@@ -144,6 +144,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 [plugins.'io.containerd.cri.v1.runtime']
   # This VM drops CAP_SYS_RESOURCE: no process may lower its oom_score_adj.
   restrict_oom_score_adj = true
+  # containerd 2.x sets net.ipv4.ip_unprivileged_port_start=0 in every pod
+  # network namespace by default; stricter runtimes (and containerd 1.x) do
+  # not. Off here, so a pod binds a port below 1024 only if its own spec
+  # (the operator's rendering) asks for it.
+  enable_unprivileged_ports = false
   netns_mounts_under_state_dir = true
   enable_selinux = false
   [plugins.'io.containerd.cri.v1.runtime'.containerd]

@@ -9,6 +9,7 @@ import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
+import { NET_BIND_LAUNCHER, RELAY_ENTRY_SCRIPT } from '../../../operator/render/low-ports.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   license: string;
@@ -30,6 +31,7 @@ type Stage = { name: string; image: string; instructions: Instruction[] };
 
 const FILE = 'relay/Dockerfile';
 const NATIVE_ADDON = 'build/native/turnrelay_dataplane.node';
+const LAUNCHER = 'build/launcher/turnrelay-net-bind';
 const IMAGES = [
   { target: 'relay', command: 'relay' },
   { target: 'operator', command: 'operator' },
@@ -150,11 +152,12 @@ describe(FILE, () => {
       const [source] = copy.getArguments().map((a) => a.getValue());
       expect(workdirs.has(from)).toBe(true);
       expect(source!.startsWith(`${workdirs.get(from)}/`)).toBe(true);
-      // The artefacts: the tsc output dir, the production node_modules and the native data plane.
+      // The artefacts: the tsc output dir, the production node_modules, the native data plane, the launcher.
       expect([
         `${workdirs.get(from)}/${outDir}`,
         `${workdirs.get(from)}/node_modules`,
         `${workdirs.get(from)}/${NATIVE_ADDON}`,
+        `${workdirs.get(from)}/${LAUNCHER}`,
       ]).toContain(source);
     }
   });
@@ -216,6 +219,30 @@ describe(`${FILE}: the native data plane`, () => {
     expect(sources.filter((f) => /\.(cc|h)$/.test(f)).length).toBeGreaterThan(0);
     for (const f of [...sources, 'scripts/build-native.sh'])
       expect({ f, sent: !dockerignore.ignores(f) }).toEqual({ f, sent: true });
+  });
+});
+
+describe(`${FILE}: the low-port launcher`, () => {
+  const build = all.find((s) => keywordArgs(s, 'RUN').some((args) => args.join(' ') === 'npm run build:native'))!;
+
+  test('is compiled from relay/launcher in the build stage and given only the NET_BIND_SERVICE file capability', () => {
+    const run = keywordArgs(build, 'RUN').map((args) => args.join(' '));
+    const step = run.find((text) => text.includes(LAUNCHER))!;
+    expect(step).toMatch(new RegExp(`gcc .*-o ${LAUNCHER} relay/launcher/net-bind\\.c`));
+    expect(step).toMatch(new RegExp(`setcap cap_net_bind_service=ep ${LAUNCHER}$`));
+    expect(run[0]).toMatch(/apt-get install .*\blibcap2-bin\b/);
+    expect(existsSync(join(REPO_ROOT, 'relay/launcher/net-bind.c'))).toBe(true);
+  });
+
+  test('only the relay image carries it, at the path the operator renders, in front of the entry script', () => {
+    expect(keywordArgs(targetChain(all, 'relay'), 'COPY')).toContainEqual([`/src/${LAUNCHER}`, `./${LAUNCHER}`]);
+    expect(keywordArgs(targetChain(all, 'operator'), 'COPY').flat().join(' ')).not.toContain(LAUNCHER);
+    expect(NET_BIND_LAUNCHER).toBe(`/app/${LAUNCHER}`);
+    expect(RELAY_ENTRY_SCRIPT).toBe(`/app/${pkg.bin['turnrelay']}`);
+    // It execs the runtime's Node, the ENTRYPOINT's first word.
+    expect(readFileSync(join(REPO_ROOT, 'relay/launcher/net-bind.c'), 'utf8')).toContain(
+      '#define NODE_BINARY "/nodejs/bin/node"',
+    );
   });
 });
 

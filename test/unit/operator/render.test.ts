@@ -262,6 +262,67 @@ describe('renderRelay details', () => {
     });
   });
 
+  describe('listeners below 1024 (TURN over TLS on 443, TCP on 80), still non-root', () => {
+    const withListeners = (file: string, listeners: TurnRelayManifest['spec']['listeners']) => {
+      const manifest = structuredClone(loadSample(file).manifest);
+      manifest.spec.listeners = listeners;
+      return deploymentOf(render(asRelay(manifest)).objects).spec!.template.spec!;
+    };
+    const low = [
+      { protocol: 'UDP', port: 3478 },
+      { protocol: 'TCP', port: 80 },
+      { protocol: 'TLS', port: 443 },
+    ] as const;
+
+    test('pod network: the unprivileged-port sysctl lowered to the lowest such port, no capability, image entrypoint', () => {
+      const pod = withListeners('full-tls-cert-manager.yaml', [...low]);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+      });
+      const container = pod.containers[0]!;
+      expect(container.command).toBeUndefined();
+      expect(container.securityContext!.capabilities).toEqual({ drop: ['ALL'] });
+      expect(container.securityContext!.allowPrivilegeEscalation).toBe(false);
+    });
+
+    test('host network: no sysctl; NET_BIND_SERVICE added and the launcher started, everything else restricted', () => {
+      const pod = withListeners('hostnetwork-p2p.yaml', [
+        { protocol: 'UDP', port: 3478 },
+        { protocol: 'TCP', port: 443 },
+      ]);
+      expect(pod.hostNetwork).toBe(true);
+      expect(pod.securityContext!.sysctls).toBeUndefined();
+      const container = pod.containers[0]!;
+      expect(container.command).toEqual(['/app/build/launcher/turnrelay-net-bind', '/app/dist/cli/turnrelay.js']);
+      expect(container.args).toEqual(['relay', '--config', '/etc/turnrelay/config.yaml']);
+      expect(container.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    });
+
+    test.each(['udp-only.yaml', 'hostnetwork-p2p.yaml'])(
+      '%s with every listener at 1024 or above: neither sysctl nor capability',
+      (file) => {
+        const pod = withListeners(file, [
+          { protocol: 'UDP', port: 1024 },
+          { protocol: 'TCP', port: 5349 },
+        ]);
+        expect(pod.securityContext!.sysctls).toBeUndefined();
+        expect(pod.containers[0]!.command).toBeUndefined();
+        expect(pod.containers[0]!.securityContext!.capabilities).toEqual({ drop: ['ALL'] });
+      },
+    );
+  });
+
   test('HostNetwork with several node addresses leaves the relayed address to each pod', () => {
     const rendered = render(sampleRelay('hostnetwork-p2p.yaml'), { nodeAddresses: ['198.51.100.10', '198.51.100.11'] });
     expect(rendered.relayConfig.relay.externalAddress).toBeUndefined();
