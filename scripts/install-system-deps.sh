@@ -7,7 +7,8 @@
 # test images, built without a registry or daemon); g++ with its sanitizer
 # runtimes for the native data plane, its ASan/UBSan test build and the
 # bench load generator; taskset (util-linux) pins the benchmark processes;
-# clang-format checks the C++ layout (npm run lint).
+# clang-format checks the C++ layout (npm run lint); certutil (libnss3-tools)
+# makes the NSS database through which Chromium trusts a test CA.
 set -euo pipefail
 need=()
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -24,6 +25,7 @@ command -v buildah >/dev/null || need+=(buildah)
 command -v nsenter >/dev/null && command -v taskset >/dev/null || need+=(util-linux)
 command -v g++ >/dev/null || need+=(g++)
 command -v clang-format >/dev/null || need+=(clang-format)
+command -v certutil >/dev/null || need+=(libnss3-tools)
 [ -e "$(g++ -print-file-name=libasan.so 2>/dev/null)" ] && [ -e "$(g++ -print-file-name=libubsan.so 2>/dev/null)" ] || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -1,10 +1,14 @@
 // Drives Debian's Chromium through playwright-core to run a relay-only
 // RTCPeerConnection pair (see webrtc-pair.page.js) against a TURN server.
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireTools } from './tools.js';
+
+const run = promisify(execFile);
 
 export interface IceServer {
   urls: string;
@@ -30,31 +34,50 @@ export interface PairResult {
 
 const pageScript = readFile(new URL('./webrtc-pair.page.js', import.meta.url), 'utf8');
 
+export interface ChromiumOptions {
+  /** Run inside this network namespace (a pod node's). */
+  netnsPath?: string;
+  /**
+   * Trust this CA (PEM) for TLS servers through an NSS database in a temp
+   * HOME, the way a user's browser trusts a company CA, and verify
+   * certificates. Without it the launch ignores certificate errors (the
+   * interop tests' turns: servers are self-signed).
+   */
+  trustedCaPem?: string;
+  /** Chromium's --host-resolver-rules, e.g. `MAP turn.example.test 10.0.0.12`: DNS names without a DNS server. */
+  hostResolverRules?: string;
+}
+
 /**
  * Launches Chromium; with `netnsPath` it runs inside that network namespace
  * (a pod node's), entered by nsenter (not `ip netns exec`, which remounts
  * /sys). nsenter without --pid execs in place, so the browser keeps the pipes
  * playwright talks to it through and closing the browser ends it.
  */
-export async function launchChromium(options: { netnsPath?: string } = {}): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   const tools = requireTools(['chromium', 'nsenter']);
-  let wrapperDir: string | undefined;
+  const tempDir = await mkdtemp(join(tmpdir(), 'turnrelay-chromium-'));
+  const cleanUp = () => rm(tempDir, { recursive: true, force: true });
   let executablePath = tools.chromium;
-  if (options.netnsPath) {
-    wrapperDir = await mkdtemp(join(tmpdir(), 'turnrelay-chromium-netns-'));
-    executablePath = join(wrapperDir, 'chromium');
-    const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-    await writeFile(
-      executablePath,
-      `#!/bin/sh\nexec ${quote(tools.nsenter)} --net=${quote(options.netnsPath)} -- ${quote(tools.chromium)} "$@"\n`,
-    );
-    await chmod(executablePath, 0o755);
+  const env: Record<string, string> = {};
+  try {
+    if (options.netnsPath) {
+      executablePath = join(tempDir, 'chromium');
+      const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+      await writeFile(
+        executablePath,
+        `#!/bin/sh\nexec ${quote(tools.nsenter)} --net=${quote(options.netnsPath)} -- ${quote(tools.chromium)} "$@"\n`,
+      );
+      await chmod(executablePath, 0o755);
+    }
+    if (options.trustedCaPem !== undefined) env.HOME = await trustingHome(tempDir, options.trustedCaPem);
+  } catch (error) {
+    await cleanUp();
+    throw error;
   }
   const browser = await chromium
     .launch({
       executablePath,
-      // The TLS test uses a self-signed certificate; Chromium otherwise refuses
-      // the turns: server and silently gathers no candidate.
       args: [
         '--no-sandbox',
         '--disable-gpu',
@@ -63,18 +86,18 @@ export async function launchChromium(options: { netnsPath?: string } = {}): Prom
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        '--ignore-certificate-errors',
+        // Chromium otherwise refuses a self-signed turns: server and silently gathers no candidate.
+        ...(options.trustedCaPem === undefined ? ['--ignore-certificate-errors'] : []),
+        ...(options.hostResolverRules ? [`--host-resolver-rules=${options.hostResolverRules}`] : []),
       ],
+      env: { ...process.env, ...env },
       timeout: 30_000,
     })
     .catch(async (error: unknown) => {
-      if (wrapperDir) await rm(wrapperDir, { recursive: true, force: true });
+      await cleanUp();
       throw error;
     });
-  if (wrapperDir) {
-    const dir = wrapperDir;
-    browser.once('disconnected', () => void rm(dir, { recursive: true, force: true }));
-  }
+  browser.once('disconnected', () => void cleanUp());
   return browser;
 }
 
@@ -88,6 +111,20 @@ async function pairPage(browser: Browser): Promise<Page> {
     await page.close();
     throw error;
   }
+}
+
+/** A HOME whose .pki/nssdb (where Chromium on Linux reads user trust) trusts `caPem` to identify TLS servers. */
+async function trustingHome(parent: string, caPem: string): Promise<string> {
+  const { certutil } = requireTools(['certutil']);
+  const home = join(parent, 'home');
+  const db = join(home, '.pki', 'nssdb');
+  await mkdir(db, { recursive: true });
+  const caFile = join(parent, 'ca.pem');
+  await writeFile(caFile, caPem);
+  await run(certutil, ['-N', '-d', `sql:${db}`, '--empty-password']);
+  // C,, : a trusted CA for issuing server certificates (not for e-mail or code signing).
+  await run(certutil, ['-A', '-d', `sql:${db}`, '-n', 'turnrelay-test-ca', '-t', 'C,,', '-i', caFile]);
+  return home;
 }
 
 export async function runTurnPair(
