@@ -32,21 +32,33 @@ type Rule = { rule: string; message: string; fieldPath?: string; reason?: string
 const cel = (...rules: Rule[]) => ({ 'x-kubernetes-validations': rules });
 
 const DURATION_RE = new RegExp(DURATION_PATTERN);
-const duration = (description: string, fallback: string, minimum: string) =>
-  z
-    .string()
-    .max(32)
-    .regex(DURATION_RE, 'must be a duration such as 90s, 30m, 1h or 1h30m')
-    // Malformed text is already reported by the pattern.
-    .refine(
-      (text) => !DURATION_RE.test(text) || parseDuration(text) >= parseDuration(minimum),
-      `must be at least ${minimum}`,
-    )
-    .default(fallback)
-    .meta({
-      description: `${description} Go-style duration (e.g. 30m, 1h, 24h); at least ${minimum}.`,
-      ...cel({ rule: `duration(self) >= duration('${minimum}')`, message: `must be at least ${minimum}` }),
-    });
+const duration = (description: string, fallback: string, minimum: string, maximum?: string) => {
+  const range = maximum ? `${minimum} to ${maximum}` : `at least ${minimum}`;
+  return (
+    z
+      .string()
+      .max(32)
+      .regex(DURATION_RE, 'must be a duration such as 90s, 30m, 1h or 1h30m')
+      // Malformed text is already reported by the pattern.
+      .refine(
+        (text) =>
+          !DURATION_RE.test(text) ||
+          (parseDuration(text) >= parseDuration(minimum) &&
+            (maximum === undefined || parseDuration(text) <= parseDuration(maximum))),
+        `must be ${range}`,
+      )
+      .default(fallback)
+      .meta({
+        description: `${description} Go-style duration (e.g. 30m, 1h, 24h); ${range}.`,
+        ...cel({
+          rule:
+            `duration(self) >= duration('${minimum}')` +
+            (maximum ? ` && duration(self) <= duration('${maximum}')` : ''),
+          message: `must be ${range}`,
+        }),
+      })
+  );
+};
 
 const dnsLabel = z
   .string()
@@ -350,6 +362,12 @@ export const AutoscalingSchema = z
       .max(100)
       .default(70)
       .meta({ description: 'Average CPU utilisation (percent of requests) to aim for.' }),
+    scaleDownStabilization: duration(
+      'How long CPU must stay low before a pod is removed (the HPA scales down to the highest recommendation of this window); a removed pod then drains for drain.gracePeriod.',
+      '5m',
+      '0s',
+      '1h',
+    ),
   })
   .refine((a) => a.minReplicas <= a.maxReplicas, {
     error: 'minReplicas must not exceed maxReplicas',

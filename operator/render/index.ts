@@ -2,9 +2,10 @@
 // resource and observed cluster facts (a fresh cdk8s App per call, no I/O).
 // The auth Secret is not rendered here: see auth-secret.ts.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
+import { durationSeconds } from '../api/duration.js';
 import type { TurnRelay } from '../api/turnrelay.js';
 import { relayCertificate } from './certificate.js';
 import { relayMonitoring } from './monitoring.js';
@@ -91,6 +92,7 @@ export function renderRelay(input: RenderInput): RenderedChildren {
       minReplicas: autoscaling.minReplicas,
       maxReplicas: autoscaling.maxReplicas,
       metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(autoscaling.targetCPUUtilization))],
+      scaleDown: { stabilizationWindow: Duration.seconds(durationSeconds(autoscaling.scaleDownStabilization)) },
     });
   }
   relayDisruptionBudget(chart, relay);

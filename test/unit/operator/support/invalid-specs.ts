@@ -69,6 +69,15 @@ export const INVALID_SPECS: InvalidCase[] = [
     message: /minReplicas must not exceed maxReplicas/,
   },
   {
+    name: 'autoscaling scale-down stabilization above the HPA limit of 1h',
+    spec: {
+      autoscaling: { maxReplicas: 3, scaleDownStabilization: '2h' },
+      resources: { requests: { cpu: '100m' } },
+    },
+    field: 'spec.autoscaling.scaleDownStabilization',
+    message: /must be 0s to 1h/,
+  },
+  {
     name: 'autoscaling without a CPU request',
     spec: { autoscaling: { maxReplicas: 3 } },
     field: 'spec.resources',
