@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { buildControlPlane, locateBinaries, type ControlPlaneBinary } from './binaries.js';
 import { ComponentProcess } from './component-process.js';
 import { writeCredentials, type ControlPlaneCredentials } from './credentials.js';
+import { frontProxyFlags, writeFrontProxyCerts, type FrontProxyFiles } from './front-proxy.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
 import { assertPortFree, freePorts, PortInUseError } from './ports.js';
 import { exitedError, get, waitUntil } from './probes.js';
@@ -83,6 +84,19 @@ export const NODE_CONTROLLERS = [
   'node-lifecycle-controller',
   // Node agents such as MetalLB's speaker run as DaemonSets.
   'daemonset-controller',
+];
+
+/**
+ * The HPA controller of the test cluster acts within seconds instead of
+ * minutes (test cluster settings, not product defaults): it syncs every 5 s,
+ * and an HPA without a behavior of its own waits 15 s of lower
+ * recommendations before scaling down. The CPU initialization period keeps
+ * its default (5 min), in which CPU samples that include a pod's start-up are
+ * ignored: a relay's start would otherwise look like load.
+ */
+const NODE_MODE_AUTOSCALER_FLAGS = [
+  '--horizontal-pod-autoscaler-sync-period=5s',
+  '--horizontal-pod-autoscaler-downscale-stabilization=15s',
 ];
 
 const HOST = '127.0.0.1';
@@ -169,6 +183,7 @@ class RunningControlPlane implements ControlPlane {
   private testNode: TestNode | undefined;
   node: ControlPlane['node'];
   private credentials: ControlPlaneCredentials | undefined;
+  private frontProxy: FrontProxyFiles | undefined;
   private etcd: ComponentProcess | undefined;
   private apiServer: ComponentProcess | undefined;
   private controllerManager: ComponentProcess | undefined;
@@ -230,6 +245,7 @@ class RunningControlPlane implements ControlPlane {
   async start(): Promise<void> {
     await mkdir(join(this.dir, 'logs'));
     this.credentials = await writeCredentials(this.dir);
+    this.frontProxy = await writeFrontProxyCerts(join(this.dir, 'front-proxy'));
     await this.startEtcd();
     await this.startApiServer();
     await writeKubeconfig(this.kubeconfigPath, {
@@ -324,6 +340,8 @@ class RunningControlPlane implements ControlPlane {
         `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
         '--allow-privileged=true',
         '--profiling=false',
+        // The aggregation layer, for extension API servers (metrics-server).
+        ...(this.frontProxy ? frontProxyFlags(this.frontProxy) : []),
       ],
       `kube-apiserver.${this.apiServerStarts}.log`,
     ));
@@ -369,6 +387,7 @@ class RunningControlPlane implements ControlPlane {
         `--root-ca-file=${join(this.dir, 'apiserver-certs', 'apiserver.crt')}`,
         '--secure-port=0', // nothing probes it; one port fewer to collide on
         '--profiling=false',
+        ...(this.netns ? NODE_MODE_AUTOSCALER_FLAGS : []),
       ],
       'kube-controller-manager.log',
     ));
