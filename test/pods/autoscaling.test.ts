@@ -1,0 +1,296 @@
+// Autoscaling on real pods with a real metrics-server: a TurnRelay with CPU
+// requests and autoscaling between 1 and 2 pods. Relayed traffic through the
+// Service raises the relay's CPU; kubelet measures it, metrics-server serves it
+// through the aggregated metrics.k8s.io API, and the HPA controller scales the
+// Deployment to 2 Ready pods. Calls are then opened (Chromium, relay-only, UDP
+// through the Service) until the newer pod, the one a ReplicaSet removes first,
+// carries one. The load stops; the HPA scales back to 1, and the removed pod
+// drains: it stays terminating while it carries the call's allocations, the
+// calls keep exchanging data, and it exits once they have hung up and the
+// load's abandoned allocations have expired.
+//
+// Test cluster settings (not product defaults): the HPA controller syncs every
+// 5 s (test/k8s/harness/control-plane.ts), metrics-server scrapes every 10 s,
+// and the TurnRelay asks for a 10 s scale-down window and a short grace period.
+import { CoreV1Api, type KubeConfig, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openTurnCall, type CallProgress, type TurnCall } from '../interop/harness/chromium.js';
+import { ChildSet } from '../interop/harness/children.js';
+import { freeUdpTcpPort } from '../interop/harness/ports.js';
+import { requireTools } from '../interop/harness/tools.js';
+import { inNetns, runUclient } from '../interop/harness/uclient.js';
+import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
+import { NODE_NETWORK } from '../k8s/harness/node-network.js';
+import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
+import { adminRest, condition, getRelay, waitFor } from '../k8s/operator-fixtures.js';
+import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { startMetricsServer, type MetricsServer } from './harness/metrics-server.js';
+import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
+import { nodeIp, nodeNetns } from './harness/pods-env.js';
+import { relayPodMetrics, sample } from './harness/relay-clients.js';
+
+const NAME = 'scaled';
+const CPU_REQUEST_MILLIS = 40;
+const TARGET_UTILIZATION = 50;
+const GRACE_SECONDS = 120;
+/** How long the calls must keep going on the terminating pod. */
+const HOLD_MS = 15_000;
+const SAMPLE_MS = 2_500;
+/** Calls opened at most while waiting for one on the newer pod (each lands on either pod at random). */
+const MAX_CALLS = 6;
+const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
+
+let kc: KubeConfig;
+let rest: KubeRest;
+let core: CoreV1Api;
+let metricsServer: MetricsServer | undefined;
+let operator: { release(): Promise<void> } | undefined;
+let browser: Browser | undefined;
+let namespace: string | undefined;
+const calls: TurnCall[] = [];
+const children = new ChildSet();
+
+beforeAll(async () => {
+  kc = testKubeConfig();
+  rest = await adminRest(kc);
+  core = kc.makeApiClient(CoreV1Api);
+  const started = Date.now();
+  metricsServer = await startMetricsServer({ kc, netnsPath: nodeNetns(), nodeIp: nodeIp() });
+  process.stderr.write(`autoscaling: metrics-server available in ${Date.now() - started} ms\n`);
+  operator = await useInstalledOperator(kc);
+}, 600_000);
+
+afterAll(async () => {
+  for (const call of calls) await call.close().catch(() => undefined);
+  await browser?.close();
+  await children.stopAll();
+  if (namespace) await deleteTestNamespace(namespace);
+  await operator?.release();
+  await metricsServer?.stop();
+}, 300_000);
+
+const livePods = async (ns: string): Promise<V1Pod[]> =>
+  (await core.listNamespacedPod({ namespace: ns })).items.filter((pod) => !pod.metadata?.deletionTimestamp);
+
+const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+const readyAt = (pod: V1Pod) =>
+  Date.parse(String(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? 0));
+
+async function readHpa(ns: string): Promise<V2HorizontalPodAutoscaler> {
+  return JSON.parse(
+    await kubectl(['get', 'horizontalpodautoscaler.v2.autoscaling', NAME, '-n', ns, '-o', 'json']),
+  ) as V2HorizontalPodAutoscaler;
+}
+
+/** The HPA's measured CPU utilisation, when it has one. */
+const measuredUtilization = (hpa: V2HorizontalPodAutoscaler) =>
+  hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.current
+    .averageUtilization;
+
+/** Both ends of a call moved data since the previous sample, and ICE still holds. */
+function expectFlowing(now: CallProgress, before: CallProgress, what: string): void {
+  const up = (state: string) => state === 'connected' || state === 'completed';
+  const where = `${what}: echoed ${before.echoed} -> ${now.echoed} of ${now.sent}, ice ${now.ice.a}/${now.ice.b}`;
+  expect({
+    where,
+    error: now.error,
+    up: up(now.ice.a) && up(now.ice.b),
+    echoedMore: now.echoed > before.echoed,
+  }).toEqual({ where, error: undefined, up: true, echoedMore: true });
+}
+
+const allocations = async (ns: string, pod: string) =>
+  sample(await relayPodMetrics(ns, pod), 'turnrelay_allocations{family="ipv4"}');
+
+test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down drains the removed pod without cutting its call', async () => {
+  const ns = (namespace = await createTestNamespace('pods-hpa'));
+  await applyYaml(
+    JSON.stringify({
+      apiVersion: 'turnrelay.dev/v1alpha1',
+      kind: 'TurnRelay',
+      metadata: { name: NAME, namespace: ns },
+      spec: {
+        realm: 'turn.pods.test',
+        listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }],
+        network: { mode: 'LoadBalancer', service: { type: 'ClusterIP' } },
+        // The echo peer on the node address, and the pod network: the two
+        // ends of a call may land on different relay pods, and each pod's
+        // relayed address is its pod IP, which the default policy refuses
+        // as private.
+        peers: { allowCIDRs: [`${nodeIp()}/32`, NODE_NETWORK.podSubnet] },
+        resources: { requests: { cpu: `${CPU_REQUEST_MILLIS}m`, memory: '64Mi' } },
+        autoscaling: {
+          minReplicas: 1,
+          maxReplicas: 2,
+          targetCPUUtilization: TARGET_UTILIZATION,
+          scaleDownStabilization: '10s',
+        },
+        // A load burst is one user with many sessions. turnutils_uclient
+        // exits without releasing its allocations, so the shortest lifetime
+        // lets the ones it leaves on the removed pod expire within a minute
+        // (browsers refresh theirs at half the lifetime).
+        limits: { maxAllocationsPerUser: 50, maxLifetime: '1m' },
+        drain: { gracePeriod: `${GRACE_SECONDS}s` },
+      },
+    }),
+    { fieldManager: FIELD_MANAGER },
+  );
+  await waitFor(
+    'the TurnRelay Ready',
+    async () => condition(await getRelay(rest, ns, NAME), 'Ready')?.status === 'True',
+    180_000,
+    1000,
+  );
+
+  // Before any load: the HPA has a CPU reading from metrics-server, below its target, for one pod.
+  const idle = await waitFor(
+    'the HPA measuring idle CPU for one pod',
+    async () => {
+      const hpa = await readHpa(ns);
+      const utilization = measuredUtilization(hpa);
+      const pods = (await core.listNamespacedPod({ namespace: ns })).items;
+      return utilization !== undefined && utilization < TARGET_UTILIZATION && pods.length === 1 ? hpa : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(idle.status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({
+    status: 'True',
+    reason: 'ValidMetricFound',
+  });
+  expect(idle.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(10);
+  const [first] = await livePods(ns);
+  const podCpu = await metricsServer!.podCpuMillis(ns);
+  expect([...podCpu.keys()]).toEqual([first!.metadata!.name]);
+  process.stderr.write(
+    `autoscaling: idle relay ${podCpu.get(first!.metadata!.name!)!.toFixed(1)}m CPU, HPA ${measuredUtilization(idle)}%\n`,
+  );
+
+  // Load: relayed UDP through the Service to an echo peer, in bounded bursts
+  // (each one its own user), until the HPA has scaled to 2 Ready pods.
+  const service = (await core.listNamespacedService({ namespace: ns })).items[0]!;
+  const clusterIp = service.spec!.clusterIP!;
+  const peerPort = await freeUdpTcpPort();
+  children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+  const loadState = { loading: true };
+  let bursts = 0;
+  let peakUtilization = 0;
+  const load = (async () => {
+    while (loadState.loading && bursts < 30) {
+      const { username, credential } = (await mintWithCli(ns, NAME, `load-${bursts++}`)).iceServers[0]!;
+      await runUclient(children, {
+        server: { host: clusterIp, port: 3478 },
+        transport: 'udp',
+        method: 'channel-data',
+        auth: { kind: 'long-term', user: username, password: credential },
+        peer: { kind: 'echo', host: nodeIp(), port: peerPort },
+        sessions: 20,
+        messages: 3000,
+        size: 200,
+        intervalMs: 1,
+        timeoutMs: 60_000,
+        netnsPath: nodeNetns(),
+      });
+    }
+  })();
+  let pods: V1Pod[];
+  try {
+    pods = await waitFor(
+      'the HPA scaling to 2 Ready relay pods',
+      async () => {
+        const hpa = await readHpa(ns);
+        peakUtilization = Math.max(peakUtilization, measuredUtilization(hpa) ?? 0);
+        const live = await livePods(ns);
+        return hpa.status?.desiredReplicas === 2 && live.length === 2 && live.every(isReady) ? live : undefined;
+      },
+      240_000,
+      1000,
+    );
+    expect(peakUtilization).toBeGreaterThan(TARGET_UTILIZATION);
+    process.stderr.write(`autoscaling: scaled up after ${bursts} load burst(s), peak ${peakUtilization}%\n`);
+
+    // Calls through the Service until the newer pod, the ReplicaSet's first
+    // choice on scale-down, carries an allocation of one.
+    const newer = pods.sort((a, b) => readyAt(b) - readyAt(a))[0]!.metadata!.name!;
+    const ice = await mintWithCli(ns, NAME, 'hpa-calls');
+    const { username, credential } = ice.iceServers[0]!;
+    const udp = TRANSPORTS.find((t) => t.name === 'udp')!;
+    browser = await launchChromium({ netnsPath: nodeNetns() });
+    while ((await allocations(ns, newer)) === 0 && calls.length < MAX_CALLS) {
+      const call = await openTurnCall(browser, {
+        iceServer: { urls: urlFor(ice, udp), username, credential },
+        marker: `hpa-${calls.length}`,
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      calls.push(call);
+      expect(call.connected.a.local.relayProtocol).toBe('udp');
+    }
+    expect(await allocations(ns, newer)).toBeGreaterThan(0);
+  } finally {
+    loadState.loading = false;
+    await load;
+  }
+  const loadEnded = Date.now();
+
+  // Load over: the HPA scales down to 1 and a pod that carries a call terminates.
+  const doomed = await waitFor(
+    'a relay pod terminating on scale-down',
+    async () => {
+      const terminating = (await core.listNamespacedPod({ namespace: ns })).items.find(
+        (pod) => pod.metadata?.deletionTimestamp,
+      );
+      return terminating?.metadata?.name;
+    },
+    180_000,
+    500,
+  );
+  const terminatingSince = Date.now();
+  // The controller scales the Deployment before it writes its own status.
+  const hpa = await waitFor(
+    'the HPA status at 1 desired replica',
+    async () => {
+      const read = await readHpa(ns);
+      return read.status?.desiredReplicas === 1 ? read : undefined;
+    },
+    30_000,
+    500,
+  );
+  expect(hpa.status?.conditions?.find((c) => c.type === 'ScalingActive')?.reason).toBe('ValidMetricFound');
+  process.stderr.write(`autoscaling: scale-down began ${terminatingSince - loadEnded} ms after the load ended\n`);
+  expect(await allocations(ns, doomed)).toBeGreaterThan(0);
+
+  // Every call keeps exchanging data while the pod drains, and the pod stays.
+  let last = await Promise.all(calls.map((call) => call.progress()));
+  while (Date.now() - terminatingSince < HOLD_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
+    const now = await Promise.all(calls.map((call) => call.progress()));
+    now.forEach((progress, i) => expectFlowing(progress, last[i]!, `call ${i}`));
+    last = now;
+  }
+  const draining = await core.readNamespacedPod({ namespace: ns, name: doomed });
+  expect(draining.metadata?.deletionTimestamp).toBeDefined();
+  expect(draining.status?.containerStatuses?.find((s) => s.name === 'relay')?.state?.running).toBeDefined();
+
+  // Hang up: its allocations end, and it exits well within its grace period.
+  for (const call of calls.splice(0)) await call.close();
+  await waitFor(
+    'the drained pod gone',
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace: ns, name: doomed }).catch(() => undefined);
+      if (!pod) return true;
+      const left = await allocations(ns, doomed).catch((error: unknown) => String(error));
+      throw new Error(`${doomed} still there with ${left} allocation(s)`);
+    },
+    GRACE_SECONDS * 1000 - (Date.now() - terminatingSince) - 10_000,
+    500,
+  );
+  process.stderr.write(
+    `autoscaling: the drained pod was gone ${Date.now() - terminatingSince} ms after its deletion\n`,
+  );
+  const remaining = await livePods(ns);
+  expect(remaining).toHaveLength(1);
+  expect(remaining.every(isReady)).toBe(true);
+}, 900_000);
