@@ -14,7 +14,7 @@
 // and the TurnRelay asks for a 10 s scale-down window and a short grace period.
 import { CoreV1Api, type KubeConfig, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openTurnCall, type CallProgress, type TurnCall } from '../interop/harness/chromium.js';
+import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
 import { freeUdpTcpPort } from '../interop/harness/ports.js';
 import { requireTools } from '../interop/harness/tools.js';
@@ -28,6 +28,7 @@ import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { startMetricsServer, type MetricsServer } from './harness/metrics-server.js';
 import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
+import { expectFlowing, isReady, livePods } from './harness/relay-pods.js';
 import { relayPodMetrics, sample } from './harness/relay-clients.js';
 
 const NAME = 'scaled';
@@ -70,11 +71,6 @@ afterAll(async () => {
   await metricsServer?.stop();
 }, 300_000);
 
-const livePods = async (ns: string): Promise<V1Pod[]> =>
-  (await core.listNamespacedPod({ namespace: ns })).items.filter((pod) => !pod.metadata?.deletionTimestamp);
-
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
 const readyAt = (pod: V1Pod) =>
   Date.parse(String(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? 0));
 
@@ -88,18 +84,6 @@ async function readHpa(ns: string): Promise<V2HorizontalPodAutoscaler> {
 const measuredUtilization = (hpa: V2HorizontalPodAutoscaler) =>
   hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.current
     .averageUtilization;
-
-/** Both ends of a call moved data since the previous sample, and ICE still holds. */
-function expectFlowing(now: CallProgress, before: CallProgress, what: string): void {
-  const up = (state: string) => state === 'connected' || state === 'completed';
-  const where = `${what}: echoed ${before.echoed} -> ${now.echoed} of ${now.sent}, ice ${now.ice.a}/${now.ice.b}`;
-  expect({
-    where,
-    error: now.error,
-    up: up(now.ice.a) && up(now.ice.b),
-    echoedMore: now.echoed > before.echoed,
-  }).toEqual({ where, error: undefined, up: true, echoedMore: true });
-}
 
 const allocations = async (ns: string, pod: string) =>
   sample(await relayPodMetrics(ns, pod), 'turnrelay_allocations{family="ipv4"}');
@@ -161,7 +145,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
     reason: 'ValidMetricFound',
   });
   expect(idle.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(10);
-  const [first] = await livePods(ns);
+  const [first] = await livePods(core, ns);
   const podCpu = await metricsServer!.podCpuMillis(ns);
   expect([...podCpu.keys()]).toEqual([first!.metadata!.name]);
   process.stderr.write(
@@ -202,7 +186,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
       async () => {
         const hpa = await readHpa(ns);
         peakUtilization = Math.max(peakUtilization, measuredUtilization(hpa) ?? 0);
-        const live = await livePods(ns);
+        const live = await livePods(core, ns);
         return hpa.status?.desiredReplicas === 2 && live.length === 2 && live.every(isReady) ? live : undefined;
       },
       240_000,
@@ -267,7 +251,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
   while (Date.now() - terminatingSince < HOLD_MS) {
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
     const now = await Promise.all(calls.map((call) => call.progress()));
-    now.forEach((progress, i) => expectFlowing(progress, last[i]!, `call ${i}`));
+    now.forEach((progress, i) => expectFlowing(progress, last[i]!, `call ${i}`, Date.now() - terminatingSince));
     last = now;
   }
   const draining = await core.readNamespacedPod({ namespace: ns, name: doomed });
@@ -290,7 +274,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
   process.stderr.write(
     `autoscaling: the drained pod was gone ${Date.now() - terminatingSince} ms after its deletion\n`,
   );
-  const remaining = await livePods(ns);
+  const remaining = await livePods(core, ns);
   expect(remaining).toHaveLength(1);
   expect(remaining.every(isReady)).toBe(true);
 }, 900_000);

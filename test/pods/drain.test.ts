@@ -18,7 +18,7 @@
 // self-signed TLS certificate (ignored by Chromium's launch flags).
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openTurnCall, type CallProgress, type TurnCall } from '../interop/harness/chromium.js';
+import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
 import { freeUdpTcpPort } from '../interop/harness/ports.js';
 import { requireTools } from '../interop/harness/tools.js';
@@ -31,6 +31,7 @@ import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
+import { expectFlowing, isReady, livePods } from './harness/relay-pods.js';
 import { relayPodMetrics, relayToEchoPeer, sample } from './harness/relay-clients.js';
 
 const NAME = 'drain';
@@ -65,35 +66,17 @@ afterAll(async () => {
   await operator?.release();
 }, 300_000);
 
-const livePods = async (ns: string): Promise<V1Pod[]> =>
-  (await core.listNamespacedPod({ namespace: ns })).items.filter((pod) => !pod.metadata?.deletionTimestamp);
-
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
 async function scaleTo(ns: string, replicas: number): Promise<V1Pod[]> {
   await kubectl(['scale', `turnrelay/${NAME}`, '-n', ns, `--replicas=${replicas}`]);
   return waitFor(
     `${replicas} Ready relay pod(s)`,
     async () => {
-      const pods = await livePods(ns);
+      const pods = await livePods(core, ns);
       return pods.length === replicas && pods.every(isReady) ? pods : undefined;
     },
     180_000,
     1000,
   );
-}
-
-/** Both ends of a call moved data since the previous sample, and ICE still holds. */
-function expectFlowing(now: CallProgress, before: CallProgress, what: string, sinceMs: number): void {
-  const up = (state: string) => state === 'connected' || state === 'completed';
-  // `what` carries the numbers, so a failure shows where the call stood.
-  const where = `${what}, ${Math.round(sinceMs / 1000)} s into the drain: echoed ${before.echoed} -> ${now.echoed} of ${now.sent}, ice ${now.ice.a}/${now.ice.b}`;
-  expect({
-    where,
-    error: now.error,
-    up: up(now.ice.a) && up(now.ice.b),
-    echoedMore: now.echoed > before.echoed,
-  }).toEqual({ where, error: undefined, up: true, echoedMore: true });
 }
 
 /** Follows one pod's watch events and remembers the relay container's last terminated state. */
@@ -199,7 +182,7 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
       250,
     );
     const terminatingSince = Date.now();
-    expect((await livePods(ns)).map((pod) => pod.metadata!.name)).toEqual([idleName]);
+    expect((await livePods(core, ns)).map((pod) => pod.metadata!.name)).toEqual([idleName]);
 
     // New allocations meanwhile: turnutils_uclient over UDP and TCP through the Service.
     const service = (await core.listNamespacedService({ namespace: ns })).items[0]!;
