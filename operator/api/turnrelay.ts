@@ -106,13 +106,10 @@ export const ListenerSchema = z
         }),
       }),
     protocol: z.enum(['UDP', 'TCP', 'TLS']).meta({ description: 'Transport: UDP, TCP, or TLS (turns: over TCP).' }),
-    port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .optional()
-      .meta({ description: 'Port clients connect to. Defaults to 3478 for UDP and TCP, 5349 for TLS.' }),
+    port: z.number().int().min(1).max(65535).optional().meta({
+      description:
+        'Port clients connect to. Defaults to 3478 for UDP and TCP, 5349 for TLS. Ports below 1024 (e.g. TLS on 443) need no root: the operator renders the unprivileged-port sysctl, or NET_BIND_SERVICE in HostNetwork mode.',
+    }),
   })
   .meta({ description: 'A port the relay accepts TURN clients on.' });
 

@@ -17,6 +17,8 @@ export async function applyExampleOnTestNode(
   name: string,
   namespace: string,
   fieldManager: string,
+  /** Further spec fields this test sets (e.g. resources). */
+  spec: Record<string, unknown> = {},
 ): Promise<void> {
   const example = parseAllDocuments(await readFile(join(REPO_ROOT, 'examples', file), 'utf8'))
     .map((doc) => doc.toJS() as { kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> })
@@ -26,7 +28,13 @@ export async function applyExampleOnTestNode(
     JSON.stringify({
       ...example,
       metadata: { name, namespace },
-      spec: { ...example.spec, replicas: 1, peers: { allowCIDRs: [`${nodeIp()}/32`] }, drain: { gracePeriod: '5s' } },
+      spec: {
+        ...example.spec,
+        replicas: 1,
+        peers: { allowCIDRs: [`${nodeIp()}/32`] },
+        drain: { gracePeriod: '5s' },
+        ...spec,
+      },
     }),
     { fieldManager },
   );

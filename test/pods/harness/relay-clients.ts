@@ -2,7 +2,7 @@
 // Services and pod IPs are routed): turnutils_uclient to an echo peer, and a
 // relay pod's own metrics read through the API server's pod proxy.
 import type { ChildSet } from '../../interop/harness/children.js';
-import { runUclient } from '../../interop/harness/uclient.js';
+import { runUclient, type ClientTransport } from '../../interop/harness/uclient.js';
 import type { UclientReport } from '../../interop/harness/uclient-report.js';
 import { kubectl } from '../../k8s/delivery-kubectl.js';
 import { ADMIN_PORT } from '../../../operator/api/constants.js';
@@ -10,26 +10,28 @@ import { nodeIp, nodeNetns } from './pods-env.js';
 
 /**
  * turnutils_uclient from inside the node's namespace (or `options.netnsPath`):
- * two sessions through the relay to the echo peer on the node address.
+ * two sessions through the relay to the echo peer on the node address (or `options.peerHost`).
  */
 export async function relayToEchoPeer(
   children: ChildSet,
   server: { host: string; port: number },
-  transport: 'udp' | 'tcp',
+  transport: ClientTransport,
   credentials: { username: string; credential: string },
   peerPort: number,
   messages: number,
-  options: { netnsPath?: string; verbose?: boolean } = {},
+  options: { netnsPath?: string; verbose?: boolean; peerHost?: string } = {},
 ): Promise<UclientReport> {
   const outcome = await runUclient(children, {
     server,
     transport,
     method: 'channel-data',
     auth: { kind: 'long-term', user: credentials.username, password: credentials.credential },
-    peer: { kind: 'echo', host: nodeIp(), port: peerPort },
+    peer: { kind: 'echo', host: options.peerHost ?? nodeIp(), port: peerPort },
     sessions: 2,
     messages,
     size: 120,
+    // uclient takes one TLS record for one message: paced, it loses none.
+    ...(transport === 'tls' ? { intervalMs: 50 } : {}),
     timeoutMs: 60_000,
     netnsPath: options.netnsPath ?? nodeNetns(),
     ...(options.verbose ? { verbose: true } : {}),
@@ -48,4 +50,15 @@ export function sample(metrics: string, series: string): number {
     if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
   }
   return 0;
+}
+
+/** The relay's "relay started" log line (listeners, data plane, threads) from a relay pod. */
+export async function relayStartedLog(
+  namespace: string,
+  pod: string,
+): Promise<{ dataPlane: string; threads: number; listeners: unknown[] }> {
+  const logs = await kubectl(['logs', '-n', namespace, pod, '-c', 'relay']);
+  const line = logs.split('\n').find((l) => l.includes('"relay started"'));
+  if (!line) throw new Error(`no "relay started" line in the logs of ${namespace}/${pod}:\n${logs.slice(-2000)}`);
+  return JSON.parse(line) as { dataPlane: string; threads: number; listeners: unknown[] };
 }
