@@ -28,6 +28,18 @@ const render = (relay: TurnRelay, observed: Partial<Observed> = {}) =>
     observed: { ...OBSERVED, ...observed },
   });
 
+/** The relay container's security context: the restricted Pod Security Standard, non-root 10001. */
+const RESTRICTED_CONTAINER = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  runAsGroup: 10001,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 const byKind = (objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind);
 const deploymentOf = (objects: KubernetesObject[]) => byKind(objects, 'Deployment') as V1Deployment;
 
@@ -112,16 +124,7 @@ describe('renderRelay for every sample', () => {
     const container = pod.containers[0]!;
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 });
-    expect(container.securityContext).toEqual({
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      runAsGroup: 10001,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    expect(container.securityContext).toEqual(RESTRICTED_CONTAINER);
     expect(container.imagePullPolicy).toBe('IfNotPresent');
     expect(container.args).toEqual(['relay', '--config', '/etc/turnrelay/config.yaml']);
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 9641 });
@@ -298,14 +301,8 @@ describe('renderRelay details', () => {
       expect(container.command).toEqual(['/app/build/launcher/turnrelay-net-bind', '/app/dist/cli/turnrelay.js']);
       expect(container.args).toEqual(['relay', '--config', '/etc/turnrelay/config.yaml']);
       expect(container.securityContext).toEqual({
-        runAsNonRoot: true,
-        runAsUser: 10001,
-        runAsGroup: 10001,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
+        ...RESTRICTED_CONTAINER,
         capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
-        seccompProfile: { type: 'RuntimeDefault' },
       });
     });
 
