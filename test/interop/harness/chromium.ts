@@ -21,6 +21,8 @@ export interface PairEnd {
   nominated: boolean;
   bytesSent: number;
   bytesReceived: number;
+  /** Over every candidate pair of the connection (all relay pairs under iceTransportPolicy 'relay'). */
+  allPairsBytesReceived: number;
   local: { candidateType: string; relayProtocol?: string; address: string; port: number };
   remote: { candidateType: string; address: string; port: number };
 }

@@ -117,11 +117,19 @@ async function selectedPair(pc) {
   if (!pair) throw new Error('no selected candidate pair in getStats()');
   const local = stats.get(pair.localCandidateId);
   const remote = stats.get(pair.remoteCandidateId);
+  // ICE may switch the selected pair after the data flowed (two relay
+  // allocations per end inside a node's namespace): the bytes stay counted on
+  // the pair that carried them.
+  let allPairsBytesReceived = 0;
+  stats.forEach((s) => {
+    if (s.type === 'candidate-pair') allPairsBytesReceived += s.bytesReceived ?? 0;
+  });
   return {
     state: pair.state,
     nominated: pair.nominated,
     bytesSent: pair.bytesSent,
     bytesReceived: pair.bytesReceived,
+    allPairsBytesReceived,
     local: {
       candidateType: local.candidateType,
       relayProtocol: local.relayProtocol,
