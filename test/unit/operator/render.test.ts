@@ -377,7 +377,7 @@ describe('renderRelay details', () => {
       ],
     });
     // Kubernetes' own default window unless the spec sets one.
-    expect(hpa.spec!.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
+    expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
     const deployment = deploymentOf(objects);
     expect(deployment.spec!.replicas).toBeUndefined();
     expect(deployment.spec!.template.spec!.containers[0]!.resources).toEqual({
@@ -389,10 +389,10 @@ describe('renderRelay details', () => {
     const relay = sampleRelay('autoscaled.yaml');
     relay.spec.autoscaling!.scaleDownStabilization = '1m30s';
     const hpa = byKind(render(relay).objects, 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler;
-    expect(hpa.spec!.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(90);
+    expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(90);
     relay.spec.autoscaling!.scaleDownStabilization = '0s';
     const immediate = byKind(render(relay).objects, 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler;
-    expect(immediate.spec!.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(0);
+    expect(immediate.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(0);
   });
 
   test('replicas default to 1 and follow spec.replicas', () => {
