@@ -129,12 +129,17 @@ export function parseIPv6Range(text: string, start: number, end: number, out: Ui
 
 const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** Whether text is a zone id this relay accepts after "%" (an interface name or index). */
+export function isZoneId(text: string): boolean {
+  return ZONE.test(text);
+}
+
 /** Parses an IPv6 address (optionally with a %zone) into words, or null. */
 export function parseIPv6(text: string): { words: IPv6Words; zone: string | undefined } | null {
   const percent = text.indexOf('%');
   const end = percent === -1 ? text.length : percent;
   const zone = percent === -1 ? undefined : text.slice(percent + 1);
-  if (zone !== undefined && !ZONE.test(zone)) return null;
+  if (zone !== undefined && !isZoneId(zone)) return null;
   const out = [0, 0, 0, 0];
   if (!parseIPv6Range(text, 0, end, out)) return null;
   return { words: out as unknown as IPv6Words, zone };

@@ -17,7 +17,7 @@
 //   5. the address itself must pass the built-in list or allowCIDRs
 import { CidrSet, parseCidr, v4InCidr, v6InCidr, type Cidr } from './cidr.js';
 import { someEmbeddedIPv4 } from './embedded-ipv4.js';
-import { parseIPv4Range, parseIPv6Range, type IPv6Words } from './ip-address.js';
+import { isZoneId, parseIPv4Range, parseIPv6Range, type IPv6Words } from './ip-address.js';
 import {
   IPV4_SPECIAL,
   IPV6_GLOBAL_UNICAST,
@@ -94,8 +94,6 @@ function ownRelayedVerdict(reason: PeerDenyReason | undefined): PeerVerdict {
   return reason === undefined || OWN_RELAYED_RANGES.has(reason) ? ALLOWED : deny(reason);
 }
 
-const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
-
 function readWord(b: Uint8Array, i: number): number {
   return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 }
@@ -169,7 +167,7 @@ export class PeerPolicy {
     }
     const percent = ip.indexOf('%', start);
     const hasZone = percent !== -1 && percent < end;
-    if (hasZone && !ZONE.test(ip.slice(percent + 1, end))) return deny('invalid');
+    if (hasZone && !isZoneId(ip.slice(percent + 1, end))) return deny('invalid');
     if (!parseIPv6Range(ip, start, hasZone ? percent : end, this.words)) return deny('invalid');
     const verdict = this.checkV6(this.words, port);
     // A zone id only makes sense for link-local scope, which is denied anyway;
