@@ -1,6 +1,7 @@
 // Live reload: TLS certificate swap (old connections stay up, new handshakes
 // get the new certificate), config reload (bad config rejected and the old
-// one keeps serving; good config applied), secrets rotation; plus TCP
+// one keeps serving; good config applied), malformed auth files rejected
+// while the loaded credentials keep working, secrets rotation; plus TCP
 // connection limits and the idle timeout.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,6 +84,35 @@ describe('live reload', () => {
     expect(errorCodeOf(await c2.allocate(USER, PASSWORD))).toBe(486);
     c1.close();
     c2.close();
+  });
+
+  test('malformed auth files on reload are rejected one by one; the loaded users and secrets keep working', async () => {
+    const cred = mintRestCredential(SECRET, { user: 'rest', ttlSeconds: 600 });
+    const goodUsers = `${USER}:${PASSWORD}\nbob:bob-password\n`;
+    const goodSecrets = `${SECRET}\n`;
+    const reloadErrors = async () =>
+      metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="config_reload"}');
+    // [users file, secrets file]: lines without a colon, bytes that are not UTF-8, control
+    // characters in a secret, and files that leave no way to authenticate at all.
+    const hostile: Array<[string | Buffer, string]> = [
+      ['no-colon-on-this-line\n', goodSecrets],
+      [Buffer.from([0xff, 0xfe, 0x00, 0x3a, 0x0a, 0x80]), goodSecrets],
+      [goodUsers, 'new\x01secret\n'],
+      ['', '\n# only a comment\n'],
+    ];
+    for (const [users, secrets] of hostile) {
+      await writeFile(join(t.dir, 'users'), users);
+      await writeFile(join(t.dir, 'secrets'), secrets);
+      const before = await reloadErrors();
+      await t.relay.reload();
+      expect(await reloadErrors()).toBeGreaterThan(before);
+      const a = await TurnTestClient.udp(t.port('udp'));
+      const b = await TurnTestClient.stream('tcp', t.port('tcp'));
+      expect(isSuccess(await a.allocate(USER, PASSWORD))).toBe(true);
+      expect(isSuccess(await b.allocate(cred.username, cred.password))).toBe(true);
+      a.close();
+      b.close();
+    }
   });
 
   test('the file watcher picks up a config change by itself', async () => {
