@@ -1,8 +1,9 @@
 // Authenticated hostile clients against a relay process, on every client
 // transport and both data planes: truncated and lying ChannelData, unbound
-// and out-of-range channels, port-0 peers, STUN headers with lying lengths.
-// The relay must drop or refuse each input, keep relaying for the same
-// client, and be alive and serving at the end.
+// and out-of-range channels, port-0 peers, STUN headers with lying lengths;
+// plus bytes that are not TLS on the TLS listener and malformed requests to
+// the admin HTTP port. The relay must drop or refuse each input, keep
+// relaying for the same client, and be alive and serving at the end.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { sumSamples } from './harness/prometheus-text.js';
 import { startPeer, sleep } from '../unit/relay/helpers/test-relay.js';
 import {
   errorCodeOf,
+  isSuccess,
   Method,
   AttributeType,
   MessageClass,
@@ -22,6 +24,7 @@ import { encodeXorAddress } from '../../relay/stun/attributes/xor-address.js';
 import { encodeChannelNumber } from '../../relay/stun/attributes/channel-number.js';
 import { encodeChannelData } from '../../relay/stun/channel-data.js';
 import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
 
 type Transport = 'udp' | 'tcp' | 'tls';
 type Peer = Awaited<ReturnType<typeof startPeer>>;
@@ -38,6 +41,24 @@ async function expectStillRelays(c: TurnTestClient, peer: Peer, mark: string): P
     const d = await c.nextData(5000);
     if (d.data.toString() === `${mark}-back`) return;
   }
+}
+
+/** Writes `bytes` on a fresh TCP connection and resolves with what came back once the relay closed it. */
+function closedAfter(host: string, port: number, bytes: Buffer | string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = tcpConnect({ host, port }, () => socket.write(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connection to ${host}:${port} still open after 5 s`));
+    }, 5000);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
 }
 
 function channelDataHeader(channel: number, length: number, body: Buffer): Buffer {
@@ -184,4 +205,60 @@ describe.each<DataPlaneKind>(['node', 'native'])('hostile authenticated clients,
     },
     30_000,
   );
+
+  test('bytes that are not TLS on the TLS listener: each connection closed, TLS clients still served', async () => {
+    const c = await h.boundClient('tls', peer);
+    const { port } = h.relay.endpoint('tls');
+    const record = (type: number, version: number, body: Buffer) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt8(type, 0);
+      head.writeUInt16BE(version, 1);
+      head.writeUInt16BE(body.length, 3);
+      return Buffer.concat([head, body]);
+    };
+    const inputs: Array<Buffer | string> = [
+      c.build(Method.Binding, []), // plain STUN where a ClientHello belongs
+      'GET / HTTP/1.1\r\nHost: relay\r\n\r\n',
+      randomBytes(600),
+      record(0x16, 0x0301, Buffer.from([0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xff, 0xff])), // ClientHello that lies about its length
+      record(0x17, 0x0303, randomBytes(64)), // application data before any handshake
+      record(0x15, 0x0303, Buffer.from([0x02, 0x28])), // a fatal alert as the first record
+    ];
+    for (const input of inputs) await closedAfter(h.host, port, input);
+    await expectStillRelays(c, peer, 'after-not-tls');
+    const fresh = await h.client('tls');
+    expect(isSuccess(await fresh.transact(fresh.build(Method.Binding, [])))).toBe(true);
+    fresh.close();
+    c.close();
+    await expectAliveAndServing(h);
+  }, 30_000);
+
+  test('malformed and hostile admin HTTP requests: refused, /healthz, /readyz and /metrics still answer', async () => {
+    const { host, port } = h.relay.admin;
+    const base = `http://${host}:${port}`;
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await fetch(`${base}/metrics`, { method, body: 'x'.repeat(100_000) });
+      expect(res.status).toBe(405);
+    }
+    for (const path of ['/__proto__', '/constructor', '/readyz/', '/healthz%00', `/${'a'.repeat(8000)}`]) {
+      expect((await fetch(`${base}${path}`)).status).toBe(404);
+    }
+    // Raw requests Node's HTTP parser refuses: answered 4xx (or just closed), never a crash.
+    const raw = [
+      'GARBAGE\r\n\r\n',
+      'GET /healthz HTTP/9.9\r\n\r\n',
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(70_000)}\r\n\r\n`,
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+      'POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      randomBytes(2000),
+    ];
+    for (const request of raw) {
+      const answer = await closedAfter(host, port, request);
+      if (answer !== '') expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /);
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz/new-allocations`)).status).toBe(200);
+    await expectAliveAndServing(h);
+  }, 30_000);
 });

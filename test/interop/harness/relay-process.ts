@@ -27,6 +27,7 @@ interface StartedLine {
 export interface RelayProcess {
   child: StartedChild;
   endpoint(protocol: ListenerProtocol): { host: string; port: number };
+  admin: { host: string; port: number };
   metrics: () => Promise<string>;
   close(): Promise<void>;
 }
@@ -50,6 +51,7 @@ export async function startRelayProcess(
   return {
     child,
     endpoint,
+    admin: started.admin,
     async metrics() {
       const response = await fetch(metricsUrl);
       if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
