@@ -89,7 +89,8 @@ struct Relay {
   socklen_t clientLen = 0;
   std::unordered_map<Key, double, KeyHash> permissions;
   std::unordered_map<uint16_t, Channel> channels;
-  std::unordered_map<Key, uint16_t, KeyHash> channelByPeer;
+  // Peer address+port -> its channel in `channels` (unordered_map elements never move).
+  std::unordered_map<Key, const Channel*, KeyHash> channelByPeer;
   Bucket bucket;
   std::shared_ptr<Usage> usage;
 
@@ -106,17 +107,16 @@ struct Relay {
 
   void bind(uint16_t number, const sockaddr_storage& peer, socklen_t len, double expiresAt) {
     Channel ch{number, keyOf(peer, false), keyOf(peer, true), peer, len, expiresAt};
-    auto old = channels.find(number);
-    if (old != channels.end()) unbind(number);
-    channels[number] = ch;
-    channelByPeer[ch.peer] = number;
+    unbind(number);  // a rebind replaces the old peer
+    auto& stored = channels[number] = ch;
+    channelByPeer[ch.peer] = &stored;
   }
 
   void unbind(uint16_t number) {
     auto it = channels.find(number);
     if (it == channels.end()) return;
     auto byPeer = channelByPeer.find(it->second.peer);
-    if (byPeer != channelByPeer.end() && byPeer->second == number) channelByPeer.erase(byPeer);
+    if (byPeer != channelByPeer.end() && byPeer->second == &it->second) channelByPeer.erase(byPeer);
     channels.erase(it);
   }
 
@@ -139,12 +139,8 @@ struct Relay {
   Drop fromPeer(const sockaddr_storage& from, size_t length, double now, const Channel*& channel) {
     if (!permitted(keyOf(from, false), now)) return Drop::NoPermission;
     if (!bucket.take(length, now)) return Drop::RateLimited;
-    channel = nullptr;
     auto byPeer = channelByPeer.find(keyOf(from, true));
-    if (byPeer != channelByPeer.end()) {
-      auto ch = channels.find(byPeer->second);
-      if (ch != channels.end() && ch->second.expiresAt >= now) channel = &ch->second;
-    }
+    channel = byPeer != channelByPeer.end() && byPeer->second->expiresAt >= now ? byPeer->second : nullptr;
     return Drop::None;
   }
 };

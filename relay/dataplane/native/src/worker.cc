@@ -281,15 +281,14 @@ void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double 
   r.usage->toPeer(cd.length);
 }
 
-void Worker::fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+void Worker::fromPeer(Relay& r, int clientFd, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
   const Channel* ch = nullptr;
   Drop why = r.fromPeer(from, n, now, ch);
   if (why != Drop::None) {
     counters_.drop(why);
     return;
   }
-  auto sock = sockets_.find(r.listenerId);
-  if (sock == sockets_.end()) {
+  if (clientFd < 0) {
     counters_[kDroppedBackpressure].add();
     return;
   }  // listener closed
@@ -297,7 +296,7 @@ void Worker::fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage&
     counters_[kSendErrors].add();
     return;
   }
-  Out& o = push(sock->second.fd, r.client, r.clientLen);
+  Out& o = push(clientFd, r.client, r.clientLen);
   if (ch) {
     writeChannelDataHeader(o.header, ch->number, n);
     o.iov[0] = {o.header, kChannelDataHeader};
@@ -419,10 +418,13 @@ void Worker::drain(uint64_t kind, int64_t id) {
     } else {
       auto it = relays_.find(id);
       if (it == relays_.end()) return;
+      // The client's listener socket, looked up once for the batch (-1: the listener closed).
+      auto sock = sockets_.find(it->second->listenerId);
+      const int clientFd = sock == sockets_.end() ? -1 : sock->second.fd;
       for (int i = 0; i < got; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-        fromPeer(*it->second, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len, addrs_[first + i],
-                 now);
+        fromPeer(*it->second, clientFd, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
+                 addrs_[first + i], now);
       }
     }
     if (got < kBatch) return;  // drained: a short count means the queue is empty

@@ -110,7 +110,8 @@ class Worker {
   void apply(Command& c);
   void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now);
-  void fromPeer(Relay& r, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
+  // clientFd: the listener socket the client's data leaves through, -1 once it is closed.
+  void fromPeer(Relay& r, int clientFd, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from);
   Out& push(int fd, const sockaddr_storage& dst, socklen_t len);
   void flush();
