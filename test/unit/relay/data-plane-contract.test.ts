@@ -367,6 +367,50 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
     }
   });
 
+  test('hostile peers: unknown senders and oversized datagrams on a relay socket are dropped, the relay keeps serving', async () => {
+    const c = await TurnTestClient.udp(t.port('udp'));
+    const stranger = await startPeer(); // 127.0.0.1: no permission
+    const peer = await startPeer('127.0.0.2');
+    try {
+      const relayed = c.relayedAddress(await c.allocate(USER, PASSWORD));
+      expect(isSuccess(await c.channelBind(0x4030, peer))).toBe(true);
+      const before = await metricsText(t.relay);
+      // More datagrams than one wakeup's receive slots, shaped like ChannelData and STUN, then
+      // an empty and a maximum-size (65,507-byte) one.
+      for (let i = 0; i < 300; i++) {
+        const junk = Buffer.alloc(64, i);
+        junk[0] = i % 2 ? 0x40 : 0x00;
+        stranger.socket.send(junk, relayed.port, relayed.address);
+      }
+      stranger.socket.send(Buffer.alloc(0), relayed.port, relayed.address);
+      stranger.socket.send(Buffer.alloc(65_507, 0x42), relayed.port, relayed.address);
+      await expect(c.nextData(300)).rejects.toThrow(/timed out/);
+      const after = await metricsText(t.relay);
+      expect(
+        metricValue(after, dropped('no_permission')) - metricValue(before, dropped('no_permission')),
+      ).toBeGreaterThan(0);
+      // The permitted peer on a channel sends a datagram too large to wrap in ChannelData over UDP
+      // (65,511 bytes), then an empty one: the first cannot arrive, the second arrives as it is.
+      peer.socket.send(Buffer.alloc(65_507, 0x43), relayed.port, relayed.address);
+      peer.socket.send(Buffer.alloc(0), relayed.port, relayed.address);
+      const empty = await c.nextData();
+      expect(empty).toMatchObject({ channel: 0x4030 });
+      expect(empty.data.length).toBe(0);
+      // The allocation still relays both ways, and so does a fresh client.
+      peer.socket.send(Buffer.from('after the hostile peers'), relayed.port, relayed.address);
+      expect((await c.nextData()).data.toString()).toBe('after the hostile peers');
+      c.sendChannelData(0x4030, Buffer.from('and out again'));
+      expect((await peer.next()).data.toString()).toBe('and out again');
+      expect(stranger.received).toHaveLength(0);
+      await expectServing(t);
+      await c.refresh(0);
+    } finally {
+      c.close();
+      stranger.close();
+      peer.close();
+    }
+  });
+
   test('many clients: allocations spread over the threads, JS-installed channels work on each, counters add up', async () => {
     const clients = await Promise.all(Array.from({ length: 24 }, () => TurnTestClient.udp(t.port('udp'))));
     const peer = await startPeer();
