@@ -6,20 +6,35 @@ import { execFileSync } from 'node:child_process';
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
-function tickCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** A /proc stat file: the command name and utime, stime (µs, tick resolution). */
+function readStat(path: string): { name: string; userMicros: number; systemMicros: number } {
+  const stat = readFileSync(path, 'utf8');
   // Fields after the parenthesised command name, which may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / ticksPerSecond;
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    userMicros: (Number(fields[11]) * 1_000_000) / ticksPerSecond,
+    systemMicros: (Number(fields[12]) * 1_000_000) / ticksPerSecond,
+  };
 }
 
-/** Nanoseconds each live thread has run (first field of /proc/<pid>/task/<tid>/schedstat). */
+/** Nanoseconds a thread has run (first field of its schedstat). */
+function runNanos(pid: number, tid: string): number {
+  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+/** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
+function tickCpuMicros(pid: number): number {
+  const { userMicros, systemMicros } = readStat(`/proc/${pid}/stat`);
+  return userMicros + systemMicros;
+}
+
+/** Nanoseconds each live thread has run. */
 function threadRunNanos(pid: number): Map<string, number> {
   const runs = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      runs.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      runs.set(tid, runNanos(pid, tid));
     } catch {
       // the thread exited between the listing and the read
     }
@@ -69,12 +84,10 @@ export function threadCpu(pid: number): ThreadCpu {
   const total: ThreadCpu = { userMicros: 0, systemMicros: 0, runNanos: 0, byThread: new Map() };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      total.userMicros += (Number(fields[11]) * 1_000_000) / ticksPerSecond;
-      total.systemMicros += (Number(fields[12]) * 1_000_000) / ticksPerSecond;
+      const { name, userMicros, systemMicros } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      const run = runNanos(pid, tid);
+      total.userMicros += userMicros;
+      total.systemMicros += systemMicros;
       total.runNanos += run;
       total.byThread.set(`${name}/${tid}`, run);
     } catch {
