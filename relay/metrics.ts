@@ -43,25 +43,26 @@ export function createRelayMetrics(src: MetricSources): Registry {
         for (const [labels, value] of read()) this.inc(labels, value);
       },
     });
+  // Gauges of values we own, read at each scrape; a sample left out is absent.
+  const gauge = (name: string, help: string, labelNames: string[], read: () => Sample[]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
 
-  new Gauge({
-    name: 'turnrelay_allocations',
-    help: 'Current allocations by relay address family',
-    labelNames: ['family'],
-    registers: [registry],
-    collect() {
-      this.set({ family: 'ipv4' }, src.allocations.countFamily(4));
-      this.set({ family: 'ipv6' }, src.allocations.countFamily(6));
-    },
-  });
-  new Gauge({
-    name: 'turnrelay_max_allocations',
-    help: 'limits.maxAllocations in effect (0 = unlimited)',
-    registers: [registry],
-    collect() {
-      this.set(src.maxAllocations());
-    },
-  });
+  gauge('turnrelay_allocations', 'Current allocations by relay address family', ['family'], () => [
+    [{ family: 'ipv4' }, src.allocations.countFamily(4)],
+    [{ family: 'ipv6' }, src.allocations.countFamily(6)],
+  ]);
+  gauge('turnrelay_max_allocations', 'limits.maxAllocations in effect (0 = unlimited)', [], () => [
+    [{}, src.maxAllocations()],
+  ]);
   mirror('turnrelay_allocations_total', 'Allocate requests that passed authentication, by result', ['result'], () =>
     ALLOCATION_RESULTS.map((r) => [{ result: r }, src.stats.allocations[r]]),
   );
@@ -122,16 +123,12 @@ export function createRelayMetrics(src: MetricSources): Registry {
       ...[...src.handlerErrors].map(([where, v]): Sample => [{ kind: 'handler', where }, v]),
     ],
   );
-  new Gauge({
-    name: 'turnrelay_connections',
-    help: 'Open client connections by transport',
-    labelNames: ['transport'],
-    registers: [registry],
-    collect() {
-      const c = src.connections();
-      this.set({ transport: 'tcp' }, c.tcp);
-      this.set({ transport: 'tls' }, c.tls);
-    },
+  gauge('turnrelay_connections', 'Open client connections by transport', ['transport'], () => {
+    const c = src.connections();
+    return [
+      [{ transport: 'tcp' }, c.tcp],
+      [{ transport: 'tls' }, c.tls],
+    ];
   });
   // Bounded: at most metrics.perUserTopK users plus `other` (relay/usage/top-users.ts).
   const perUser = (toPeer: keyof DirectionCounters, toClient: keyof DirectionCounters) => () =>
@@ -151,25 +148,21 @@ export function createRelayMetrics(src: MetricSources): Registry {
     ['user', 'direction'],
     perUser('clientToPeerPackets', 'peerToClientPackets'),
   );
-  new Gauge({
-    name: 'turnrelay_tls_certificate_expiry_timestamp_seconds',
-    help: 'notAfter of the TLS certificate the relay serves (unix seconds); absent without TLS',
-    labelNames: ['listener'],
-    registers: [registry],
-    collect() {
-      this.reset();
+  gauge(
+    'turnrelay_tls_certificate_expiry_timestamp_seconds',
+    'notAfter of the TLS certificate the relay serves (unix seconds); absent without TLS',
+    ['listener'],
+    () => {
       const notAfter = src.certificateNotAfter();
-      if (notAfter !== undefined) this.set({ listener: 'tls' }, notAfter);
+      return notAfter === undefined ? [] : [[{ listener: 'tls' }, notAfter]];
     },
-  });
-  new Gauge({
-    name: 'turnrelay_unauthenticated_connections',
-    help: 'Open TCP/TLS connections none of whose requests has passed authentication yet',
-    registers: [registry],
-    collect() {
-      this.set(src.connectionTable.unauthenticated);
-    },
-  });
+  );
+  gauge(
+    'turnrelay_unauthenticated_connections',
+    'Open TCP/TLS connections none of whose requests has passed authentication yet',
+    [],
+    () => [[{}, src.connectionTable.unauthenticated]],
+  );
   mirror(
     'turnrelay_connections_closed_total',
     'TCP/TLS connections the relay closed or refused to protect the connection table, by reason',
@@ -180,13 +173,6 @@ export function createRelayMetrics(src: MetricSources): Registry {
       [{ reason: 'refused' }, src.connectionTable.stats.refused],
     ],
   );
-  new Gauge({
-    name: 'turnrelay_draining',
-    help: '1 while the relay drains (SIGTERM received)',
-    registers: [registry],
-    collect() {
-      this.set(src.draining() ? 1 : 0);
-    },
-  });
+  gauge('turnrelay_draining', '1 while the relay drains (SIGTERM received)', [], () => [[{}, src.draining() ? 1 : 0]]);
   return registry;
 }
