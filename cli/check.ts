@@ -4,11 +4,10 @@
 // exits 1 when any URL fails, naming the reason.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AuthFileError, parseSecretsFile } from '../shared/auth-files.js';
 import { mintRestCredential } from '../relay/auth/rest-credentials.js';
 import { checkIceServers, formatCheckTable, type CheckCredentials } from '../relay/client/ice-check.js';
 import { DurationError, parseDurationSeconds } from '../shared/duration.js';
-import { credentialsFromCluster, parseUrls } from './credentials.js';
+import { CLUSTER_OPTIONS, credentialsFromCluster, parseUrls, readSecretsFile, signingSecret } from './credentials.js';
 
 const USAGE = `usage:
   turnrelay check --namespace NS --name RELAY [--user USER] [--kubeconfig FILE]
@@ -62,17 +61,7 @@ async function credentialsFrom(
     return { urls, creds: { username: str('username')!, credential: str('password')! } };
   }
   if (str('secrets-file')) {
-    let text: string;
-    try {
-      text = await readFile(str('secrets-file')!, 'utf8');
-    } catch (err) {
-      throw new Error(
-        `cannot read secrets file ${str('secrets-file')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        { cause: err },
-      );
-    }
-    const [signing] = parseSecretsFile(text);
-    if (!signing) throw new AuthFileError('secrets file has no secrets');
+    const signing = signingSecret(await readSecretsFile(str('secrets-file')!));
     const minted = mintRestCredential(signing, { user: str('user') ?? 'turnrelay-check', ttlSeconds: 600 });
     return { urls, creds: { username: minted.username, credential: minted.password } };
   }
@@ -86,12 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
       allowPositionals: false,
       options: {
-        namespace: { type: 'string' },
-        name: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'token-file': { type: 'string' },
-        'credentials-url': { type: 'string' },
-        'credentials-ca-file': { type: 'string' },
+        ...CLUSTER_OPTIONS,
         urls: { type: 'string', multiple: true },
         username: { type: 'string' },
         password: { type: 'string' },

@@ -63,14 +63,41 @@ export function parseUrls(values: string[]): string[] {
   return urls;
 }
 
+/** The --namespace/--name flags `credentials` and `check` share. */
+export const CLUSTER_OPTIONS = {
+  namespace: { type: 'string' },
+  name: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'token-file': { type: 'string' },
+  'credentials-url': { type: 'string' },
+  'credentials-ca-file': { type: 'string' },
+} as const;
+
+/** The signing (first) secret of a secrets file's text; errors never contain a secret. */
+export function signingSecret(secretsText: string): string {
+  const [signing] = parseSecretsFile(secretsText);
+  if (signing === undefined) throw new AuthFileError('secrets file has no secrets (only blank lines or comments)');
+  return signing;
+}
+
+/** Reads a secrets file given on the command line; a read failure names the file and the error code. */
+export async function readSecretsFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 /** Builds the RTCConfiguration JSON from a secrets file's text. Pure apart from the clock. */
 export function credentialsFromSecrets(
   secretsText: string,
   opts: { user: string; ttlSeconds: number; urls: string[]; now?: number },
 ): IceConfiguration {
-  const [signing] = parseSecretsFile(secretsText);
-  if (signing === undefined) throw new AuthFileError('secrets file has no secrets (only blank lines or comments)');
-  return iceConfiguration(signing, opts);
+  return iceConfiguration(signingSecret(secretsText), opts);
 }
 
 async function mint(argv: string[]): Promise<unknown> {
@@ -83,12 +110,7 @@ async function mint(argv: string[]): Promise<unknown> {
       user: { type: 'string' },
       ttl: { type: 'string', default: '1h' },
       urls: { type: 'string', multiple: true },
-      namespace: { type: 'string' },
-      name: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      'token-file': { type: 'string' },
-      'credentials-url': { type: 'string' },
-      'credentials-ca-file': { type: 'string' },
+      ...CLUSTER_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -126,16 +148,11 @@ async function mint(argv: string[]): Promise<unknown> {
 
   const file = values['secrets-file'];
   if (!file) throw new UsageError('--secrets-file (or --namespace and --name) is required');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(
-      `cannot read secrets file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return credentialsFromSecrets(text, { user: values.user!, ttlSeconds, urls: urls ?? DEV_URLS });
+  return credentialsFromSecrets(await readSecretsFile(file), {
+    user: values.user!,
+    ttlSeconds,
+    urls: urls ?? DEV_URLS,
+  });
 }
 
 /** The flags `credentials` and `check` share for --namespace/--name. */
