@@ -1,10 +1,10 @@
-import { jest } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialsFromSecrets, DEV_URLS, run } from '../../../cli/credentials.js';
 import { CredentialStore } from '../../../relay/auth/credential-store.js';
 import { parseRestUsername, restPassword } from '../../../relay/auth/rest-credentials.js';
+import { runCaptured } from './helpers/run-captured.js';
 
 let dir: string;
 let secretsFile: string;
@@ -17,25 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await run(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => runCaptured(run, argv);
 
 test('prints RTCConfiguration JSON signed with the newest secret, which the relay accepts', async () => {
   const before = Math.floor(Date.now() / 1000);
