@@ -10,24 +10,16 @@ import {
   condition,
   getRelay,
   setLoadBalancerIngress,
-  startTestOperator,
   waitFor,
   waitForCondition,
-  kc,
   rest,
   ns,
-  useNamespacePerTest,
+  useOperatorsPerTest,
 } from './operator-fixtures.js';
 import { mintFromCluster } from '../../operator/credentials.js';
-import type { OperatorHandle } from '../../operator/main.js';
 import { restPassword } from '../../relay/auth/rest-credentials.js';
 
-const operators: OperatorHandle[] = [];
-useNamespacePerTest('op-creds', {
-  tearDown: async () => {
-    for (const o of operators.splice(0)) await o.stop();
-  },
-});
+const runOperator = useOperatorsPerTest('op-creds');
 
 const relay = relayObject;
 const BASE = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
@@ -37,14 +29,14 @@ const rawSecret = async (name: string) =>
   );
 
 test('the auth Secret is byte-identical across operator restarts and re-applies', async () => {
-  operators.push(await startTestOperator(kc, ns));
+  const op = await runOperator();
   await applyRelay(rest, ns, relay('keep', BASE));
   const first = await waitFor('auth Secret', () => rawSecret('keep-turn-auth'));
   expect(first.data?.['secrets']).toBeDefined();
-  await operators.pop()!.stop();
+  await op.stop();
 
   await applyRelay(rest, ns, relay('keep', { ...BASE, realm: 'other.example.com' }));
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   const relayObj = await waitFor('new generation observed', async () => {
     const r = await getRelay(rest, ns, 'keep');
     return r?.status?.['observedGeneration'] === r?.metadata?.generation && r?.metadata?.generation === 2
@@ -59,7 +51,7 @@ test('the auth Secret is byte-identical across operator restarts and re-applies'
 
 test('rotation stages a new secret, promotes it after the propagation delay, and keeps the previous one for the credential TTL', async () => {
   let now = Date.now();
-  operators.push(await startTestOperator(kc, ns, { now: () => now }));
+  await runOperator({ now: () => now });
   await applyRelay(rest, ns, relay('rot', { ...BASE, auth: { rotationInterval: '10m', credentialTTL: '5m' } }));
   const [a] = await waitFor(
     'first secret',
@@ -94,7 +86,7 @@ test('a Secret the operator did not create is only read, and the status says rot
     body: { metadata: { name: 'mine' }, stringData: { secrets: 'my-own-shared-secret\n' } },
   });
   const before = await rawSecret('mine');
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   await applyRelay(rest, ns, relay('own', { ...BASE, auth: { secretRef: { name: 'mine' } } }));
   const r = await waitForCondition(rest, ns, 'own', 'Progressing', 'True');
   expect(r.status?.['authSecretName']).toBe('mine');
@@ -105,7 +97,7 @@ test('a Secret the operator did not create is only read, and the status says rot
 });
 
 test('mintFromCluster signs a credential with the newest secret for the status ICE servers', async () => {
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   await applyRelay(rest, ns, relay('mint', BASE));
   await setLoadBalancerIngress(rest, ns, 'mint', '198.51.100.9');
   await waitFor(

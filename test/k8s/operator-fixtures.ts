@@ -277,7 +277,26 @@ export function useNamespacePerTest(prefix: string, hooks: SuiteHooks = {}): voi
   useSuite(prefix, beforeEach, afterEach, hooks);
 }
 
-/** The same, but one namespace for the whole file. */
+/**
+ * useNamespacePerTest for tests that start operators: the returned function
+ * starts one on the test's namespace, and whatever it started is stopped
+ * before the namespace goes (stopping twice is harmless).
+ */
+export function useOperatorsPerTest(prefix: string): (extra?: Partial<OperatorOptions>) => Promise<OperatorHandle> {
+  const running: OperatorHandle[] = [];
+  useNamespacePerTest(prefix, {
+    tearDown: async () => {
+      for (const o of running.splice(0)) await o.stop();
+    },
+  });
+  return async (extra = {}) => {
+    const op = await startTestOperator(kc, ns, extra);
+    running.push(op);
+    return op;
+  };
+}
+
+/** The same as useNamespacePerTest, but one namespace for the whole file. */
 export function useNamespacePerFile(prefix: string, hooks: SuiteHooks = {}): void {
   useSuite(prefix, beforeAll, afterAll, hooks);
 }

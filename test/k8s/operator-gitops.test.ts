@@ -10,23 +10,15 @@ import {
   markRelayPodsReady,
   relayObject,
   setLoadBalancerIngress,
-  startTestOperator,
   waitFor,
   waitForCondition,
-  kc,
   rest,
   ns,
-  useNamespacePerTest,
+  useOperatorsPerTest,
 } from './operator-fixtures.js';
 import { kstatus, kstatusBinary } from './harness/kstatus.js';
-import type { OperatorHandle } from '../../operator/main.js';
 
-const operators: OperatorHandle[] = [];
-useNamespacePerTest('op-gitops', {
-  tearDown: async () => {
-    for (const o of operators.splice(0)) await o.stop();
-  },
-});
+const runOperator = useOperatorsPerTest('op-gitops');
 beforeAll(() => {
   kstatusBinary();
 }, 300_000);
@@ -34,8 +26,7 @@ beforeAll(() => {
 const UDP = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
 
 test('a relay reads InProgress while converging, Current when Ready, InProgress for an unobserved spec', async () => {
-  const op = await startTestOperator(kc, ns);
-  operators.push(op);
+  const op = await runOperator();
   await applyRelay(rest, ns, relayObject('flux', UDP));
   const waiting = await waitForCondition(rest, ns, 'flux', 'Reconciling', 'True');
   expect(condition(waiting, 'Stalled')?.status).toBe('False');
@@ -51,14 +42,13 @@ test('a relay reads InProgress while converging, Current when Ready, InProgress 
 
   // A change the operator has not seen yet: observedGeneration lags behind.
   await op.stop();
-  operators.splice(operators.indexOf(op), 1);
   const changed = await applyRelay(rest, ns, relayObject('flux', { ...UDP, realm: 'other.example.com' }));
   expect(kstatus(await getRelay(rest, ns, 'flux')).status).toBe('InProgress');
   expect(changed.metadata?.generation).toBe(2);
 }, 90_000);
 
 test('a relay that cannot converge reads Failed, with the reason, and recovers once fixed', async () => {
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   await rest.request('POST', `/api/v1/namespaces/${ns}/configmaps`, {
     body: { metadata: { name: 'taken-config' }, data: { mine: 'yes' } },
   });

@@ -8,22 +8,15 @@ import {
   liveChildren,
   markRelayPodsReady,
   setLoadBalancerIngress,
-  startTestOperator,
   waitFor,
   waitForCondition,
-  kc,
   rest,
   ns,
-  useNamespacePerTest,
+  useOperatorsPerTest,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 
-const operators: OperatorHandle[] = [];
-useNamespacePerTest('op-leader', {
-  tearDown: async () => {
-    for (const o of operators.splice(0)) await o.stop();
-  },
-});
+const runOperator = useOperatorsPerTest('op-leader');
 
 const relay = (name: string) =>
   relayObject(name, { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] });
@@ -43,11 +36,9 @@ test('only the leader writes; a standby takes over when the leader stops', async
       renewDeadlineMs: 3_000,
       retryPeriodMs: 500,
     };
-    const a = await startTestOperator(kc, ns, { identity: 'op-a', leaderElection: le });
-    operators.push(a);
+    const a = await runOperator({ identity: 'op-a', leaderElection: le });
     await waitFor('op-a leads', () => a.isLeader());
-    const b = await startTestOperator(kc, ns, { identity: 'op-b', leaderElection: le });
-    operators.push(b);
+    const b = await runOperator({ identity: 'op-b', leaderElection: le });
 
     await applyRelay(rest, ns, relay('one'));
     await waitFor('children of one', async () => (await liveChildren(rest, ns, 'one')).length >= 5);
@@ -61,7 +52,6 @@ test('only the leader writes; a standby takes over when the leader stops', async
     expect(lease.spec.holderIdentity).toBe('op-a');
 
     await a.stop(); // releases the lease
-    operators.splice(operators.indexOf(a), 1);
     await waitFor('op-b leads', () => b.isLeader(), 10_000);
     const afterHandover = writes.byAgent('turnrelay-operator/op-a').length;
     await applyRelay(rest, ns, relay('two'));
@@ -73,8 +63,7 @@ test('only the leader writes; a standby takes over when the leader stops', async
 });
 
 test('a steady state makes zero write requests', async () => {
-  const op = await startTestOperator(kc, ns);
-  operators.push(op);
+  const op = await runOperator();
   await applyRelay(rest, ns, relay('steady'));
   await setLoadBalancerIngress(rest, ns, 'steady', '203.0.113.10');
   await markRelayPodsReady(rest, ns, 'steady', 1);

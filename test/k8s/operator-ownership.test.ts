@@ -12,24 +12,16 @@ import {
   getRelay,
   liveChildren,
   relayObject,
-  startTestOperator,
   waitFor,
   waitForCondition,
-  kc,
   rest,
   ns,
-  useNamespacePerTest,
+  useOperatorsPerTest,
 } from './operator-fixtures.js';
-import type { OperatorHandle } from '../../operator/main.js';
 import { CONTENT } from '../../operator/runtime/kube-rest.js';
 import { selfSigned, tlsSecretData } from '../unit/operator/support/tls.js';
 
-const operators: OperatorHandle[] = [];
-useNamespacePerTest('op-own', {
-  tearDown: async () => {
-    for (const o of operators.splice(0)) await o.stop();
-  },
-});
+const runOperator = useOperatorsPerTest('op-own');
 
 const UDP = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
 // A resync far beyond each test: whatever the operator notices, it notices through watches.
@@ -85,7 +77,7 @@ test("objects that already carry the children's names stay byte-identical throug
     mine.map(([plural, o]) => rest.get<KubernetesObject>(path(plural, o.metadata!.name!))),
   );
 
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   await applyRelay(rest, ns, relayObject('api', UDP));
   const r = await waitForCondition(rest, ns, 'api', 'Ready', 'False', 'NameConflict');
   expect(condition(r, 'Ready')?.message).toMatch(
@@ -120,7 +112,7 @@ test("objects that already carry the children's names stay byte-identical throug
 
 test('two relays naming one Secret never both write it: its creator rotates, the other only reads', async () => {
   let now = Date.now();
-  operators.push(await startTestOperator(kc, ns, { now: () => now }));
+  await runOperator({ now: () => now });
   await applyRelay(rest, ns, relayObject('owner', { ...UDP, auth: { rotationInterval: '24h', credentialTTL: '1h' } }));
   const created = await waitFor('owner Secret', () => rest.find<KubernetesObject>(path('secrets', 'owner-turn-auth')));
   await applyRelay(
@@ -168,7 +160,7 @@ test('two relays naming one Secret never both write it: its creator rotates, the
 }, 90_000);
 
 test('a bad TLS Secret reports CertificateReady=False with the reason; fixing it is seen within seconds', async () => {
-  operators.push(await startTestOperator(kc, ns, NO_RESYNC));
+  await runOperator(NO_RESYNC);
   const pair = selfSigned(['turn.example.com']);
   await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
     body: { metadata: { name: 'my-tls' }, type: 'Opaque', data: tlsSecretData(pair) },
@@ -208,7 +200,7 @@ test('a bad TLS Secret reports CertificateReady=False with the reason; fixing it
 }, 90_000);
 
 test("a user's auth Secret without usable content is Degraded naming the field; the fix is seen within seconds", async () => {
-  operators.push(await startTestOperator(kc, ns, NO_RESYNC));
+  await runOperator(NO_RESYNC);
   await rest.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
     body: { metadata: { name: 'user-auth' }, stringData: { other: 'x' } },
   });
@@ -223,7 +215,7 @@ test("a user's auth Secret without usable content is Degraded naming the field; 
 }, 60_000);
 
 test('a child pruned under a forged owner is recreated for its real owner at once', async () => {
-  operators.push(await startTestOperator(kc, ns, NO_RESYNC));
+  await runOperator(NO_RESYNC);
   await applyRelay(rest, ns, relayObject('real', UDP));
   await applyRelay(rest, ns, relayObject('thief', UDP));
   const cm = await waitFor('real-config', () => rest.find<KubernetesObject>(path('configmaps', 'real-config')));
@@ -261,7 +253,7 @@ test('a child pruned under a forged owner is recreated for its real owner at onc
 }, 60_000);
 
 test('30 forced drift fights make one Event with count 30', async () => {
-  operators.push(await startTestOperator(kc, ns, NO_RESYNC));
+  await runOperator(NO_RESYNC);
   await applyRelay(rest, ns, relayObject('fight', UDP));
   const original = await waitFor('fight-config', () =>
     rest.find<{ data?: Record<string, string> }>(path('configmaps', 'fight-config')),
@@ -299,7 +291,7 @@ test('30 forced drift fights make one Event with count 30', async () => {
 }, 90_000);
 
 test("a refused child names the TurnRelay's field, not the child's", async () => {
-  operators.push(await startTestOperator(kc, ns));
+  await runOperator();
   await applyRelay(rest, ns, relayObject('badsel', { ...UDP, nodeSelector: { 'not a label key!': 'x' } }));
   const r = await waitForCondition(rest, ns, 'badsel', 'Ready', 'False', 'ReconcileError');
   const message = condition(r, 'Ready')?.message ?? '';
@@ -308,8 +300,7 @@ test("a refused child names the TurnRelay's field, not the child's", async () =>
 }, 60_000);
 
 test('rotationInterval 720h leaves the operator at 0 API requests at rest', async () => {
-  const op = await startTestOperator(kc, ns, NO_RESYNC);
-  operators.push(op);
+  await runOperator(NO_RESYNC);
   await applyRelay(rest, ns, relayObject('monthly', { ...UDP, auth: { rotationInterval: '720h' } }));
   await waitFor(
     'monthly reconciled',
