@@ -29,34 +29,23 @@ test('cluster IPs only for a ClusterIP Service, never "None"', () => {
   expect(serviceClusterIPs(undefined)).toEqual([]);
 });
 
+/** A Node with these status addresses, as `Type=address` pairs. */
+const node = (...addresses: string[]) => ({
+  status: {
+    addresses: addresses.map((a) => {
+      const [type, address] = a.split('=');
+      return { type: type!, address: address! };
+    }),
+  },
+});
+
 test('node address map: internal → external, else internal → itself, sorted', () => {
   expect(
     nodeAddressMap([
-      {
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: '10.0.0.2' },
-            { type: 'ExternalIP', address: '198.51.100.2' },
-          ],
-        },
-      },
-      {
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: '10.0.0.1' },
-            { type: 'ExternalIP', address: '198.51.100.1' },
-          ],
-        },
-      },
-      {
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: '203.0.113.5' },
-            { type: 'ExternalIP', address: '203.0.113.5' },
-          ],
-        },
-      },
-      { status: { addresses: [{ type: 'InternalIP', address: '10.0.0.3' }] } },
+      node('InternalIP=10.0.0.2', 'ExternalIP=198.51.100.2'),
+      node('InternalIP=10.0.0.1', 'ExternalIP=198.51.100.1'),
+      node('InternalIP=203.0.113.5', 'ExternalIP=203.0.113.5'),
+      node('InternalIP=10.0.0.3'),
       {},
     ]),
   ).toEqual([
@@ -70,22 +59,8 @@ test('node address map: internal → external, else internal → itself, sorted'
 test('node addresses prefer ExternalIP over InternalIP', () => {
   expect(
     nodeAddresses([
-      {
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: '10.0.0.1' },
-            { type: 'ExternalIP', address: '198.51.100.1' },
-          ],
-        },
-      },
-      {
-        status: {
-          addresses: [
-            { type: 'Hostname', address: 'n2' },
-            { type: 'InternalIP', address: '10.0.0.2' },
-          ],
-        },
-      },
+      node('InternalIP=10.0.0.1', 'ExternalIP=198.51.100.1'),
+      node('Hostname=n2', 'InternalIP=10.0.0.2'),
       { status: {} },
     ]),
   ).toEqual(['10.0.0.2', '198.51.100.1']);
