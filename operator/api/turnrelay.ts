@@ -34,19 +34,18 @@ const cel = (...rules: Rule[]) => ({ 'x-kubernetes-validations': rules });
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 const duration = (description: string, fallback: string, minimum: string, maximum?: string) => {
   const range = maximum ? `${minimum} to ${maximum}` : `at least ${minimum}`;
+  const [min, max] = [parseDuration(minimum), maximum === undefined ? Infinity : parseDuration(maximum)];
   return (
     z
       .string()
       .max(32)
       .regex(DURATION_RE, 'must be a duration such as 90s, 30m, 1h or 1h30m')
       // Malformed text is already reported by the pattern.
-      .refine(
-        (text) =>
-          !DURATION_RE.test(text) ||
-          (parseDuration(text) >= parseDuration(minimum) &&
-            (maximum === undefined || parseDuration(text) <= parseDuration(maximum))),
-        `must be ${range}`,
-      )
+      .refine((text) => {
+        if (!DURATION_RE.test(text)) return true;
+        const value = parseDuration(text);
+        return value >= min && value <= max;
+      }, `must be ${range}`)
       .default(fallback)
       .meta({
         description: `${description} Go-style duration (e.g. 30m, 1h, 24h); ${range}.`,
