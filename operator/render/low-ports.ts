@@ -10,9 +10,9 @@
 //   Node as an ambient capability (docs/security.md, "Ports below 1024").
 import { listenerPort, type TurnRelay } from '../api/turnrelay.js';
 
-export const UNPRIVILEGED_PORT_SYSCTL = 'net.ipv4.ip_unprivileged_port_start';
+const UNPRIVILEGED_PORT_SYSCTL = 'net.ipv4.ip_unprivileged_port_start';
 /** Lowest port a process may bind without CAP_NET_BIND_SERVICE by default. */
-export const FIRST_UNPRIVILEGED_PORT = 1024;
+const FIRST_UNPRIVILEGED_PORT = 1024;
 /** In the relay image (relay/Dockerfile): execs /nodejs/bin/node with NET_BIND_SERVICE ambient. */
 export const NET_BIND_LAUNCHER = '/app/build/launcher/turnrelay-net-bind';
 /** The image's entry script, what the image's ENTRYPOINT passes to node. */
@@ -23,20 +23,15 @@ export type LowPortAccess =
   | { kind: 'sysctl'; sysctls: { name: string; value: string }[] }
   | { kind: 'capability'; command: string[]; addCapabilities: string[] };
 
-/** The lowest listener port below 1024, if any. */
-export function lowestPrivilegedPort(relay: TurnRelay): number | undefined {
-  const low = relay.spec.listeners.map(listenerPort).filter((port) => port < FIRST_UNPRIVILEGED_PORT);
-  return low.length > 0 ? Math.min(...low) : undefined;
-}
-
+/** What the pod needs for its listeners below 1024 (the sysctl lowered to the lowest of them), if any. */
 export function lowPortAccess(relay: TurnRelay): LowPortAccess {
-  const lowest = lowestPrivilegedPort(relay);
-  if (lowest === undefined) return { kind: 'none' };
+  const low = relay.spec.listeners.map(listenerPort).filter((port) => port < FIRST_UNPRIVILEGED_PORT);
+  if (low.length === 0) return { kind: 'none' };
   if (relay.spec.network.mode === 'HostNetwork')
     return {
       kind: 'capability',
       command: [NET_BIND_LAUNCHER, RELAY_ENTRY_SCRIPT],
       addCapabilities: ['NET_BIND_SERVICE'],
     };
-  return { kind: 'sysctl', sysctls: [{ name: UNPRIVILEGED_PORT_SYSCTL, value: String(lowest) }] };
+  return { kind: 'sysctl', sysctls: [{ name: UNPRIVILEGED_PORT_SYSCTL, value: String(Math.min(...low)) }] };
 }
