@@ -85,7 +85,7 @@ async function createCrd(crd: KubernetesObject, groupVersion: string, plural: st
 }
 
 // Runs first: it swaps the TurnRelay CRD, which the later tests need in its real form.
-test('a spec only the operator can refuse gets Ready=False naming the field and an Event, and nothing else', async () => {
+test('a spec only the operator can refuse gets Ready=False naming the field and an Event, and nothing else; relays beside it still converge', async () => {
   await createCrd(schemalessCrd('turnrelay.dev', 'TurnRelay', 'turnrelays'), 'turnrelay.dev/v1alpha1', 'turnrelays');
   const ns = await createTestNamespace('op-invalid', kc);
   const op = await startTestOperator(kc, ns);
@@ -108,6 +108,26 @@ test('a spec only the operator can refuse gets Ready=False naming the field and 
     expect(events[0]?.type).toBe('Warning');
     expect(await liveChildren(rest, ns, 'bad')).toEqual([]);
     expect(await rest.find(`/api/v1/namespaces/${ns}/secrets/bad-turn-auth`)).toBeUndefined();
+
+    // Garbage of every type in one spec is refused the same way, and the relays beside it still converge.
+    await applyRelay(
+      rest,
+      ns,
+      relayObject('garbage', {
+        realm: 12,
+        listeners: 'all of them',
+        replicas: -1,
+        auth: [null],
+        tls: 'x'.repeat(64 * 1024),
+      }),
+    );
+    const g = await waitForCondition(rest, ns, 'garbage', 'Ready', 'False', 'InvalidSpec');
+    const message = condition(g, 'Ready')?.message ?? '';
+    expect(message).toMatch(/spec\.(realm|listeners|replicas|auth|tls)/);
+    expect(message).not.toContain('x'.repeat(100)); // the field is named, the garbage not echoed
+    await applyRelay(rest, ns, relayObject('good', UDP_ONLY));
+    await waitFor('children of good', async () => (await liveChildren(rest, ns, 'good')).length >= 5);
+    expect(await liveChildren(rest, ns, 'garbage')).toEqual([]);
   } finally {
     await op.stop();
   }
