@@ -7,6 +7,7 @@
 // operator/rbac.ts. Hostile callers (garbage tokens, huge bodies, slow
 // clients, floods) are refused while everyone else keeps being served.
 import https from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -423,6 +424,54 @@ test('hostile callers: huge bodies, slow clients and floods are refused, and oth
   for (const code of ['200', '401', '413', '429'])
     expect({ code, seen: count(code) > 0 }).toEqual({ code, seen: true });
 }, 90_000);
+
+/** Sends raw bytes (over TLS unless `plain`) and returns whatever comes back before the server closes. */
+function rawExchange(bytes: string, { plain = false } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const port = operator!.credentialsApiPort!;
+    const socket = plain
+      ? netConnect({ host: '127.0.0.1', port })
+      : tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    let answer = '';
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+    });
+    socket.on('error', () => undefined); // a reset after the answer is part of being refused
+    socket.on('close', () => resolve(answer));
+    socket.once(plain ? 'connect' : 'secureConnect', () => socket.write(bytes));
+  });
+}
+
+test('garbage on the wire: non-TLS bytes, non-HTTP bytes, other paths and methods, huge headers; others are still served', async () => {
+  await serviceAccount('onlooker');
+  await bind('onlooker-credentials', { kind: 'ClusterRole', name: clusterRole('requester') }, 'onlooker');
+  const onlooker = await tokenFor('onlooker');
+
+  // Plain HTTP on the TLS port gets no HTTP answer, only a closed connection.
+  expect(await rawExchange(`POST ${edgePath()} HTTP/1.1\r\nHost: localhost\r\n\r\n`, { plain: true })).not.toMatch(
+    /^HTTP/,
+  );
+  // After the handshake, bytes that are not HTTP: 400, then the connection is closed.
+  expect(await rawExchange('\x00\x01\x02 not http at all\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+  // Headers beyond the parser's limit: 431.
+  expect(
+    await rawExchange(`POST ${edgePath()} HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'p'.repeat(32 * 1024)}\r\n\r\n`),
+  ).toMatch(/^HTTP\/1\.1 431 /);
+  // The route only, and only POST.
+  expect(await rawExchange(`GET ${edgePath()} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`)).toMatch(
+    /^HTTP\/1\.1 405 /,
+  );
+  for (const path of [
+    '/',
+    `/v1/namespaces/%2e%2e/turnrelays/${RELAY}/credentials`,
+    `/v1/namespaces/${ns}/turnrelays/${RELAY}/credentials/../../../../api`,
+    `/v1/namespaces/${ns}/turnrelays/${'x'.repeat(300)}/credentials`,
+    `/v1/namespaces/${ns}/turnrelays/Edge%00/credentials`,
+  ])
+    expect({ path, status: (await post(path, { token: onlooker })).status }).toEqual({ path, status: 404 });
+
+  expect((await post(edgePath(), { token: onlooker })).status).toBe(200);
+}, 60_000);
 
 test('the CLI and the example app get credentials through the API that Chromium relays with, and turnrelay check passes on the relay they name', async () => {
   await serviceAccount('cli-user');
