@@ -35,7 +35,7 @@ import { INVALID_SPECS } from '../unit/operator/support/invalid-specs.js';
 import { loadSamples } from '../unit/operator/support/samples.js';
 import { buildControlPlane } from './harness/binaries.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, testKubeconfigPath } from './harness/cluster.js';
-import { waitFor } from './operator-fixtures.js';
+import { schemalessCrd, waitFor } from './operator-fixtures.js';
 
 const kc = testKubeConfig();
 const extensions = kc.makeApiClient(ApiextensionsV1Api);
@@ -45,33 +45,7 @@ const objects = KubernetesObjectApi.makeApiClient(kc);
 const TEST_MANAGER = 'turnrelay-api-schema-test';
 const samples = loadSamples();
 
-const CERTIFICATE_CRD_FIXTURE = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'certificates.cert-manager.io' },
-  spec: {
-    group: 'cert-manager.io',
-    scope: 'Namespaced',
-    names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', listKind: 'CertificateList' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-            },
-          },
-        },
-      },
-    ],
-  },
-} as const;
+const CERTIFICATE_CRD = schemalessCrd('cert-manager.io', 'Certificate', 'certificates');
 
 const run = promisify(execFile);
 let kubectlPath: string | undefined;
@@ -145,7 +119,7 @@ let namespace: string;
 beforeAll(async () => {
   const crdText = readFileSync(join(process.cwd(), CRD_FILE), 'utf8');
   await installCrd(crdText, (parse(crdText) as V1CustomResourceDefinition).metadata!.name!);
-  await installCrd(stringify(CERTIFICATE_CRD_FIXTURE), CERTIFICATE_CRD_FIXTURE.metadata.name);
+  await installCrd(stringify(CERTIFICATE_CRD), CERTIFICATE_CRD.metadata!.name!);
   namespace = await createTestNamespace('api-schema');
   // A freshly established CRD can take a moment to be served.
   await waitFor(

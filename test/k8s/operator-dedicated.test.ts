@@ -15,6 +15,7 @@ import {
   liveChildren,
   readSample,
   relayObject,
+  schemalessCrd,
   startTestOperator,
   waitFor,
   waitForCondition,
@@ -44,36 +45,6 @@ afterAll(async () => {
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const UDP_ONLY = { realm: 'turn.example.com', listeners: [{ name: 'udp', protocol: 'UDP', port: 3478 }] };
-
-function schemalessCrd(group: string, kind: string, plural: string): KubernetesObject {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}` },
-    spec: {
-      group,
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: group === 'turnrelay.dev' ? 'v1alpha1' : 'v1',
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              },
-            },
-          },
-        },
-      ],
-    },
-  } as KubernetesObject;
-}
 
 async function createCrd(crd: KubernetesObject, groupVersion: string, plural: string) {
   await rest.request('POST', CRD_PATH, { body: crd });

@@ -259,6 +259,41 @@ export async function authSecretLines(rest: KubeRest, namespace: string, name: s
 
 export type RelayObject = KubernetesObject & { spec: Record<string, unknown> };
 
+/**
+ * A CRD that serves its kind with any spec and status (no schema): so only
+ * the operator can refuse a TurnRelay, or a stand-in for a CRD such as
+ * cert-manager's Certificate where only its presence matters.
+ */
+export function schemalessCrd(group: string, kind: string, plural: string): KubernetesObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: group === 'turnrelay.dev' ? 'v1alpha1' : 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+              },
+            },
+          },
+        },
+      ],
+    },
+  } as KubernetesObject;
+}
+
 export function relayObject(name: string, spec: Record<string, unknown>): RelayObject {
   return { apiVersion: 'turnrelay.dev/v1alpha1', kind: 'TurnRelay', metadata: { name }, spec };
 }
