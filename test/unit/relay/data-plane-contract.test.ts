@@ -5,7 +5,7 @@
 // file runs under AddressSanitizer/UBSan (scripts/test-native-sanitize.sh).
 import { createSocket } from 'node:dgram';
 import type { NativeDataPlane } from '../../../relay/dataplane/native/native-data-plane.js';
-import { decodeStunMessage } from '../../../relay/stun/message.js';
+import { decodeStunMessage, type StunMessage } from '../../../relay/stun/message.js';
 import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
 import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
 import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
@@ -360,6 +360,40 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       for (let i = 0; i < 100 && !peer.received.some((r) => r.data.toString() === 'attacker, honest now'); i++)
         await sleep(10);
       expect(peer.received.some((r) => r.data.toString() === 'attacker, honest now')).toBe(true);
+      await attacker.refresh(0);
+    } finally {
+      attacker.close();
+      peer.close();
+    }
+  });
+
+  test('hostile client: a flood of STUN-shaped datagrams, many of maximum size, from an allocation holder; it and everyone else are still served', async () => {
+    const attacker = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      attacker.relayedAddress(await attacker.allocate(USER, PASSWORD));
+      expect(isSuccess(await attacker.channelBind(0x4040, peer))).toBe(true);
+      // Send indications whose length field lies or whose attributes are junk: every one is handed
+      // to the JavaScript side whole (up to 65,000 bytes), which drops it unanswered. The small ones
+      // outnumber the native plane's STUN queue while this (the relay's own) thread is busy sending.
+      const header = attacker.build(Method.Send, [], { cls: MessageClass.Indication });
+      const shaped = (size: number, i: number) => {
+        const d = Buffer.alloc(size, i);
+        header.copy(d, 0, 0, 20);
+        d.writeUInt16BE(i % 2 ? 0xfffc : size - 20, 2);
+        return d;
+      };
+      for (let i = 0; i < 300; i++) attacker.sendRaw(shaped(65_000, i));
+      for (let i = 0; i < 5000; i++) attacker.sendRaw(shaped(100, i));
+      // A full STUN queue drops datagrams like a full socket buffer, the attacker's own requests
+      // included while its flood is still arriving: it retransmits, as a STUN client does.
+      let ok: StunMessage | undefined;
+      for (let attempt = 0; attempt < 5 && !ok; attempt++)
+        ok = await attacker.transact(attacker.build(Method.Binding, []), 1000).catch(() => undefined);
+      expect(ok?.cls).toBe(MessageClass.SuccessResponse);
+      attacker.sendChannelData(0x4040, Buffer.from('attacker, still relayed'));
+      expect((await peer.next()).data.toString()).toBe('attacker, still relayed');
+      await expectServing(t);
       await attacker.refresh(0);
     } finally {
       attacker.close();
