@@ -8,13 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { kc, rest, useOwnControlPlane } from './own-control-plane.js';
 import { createTestNamespace } from './harness/cluster.js';
 import {
   ROOT,
-  adminRest,
   applyRelay,
   childIds,
   installTurnRelayCrd,
@@ -25,11 +24,7 @@ import {
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
 import { PODMONITOR_KIND, PROMETHEUSRULE_KIND, objectPath } from '../../operator/runtime/resources.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 
-let cp: ControlPlane;
-let kc: KubeConfig;
-let rest: KubeRest;
 let ns: string;
 let op: OperatorHandle | undefined;
 
@@ -43,21 +38,15 @@ const BASE_CHILDREN = [
   'ServiceAccount/edge',
 ];
 
-beforeAll(async () => {
-  cp = await startControlPlane();
-  kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfigPath);
-  rest = await adminRest(kc);
-  await installTurnRelayCrd(rest);
-  ns = await createTestNamespace('monitoring', kc);
-  op = await startTestOperator(kc, ns);
-}, 180_000);
-afterAll(async () => {
-  await op?.stop();
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
-  rest?.close();
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
-  await cp?.stop();
+useOwnControlPlane({
+  setUp: async () => {
+    await installTurnRelayCrd(rest);
+    ns = await createTestNamespace('monitoring', kc);
+    op = await startTestOperator(kc, ns);
+  },
+  tearDown: async () => {
+    await op?.stop();
+  },
 });
 
 async function installPrometheusOperatorCrds(): Promise<void> {

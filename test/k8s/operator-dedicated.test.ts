@@ -2,11 +2,10 @@
 // a TurnRelay CRD without a schema (so only the operator can refuse a bad
 // spec), cert-manager's Certificate CRD appearing while the operator runs,
 // and an API server restart the operator must ride out.
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { cp, kc, rest, useOwnControlPlane } from './own-control-plane.js';
 import { createTestNamespace } from './harness/cluster.js';
 import {
-  adminRest,
   applyRelay,
   childIds,
   condition,
@@ -21,26 +20,14 @@ import {
   waitForCondition,
 } from './operator-fixtures.js';
 import type { OperatorHandle } from '../../operator/main.js';
-import { CONTENT, type KubeRest } from '../../operator/runtime/kube-rest.js';
+import { CONTENT } from '../../operator/runtime/kube-rest.js';
 import { selfSigned, tlsSecretData } from '../unit/operator/support/tls.js';
 
-let cp: ControlPlane;
-let kc: KubeConfig;
-let rest: KubeRest;
 const operators: OperatorHandle[] = [];
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfigPath);
-  rest = await adminRest(kc);
-}, 180_000);
-afterAll(async () => {
-  for (const o of operators.splice(0)) await o.stop();
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed first
-  rest?.close();
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
-  await cp?.stop();
+useOwnControlPlane({
+  tearDown: async () => {
+    for (const o of operators.splice(0)) await o.stop();
+  },
 });
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
