@@ -18,7 +18,13 @@ import { randomLoopbackAddress, writeRelayFiles } from '../test/interop/harness/
 import { relayFromSources, startRelayProcess } from '../test/interop/harness/relay-process.js';
 import { randomPortBlock } from '../test/interop/harness/ports.js';
 import { sumSamples } from '../test/interop/harness/prometheus-text.js';
-import { AttributeType, Method, MessageClass, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
+import {
+  AttributeType,
+  Method,
+  MessageClass,
+  RANDOM_ATTRIBUTE_TYPES,
+  TurnTestClient,
+} from '../test/unit/relay/helpers/turn-test-client.js';
 import { encodeXorAddress } from '../relay/stun/attributes/xor-address.js';
 import { rssKiB } from './proc-stats.js';
 
@@ -37,15 +43,6 @@ const METHODS = [
   Method.Send,
   0x0ff,
 ];
-const RESERVED: number[] = [
-  AttributeType.MessageIntegrity,
-  AttributeType.MessageIntegritySha256,
-  AttributeType.Fingerprint,
-  AttributeType.Username,
-  AttributeType.Realm,
-  AttributeType.Nonce,
-];
-const TYPES = Object.values(AttributeType).filter((t) => !RESERVED.includes(t));
 const pick = <T>(a: readonly T[]): T => a[Math.floor(Math.random() * a.length)]!;
 
 const children = new ChildSet();
@@ -86,7 +83,7 @@ try {
       if (kind === 0) {
         const tid = randomBytes(12);
         const attrs: Array<[number, Buffer]> = Array.from({ length: Math.floor(Math.random() * 5) }, () => [
-          Math.random() < 0.8 ? pick(TYPES) : Math.floor(Math.random() * 0x10000),
+          Math.random() < 0.8 ? pick(RANDOM_ATTRIBUTE_TYPES) : Math.floor(Math.random() * 0x10000),
           Math.random() < 0.3
             ? encodeXorAddress({ address: host, port: Math.floor(Math.random() * 3) }, tid)
             : randomBytes(Math.floor(Math.random() * 24)),

@@ -8,7 +8,12 @@ import { connect as tcpConnect } from 'node:net';
 import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
 import { encodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
 import { encodeChannelData } from '../../../relay/stun/channel-data.js';
-import { errorCodeOf, TurnTestClient } from './helpers/turn-test-client.js';
+import {
+  CLIENT_OWN_ATTRIBUTES,
+  errorCodeOf,
+  RANDOM_ATTRIBUTE_TYPES,
+  TurnTestClient,
+} from './helpers/turn-test-client.js';
 import {
   metricsText,
   metricValue,
@@ -19,20 +24,9 @@ import {
   type TestRelay,
 } from './helpers/test-relay.js';
 
-// Attributes the test client adds itself (credentials, integrity, fingerprint) are left out:
-// a random USERNAME placed first would win and turn the request into a 401.
-const RESERVED: number[] = [
-  AttributeType.MessageIntegrity,
-  AttributeType.MessageIntegritySha256,
-  AttributeType.Fingerprint,
-  AttributeType.Username,
-  AttributeType.Realm,
-  AttributeType.Nonce,
-];
-const KNOWN_TYPES = Object.values(AttributeType).filter((t) => !RESERVED.includes(t));
 const attrType = fc.oneof(
-  fc.constantFrom(...KNOWN_TYPES),
-  fc.integer({ min: 0, max: 0xffff }).filter((t) => !RESERVED.includes(t)),
+  fc.constantFrom(...RANDOM_ATTRIBUTE_TYPES),
+  fc.integer({ min: 0, max: 0xffff }).filter((t) => !CLIENT_OWN_ATTRIBUTES.includes(t)),
 );
 const attrValue = fc.oneof(
   fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),

@@ -23,6 +23,23 @@ import { longTermKey } from '../../../../relay/server/authenticate.js';
 
 export type Attr = [number, Buffer];
 
+/**
+ * Attributes build() adds itself (credentials, integrity, fingerprint). Random
+ * requests leave them out: a random USERNAME placed first would win and turn
+ * the request into a 401.
+ */
+export const CLIENT_OWN_ATTRIBUTES: readonly number[] = [
+  AttributeType.MessageIntegrity,
+  AttributeType.MessageIntegritySha256,
+  AttributeType.Fingerprint,
+  AttributeType.Username,
+  AttributeType.Realm,
+  AttributeType.Nonce,
+];
+
+/** Every known attribute type a random request may carry. */
+export const RANDOM_ATTRIBUTE_TYPES = Object.values(AttributeType).filter((t) => !CLIENT_OWN_ATTRIBUTES.includes(t));
+
 export interface Received {
   kind: 'stun' | 'channel';
   buf: Buffer;
