@@ -12,6 +12,7 @@ import { freeUdpPort, randomPortBlock } from './harness/ports.js';
 import { sumSamples } from './harness/prometheus-text.js';
 import { requireTools } from './harness/tools.js';
 import { runUclient, type ClientTransport, type UclientScenario } from './harness/uclient.js';
+import type { UsageRecord } from '../../relay/usage/usage-record.js';
 
 const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 const host = randomLoopbackAddress();
@@ -20,28 +21,12 @@ const children = new ChildSet();
 let dir: string | undefined;
 let peerPort = 0;
 
-interface LoggedRecord {
-  user: string;
-  realm: string;
-  transport: string;
-  clientFamily: string;
-  relayedFamily: string;
-  start: string;
-  durationSeconds: number;
-  bytesToPeer: number;
-  bytesToClient: number;
-  packetsToPeer: number;
-  packetsToClient: number;
-  peers: number;
-  endReason: string;
-}
-
-function usageRecords(relay: RelayProcess, user: string): LoggedRecord[] {
+function usageRecords(relay: RelayProcess, user: string): UsageRecord[] {
   return relay.child
     .stdout()
     .split('\n')
     .filter((line) => line.includes('"msg":"allocation ended"'))
-    .map((line) => (JSON.parse(line) as { usage: LoggedRecord }).usage)
+    .map((line) => (JSON.parse(line) as { usage: UsageRecord }).usage)
     .filter((r) => r.user === user);
 }
 
@@ -92,7 +77,7 @@ const scenario = (
 });
 
 /** Records of allocations that carried traffic (uclient over TCP also opens and drops empty ones). */
-async function waitForRecords(relay: RelayProcess, user: string, count: number): Promise<LoggedRecord[]> {
+async function waitForRecords(relay: RelayProcess, user: string, count: number): Promise<UsageRecord[]> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const records = usageRecords(relay, user).filter((r) => r.packetsToPeer + r.packetsToClient > 0);
@@ -101,7 +86,7 @@ async function waitForRecords(relay: RelayProcess, user: string, count: number):
   }
 }
 
-function expectExactRecords(records: LoggedRecord[], s: UclientScenario, expected: Partial<LoggedRecord>): void {
+function expectExactRecords(records: UsageRecord[], s: UclientScenario, expected: Partial<UsageRecord>): void {
   expect(records).toHaveLength(s.sessions);
   for (const r of records) {
     expect(r).toMatchObject({
