@@ -308,6 +308,17 @@ describe('explicit lists', () => {
 });
 
 describe("the relay's own addresses", () => {
+  /** A policy that knows the relay's own addresses and its relay port range 49152-65535. */
+  const atRelayPorts = (
+    relayAddresses: string[],
+    lists: { allowCIDRs?: string[]; denyCIDRs?: string[] } = {},
+    relayPortBound?: (port: number) => boolean,
+  ) =>
+    new PeerPolicy(
+      { allowCIDRs: [], denyCIDRs: [], relayAddresses, relayPortRange: { min: 49152, max: 65535 }, ...lists },
+      relayPortBound,
+    );
+
   test('are denied in every spelling when no relay port range is known', () => {
     const policy = new PeerPolicy({ allowCIDRs: [], denyCIDRs: [], relayAddresses: ['1.2.3.4', '2606:4700::7'] });
     expectDenied(policy, '1.2.3.4', 'relay-address');
@@ -318,12 +329,7 @@ describe("the relay's own addresses", () => {
   });
 
   test('are allowed only at relay ports (another allocation on this relay), never at listener or admin ports', () => {
-    const policy = new PeerPolicy({
-      allowCIDRs: [],
-      denyCIDRs: [],
-      relayAddresses: ['1.2.3.4', '2606:4700::7'],
-      relayPortRange: { min: 49152, max: 65535 },
-    });
+    const policy = atRelayPorts(['1.2.3.4', '2606:4700::7']);
     for (const port of [3478, 5349, 9641, 22, 49151]) {
       expect(policy.check('1.2.3.4', port)).toEqual({ allowed: false, reason: 'relay-address' });
       expect(policy.check('2606:4700::7', port)).toEqual({ allowed: false, reason: 'relay-address' });
@@ -338,15 +344,7 @@ describe("the relay's own addresses", () => {
 
   test('only at a relay port this relay holds now: another service of the host in the range is refused', () => {
     const bound = new Set([50000]);
-    const policy = new PeerPolicy(
-      {
-        allowCIDRs: [],
-        denyCIDRs: [],
-        relayAddresses: ['10.0.0.5', '1.2.3.4'],
-        relayPortRange: { min: 49152, max: 65535 },
-      },
-      (port) => bound.has(port),
-    );
+    const policy = atRelayPorts(['10.0.0.5', '1.2.3.4'], {}, (port) => bound.has(port));
     expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: true });
     expect(policy.check('1.2.3.4', 50000)).toEqual({ allowed: true });
     expect(policy.check('10.0.0.5', 51820)).toEqual({ allowed: false, reason: 'relay-address' });
@@ -356,12 +354,7 @@ describe("the relay's own addresses", () => {
   });
 
   test('a private relay address (a pod IP) is another allocation at relay ports and refused elsewhere', () => {
-    const policy = new PeerPolicy({
-      allowCIDRs: [],
-      denyCIDRs: [],
-      relayAddresses: ['10.0.0.5', 'fd00::5'],
-      relayPortRange: { min: 49152, max: 65535 },
-    });
+    const policy = atRelayPorts(['10.0.0.5', 'fd00::5']);
     expect(policy.check('10.0.0.5', 50000)).toEqual({ allowed: true });
     expect(policy.check('10.0.0.5')).toEqual({ allowed: true });
     expect(policy.check('fd00::5', 50000)).toEqual({ allowed: true });
@@ -371,33 +364,18 @@ describe("the relay's own addresses", () => {
     expect(policy.check('10.0.0.6', 50000)).toEqual({ allowed: false, reason: 'private' });
     expect(policy.check('::ffff:10.0.0.5', 50000).allowed).toBe(false);
     // Loopback and link-local stay refused even as the relay's own addresses.
-    const local = new PeerPolicy({
-      allowCIDRs: [],
-      denyCIDRs: [],
-      relayAddresses: ['127.0.0.1', '::1', 'fe80::1', '169.254.0.9'],
-      relayPortRange: { min: 49152, max: 65535 },
-    });
+    const local = atRelayPorts(['127.0.0.1', '::1', 'fe80::1', '169.254.0.9']);
     expect(local.check('127.0.0.1', 50000)).toEqual({ allowed: false, reason: 'loopback' });
     expect(local.check('::1', 50000)).toEqual({ allowed: false, reason: 'loopback' });
     expect(local.check('fe80::1', 50000)).toEqual({ allowed: false, reason: 'link-local' });
     expect(local.check('169.254.0.9', 50000)).toEqual({ allowed: false, reason: 'link-local' });
     // denyCIDRs still wins.
-    const denied = new PeerPolicy({
-      allowCIDRs: [],
-      denyCIDRs: ['10.0.0.0/24'],
-      relayAddresses: ['10.0.0.5'],
-      relayPortRange: { min: 49152, max: 65535 },
-    });
+    const denied = atRelayPorts(['10.0.0.5'], { denyCIDRs: ['10.0.0.0/24'] });
     expect(denied.check('10.0.0.5', 50000)).toEqual({ allowed: false, reason: 'denied-cidr' });
   });
 
   test('an explicit allowCIDRs entry covers the relay address (development on loopback)', () => {
-    const policy = new PeerPolicy({
-      allowCIDRs: ['127.0.0.0/8'],
-      denyCIDRs: [],
-      relayAddresses: ['127.0.0.1'],
-      relayPortRange: { min: 49152, max: 65535 },
-    });
+    const policy = atRelayPorts(['127.0.0.1'], { allowCIDRs: ['127.0.0.0/8'] });
     expect(policy.check('127.0.0.1', 3480)).toEqual({ allowed: true });
   });
 
