@@ -99,8 +99,8 @@ bool Worker::watch(int fd, uint64_t kind, int64_t id) {
   return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-void Worker::applyCommands() {
-  if (!pending_.exchange(false, std::memory_order_acquire)) return;
+bool Worker::applyCommands() {
+  if (!pending_.exchange(false, std::memory_order_acquire)) return false;
   // Sends still queued go out first: a command may close their socket, and its fd number
   // could then belong to a socket JavaScript opens meanwhile for another allocation.
   flush();
@@ -111,6 +111,7 @@ void Worker::applyCommands() {
   for (auto& c : applying_) apply(c);
   flush();  // sends queued by commands point into applying_
   applying_.clear();
+  return true;
 }
 
 void Worker::closeRelay(int64_t id) {
@@ -379,19 +380,24 @@ void Worker::run() {
 }
 
 void Worker::drain(uint64_t kind, int64_t id) {
-  int fd;
-  if (kind == kKindListener) {
-    auto it = sockets_.find(static_cast<int>(id));
-    if (it == sockets_.end()) return;
-    fd = it->second.fd;
-  } else {
+  // The socket's entry; looked up again only after commands applied (they may have closed it).
+  LaneSocket* listener = nullptr;
+  Relay* relay = nullptr;
+  auto find = [&] {
+    if (kind == kKindListener) {
+      auto it = sockets_.find(static_cast<int>(id));
+      listener = it == sockets_.end() ? nullptr : &it->second;
+      return listener != nullptr;
+    }
     auto it = relays_.find(id);
-    if (it == relays_.end()) return;
-    fd = it->second->fd;
-  }
+    relay = it == relays_.end() ? nullptr : it->second.get();
+    return relay != nullptr;
+  };
+  if (!find()) return;
+  const int fd = listener ? listener->fd : relay->fd;
   // A listener carries every client of the lane, a relay socket one allocation's peers:
   // the listener reads several batches per wakeup so it keeps pace with the relay sockets.
-  for (int round = 0; round < (kind == kKindListener ? kListenerRounds : 1); round++) {
+  for (int round = 0; round < (listener ? kListenerRounds : 1); round++) {
     if (kArenaSlots - used_ < kBatch) {
       flush();  // queued sends point into the slots about to be reused
       used_ = 0;
@@ -403,28 +409,23 @@ void Worker::drain(uint64_t kind, int64_t id) {
     used_ += got;
     // The handlers read the address from addrs_ itself; the lengths are ready for the next call.
     for (int i = 0; i < got; i++) msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-    // Commands queued while we waited (a permission for this very packet) apply first;
-    // they may also have closed the socket we just read, so look it up again.
-    applyCommands();
+    // Commands queued while we waited (a permission for this very packet) apply first.
+    if (applyCommands() && !find()) return;
     double now = nowMs();
-    if (kind == kKindListener) {
-      auto it = sockets_.find(static_cast<int>(id));
-      if (it == sockets_.end()) return;
+    if (listener) {
       for (int i = 0; i < got; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-        fromClient(it->second, static_cast<int>(id), static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
+        fromClient(*listener, static_cast<int>(id), static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
                    addrs_[first + i], now);
       }
     } else {
-      auto it = relays_.find(id);
-      if (it == relays_.end()) return;
       // The client's listener socket, looked up once for the batch (-1: the listener closed).
-      auto sock = sockets_.find(it->second->listenerId);
+      auto sock = sockets_.find(relay->listenerId);
       const int clientFd = sock == sockets_.end() ? -1 : sock->second.fd;
       for (int i = 0; i < got; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-        fromPeer(*it->second, clientFd, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
-                 addrs_[first + i], now);
+        fromPeer(*relay, clientFd, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len, addrs_[first + i],
+                 now);
       }
     }
     if (got < kBatch) return;  // drained: a short count means the queue is empty

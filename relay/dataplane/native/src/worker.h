@@ -106,7 +106,8 @@ class Worker {
   void run();
   // Reads one ready socket into the arena (a listener several batches) and handles what arrived.
   void drain(uint64_t kind, int64_t id);
-  void applyCommands();
+  // Applies queued commands; true when there were any (tables may have changed).
+  bool applyCommands();
   void apply(Command& c);
   void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now);
