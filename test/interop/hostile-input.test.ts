@@ -1,8 +1,8 @@
 // Authenticated hostile clients against a relay process, on every client
 // transport and both data planes: truncated and lying ChannelData, unbound
 // and out-of-range channels, port-0 peers, STUN headers with lying lengths;
-// plus bytes that are not TLS on the TLS listener and malformed requests to
-// the admin HTTP port. The relay must drop or refuse each input, keep
+// plus bytes that are not TLS and TLS 1.0/1.1 or CBC-only handshakes on the
+// TLS listener, and malformed requests to the admin HTTP port. The relay must drop or refuse each input, keep
 // relaying for the same client, and be alive and serving at the end.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { encodeChannelNumber } from '../../relay/stun/attributes/channel-number.
 import { encodeChannelData } from '../../relay/stun/channel-data.js';
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 type Transport = 'udp' | 'tcp' | 'tls';
 type Peer = Awaited<ReturnType<typeof startPeer>>;
@@ -41,6 +42,17 @@ async function expectStillRelays(c: TurnTestClient, peer: Peer, mark: string): P
     const d = await c.nextData(5000);
     if (d.data.toString() === `${mark}-back`) return;
   }
+}
+
+/** The code of the error a TLS handshake with these client options ends in ('' if it succeeds). */
+function tlsHandshakeError(host: string, port: number, opts: ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...opts }, () => {
+      socket.destroy();
+      resolve('');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
 }
 
 /** Writes `bytes` on a fresh TCP connection and resolves with what came back once the relay closed it. */
@@ -229,6 +241,26 @@ describe.each<DataPlaneKind>(['node', 'native'])('hostile authenticated clients,
     const fresh = await h.client('tls');
     expect(isSuccess(await fresh.transact(fresh.build(Method.Binding, [])))).toBe(true);
     fresh.close();
+    c.close();
+    await expectAliveAndServing(h);
+  }, 30_000);
+
+  test('TLS 1.0/1.1 and CBC-only handshakes on the TLS listener: the relay answers with an alert, TLS 1.2+ clients still served', async () => {
+    const c = await h.boundClient('tls', peer);
+    const { port } = h.relay.endpoint('tls');
+    const handshakeErrors = async () =>
+      sumSamples(await h.relay.metrics(), 'turnrelay_errors_total', { kind: 'tls_handshake' });
+    const before = await handshakeErrors();
+    // The alerts come from the relay (the client offered these itself).
+    const old = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+    expect(await tlsHandshakeError(h.host, port, old)).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
+    const cbc = { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA' } as const;
+    expect(await tlsHandshakeError(h.host, port, cbc)).toBe('ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE');
+    expect(await handshakeErrors()).toBe(before + 2);
+    await expectStillRelays(c, peer, 'after-old-tls');
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      expect(await tlsHandshakeError(h.host, port, { minVersion: version, maxVersion: version })).toBe('');
+    }
     c.close();
     await expectAliveAndServing(h);
   }, 30_000);
