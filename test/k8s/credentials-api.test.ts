@@ -519,27 +519,23 @@ test('the CLI and the example app get credentials through the API that Chromium 
     const relay = await startRelayProcess(children, relayFromSources, files.configPath);
 
     const repoRoot = findRepoRoot(import.meta.url);
+    const turnrelay = (args: string[]) =>
+      children.run(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}cli/turnrelay.ts`, ...args], {
+        timeoutMs: 60_000,
+        cwd: repoRoot,
+      });
+    const relayFlags = ['--namespace', ns, '--name', 'live', '--token-file', tokenFile];
     const cli = (args: string[]) =>
-      children.run(
-        `${repoRoot}node_modules/.bin/tsx`,
-        [
-          `${repoRoot}cli/turnrelay.ts`,
-          ...args,
-          '--namespace',
-          ns,
-          '--name',
-          'live',
-          '--token-file',
-          tokenFile,
-          '--credentials-url',
-          base,
-          '--credentials-ca-file',
-          caFile,
-          '--kubeconfig',
-          testKubeconfigPath(),
-        ],
-        { timeoutMs: 60_000, cwd: repoRoot },
-      );
+      turnrelay([
+        ...args,
+        ...relayFlags,
+        '--credentials-url',
+        base,
+        '--credentials-ca-file',
+        caFile,
+        '--kubeconfig',
+        testKubeconfigPath(),
+      ]);
 
     const minted = await cli(['credentials', '--user', 'carol', '--ttl', '24h']);
     expect({ code: minted.code, stderr: minted.stderr }).toEqual({ code: 0, stderr: '' });
@@ -551,24 +547,14 @@ test('the CLI and the example app get credentials through the API that Chromium 
 
     // Without --credentials-url the in-cluster default is tried; outside a cluster it does not resolve,
     // so the CLI says so and reads the auth Secret with the kubeconfig (admin here) instead.
-    const fallback = await children.run(
-      `${repoRoot}node_modules/.bin/tsx`,
-      [
-        `${repoRoot}cli/turnrelay.ts`,
-        'credentials',
-        '--user',
-        'erin',
-        '--namespace',
-        ns,
-        '--name',
-        'live',
-        '--token-file',
-        tokenFile,
-        '--kubeconfig',
-        testKubeconfigPath(),
-      ],
-      { timeoutMs: 60_000, cwd: repoRoot },
-    );
+    const fallback = await turnrelay([
+      'credentials',
+      '--user',
+      'erin',
+      ...relayFlags,
+      '--kubeconfig',
+      testKubeconfigPath(),
+    ]);
     expect(fallback.code).toBe(0);
     expect(fallback.stderr).toMatch(/credentials API not reachable .*ENOTFOUND.*; reading the auth Secret instead/);
     const viaSecret = JSON.parse(fallback.stdout) as { iceServers: Array<{ urls: string[]; username: string }> };
