@@ -1,6 +1,7 @@
 // Live reload: TLS certificate swap (old connections stay up, new handshakes
 // get the new certificate), config reload (bad config rejected and the old
-// one keeps serving; good config applied), malformed auth files rejected
+// one keeps serving; good config applied; files that do not even parse, or
+// are gone, rejected too), malformed auth files rejected
 // while the loaded credentials keep working, secrets rotation; plus TCP
 // connection limits and the idle timeout.
 import { writeFile } from 'node:fs/promises';
@@ -84,6 +85,40 @@ describe('live reload', () => {
     expect(errorCodeOf(await c2.allocate(USER, PASSWORD))).toBe(486);
     c1.close();
     c2.close();
+  });
+
+  test('config files that do not parse on reload are rejected one by one; the old config keeps serving', async () => {
+    const { rm } = await import('node:fs/promises');
+    const aliasBomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from({ length: 9 }, (_, i) => {
+        const prev = i === 0 ? 'a' : `b${i - 1}`;
+        return `b${i}: &b${i} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`;
+      }),
+    ].join('\n');
+    const hostile: Array<string | Buffer | undefined> = [
+      '',
+      '{{{{',
+      'limits: [1',
+      'limits: {}\nlimits: {}\n', // duplicate key
+      '- just\n- a list\n',
+      Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0x80, 0x0a]),
+      aliasBomb,
+      undefined, // the file is gone
+    ];
+    for (const content of hostile) {
+      if (content === undefined) await rm(t.configFile);
+      else await writeFile(t.configFile, content);
+      const before = metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="config_reload"}');
+      await t.relay.reload();
+      expect(metricValue(await metricsText(t.relay), 'turnrelay_errors_total{kind="config_reload"}')).toBeGreaterThan(
+        before,
+      );
+      expect(t.relay.turn.ctx.config.limits.maxAllocationsPerUser).toBe(10);
+      const c = await TurnTestClient.udp(t.port('udp'));
+      expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+      c.close();
+    }
   });
 
   test('malformed auth files on reload are rejected one by one; the loaded users and secrets keep working', async () => {
