@@ -119,10 +119,11 @@ export class PeerPolicy {
    * `relayPortBound` says whether this relay holds a relay socket on a port:
    * its own address is another allocation only at a port that is one right
    * now, never at some other service of the host that listens in the range.
+   * Without it no port counts as held (deny by default).
    */
   constructor(
     opts: PeerPolicyOptions,
-    private readonly relayPortBound: (port: number) => boolean = () => true,
+    private readonly relayPortBound: (port: number) => boolean = () => false,
   ) {
     this.update(opts);
   }

@@ -308,11 +308,15 @@ describe('explicit lists', () => {
 });
 
 describe("the relay's own addresses", () => {
-  /** A policy that knows the relay's own addresses and its relay port range 49152-65535. */
+  /**
+   * A policy that knows the relay's own addresses and its relay port range
+   * 49152-65535, with every port of the range held by an allocation unless
+   * `relayPortBound` says otherwise.
+   */
   const atRelayPorts = (
     relayAddresses: string[],
     lists: { allowCIDRs?: string[]; denyCIDRs?: string[] } = {},
-    relayPortBound?: (port: number) => boolean,
+    relayPortBound: (port: number) => boolean = () => true,
   ) =>
     new PeerPolicy(
       { allowCIDRs: [], denyCIDRs: [], relayAddresses, relayPortRange: { min: 49152, max: 65535 }, ...lists },
