@@ -16,20 +16,18 @@ import { CoreV1Api, type KubeConfig, type V1Pod, type V2HorizontalPodAutoscaler 
 import type { Browser } from 'playwright-core';
 import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
-import { freeUdpTcpPort } from '../interop/harness/ports.js';
-import { requireTools } from '../interop/harness/tools.js';
-import { inNetns, runUclient } from '../interop/harness/uclient.js';
+import { runUclient } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
 import { NODE_NETWORK } from '../k8s/harness/node-network.js';
 import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
-import { adminRest, condition, getRelay, waitFor } from '../k8s/operator-fixtures.js';
+import { adminRest, waitFor } from '../k8s/operator-fixtures.js';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { startMetricsServer, type MetricsServer } from './harness/metrics-server.js';
 import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { expectFlowing, isReady, livePods } from './harness/relay-pods.js';
-import { relayPodMetrics, sample } from './harness/relay-clients.js';
+import { expectFlowing, isReady, livePods, waitForRelayReady } from './harness/relay-pods.js';
+import { relayPodMetrics, sample, startEchoPeer } from './harness/relay-clients.js';
 
 const NAME = 'scaled';
 const CPU_REQUEST_MILLIS = 40;
@@ -40,7 +38,6 @@ const HOLD_MS = 15_000;
 const SAMPLE_MS = 2_500;
 /** Calls opened at most while waiting for one on the newer pod (each lands on either pod at random). */
 const MAX_CALLS = 6;
-const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
 let rest: KubeRest;
@@ -121,12 +118,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
     }),
     { fieldManager: FIELD_MANAGER },
   );
-  await waitFor(
-    'the TurnRelay Ready',
-    async () => condition(await getRelay(rest, ns, NAME), 'Ready')?.status === 'True',
-    180_000,
-    1000,
-  );
+  await waitForRelayReady(rest, ns, NAME);
 
   // Before any load: the HPA has a CPU reading from metrics-server, below its target, for one pod.
   const idle = await waitFor(
@@ -156,8 +148,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
   // (each one its own user), until the HPA has scaled to 2 Ready pods.
   const service = (await core.listNamespacedService({ namespace: ns })).items[0]!;
   const clusterIp = service.spec!.clusterIP!;
-  const peerPort = await freeUdpTcpPort();
-  children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+  const { port: peerPort } = await startEchoPeer(children);
   const loadState = { loading: true };
   let bursts = 0;
   let peakUtilization = 0;

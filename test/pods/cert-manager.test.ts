@@ -18,7 +18,6 @@ import type { Browser } from 'playwright-core';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
-import { freeUdpTcpPort } from '../interop/harness/ports.js';
 import { requireTools } from '../interop/harness/tools.js';
 import { inNetns, runUclient } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
@@ -33,11 +32,12 @@ import {
   useInstalledOperator,
 } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
+import { startEchoPeer } from './harness/relay-clients.js';
 
 const DNS_NAME = 'turn.example.test';
 const RELAY = 'edge';
 const TLS_PORT = 5349;
-const tools = requireTools(['turnutils_peer', 'openssl']);
+const tools = requireTools(['openssl']);
 
 let kc: KubeConfig;
 let rest: KubeRest;
@@ -250,9 +250,7 @@ test('a forced renewal swaps the certificate in the running pod; a TLS allocatio
   const before = await servedCertificate();
   const revision = (await getJson<Conditions>('certificate', '-n', namespace, RELAY)).status?.revision;
 
-  const peerPort = await freeUdpTcpPort();
-  children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { port: peerPort } = await startEchoPeer(children);
   const ice = await mintWithCli(namespace, RELAY, 'long-tls');
   const { username, credential } = ice.iceServers[0]!;
   // One TLS connection, one message every 400 ms for 40 s: long enough to

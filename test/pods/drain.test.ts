@@ -20,19 +20,16 @@ import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, Watch } from '@
 import type { Browser } from 'playwright-core';
 import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
-import { freeUdpTcpPort } from '../interop/harness/ports.js';
-import { requireTools } from '../interop/harness/tools.js';
-import { inNetns } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
 import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
-import { adminRest, condition, getRelay, waitFor } from '../k8s/operator-fixtures.js';
+import { adminRest, waitFor } from '../k8s/operator-fixtures.js';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { expectFlowing, isReady, livePods } from './harness/relay-pods.js';
-import { relayPodMetrics, relayToEchoPeer, sample } from './harness/relay-clients.js';
+import { expectFlowing, isReady, livePods, tlsSecretJson, waitForRelayReady } from './harness/relay-pods.js';
+import { relayPodMetrics, relayToEchoPeer, sample, startEchoPeer } from './harness/relay-clients.js';
 
 const NAME = 'drain';
 const GRACE_SECONDS = 90;
@@ -40,7 +37,6 @@ const GRACE_SECONDS = 90;
 const HOLD_MS = 25_000;
 const SAMPLE_MS = 2_500;
 const CALL_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
-const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
 let rest: KubeRest;
@@ -101,16 +97,7 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
   const ns = await createTestNamespace('pods-drain');
   namespace = ns;
   const pair = await generateSelfSignedCert({ commonName: 'drain', dnsNames: ['turn.pods.test'], ips: [] });
-  await applyYaml(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'kubernetes.io/tls',
-      metadata: { name: 'relay-tls', namespace: ns },
-      stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
-    }),
-    { fieldManager: FIELD_MANAGER },
-  );
+  await applyYaml(tlsSecretJson(ns, 'relay-tls', pair), { fieldManager: FIELD_MANAGER });
   await applyYaml(
     JSON.stringify({
       apiVersion: 'turnrelay.dev/v1alpha1',
@@ -132,12 +119,7 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
     }),
     { fieldManager: FIELD_MANAGER },
   );
-  await waitFor(
-    'the TurnRelay Ready',
-    async () => condition(await getRelay(rest, ns, NAME), 'Ready')?.status === 'True',
-    180_000,
-    1000,
-  );
+  await waitForRelayReady(rest, ns, NAME);
   const [busy] = await scaleTo(ns, 1);
   const busyName = busy!.metadata!.name!;
 
@@ -187,8 +169,7 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
     // New allocations meanwhile: turnutils_uclient over UDP and TCP through the Service.
     const service = (await core.listNamespacedService({ namespace: ns })).items[0]!;
     const clusterIp = service.spec!.clusterIP!;
-    const peerPort = await freeUdpTcpPort();
-    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+    const { port: peerPort } = await startEchoPeer(children);
     const newAllocations = (async () => {
       const fresh = (await mintWithCli(ns, NAME, 'drain-new')).iceServers[0]!;
       const reports = [];

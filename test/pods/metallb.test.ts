@@ -13,14 +13,12 @@ import { CoreV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-n
 import { parse } from 'yaml';
 import type { KubeRest } from '../../operator/runtime/kube-rest.js';
 import { ChildSet } from '../interop/harness/children.js';
-import { freeUdpTcpPort } from '../interop/harness/ports.js';
-import { requireTools } from '../interop/harness/tools.js';
 import { inNetns } from '../interop/harness/uclient.js';
 import { kubectl } from '../k8s/delivery-kubectl.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
 import { NODE_NAME } from '../k8s/harness/node.js';
 import { mintWithCli } from '../k8s/ice-credentials.js';
-import { adminRest, condition, getRelay, waitFor } from '../k8s/operator-fixtures.js';
+import { adminRest, getRelay, waitFor } from '../k8s/operator-fixtures.js';
 import {
   createLbClient,
   installMetallb,
@@ -31,11 +29,11 @@ import {
 } from './harness/metallb.js';
 import { useInstalledOperator } from './harness/operator-install.js';
 import { applyExampleOnTestNode } from './harness/examples.js';
-import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { relayToEchoPeer } from './harness/relay-clients.js';
+import { nodeNetns } from './harness/pods-env.js';
+import { relayToEchoPeer, startEchoPeer } from './harness/relay-clients.js';
+import { waitForRelayReady } from './harness/relay-pods.js';
 
 const FIELD_MANAGER = 'turnrelay-pods-metallb-test';
-const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
 
 let kc: KubeConfig;
 let rest: KubeRest;
@@ -79,7 +77,6 @@ async function sendFromClient(ip: string): Promise<void> {
 test("the sfu-loadbalancer example gets its address from MetalLB's pool, advertises it, and relays UDP and TCP through it from a client that reached it by the speaker's ARP answer", async () => {
   const namespace = await createTestNamespace('pods-metallb');
   namespaces.push(namespace);
-  const peerPort = await freeUdpTcpPort();
   await applyExampleOnTestNode('sfu-loadbalancer.yaml', 'sfu-edge', namespace, FIELD_MANAGER);
 
   // MetalLB's controller assigns an address from the pool; the operator waits for it before Ready.
@@ -97,12 +94,7 @@ test("the sfu-loadbalancer example gets its address from MetalLB's pool, adverti
   expect(inCidr(lbIp, LB_NETWORK.pool)).toBe(true);
   expect(service.metadata?.annotations?.['metallb.io/ip-allocated-from-pool']).toBe('test-pool');
   expect(service.spec?.externalTrafficPolicy).toBe('Local');
-  await waitFor(
-    'the TurnRelay Ready',
-    async () => condition(await getRelay(rest, namespace, 'sfu-edge'), 'Ready')?.status === 'True',
-    180_000,
-    1000,
-  );
+  await waitForRelayReady(rest, namespace, 'sfu-edge');
 
   // The operator's normal code path: the ingress is what clients are told and what the relay advertises.
   const relay = await getRelay(rest, namespace, 'sfu-edge');
@@ -142,8 +134,7 @@ test("the sfu-loadbalancer example gets its address from MetalLB's pool, adverti
   const silent = await client!.neighbour(unassigned);
   expect(silent?.lladdr).toBeUndefined();
 
-  children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { port: peerPort } = await startEchoPeer(children);
   const ice = await mintWithCli(namespace, 'sfu-edge', 'metallb-test');
   expect(ice.iceServers[0]!.urls).toEqual(expect.arrayContaining(iceServers.filter((url) => url.startsWith('turn:'))));
   const { username, credential } = ice.iceServers[0]!;

@@ -22,15 +22,13 @@ import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openTurnCall, runTurnPair } from '../interop/harness/chromium.js';
 import { ChildSet } from '../interop/harness/children.js';
-import { freeUdpTcpPort } from '../interop/harness/ports.js';
-import { requireTools } from '../interop/harness/tools.js';
 import { inNetns } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { NODE_NAME } from '../k8s/harness/node.js';
 import { NODE_NETWORK } from '../k8s/harness/node-network.js';
 import { expectRelayed, mintWithCli, TRANSPORTS, urlFor, type IceConfiguration } from '../k8s/ice-credentials.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
-import { adminRest, condition, getRelay, readSample, waitFor } from '../k8s/operator-fixtures.js';
+import { adminRest, readSample, waitFor } from '../k8s/operator-fixtures.js';
 import {
   FIELD_MANAGER,
   OPERATOR_NAMESPACE,
@@ -40,9 +38,8 @@ import {
 } from './harness/operator-install.js';
 import { applyExampleOnTestNode } from './harness/examples.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { relayPodMetrics, relayStartedLog, relayToEchoPeer, sample } from './harness/relay-clients.js';
-
-const tools = requireTools(['turnutils_uclient', 'turnutils_peer']);
+import { relayPodMetrics, relayStartedLog, relayToEchoPeer, sample, startEchoPeer } from './harness/relay-clients.js';
+import { tlsSecretJson, waitForRelayReady } from './harness/relay-pods.js';
 
 let kc: KubeConfig;
 let rest: KubeRest;
@@ -130,7 +127,6 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
   const namespace = await createTestNamespace(prefix);
   namespaces.push(namespace);
   const sample = await readSample('udp-only');
-  const peerPort = await freeUdpTcpPort();
   const relay = {
     ...sample,
     metadata: { name: 'udp-only', namespace },
@@ -146,12 +142,7 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
     },
   };
   await applyYaml(JSON.stringify(relay), { fieldManager: FIELD_MANAGER });
-  await waitFor(
-    'the TurnRelay Ready',
-    async () => condition(await getRelay(rest, namespace, 'udp-only'), 'Ready')?.status === 'True',
-    180_000,
-    1000,
-  );
+  await waitForRelayReady(rest, namespace, 'udp-only');
 
   const core = kc.makeApiClient(CoreV1Api);
   const pods = (await core.listNamespacedPod({ namespace })).items;
@@ -167,8 +158,7 @@ async function expectSampleRelaysThroughService(prefix: string): Promise<void> {
   const clusterIp = service?.spec?.clusterIP ?? '';
   expect(clusterIp).toMatch(/^10\.0\.0\.\d+$/);
 
-  const peer = children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { port: peerPort, peer } = await startEchoPeer(children);
   expect(peer.process.exitCode).toBeNull();
 
   const ice = await mintWithCli(namespace, 'udp-only', 'pods-test');
@@ -224,18 +214,12 @@ describe('HostNetwork mode', () => {
     const namespace = await createTestNamespace('pods-hostnet');
     namespaces.push(namespace);
     await kubectl(['label', 'node', NODE_NAME, 'turnrelay.dev/edge=true', '--overwrite']);
-    const peerPort = await freeUdpTcpPort();
     // A limit of 2 CPUs (all this node has; a small request, so it schedules
     // next to the operator): the data plane runs one thread per CPU.
     await applyExampleOnTestNode('p2p-hostnetwork.yaml', 'p2p', namespace, FIELD_MANAGER, {
       resources: { requests: { cpu: '100m' }, limits: { cpu: '2', memory: '512Mi' } },
     });
-    await waitFor(
-      'the TurnRelay Ready',
-      async () => condition(await getRelay(rest, namespace, 'p2p'), 'Ready')?.status === 'True',
-      180_000,
-      1000,
-    );
+    await waitForRelayReady(rest, namespace, 'p2p');
     const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items;
     expect(pods).toHaveLength(1);
     expect(pods[0]!.spec!.hostNetwork).toBe(true);
@@ -248,8 +232,7 @@ describe('HostNetwork mode', () => {
     const ice = await mintWithCli(namespace, 'p2p', 'hostnet');
     expect(ice.iceServers[0]!.urls.join(' ')).toContain(nodeIp());
     const { username, credential } = ice.iceServers[0]!;
-    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { port: peerPort } = await startEchoPeer(children);
     for (const transport of ['udp', 'tcp'] as const) {
       const report = await relayToEchoPeer(
         children,
@@ -301,13 +284,7 @@ describe('TURN over TLS on 443 and TCP on 80, relay still non-root', () => {
       fieldManager: FIELD_MANAGER,
     });
     await applyYaml(lowRelay('host-net', { mode: 'HostNetwork' }), { fieldManager: FIELD_MANAGER });
-    for (const name of ['pod-net', 'host-net'])
-      await waitFor(
-        `TurnRelay ${name} Ready`,
-        async () => condition(await getRelay(rest, namespace, name), 'Ready')?.status === 'True',
-        180_000,
-        1000,
-      );
+    for (const name of ['pod-net', 'host-net']) await waitForRelayReady(rest, namespace, name);
 
     const core = kc.makeApiClient(CoreV1Api);
     const podOf = async (name: string) => {
@@ -345,9 +322,7 @@ describe('TURN over TLS on 443 and TCP on 80, relay still non-root', () => {
       (svc) => svc.metadata!.name === 'pod-net',
     )!;
     const clusterIp = service.spec!.clusterIP!;
-    const peerPort = await freeUdpTcpPort();
-    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { port: peerPort } = await startEchoPeer(children);
     for (const [name, host] of [
       ['pod-net', clusterIp],
       ['host-net', nodeIp()],
@@ -413,12 +388,7 @@ describe('updates reach running pods through kubelet volume updates', () => {
         },
       });
     await applyYaml(relay({ allowCIDRs: [] }), { fieldManager: FIELD_MANAGER });
-    await waitFor(
-      'the TurnRelay Ready',
-      async () => condition(await getRelay(rest, namespace, 'updates'), 'Ready')?.status === 'True',
-      180_000,
-      1000,
-    );
+    await waitForRelayReady(rest, namespace, 'updates');
     const core = kc.makeApiClient(CoreV1Api);
     const initialPods = (await core.listNamespacedPod({ namespace })).items;
     const podsBefore = initialPods.map((pod) => pod.metadata!.uid);
@@ -465,8 +435,7 @@ describe('updates reach running pods through kubelet volume updates', () => {
     // the launch flags); both ends use this relay, so no allowCIDRs entry is needed.
     await expectChromiumRelays(await mintWithCli(namespace, 'updates', 'browser'), ['tls']);
 
-    const peerPort = await freeUdpTcpPort();
-    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', nodeIp(), '-p', String(peerPort)]));
+    const { port: peerPort } = await startEchoPeer(children);
     // A new user per attempt: a refused attempt leaves its allocation behind, counted against the user's quota.
     let attempt = 0;
     const relayTo = (credentials: { username: string; credential: string }, host = nodeIp(), port = peerPort) =>
@@ -489,8 +458,7 @@ describe('updates reach running pods through kubelet volume updates', () => {
     // peer on the pod bridge's address) is refused until spec.peers.allowServices
     // names it: the operator resolves the Service's endpoints into the ConfigMap.
     const sfuHost = NODE_NETWORK.podGateway;
-    const sfuPort = await freeUdpTcpPort();
-    children.start(...inNetns(nodeNetns(), tools.turnutils_peer, ['-L', sfuHost, '-p', String(sfuPort)]));
+    const { port: sfuPort } = await startEchoPeer(children, sfuHost);
     await applyYaml(sfuServiceJson(namespace, 'sfu', sfuHost, sfuPort), { fieldManager: FIELD_MANAGER });
     expect(await toPeer(sfuHost, sfuPort)).toBe(0);
     await applyYaml(relay({ allowCIDRs: [`${nodeIp()}/32`], allowServices: [{ name: 'sfu' }] }), {
@@ -574,17 +542,6 @@ function sfuServiceJson(namespace: string, name: string, host: string, port: num
   ]
     .map((doc) => JSON.stringify(doc))
     .join('\n---\n');
-}
-
-/** A kubernetes.io/tls Secret for a key pair, as JSON for applyYaml. */
-function tlsSecretJson(namespace: string, name: string, pair: { certPem: string; keyPem: string }): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'kubernetes.io/tls',
-    metadata: { name, namespace },
-    stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
-  });
 }
 
 /** The subject CN of the certificate a TLS server presents, read with openssl inside the namespace. */

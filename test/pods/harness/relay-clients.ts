@@ -1,12 +1,26 @@
 // Clients of relay pods, run from inside the node's network namespace (where
 // Services and pod IPs are routed): turnutils_uclient to an echo peer, and a
 // relay pod's own metrics read through the API server's pod proxy.
-import type { ChildSet } from '../../interop/harness/children.js';
-import { runUclient, type ClientTransport } from '../../interop/harness/uclient.js';
+import type { ChildSet, StartedChild } from '../../interop/harness/children.js';
+import { freeUdpTcpPort } from '../../interop/harness/ports.js';
+import { requireTools } from '../../interop/harness/tools.js';
+import { inNetns, runUclient, startPeerArgs, type ClientTransport } from '../../interop/harness/uclient.js';
 import type { UclientReport } from '../../interop/harness/uclient-report.js';
 import { kubectl } from '../../k8s/delivery-kubectl.js';
 import { ADMIN_PORT } from '../../../operator/api/constants.js';
 import { nodeIp, nodeNetns } from './pods-env.js';
+
+/** turnutils_peer in the node's namespace, echoing on `host` (the node address by default) at a free port. */
+export async function startEchoPeer(
+  children: ChildSet,
+  host: string = nodeIp(),
+): Promise<{ port: number; peer: StartedChild }> {
+  const { turnutils_peer } = requireTools(['turnutils_peer']);
+  const port = await freeUdpTcpPort();
+  const peer = children.start(...inNetns(nodeNetns(), turnutils_peer, startPeerArgs(host, port)));
+  await new Promise((resolve) => setTimeout(resolve, 500)); // time to bind
+  return { port, peer };
+}
 
 /**
  * turnutils_uclient from inside the node's namespace (or `options.netnsPath`):

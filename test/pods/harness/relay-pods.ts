@@ -1,6 +1,24 @@
 // What the pods tests read about relay pods and the calls they carry.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { CallProgress } from '../../interop/harness/chromium.js';
+import { waitForCondition } from '../../k8s/operator-fixtures.js';
+import type { KubeRest } from '../../../operator/runtime/kube-rest.js';
+
+/** Waits until the operator reports the TurnRelay Ready (its pods started and passing their probes). */
+export async function waitForRelayReady(rest: KubeRest, namespace: string, name: string): Promise<void> {
+  await waitForCondition(rest, namespace, name, 'Ready', 'True', undefined, 180_000);
+}
+
+/** A kubernetes.io/tls Secret for a key pair, as JSON for applyYaml. */
+export function tlsSecretJson(namespace: string, name: string, pair: { certPem: string; keyPem: string }): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name, namespace },
+    stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
+  });
+}
 
 /** The namespace's pods that are not terminating. */
 export async function livePods(core: CoreV1Api, namespace: string): Promise<V1Pod[]> {
