@@ -12,22 +12,24 @@
 // Test cluster settings (not product defaults): the HPA controller syncs every
 // 5 s (test/k8s/harness/control-plane.ts), metrics-server scrapes every 10 s,
 // and the TurnRelay asks for a 10 s scale-down window and a short grace period.
-import { CoreV1Api, type KubeConfig, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import type { Browser } from 'playwright-core';
-import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
-import { ChildSet } from '../interop/harness/children.js';
+import type { V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { runUclient } from '../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
 import { NODE_NETWORK } from '../k8s/harness/node-network.js';
-import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
-import { adminRest, waitFor } from '../k8s/operator-fixtures.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { mintWithCli } from '../k8s/ice-credentials.js';
+import { waitFor } from '../k8s/operator-fixtures.js';
+import { useCallFixture } from './harness/call-fixture.js';
 import { startMetricsServer, type MetricsServer } from './harness/metrics-server.js';
-import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
+import { FIELD_MANAGER } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { expectFlowing, isReady, livePods, waitForRelayReady } from './harness/relay-pods.js';
-import { relayPodMetrics, sample, startEchoPeer } from './harness/relay-clients.js';
+import {
+  expectCallsFlowing,
+  isReady,
+  livePods,
+  waitForDrainedPodGone,
+  waitForRelayReady,
+} from './harness/relay-pods.js';
+import { relayAllocations as allocations, startEchoPeer } from './harness/relay-clients.js';
 
 const NAME = 'scaled';
 const CPU_REQUEST_MILLIS = 40;
@@ -39,34 +41,20 @@ const SAMPLE_MS = 2_500;
 /** Calls opened at most while waiting for one on the newer pod (each lands on either pod at random). */
 const MAX_CALLS = 6;
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let core: CoreV1Api;
+const fixture = useCallFixture();
+const { calls, children } = fixture;
 let metricsServer: MetricsServer | undefined;
-let operator: { release(): Promise<void> } | undefined;
-let browser: Browser | undefined;
-let namespace: string | undefined;
-const calls: TurnCall[] = [];
-const children = new ChildSet();
 
 beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  core = kc.makeApiClient(CoreV1Api);
   const started = Date.now();
-  metricsServer = await startMetricsServer({ kc, netnsPath: nodeNetns(), nodeIp: nodeIp() });
+  metricsServer = await startMetricsServer({ kc: fixture.kc, netnsPath: nodeNetns(), nodeIp: nodeIp() });
   process.stderr.write(`autoscaling: metrics-server available in ${Date.now() - started} ms\n`);
-  operator = await useInstalledOperator(kc);
-}, 600_000);
-
-afterAll(async () => {
-  for (const call of calls) await call.close().catch(() => undefined);
-  await browser?.close();
-  await children.stopAll();
-  if (namespace) await deleteTestNamespace(namespace);
-  await operator?.release();
-  await metricsServer?.stop();
 }, 300_000);
+
+// Declared after the fixture's: jest runs after-hooks in declaration order.
+afterAll(async () => {
+  await metricsServer?.stop();
+}, 60_000);
 
 const readyAt = (pod: V1Pod) =>
   Date.parse(String(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? 0));
@@ -82,11 +70,9 @@ const measuredUtilization = (hpa: V2HorizontalPodAutoscaler) =>
   hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.current
     .averageUtilization;
 
-const allocations = async (ns: string, pod: string) =>
-  sample(await relayPodMetrics(ns, pod), 'turnrelay_allocations{family="ipv4"}');
-
 test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down drains the removed pod without cutting its call', async () => {
-  const ns = (namespace = await createTestNamespace('pods-hpa'));
+  const { core } = fixture;
+  const ns = await fixture.createNamespace('pods-hpa');
   await applyYaml(
     JSON.stringify({
       apiVersion: 'turnrelay.dev/v1alpha1',
@@ -118,7 +104,7 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
     }),
     { fieldManager: FIELD_MANAGER },
   );
-  await waitForRelayReady(rest, ns, NAME);
+  await waitForRelayReady(fixture.rest, ns, NAME);
 
   // Before any load: the HPA has a CPU reading from metrics-server, below its target, for one pod.
   const idle = await waitFor(
@@ -190,17 +176,8 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
     // choice on scale-down, carries an allocation of one.
     const newer = pods.sort((a, b) => readyAt(b) - readyAt(a))[0]!.metadata!.name!;
     const ice = await mintWithCli(ns, NAME, 'hpa-calls');
-    const { username, credential } = ice.iceServers[0]!;
-    const udp = TRANSPORTS.find((t) => t.name === 'udp')!;
-    browser = await launchChromium({ netnsPath: nodeNetns() });
     while ((await allocations(ns, newer)) === 0 && calls.length < MAX_CALLS) {
-      const call = await openTurnCall(browser, {
-        iceServer: { urls: urlFor(ice, udp), username, credential },
-        marker: `hpa-${calls.length}`,
-        timeoutMs: 30_000,
-        intervalMs: 100,
-      });
-      calls.push(call);
+      const call = await fixture.openCall(ice, 'udp', `hpa-${calls.length}`);
       expect(call.connected.a.local.relayProtocol).toBe('udp');
     }
     expect(await allocations(ns, newer)).toBeGreaterThan(0);
@@ -238,30 +215,14 @@ test('CPU load scales the relay to 2 pods on metrics-server data; the scale-down
   expect(await allocations(ns, doomed)).toBeGreaterThan(0);
 
   // Every call keeps exchanging data while the pod drains, and the pod stays.
-  let last = await Promise.all(calls.map((call) => call.progress()));
-  while (Date.now() - terminatingSince < HOLD_MS) {
-    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-    const now = await Promise.all(calls.map((call) => call.progress()));
-    now.forEach((progress, i) => expectFlowing(progress, last[i]!, `call ${i}`, Date.now() - terminatingSince));
-    last = now;
-  }
+  await expectCallsFlowing(calls, (i) => `call ${i}`, terminatingSince, HOLD_MS, SAMPLE_MS);
   const draining = await core.readNamespacedPod({ namespace: ns, name: doomed });
   expect(draining.metadata?.deletionTimestamp).toBeDefined();
   expect(draining.status?.containerStatuses?.find((s) => s.name === 'relay')?.state?.running).toBeDefined();
 
   // Hang up: its allocations end, and it exits well within its grace period.
   for (const call of calls.splice(0)) await call.close();
-  await waitFor(
-    'the drained pod gone',
-    async () => {
-      const pod = await core.readNamespacedPod({ namespace: ns, name: doomed }).catch(() => undefined);
-      if (!pod) return true;
-      const left = await allocations(ns, doomed).catch((error: unknown) => String(error));
-      throw new Error(`${doomed} still there with ${left} allocation(s)`);
-    },
-    GRACE_SECONDS * 1000 - (Date.now() - terminatingSince) - 10_000,
-    500,
-  );
+  await waitForDrainedPodGone(core, ns, doomed, GRACE_SECONDS * 1000 - (Date.now() - terminatingSince) - 10_000);
   process.stderr.write(
     `autoscaling: the drained pod was gone ${Date.now() - terminatingSince} ms after its deletion\n`,
   );

@@ -16,20 +16,23 @@
 // Adapted to the test cluster: a ClusterIP Service (no cloud load balancer),
 // the echo peer on the node's private address, allowed explicitly, and a
 // self-signed TLS certificate (ignored by Chromium's launch flags).
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import type { Browser } from 'playwright-core';
-import { launchChromium, openTurnCall, type TurnCall } from '../interop/harness/chromium.js';
-import { ChildSet } from '../interop/harness/children.js';
+import { DiscoveryV1Api, type V1Pod, Watch } from '@kubernetes/client-node';
 import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../k8s/harness/cluster.js';
-import { mintWithCli, TRANSPORTS, urlFor } from '../k8s/ice-credentials.js';
-import { adminRest, waitFor } from '../k8s/operator-fixtures.js';
-import type { KubeRest } from '../../operator/runtime/kube-rest.js';
+import { mintWithCli } from '../k8s/ice-credentials.js';
+import { waitFor } from '../k8s/operator-fixtures.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
-import { FIELD_MANAGER, useInstalledOperator } from './harness/operator-install.js';
-import { nodeIp, nodeNetns } from './harness/pods-env.js';
-import { expectFlowing, isReady, livePods, tlsSecretJson, waitForRelayReady } from './harness/relay-pods.js';
-import { relayPodMetrics, relayToEchoPeer, sample, startEchoPeer } from './harness/relay-clients.js';
+import { useCallFixture } from './harness/call-fixture.js';
+import { FIELD_MANAGER } from './harness/operator-install.js';
+import { nodeIp } from './harness/pods-env.js';
+import {
+  expectCallsFlowing,
+  isReady,
+  livePods,
+  tlsSecretJson,
+  waitForDrainedPodGone,
+  waitForRelayReady,
+} from './harness/relay-pods.js';
+import { relayAllocations, relayPodMetrics, relayToEchoPeer, sample, startEchoPeer } from './harness/relay-clients.js';
 
 const NAME = 'drain';
 const GRACE_SECONDS = 90;
@@ -38,36 +41,15 @@ const HOLD_MS = 25_000;
 const SAMPLE_MS = 2_500;
 const CALL_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 
-let kc: KubeConfig;
-let rest: KubeRest;
-let core: CoreV1Api;
-let operator: { release(): Promise<void> } | undefined;
-let browser: Browser | undefined;
-let namespace: string | undefined;
-const calls: TurnCall[] = [];
-const children = new ChildSet();
-
-beforeAll(async () => {
-  kc = testKubeConfig();
-  rest = await adminRest(kc);
-  core = kc.makeApiClient(CoreV1Api);
-  operator = await useInstalledOperator(kc);
-}, 300_000);
-
-afterAll(async () => {
-  for (const call of calls) await call.close().catch(() => undefined);
-  await browser?.close();
-  await children.stopAll();
-  if (namespace) await deleteTestNamespace(namespace);
-  await operator?.release();
-}, 300_000);
+const fixture = useCallFixture();
+const { calls, children } = fixture;
 
 async function scaleTo(ns: string, replicas: number): Promise<V1Pod[]> {
   await kubectl(['scale', `turnrelay/${NAME}`, '-n', ns, `--replicas=${replicas}`]);
   return waitFor(
     `${replicas} Ready relay pod(s)`,
     async () => {
-      const pods = await livePods(core, ns);
+      const pods = await livePods(fixture.core, ns);
       return pods.length === replicas && pods.every(isReady) ? pods : undefined;
     },
     180_000,
@@ -79,7 +61,7 @@ async function scaleTo(ns: string, replicas: number): Promise<V1Pod[]> {
 function watchTermination(ns: string, pod: string): { exitCode(): number | undefined; stop(): void } {
   let exitCode: number | undefined;
   let controller: AbortController | undefined;
-  void new Watch(kc)
+  void new Watch(fixture.kc)
     .watch(
       `/api/v1/namespaces/${ns}/pods`,
       { fieldSelector: `metadata.name=${pod}` },
@@ -94,8 +76,8 @@ function watchTermination(ns: string, pod: string): { exitCode(): number | undef
 }
 
 test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps every call going; new allocations land on the other pod; the pod exits when the calls end', async () => {
-  const ns = await createTestNamespace('pods-drain');
-  namespace = ns;
+  const { core } = fixture;
+  const ns = await fixture.createNamespace('pods-drain');
   const pair = await generateSelfSignedCert({ commonName: 'drain', dnsNames: ['turn.pods.test'], ips: [] });
   await applyYaml(tlsSecretJson(ns, 'relay-tls', pair), { fieldManager: FIELD_MANAGER });
   await applyYaml(
@@ -119,32 +101,21 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
     }),
     { fieldManager: FIELD_MANAGER },
   );
-  await waitForRelayReady(rest, ns, NAME);
+  await waitForRelayReady(fixture.rest, ns, NAME);
   const [busy] = await scaleTo(ns, 1);
   const busyName = busy!.metadata!.name!;
 
   // Three calls, while this is the only pod behind the Service: it carries them all.
   const ice = await mintWithCli(ns, NAME, 'drain-calls');
-  const { username, credential } = ice.iceServers[0]!;
-  browser = await launchChromium({ netnsPath: nodeNetns() });
   for (const name of CALL_TRANSPORTS) {
-    const transport = TRANSPORTS.find((t) => t.name === name)!;
-    const call = await openTurnCall(browser, {
-      iceServer: { urls: urlFor(ice, transport), username, credential },
-      marker: `drain-${name}`,
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    });
-    calls.push(call);
+    const call = await fixture.openCall(ice, name, `drain-${name}`);
     for (const end of [call.connected.a, call.connected.b]) {
       expect(end.local.candidateType).toBe('relay');
       expect(end.local.relayProtocol).toBe(name);
     }
   }
   // Its metrics: at least the two allocations of each call.
-  expect(sample(await relayPodMetrics(ns, busyName), 'turnrelay_allocations{family="ipv4"}')).toBeGreaterThanOrEqual(
-    2 * calls.length,
-  );
+  expect(await relayAllocations(ns, busyName)).toBeGreaterThanOrEqual(2 * calls.length);
 
   // A second pod, then the scale-down. The ReplicaSet would remove the newer,
   // idle pod; a pod-deletion-cost makes it take the busy one, as a scale-down
@@ -179,23 +150,14 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
     })();
 
     // Every call keeps exchanging data for the whole hold.
-    const progress = () => Promise.all(calls.map((call) => call.progress()));
-    let last = await progress();
-    while (Date.now() - terminatingSince < HOLD_MS) {
-      await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-      const now = await progress();
-      now.forEach((call, i) =>
-        expectFlowing(call, last[i]!, `${CALL_TRANSPORTS[i]} call`, Date.now() - terminatingSince),
-      );
-      last = now;
-    }
+    await expectCallsFlowing(calls, (i) => `${CALL_TRANSPORTS[i]} call`, terminatingSince, HOLD_MS, SAMPLE_MS);
     for (const report of await newAllocations) {
       expect(report.received).toBe(40);
       expect(report.lost).toBe(0);
     }
 
     // The draining pod's endpoint: terminating, not ready for new flows, still serving its own.
-    const slices = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
+    const slices = await fixture.kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
       namespace: ns,
       labelSelector: `kubernetes.io/service-name=${service.metadata!.name!}`,
     });
@@ -215,16 +177,7 @@ test('a scale-down that takes the pod carrying a UDP, a TCP and a TLS call keeps
 
     // Hang up: the pod's allocations end, its drain finishes and it exits 0, well within the grace period.
     for (const call of calls.splice(0)) await call.close();
-    await waitFor(
-      'the drained pod gone',
-      async () =>
-        core.readNamespacedPod({ namespace: ns, name: busyName }).then(
-          () => false,
-          () => true,
-        ),
-      GRACE_SECONDS * 1000 - (Date.now() - terminatingSince),
-      500,
-    );
+    await waitForDrainedPodGone(core, ns, busyName, GRACE_SECONDS * 1000 - (Date.now() - terminatingSince));
     const drained = (await logs)
       .split('\n')
       .filter((line) => line.includes('"drain finished"'))

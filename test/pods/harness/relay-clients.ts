@@ -58,6 +58,11 @@ export function relayPodMetrics(namespace: string, pod: string): Promise<string>
   return kubectl(['get', '--raw', `/api/v1/namespaces/${namespace}/pods/${pod}:${ADMIN_PORT}/proxy/metrics`]);
 }
 
+/** A relay pod's current IPv4 allocations, from its metrics. */
+export async function relayAllocations(namespace: string, pod: string): Promise<number> {
+  return sample(await relayPodMetrics(namespace, pod), 'turnrelay_allocations{family="ipv4"}');
+}
+
 /** The value of one sample (`name{labels}` exactly as exposed, or a bare name), 0 when absent. */
 export function sample(metrics: string, series: string): number {
   for (const line of metrics.split('\n')) {

@@ -1,8 +1,9 @@
 // What the pods tests read about relay pods and the calls they carry.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import type { CallProgress } from '../../interop/harness/chromium.js';
-import { waitForCondition } from '../../k8s/operator-fixtures.js';
+import type { CallProgress, TurnCall } from '../../interop/harness/chromium.js';
+import { waitFor, waitForCondition } from '../../k8s/operator-fixtures.js';
 import type { KubeRest } from '../../../operator/runtime/kube-rest.js';
+import { relayAllocations } from './relay-clients.js';
 
 /** Waits until the operator reports the TurnRelay Ready (its pods started and passing their probes). */
 export async function waitForRelayReady(rest: KubeRest, namespace: string, name: string): Promise<void> {
@@ -39,4 +40,45 @@ export function expectFlowing(now: CallProgress, before: CallProgress, what: str
     up: up(now.ice.a) && up(now.ice.b),
     echoedMore: now.echoed > before.echoed,
   }).toEqual({ where, error: undefined, up: true, echoedMore: true });
+}
+
+/**
+ * Samples every call each `sampleMs` until `holdMs` have passed since
+ * `sinceMs` (a Date.now() value), expecting each one flowing at every sample.
+ */
+export async function expectCallsFlowing(
+  calls: readonly TurnCall[],
+  label: (index: number) => string,
+  sinceMs: number,
+  holdMs: number,
+  sampleMs: number,
+): Promise<void> {
+  const progress = () => Promise.all(calls.map((call) => call.progress()));
+  let last = await progress();
+  while (Date.now() - sinceMs < holdMs) {
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const now = await progress();
+    now.forEach((call, i) => expectFlowing(call, last[i]!, label(i), Date.now() - sinceMs));
+    last = now;
+  }
+}
+
+/** Waits until a draining relay pod is gone; the timeout's message says how many allocations it still held. */
+export async function waitForDrainedPodGone(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    'the drained pod gone',
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace, name }).catch(() => undefined);
+      if (!pod) return true;
+      const left = await relayAllocations(namespace, name).catch((error: unknown) => String(error));
+      throw new Error(`${name} still there with ${left} allocation(s)`);
+    },
+    timeoutMs,
+    500,
+  );
 }
