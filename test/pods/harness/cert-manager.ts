@@ -21,12 +21,11 @@ import { parseAllDocuments } from 'yaml';
 import { helmBinary } from '../../../scripts/delivery/helm.js';
 import { applyYaml, kubectl } from '../../k8s/delivery-kubectl.js';
 import { findBuildScript, runBuildScript } from '../../k8s/harness/binaries.js';
-import { kubeConfigForServiceAccount } from '../../k8s/harness/cluster.js';
 import { ComponentProcess } from '../../k8s/harness/component-process.js';
-import { writeKubeconfig } from '../../k8s/harness/kubeconfig-file.js';
 import { NODE_NETWORK } from '../../k8s/harness/node-network.js';
 import { freePorts } from '../../k8s/harness/ports.js';
 import { waitFor } from '../../k8s/operator-fixtures.js';
+import { writeInClusterKubeconfig } from './in-cluster-kubeconfig.js';
 
 const run = promisify(execFile);
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
@@ -34,8 +33,6 @@ const FIELD_MANAGER = 'turnrelay-pods-cert-manager';
 const WEBHOOK = 'cert-manager-webhook';
 /** Kinds the chart renders that would start pods: cert-manager runs as processes here instead. */
 const SKIPPED_KINDS = new Set(['Deployment', 'Job', 'PodDisruptionBudget']);
-/** The kubernetes Service, as pods reach the API server (kube-proxy routes it inside the node's namespace). */
-const IN_CLUSTER_SERVER = `https://${NODE_NETWORK.serviceCidr.replace(/0\/\d+$/, '1')}:443`;
 
 export interface CertManager {
   /** Milliseconds from starting the processes until the API server's calls to the webhook succeed. */
@@ -117,18 +114,8 @@ export async function startCertManager(options: { admin: KubeConfig; netnsPath: 
     installed.push(...manifests, namespace);
 
     const kubeconfigFor = async (serviceAccount: string) => {
-      const token = (
-        await kubeConfigForServiceAccount(CERT_MANAGER_NAMESPACE, serviceAccount, { admin: options.admin })
-      ).getCurrentUser()!.token!;
-      const caData = options.admin.getCurrentCluster()!.caData!;
       const path = join(logDir, `${serviceAccount}.kubeconfig`);
-      await writeKubeconfig(path, {
-        server: IN_CLUSTER_SERVER,
-        caPem: Buffer.from(caData, 'base64').toString('utf8'),
-        user: `system:serviceaccount:${CERT_MANAGER_NAMESPACE}:${serviceAccount}`,
-        token,
-        namespace: CERT_MANAGER_NAMESPACE,
-      });
+      await writeInClusterKubeconfig(path, CERT_MANAGER_NAMESPACE, serviceAccount, { admin: options.admin });
       return path;
     };
     const start = (name: string, args: string[]) =>

@@ -17,14 +17,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { generateSelfSignedCert } from '../../../relay/config/dev-defaults.js';
 import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
 import { applyYaml, kubectl } from '../../k8s/delivery-kubectl.js';
 import { ComponentProcess } from '../../k8s/harness/component-process.js';
-import { kubeConfigForServiceAccount } from '../../k8s/harness/cluster.js';
 import { waitFor } from '../../k8s/operator-fixtures.js';
+import { writeInClusterKubeconfig } from './in-cluster-kubeconfig.js';
 
 const run = promisify(execFile);
 const TOOL_DIR = join(REPO_ROOT, 'test/tools/metrics-server');
@@ -79,16 +79,8 @@ export async function startMetricsServer(options: {
         fieldManager: FIELD_MANAGER,
       },
     );
-    const core = options.kc.makeApiClient(CoreV1Api);
-    // The in-cluster address of the API server, as a pod would use it.
-    const kubernetes = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
-    const account = await kubeConfigForServiceAccount(NAMESPACE, NAME, { admin: options.kc, expirationSeconds: 7200 });
-    account.clusters = account.clusters.map((cluster) => ({
-      ...cluster,
-      server: `https://${kubernetes.spec!.clusterIP!}:443`,
-    }));
     const kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, account.exportConfig(), { mode: 0o600 });
+    await writeInClusterKubeconfig(kubeconfig, NAMESPACE, NAME, { admin: options.kc, expirationSeconds: 7200 });
 
     const serviceHost = `${NAME}.${NAMESPACE}.svc`;
     const serving = await generateSelfSignedCert({
