@@ -22,6 +22,7 @@ import { parseAllDocuments } from 'yaml';
 import { generateSelfSignedCert } from '../../../relay/config/dev-defaults.js';
 import { REPO_ROOT } from '../../../scripts/delivery/helm.js';
 import { applyYaml, kubectl } from '../../k8s/delivery-kubectl.js';
+import { runBuildScript } from '../../k8s/harness/binaries.js';
 import { ComponentProcess } from '../../k8s/harness/component-process.js';
 import { waitFor } from '../../k8s/operator-fixtures.js';
 import { writeInClusterKubeconfig } from './in-cluster-kubeconfig.js';
@@ -44,11 +45,11 @@ export interface MetricsServer {
 
 /** The binary (built and cached on first use) and the module source it came from. */
 async function locate(): Promise<{ binary: string; moduleDir: string }> {
-  const { stdout: binary } = await run('bash', [join(TOOL_DIR, 'build.sh')], { maxBuffer: 16 * 1024 * 1024 });
+  const binary = await runBuildScript(join(TOOL_DIR, 'build.sh'), 'metrics-server');
   const { stdout: moduleDir } = await run('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/metrics-server'], {
     cwd: TOOL_DIR,
   });
-  return { binary: binary.trim(), moduleDir: moduleDir.trim() };
+  return { binary, moduleDir: moduleDir.trim() };
 }
 
 /** The module's own manifest (upstream text, read at run time): RBAC, APIService. */
