@@ -4,14 +4,7 @@
 # is rebuilt only when the helper or its pin changes. Prints the binary's path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-hash="$(cat "$here/go.mod" "$here/go.sum" "$here/main.go" | sha256sum | cut -c1-16)"
-out="$root/.cache/kstatus/$hash"
-if [ ! -x "$out/kstatus" ]; then
-  mkdir -p "$out"
-  # Build into a temp name and rename, so an interrupted build never leaves a
-  # half-written binary that later runs would trust.
-  (cd "$here" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$out/kstatus.tmp" .) >&2
-  mv "$out/kstatus.tmp" "$out/kstatus"
-fi
+source "$here/../go-cache.sh"
+out="$(go_cache_dir kstatus "$here/go.mod" "$here/go.sum" "$here/main.go")"
+go_cache_build "$here" "$out" kstatus .
 echo "$out/kstatus"

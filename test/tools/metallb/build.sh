@@ -6,18 +6,10 @@
 # until the pin changes. Prints that directory.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
-out="$root/.cache/metallb/$hash"
-if [ ! -x "$out/controller" ] || [ ! -x "$out/speaker" ] || [ ! -d "$out/crds" ] || [ ! -d "$out/chart" ]; then
-  mkdir -p "$out"
-  # Temp names then rename: an interrupted build never leaves a half-written
-  # binary or CRD folder that later runs would trust.
-  for cmd in controller speaker; do
-    (cd "$here" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-      -o "$out/$cmd.tmp" "go.universe.tf/metallb/$cmd") >&2
-    mv "$out/$cmd.tmp" "$out/$cmd"
-  done
+source "$here/../go-cache.sh"
+out="$(go_cache_dir metallb "$here/go.mod" "$here/go.sum")"
+for cmd in controller speaker; do go_cache_build "$here" "$out" "$cmd" "go.universe.tf/metallb/$cmd"; done
+if [ ! -d "$out/crds" ] || [ ! -d "$out/chart" ]; then
   dir="$(cd "$here" && go list -m -f '{{.Dir}}' go.universe.tf/metallb)"
   rm -rf "$out/crds.tmp" "$out/chart.tmp" && mkdir "$out/crds.tmp"
   cp "$dir"/config/crd/bases/metallb.io_*.yaml "$out/crds.tmp/"

@@ -4,15 +4,7 @@
 # the pin changes. Prints the binary's path on stdout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
-out="$root/.cache/metrics-server/$hash"
-if [ ! -x "$out/metrics-server" ]; then
-  mkdir -p "$out"
-  # Temp name then rename: an interrupted build never leaves a half-written
-  # binary that later runs would trust.
-  (cd "$here" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-    -o "$out/metrics-server.tmp" sigs.k8s.io/metrics-server/cmd/metrics-server) >&2
-  mv "$out/metrics-server.tmp" "$out/metrics-server"
-fi
+source "$here/../go-cache.sh"
+out="$(go_cache_dir metrics-server "$here/go.mod" "$here/go.sum")"
+go_cache_build "$here" "$out" metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server
 echo "$out/metrics-server"

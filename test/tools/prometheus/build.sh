@@ -6,17 +6,9 @@
 # small. Prints the directory holding both binaries on stdout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
-out="$root/.cache/prometheus/$hash"
-if [ ! -x "$out/prometheus" ] || [ ! -x "$out/promtool" ]; then
-  mkdir -p "$out"
-  # Temp names then rename: an interrupted build never leaves a half-written
-  # binary that later runs would trust.
-  for cmd in prometheus promtool; do
-    (cd "$here" && CGO_ENABLED=0 go build -tags remove_all_sd -trimpath -buildvcs=false \
-      -o "$out/$cmd.tmp" "github.com/prometheus/prometheus/cmd/$cmd") >&2
-    mv "$out/$cmd.tmp" "$out/$cmd"
-  done
-fi
+source "$here/../go-cache.sh"
+out="$(go_cache_dir prometheus "$here/go.mod" "$here/go.sum")"
+for cmd in prometheus promtool; do
+  go_cache_build "$here" "$out" "$cmd" "github.com/prometheus/prometheus/cmd/$cmd" -tags remove_all_sd
+done
 echo "$out"
