@@ -30,19 +30,22 @@ export interface NodeNetns {
   remove(): Promise<void>;
 }
 
+/** Runs a command inside the network namespace at `path` (/run/netns/NAME); rejects with its stderr on failure. */
+export async function execInNetns(path: string, command: string, args: string[]): Promise<string> {
+  try {
+    return (await run('/usr/bin/nsenter', [`--net=${path}`, '--', command, ...args])).stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`in netns ${path}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, {
+      cause: error,
+    });
+  }
+}
+
 export async function createNodeNetns(): Promise<NodeNetns> {
   const name = `turnrelay-${randomBytes(4).toString('hex')}`;
   const path = `/run/netns/${name}`;
-  const exec = async (command: string, args: string[]): Promise<string> => {
-    try {
-      return (await run('/usr/bin/nsenter', [`--net=${path}`, '--', command, ...args])).stdout;
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new Error(`in netns ${name}: ${command} ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, {
-        cause: error,
-      });
-    }
-  };
+  const exec = (command: string, args: string[]) => execInNetns(path, command, args);
   await run('ip', ['netns', 'add', name]).catch((error: unknown) => {
     const { stderr } = error as { stderr?: string };
     throw new Error(`cannot create network namespace ${name} (needs root and iproute2): ${stderr ?? String(error)}`, {

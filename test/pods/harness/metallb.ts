@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { helmBinary } from '../../../scripts/delivery/helm.js';
-import { inNetns } from '../../interop/harness/uclient.js';
 import { applyYaml, kubectl } from '../../k8s/delivery-kubectl.js';
 import { findBuildScript, runBuildScript } from '../../k8s/harness/binaries.js';
 import { NODE_NAME } from '../../k8s/harness/node.js';
+import { execInNetns } from '../../k8s/harness/node-network.js';
 import { waitFor } from '../../k8s/operator-fixtures.js';
 
 const run = promisify(execFile);
@@ -36,18 +36,6 @@ export const LB_NETWORK = {
 export const METALLB_NAMESPACE = 'metallb-system';
 const FIELD_MANAGER = 'turnrelay-pods-metallb';
 const BINARIES_MOUNT = '/metallb';
-
-async function nsExec(netnsPath: string, command: string, args: string[]): Promise<string> {
-  const [cmd, cmdArgs] = inNetns(netnsPath, command, args);
-  try {
-    return (await run(cmd, cmdArgs)).stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`${command} ${args.join(' ')} in ${netnsPath} failed${stderr ? `: ${stderr}` : ''}`, {
-      cause: error,
-    });
-  }
-}
 
 /** Folder with controller, speaker, crds/ and chart/ (built once per go.mod/go.sum). */
 export function buildMetallb(): Promise<string> {
@@ -141,9 +129,9 @@ export async function installMetallb(nodeNetns: string): Promise<MetalLb> {
   // A fixed MAC: a bridge otherwise takes its ports' lowest one, which would
   // change as clients attach, after the speaker learned it.
   const bridgeMac = randomMac();
-  await nsExec(nodeNetns, 'ip', ['link', 'add', bridge, 'address', bridgeMac, 'type', 'bridge']);
-  await nsExec(nodeNetns, 'ip', ['addr', 'add', `${nodeAddress}/${prefixLength}`, 'dev', bridge]);
-  await nsExec(nodeNetns, 'ip', ['link', 'set', bridge, 'up']);
+  await execInNetns(nodeNetns, 'ip', ['link', 'add', bridge, 'address', bridgeMac, 'type', 'bridge']);
+  await execInNetns(nodeNetns, 'ip', ['addr', 'add', `${nodeAddress}/${prefixLength}`, 'dev', bridge]);
+  await execInNetns(nodeNetns, 'ip', ['link', 'set', bridge, 'up']);
 
   const crdDir = join(dir, 'crds');
   for (const file of (await readdir(crdDir)).sort())
@@ -188,7 +176,7 @@ export async function installMetallb(nodeNetns: string): Promise<MetalLb> {
       for (const object of objects.filter((o) => o.kind.startsWith('Cluster')))
         await kubectl(['delete', object.kind, object.metadata.name, '--ignore-not-found']);
       await kubectl(['delete', '-f', crdDir, '--ignore-not-found']);
-      await nsExec(nodeNetns, 'ip', ['link', 'delete', bridge]).catch(() => undefined);
+      await execInNetns(nodeNetns, 'ip', ['link', 'delete', bridge]).catch(() => undefined);
     },
   };
 }
@@ -240,11 +228,11 @@ export async function createLbClient(nodeNetns: string, address = '10.78.0.2'): 
   };
   try {
     const port = `trlbc${suffix}`;
-    await nsExec(nodeNetns, 'ip', ['link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
-    await nsExec(nodeNetns, 'ip', ['link', 'set', port, 'master', LB_NETWORK.bridge, 'up']);
-    await nsExec(path, 'ip', ['link', 'set', 'lo', 'up']);
-    await nsExec(path, 'ip', ['addr', 'add', `${address}/${LB_NETWORK.prefixLength}`, 'dev', 'eth0']);
-    await nsExec(path, 'ip', ['link', 'set', 'eth0', 'up']);
+    await execInNetns(nodeNetns, 'ip', ['link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+    await execInNetns(nodeNetns, 'ip', ['link', 'set', port, 'master', LB_NETWORK.bridge, 'up']);
+    await execInNetns(path, 'ip', ['link', 'set', 'lo', 'up']);
+    await execInNetns(path, 'ip', ['addr', 'add', `${address}/${LB_NETWORK.prefixLength}`, 'dev', 'eth0']);
+    await execInNetns(path, 'ip', ['link', 'set', 'eth0', 'up']);
   } catch (error) {
     await remove();
     throw error;
@@ -253,7 +241,7 @@ export async function createLbClient(nodeNetns: string, address = '10.78.0.2'): 
     path,
     address,
     neighbour: async (ip) => {
-      const entries = JSON.parse(await nsExec(path, 'ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', 'eth0'])) as {
+      const entries = JSON.parse(await execInNetns(path, 'ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', 'eth0'])) as {
         lladdr?: string;
         state?: string[];
       }[];
