@@ -67,6 +67,8 @@ export interface NativeAddon {
   counters(plane: PlaneHandle): number[];
   /** Relays per thread (tests check that allocations spread over threads). */
   relaysPerThread(plane: PlaneHandle): number[];
+  /** Bytes held by STUN datagrams queued for the JS thread (bounded; 0 once JS caught up); also on a closed plane. */
+  upcallBytes(plane: PlaneHandle): number;
 }
 
 /** Index of each value in `counters()`. */

@@ -259,6 +259,11 @@ export class NativeDataPlane implements DataPlane {
     return this.closed ? [] : this.addon.relaysPerThread(this.handle);
   }
 
+  /** Bytes held by STUN datagrams waiting for the JS thread (also after close, until they are freed), for tests. */
+  upcallBytes(): number {
+    return this.addon.upcallBytes(this.handle);
+  }
+
   /** Stops the plane's threads and closes every socket it owns. */
   close(): void {
     if (this.closed) return;
@@ -289,7 +294,8 @@ export class NativeDataPlane implements DataPlane {
     for (const key of ['droppedNoPermission', 'droppedNoChannel', 'droppedRateLimited', 'sendErrors'] as const) {
       Object.defineProperty(counters, key, { enumerable: true, get: () => read(NativeCounter[key]) + js[key] });
     }
-    // STUN datagrams the plane could not queue for the JS thread (it was overloaded) count as backpressure drops.
+    // STUN datagrams the plane could not queue for the JS thread (it was this far behind: the queue
+    // was full by count or by bytes) count as backpressure drops.
     Object.defineProperty(counters, 'droppedBackpressure', {
       enumerable: true,
       get: () => read(NativeCounter.droppedBackpressure) + read(NativeCounter.upcallsDropped) + js.droppedBackpressure,

@@ -3,8 +3,10 @@
 // (startRelay), real UDP and TCP sockets on loopback, checked from the
 // client's and the peer's side and through the metrics endpoint. The same
 // file runs under AddressSanitizer/UBSan (scripts/test-native-sanitize.sh).
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import type { NativeDataPlane } from '../../../relay/dataplane/native/native-data-plane.js';
+import { LISTENER_SOCKET_BUFFER } from '../../../relay/dataplane/js-udp-listener.js';
 import { decodeStunMessage, type StunMessage } from '../../../relay/stun/message.js';
 import { AttributeType, MessageClass, Method } from '../../../relay/stun/constants.js';
 import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js';
@@ -27,6 +29,7 @@ const PLANES: PlaneCase[] = [
   { name: 'native, 2 threads', relay: { dataPlane: 'native', threads: 2 } },
 ];
 
+const MIB = 1024 * 1024;
 const udpSeries = (direction: string) => `turnrelay_relayed_packets_total{transport="udp",direction="${direction}"}`;
 const dropped = (reason: string) => `turnrelay_dropped_packets_total{reason="${reason}"}`;
 const relayOptions = (plane: PlaneCase) => ({
@@ -62,6 +65,52 @@ async function portIsFree(port: number): Promise<boolean> {
   } finally {
     s.close();
   }
+}
+
+/**
+ * A STUN-shaped datagram of `size` bytes: the 20-byte `header` of a Send indication, then
+ * junk. With `lying`, its length field claims more than the datagram holds.
+ */
+function stunShaped(header: Buffer, size: number, fill: number, lying: boolean): Buffer {
+  const d = Buffer.alloc(size, fill);
+  header.copy(d, 0, 0, 20);
+  d.writeUInt16BE(lying ? 0xfffc : size - 20, 2);
+  return d;
+}
+
+// Sends its stdin as one datagram, argv[2] times, to 127.0.0.1:argv[1], one send after the
+// other, pausing a millisecond after every 32: the receiving thread keeps up, so what the
+// flood tests is the relay's queue, not the kernel dropping what a socket buffer cannot hold.
+const FLOODER = `
+const chunks = [];
+process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
+  const datagram = Buffer.concat(chunks);
+  const port = Number(process.argv[1]);
+  let left = Number(process.argv[2]);
+  const socket = require('node:dgram').createSocket('udp4');
+  const send = () => socket.send(datagram, port, '127.0.0.1', next);
+  function next(err) {
+    if (err) throw err;
+    if (left === 0) return socket.close();
+    left--;
+    if (left % 32 === 0) setTimeout(send, 1);
+    else send();
+  }
+  next();
+});`;
+
+/**
+ * Floods 127.0.0.1:`port` with `count` copies of `datagram` from a child process and
+ * blocks this thread until it is done: the relay's JavaScript (which runs on this thread)
+ * handles nothing meanwhile, so whatever the data plane takes in has to wait for it.
+ */
+function floodWhileJsIsBusy(port: number, datagram: Buffer, count: number): void {
+  const run = spawnSync(process.execPath, ['-e', FLOODER, String(port), String(count)], {
+    input: datagram,
+    timeout: 30_000,
+    env: { PATH: process.env['PATH'] },
+  });
+  if (run.status !== 0) throw new Error(`flooder failed (${run.status ?? run.signal}): ${run.stderr.toString()}`);
 }
 
 /** A fresh client that allocates, binds a channel to a fresh peer and relays one packet each way. */
@@ -377,14 +426,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       // to the JavaScript side whole (up to 65,000 bytes), which drops it unanswered. The small ones
       // outnumber the native plane's STUN queue while this (the relay's own) thread is busy sending.
       const header = attacker.build(Method.Send, [], { cls: MessageClass.Indication });
-      const shaped = (size: number, i: number) => {
-        const d = Buffer.alloc(size, i);
-        header.copy(d, 0, 0, 20);
-        d.writeUInt16BE(i % 2 ? 0xfffc : size - 20, 2);
-        return d;
-      };
-      for (let i = 0; i < 300; i++) attacker.sendRaw(shaped(65_000, i));
-      for (let i = 0; i < 5000; i++) attacker.sendRaw(shaped(100, i));
+      for (let i = 0; i < 300; i++) attacker.sendRaw(stunShaped(header, 65_000, i, i % 2 === 1));
+      for (let i = 0; i < 5000; i++) attacker.sendRaw(stunShaped(header, 100, i, i % 2 === 1));
       // A full STUN queue drops datagrams like a full socket buffer, the attacker's own requests
       // included while its flood is still arriving: it retransmits, as a STUN client does.
       let ok: StunMessage | undefined;
@@ -397,6 +440,52 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       await attacker.refresh(0);
     } finally {
       attacker.close();
+      peer.close();
+    }
+  });
+
+  test('hostile client: maximum-size STUN-shaped datagrams while the JS thread is busy hold a bounded amount of memory, the excess is dropped and counted, everyone is still served', async () => {
+    // Without a byte bound the native plane's STUN queue (4096 datagrams) would hold up to
+    // 3000 x 65,000 bytes = 195 MB of this flood. Its budget is 8 MiB; on top of that the
+    // listener socket's kernel buffer (4 MiB asked, which Linux doubles for its bookkeeping)
+    // may hold more that reaches JS after this thread is free. The JS plane has only that buffer.
+    const size = 65_000;
+    const count = 3000;
+    const bound = 8 * MIB + 2 * LISTENER_SOCKET_BUFFER;
+    const victim = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const relayed = victim.relayedAddress(await victim.allocate(USER, PASSWORD));
+      expect(isSuccess(await victim.channelBind(0x4050, peer))).toBe(true);
+      // An unauthenticated stranger's Send indications whose length field lies: each one that
+      // reaches the JavaScript side is counted as malformed there and dropped unanswered.
+      const header = victim.build(Method.Send, [], { cls: MessageClass.Indication });
+      const datagram = stunShaped(header, size, 0x5a, true);
+      const before = await metricsText(t.relay);
+      const rss = process.memoryUsage.rss();
+      floodWhileJsIsBusy(t.port('udp'), datagram, count);
+      const growth = process.memoryUsage.rss() - rss;
+      // The victim's allocation relays both ways, and a fresh client is served.
+      victim.sendChannelData(0x4050, Buffer.from('after the flood'));
+      expect((await peer.next()).data.toString()).toBe('after the flood');
+      peer.socket.send(Buffer.from('and back'), relayed.port, relayed.address);
+      expect((await victim.nextData()).data.toString()).toBe('and back');
+      await expectServing(t);
+      const after = await metricsText(t.relay);
+      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
+      const delivered = delta('turnrelay_errors_total{kind="malformed_message"}');
+      expect(delivered).toBeGreaterThan(0);
+      expect(delivered * size).toBeLessThanOrEqual(bound);
+      expect(growth).toBeLessThan(bound + 16 * MIB); // the rest: whatever else this process touched meanwhile
+      const dp = t.relay.turn.ctx.dataPlane;
+      if (dp.name === 'native') {
+        // The kernel drops what the JavaScript plane's socket has no room for, uncounted.
+        expect(delta(dropped('backpressure'))).toBeGreaterThan(0);
+        expect((dp as NativeDataPlane).upcallBytes()).toBe(0); // JS caught up: every byte given back
+      }
+      await victim.refresh(0);
+    } finally {
+      victim.close();
       peer.close();
     }
   });
@@ -573,6 +662,26 @@ describe.each(PLANES)('data plane contract, own relay: $name', (plane) => {
       c.close();
       peer.close();
       await t.stop();
+    }
+  });
+
+  test('closing the relay while STUN datagrams wait for the JS thread frees them and gives their bytes back', async () => {
+    const t = await startTestRelay({ relay: relayOptions(plane) });
+    const c = await TurnTestClient.udp(t.port('udp'));
+    try {
+      const listenerPort = t.port('udp');
+      const header = c.build(Method.Send, [], { cls: MessageClass.Indication });
+      floodWhileJsIsBusy(listenerPort, stunShaped(header, 65_000, 1, true), 500);
+      const dp = t.relay.turn.ctx.dataPlane;
+      const upcallBytes = () => (dp.name === 'native' ? (dp as NativeDataPlane).upcallBytes() : 0);
+      if (dp.name === 'native') expect(upcallBytes()).toBeGreaterThan(4 * MIB); // the queue is full of them
+      await t.stop();
+      expect(await portIsFree(listenerPort)).toBe(true);
+      // The ones still queued at close reach no handler; each gives its bytes back as it is freed.
+      for (let i = 0; i < 200 && upcallBytes() > 0; i++) await sleep(10);
+      expect(upcallBytes()).toBe(0);
+    } finally {
+      c.close();
     }
   });
 

@@ -20,8 +20,14 @@
 namespace turnrelay {
 namespace {
 
-constexpr size_t kUpcallQueue = 4096;  // STUN datagrams waiting for the JS thread
-constexpr int kMaxThreads = 1024;      // relay ids carry the lane in their low 10 bits
+// STUN datagrams waiting for the JS thread, bounded by count and by the bytes they hold.
+// 8 MiB is 4096 datagrams of 2 KiB: STUN and TURN over UDP stay under the path MTU (a Send
+// indication carrying a media packet is ~1.3 KB), so honest traffic meets the count bound
+// first; only oversized datagrams meet the byte bound, and they pin at most 8 MiB (twice the
+// receive buffer asked for a listener socket) where the count alone allowed 4096 x 64 KiB.
+constexpr size_t kUpcallQueue = 4096;
+constexpr size_t kUpcallBytes = 8 * 1024 * 1024;
+constexpr int kMaxThreads = 1024;  // relay ids carry the lane in their low 10 bits
 constexpr int kListenerBuffer = 4 * 1024 * 1024;
 
 struct Plane {
@@ -31,6 +37,7 @@ struct Plane {
   int nextListenerId = 1;
   int64_t nextRelay = 1;
   napi_threadsafe_function upcall = nullptr;
+  std::shared_ptr<UpcallBudget> upcallBudget = std::make_shared<UpcallBudget>(kUpcallBytes);
   Counters jsCounters;  // written by the JS thread only
   // Usage of each live relay, written by its worker and read here without asking it.
   std::unordered_map<int64_t, std::shared_ptr<Usage>> usage;
@@ -58,7 +65,8 @@ struct Args {
   Plane* plane = nullptr;
   bool ok = true;
 
-  Args(napi_env e, napi_callback_info info, bool needPlane = true) : env(e) {
+  // needPlane: argv[0] must be a plane, and an open one unless closedToo.
+  Args(napi_env e, napi_callback_info info, bool needPlane = true, bool closedToo = false) : env(e) {
     if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
       ok = fail("bad call");
       return;
@@ -70,7 +78,7 @@ struct Args {
       return;
     }
     plane = static_cast<Plane*>(p);
-    if (plane->closed) ok = fail("plane is closed");
+    if (plane->closed && !closedToo) ok = fail("plane is closed");
   }
   bool fail(const char* msg, const char* code = nullptr) {
     if (ok) napi_throw_error(env, code, msg);
@@ -158,7 +166,7 @@ void callJs(napi_env env, napi_value fn, void*, void* data) {
     napi_get_undefined(env, &undef);
     napi_call_function(env, undef, fn, 5, args, nullptr);
   }
-  free(u);
+  Upcall::destroy(u);  // also when env is null: the queue is flushed at teardown
 }
 
 void finalizePlane(napi_env, void* data, void*) {
@@ -189,7 +197,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   // The loop threads must not keep Node alive; the listeners JS wraps decide that.
   napi_unref_threadsafe_function(env, p->upcall);
   for (int i = 0; i < threads; i++) {
-    p->workers.push_back(std::make_unique<Worker>(i, p->upcall));
+    p->workers.push_back(std::make_unique<Worker>(i, p->upcall, p->upcallBudget));
     if (!p->workers.back()->ok()) {
       napi_release_threadsafe_function(p->upcall, napi_tsfn_release);
       napi_throw_error(env, nullptr, "native data plane: epoll/eventfd setup failed");
@@ -480,6 +488,14 @@ napi_value RelaysPerThread(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+// upcallBytes(plane) -> bytes the STUN datagrams queued for the JS thread hold (0 once JS caught
+// up). Also on a closed plane: the datagrams queued at close give their bytes back as they are freed.
+napi_value UpcallBytes(napi_env env, napi_callback_info info) {
+  Args a(env, info, true, true);
+  if (!a.ok) return nullptr;
+  return a.number(static_cast<double>(a.plane->upcallBudget->used()));
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const struct {
     const char* name;
@@ -502,6 +518,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sendFromListener", SendFromListener},
       {"counters", GetCounters},
       {"relaysPerThread", RelaysPerThread},
+      {"upcallBytes", UpcallBytes},
       {"relayUsage", RelayUsage},
   };
   for (const auto& f : fns) {

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <new>
 #include <random>
 
 namespace turnrelay {
@@ -24,7 +25,8 @@ const uint8_t kZeros[4] = {0, 0, 0, 0};
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
 }  // namespace
 
-Worker::Worker(int lane, napi_threadsafe_function upcall) : lane_(lane), upcall_(upcall) {
+Worker::Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget)
+    : lane_(lane), upcall_(upcall), budget_(std::move(budget)) {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (ok() && !watch(wake_, kKindWake, 0)) {
@@ -337,19 +339,39 @@ void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t 
   }
 }
 
+Upcall* Upcall::make(const std::shared_ptr<UpcallBudget>& budget, size_t n) {
+  const size_t charge = sizeof(Upcall) + n;
+  if (!budget->take(charge)) return nullptr;  // checked before malloc: a refused datagram costs no allocation
+  void* mem = malloc(charge);
+  if (!mem) {
+    budget->give(charge);
+    return nullptr;
+  }
+  auto* u = new (mem) Upcall;
+  u->budget = budget;
+  u->charge = charge;
+  u->length = n;
+  return u;
+}
+
+void Upcall::destroy(Upcall* u) {
+  u->budget->give(u->charge);
+  u->~Upcall();
+  free(u);
+}
+
 void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from) {
-  auto* u = static_cast<Upcall*>(malloc(sizeof(Upcall) + n));
+  Upcall* u = Upcall::make(budget_, n);
   if (!u) {
-    counters_[kUpcallsDropped].add();
+    counters_[kUpcallsDropped].add();  // JS is this far behind (or out of memory): drop, like a full socket buffer
     return;
   }
   u->listenerId = listenerId;
   u->lane = lane_;
-  u->length = n;
   memcpy(u->data, data, n);
   u->port = formatAddress(from, u->address, sizeof u->address);
   if (napi_call_threadsafe_function(upcall_, u, napi_tsfn_nonblocking) != napi_ok) {
-    free(u);  // queue full (JS is overloaded) or closing: drop, like a full socket buffer would
+    Upcall::destroy(u);  // queue full by count (JS is overloaded) or closing
     counters_[kUpcallsDropped].add();
   }
 }

@@ -61,14 +61,43 @@ struct Command {
   std::shared_ptr<Usage> usage;  // OpenRelay: the cell JS reads the allocation's usage from
 };
 
-// A STUN datagram on its way to the JS thread.
+// Bytes that STUN datagrams queued for the JS thread hold, shared by all workers of a plane.
+// The Node-API queue bounds only their number; this bounds their memory, which one client
+// sending 64 KiB datagrams would otherwise make ~4096 x 64 KiB. Only STUN upcalls touch it.
+class UpcallBudget {
+ public:
+  explicit UpcallBudget(size_t limit) : limit_(limit) {}
+  // Reserves n bytes; false (nothing reserved) when that would pass the limit. A failing
+  // reservation may make a concurrent one fail too; none lets the total pass the limit.
+  bool take(size_t n) {
+    if (used_.fetch_add(n, std::memory_order_relaxed) + n <= limit_) return true;
+    used_.fetch_sub(n, std::memory_order_relaxed);
+    return false;
+  }
+  void give(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  const size_t limit_;
+  std::atomic<size_t> used_{0};
+};
+
+// A STUN datagram on its way to the JS thread. It returns its bytes to the budget when it is
+// destroyed, wherever that happens: delivered, refused by a full queue, or flushed at teardown
+// (the Node-API queue can outlive the plane, so the budget is shared with every upcall).
 struct Upcall {
+  std::shared_ptr<UpcallBudget> budget;
+  size_t charge;  // what this upcall holds: header and datagram
   int listenerId;
   int lane;
   char address[INET6_ADDRSTRLEN];
   int port;
   size_t length;
   uint8_t data[1];
+
+  // An upcall with room for n datagram bytes; nullptr when the budget or malloc refuses.
+  static Upcall* make(const std::shared_ptr<UpcallBudget>& budget, size_t n);
+  static void destroy(Upcall* u);
 };
 
 // One datagram waiting in a sendmmsg batch.
@@ -83,7 +112,7 @@ struct Out {
 
 class Worker {
  public:
-  Worker(int lane, napi_threadsafe_function upcall);
+  Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget);
   ~Worker();
   bool ok() const { return ep_ >= 0 && wake_ >= 0; }
   void start();
@@ -121,6 +150,7 @@ class Worker {
 
   const int lane_;
   napi_threadsafe_function upcall_;
+  const std::shared_ptr<UpcallBudget> budget_;
   int ep_ = -1, wake_ = -1;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
