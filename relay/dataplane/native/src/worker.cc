@@ -37,12 +37,12 @@ Worker::Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<Upcall
   out_.reserve(kOutCapacity);
   // Set up once: recvmmsg only writes msg_len, msg_namelen and msg_flags, and drain() restores
   // msg_namelen of the entries a call used. Only the pages datagrams touch become resident.
-  storage_.resize(kArenaSlots * kSlot);
+  storage_.reset(new uint8_t[kArenaSlots * kSlot]);
   msgs_.assign(kArenaSlots, mmsghdr{});
   iovs_.resize(kArenaSlots);
   addrs_.resize(kArenaSlots);
   for (int i = 0; i < kArenaSlots; i++) {
-    iovs_[i] = {storage_.data() + i * kSlot, kMaxDatagram};
+    iovs_[i] = {storage_.get() + i * kSlot, kMaxDatagram};
     msgs_[i].msg_hdr.msg_name = &addrs_[i];
     msgs_[i].msg_hdr.msg_namelen = sizeof addrs_[i];
     msgs_[i].msg_hdr.msg_iov = &iovs_[i];

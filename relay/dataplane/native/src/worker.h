@@ -160,7 +160,8 @@ class Worker {
   std::unordered_map<int64_t, std::unique_ptr<Relay>> relays_;
   std::vector<Out> out_;
   // The receive arena: slots [0, used_) hold datagrams that queued sends in out_ may point into.
-  std::vector<uint8_t> storage_;
+  // Not value-initialised (a vector would zero it): pages no datagram touched stay unbacked.
+  std::unique_ptr<uint8_t[]> storage_;
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;
   std::vector<sockaddr_storage> addrs_;
