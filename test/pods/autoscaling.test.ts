@@ -18,7 +18,7 @@ import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { NODE_NETWORK } from '../k8s/harness/node-network.js';
 import { mintWithCli } from '../k8s/ice-credentials.js';
 import { waitFor } from '../k8s/operator-fixtures.js';
-import { useCallFixture } from './harness/call-fixture.js';
+import { usePodsFixture } from './harness/pods-fixture.js';
 import { startMetricsServer, type MetricsServer } from './harness/metrics-server.js';
 import { FIELD_MANAGER } from './harness/operator-install.js';
 import { nodeIp, nodeNetns } from './harness/pods-env.js';
@@ -41,7 +41,7 @@ const SAMPLE_MS = 2_500;
 /** Calls opened at most while waiting for one on the newer pod (each lands on either pod at random). */
 const MAX_CALLS = 6;
 
-const fixture = useCallFixture();
+const fixture = usePodsFixture();
 const { calls, children } = fixture;
 let metricsServer: MetricsServer | undefined;
 

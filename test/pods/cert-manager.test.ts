@@ -42,7 +42,6 @@ const tools = requireTools(['openssl']);
 let kc: KubeConfig;
 let rest: KubeRest;
 let certManager: CertManager | undefined;
-let operator: { release(): Promise<void> } | undefined;
 let browser: Browser | undefined;
 let call: TurnCall | undefined;
 let namespace = '';
@@ -71,7 +70,7 @@ beforeAll(async () => {
   process.stderr.write(
     `cert-manager: webhook admitting through the API server ${certManager.startupMs} ms after start\n`,
   );
-  operator = await useInstalledOperator(kc);
+  await useInstalledOperator(kc);
   // An operator started before the cert-manager CRDs existed looks for them
   // again only on its periodic resync: restart it so it watches Certificates.
   if (operatorRan) {
@@ -90,7 +89,6 @@ afterAll(async () => {
     await kubectl(['delete', '--ignore-not-found', 'clusterissuer', `selfsigned-${namespace}`]);
     await kubectl(['wait', '--for=delete', `namespace/${namespace}`, '--timeout=2m']).catch(() => undefined);
   }
-  await operator?.release();
   await certManager?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 }, 300_000);

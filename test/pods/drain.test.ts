@@ -21,7 +21,7 @@ import { applyYaml, kubectl } from '../k8s/delivery-kubectl.js';
 import { mintWithCli } from '../k8s/ice-credentials.js';
 import { waitFor } from '../k8s/operator-fixtures.js';
 import { generateSelfSignedCert } from '../../relay/config/dev-defaults.js';
-import { useCallFixture } from './harness/call-fixture.js';
+import { usePodsFixture } from './harness/pods-fixture.js';
 import { FIELD_MANAGER } from './harness/operator-install.js';
 import { nodeIp } from './harness/pods-env.js';
 import {
@@ -41,7 +41,7 @@ const HOLD_MS = 25_000;
 const SAMPLE_MS = 2_500;
 const CALL_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 
-const fixture = useCallFixture();
+const fixture = usePodsFixture();
 const { calls, children } = fixture;
 
 async function scaleTo(ns: string, replicas: number): Promise<V1Pod[]> {

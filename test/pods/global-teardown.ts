@@ -1,9 +1,10 @@
-// Jest global teardown of the pods project: stops the cluster and its node
-// (pods, containerd, kubelet, namespace, cgroups, mounts, temp dir).
-import type {} from './global-setup.js'; // its `declare global` types the handle
+// Jest global teardown of the pods project: stops the clusters and their
+// nodes (pods, containerd, kubelet, namespace, cgroups, mounts, temp dir), one
+// after another, so the last node to stop puts the host back (host-state.ts).
+import type {} from './global-setup.js'; // its `declare global` types the handles
 
 export default async function globalTeardown(): Promise<void> {
-  const cluster = globalThis.turnrelayPodsCluster;
-  globalThis.turnrelayPodsCluster = undefined;
-  await cluster?.stop();
+  const clusters = globalThis.turnrelayPodsClusters ?? [];
+  globalThis.turnrelayPodsClusters = undefined;
+  for (const cluster of clusters.reverse()) await cluster.stop();
 }

@@ -39,7 +39,6 @@ let kc: KubeConfig;
 let rest: KubeRest;
 let metallb: MetalLb | undefined;
 let client: LbClient | undefined;
-let operator: { release(): Promise<void> } | undefined;
 const children = new ChildSet();
 const namespaces: string[] = [];
 
@@ -48,13 +47,12 @@ beforeAll(async () => {
   rest = await adminRest(kc);
   metallb = await installMetallb(nodeNetns());
   client = await createLbClient(nodeNetns());
-  operator = await useInstalledOperator(kc);
+  await useInstalledOperator(kc);
 }, 400_000);
 
 afterAll(async () => {
   await children.stopAll();
   for (const namespace of namespaces) await deleteTestNamespace(namespace);
-  await operator?.release();
   await client?.remove();
   await metallb?.uninstall();
 }, 300_000);

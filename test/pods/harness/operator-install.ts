@@ -1,9 +1,9 @@
 // Installing the operator on the pods cluster the ways users do: the Helm
-// chart, or deploy/install.yaml. Test files of the pods project share one
-// cluster and run in any order, so a file that only needs *an* operator uses
-// useInstalledOperator(): it takes the one already running, or installs the
-// manifest and removes it again afterwards (leaving the cluster as it found
-// it, so a later `helm install` does not collide with the manifest's objects).
+// chart, or deploy/install.yaml. Test files of the pods project share their
+// worker's cluster and run on it one after another, in any order. A file that
+// only needs *an* operator uses useInstalledOperator(): it takes the one
+// already running, or installs the manifest and leaves it for the next file.
+// The install test, which needs a cluster without one, removes it first.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,17 +63,23 @@ async function operatorAvailable(kc: KubeConfig): Promise<boolean | undefined> {
   return (deployment.status?.availableReplicas ?? 0) > 0;
 }
 
-/**
- * An operator to reconcile this file's TurnRelays: the one already installed,
- * or deploy/install.yaml applied now. Returns how to undo what it did.
- */
-export async function useInstalledOperator(kc: KubeConfig): Promise<{ release(): Promise<void> }> {
-  const installedHere = (await operatorAvailable(kc)) === undefined;
-  if (installedHere) await applyInstallManifest();
+/** An operator to reconcile this file's TurnRelays: the one already installed, or deploy/install.yaml applied now. */
+export async function useInstalledOperator(kc: KubeConfig): Promise<void> {
+  if ((await operatorAvailable(kc)) === undefined) await applyInstallManifest();
   await waitFor('an available operator', async () => (await operatorAvailable(kc)) === true, 240_000, 1000);
-  return {
-    async release() {
-      if (installedHere) await kubectl(['delete', '--ignore-not-found', '--wait', '--timeout=3m', '-f', MANIFEST]);
-    },
-  };
+}
+
+/** Removes an operator a file before left installed (the manifest's objects, or a Helm release), CRD included. */
+export async function removeInstalledOperator(): Promise<void> {
+  const kubeconfig = testKubeconfigPath();
+  const releases = await run(helmBinary(), [
+    'list',
+    '-q',
+    '--namespace',
+    OPERATOR_NAMESPACE,
+    '--kubeconfig',
+    kubeconfig,
+  ]);
+  if (releases.stdout.split('\n').includes(RELEASE)) await helmUninstallOperator();
+  await kubectl(['delete', '--ignore-not-found', '--wait', '--timeout=3m', '-f', MANIFEST]);
 }
