@@ -31,29 +31,31 @@ type Sample = [Record<string, string>, number];
 export function createRelayMetrics(src: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'turnrelay_process_' });
-  // Counters mirroring absolute values we own: reset and re-add at each scrape.
+  // Metrics of values we own, re-read at each scrape: reset, then write every sample (one left out is absent).
+  const refill = <M extends { reset(): void }>(
+    read: () => Sample[],
+    write: (metric: M, labels: Sample[0], value: number) => void,
+  ) =>
+    function (this: M) {
+      this.reset();
+      for (const [labels, value] of read()) write(this, labels, value);
+    };
+  // Counters mirroring absolute values we own.
   const mirror = (name: string, help: string, labelNames: string[], read: () => Sample[]) =>
     new Counter({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
+      collect: refill<Counter>(read, (counter, labels, value) => counter.inc(labels, value)),
     });
-  // Gauges of values we own, read at each scrape; a sample left out is absent.
   const gauge = (name: string, help: string, labelNames: string[], read: () => Sample[]) =>
     new Gauge({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.set(labels, value);
-      },
+      collect: refill<Gauge>(read, (metric, labels, value) => metric.set(labels, value)),
     });
 
   gauge('turnrelay_allocations', 'Current allocations by relay address family', ['family'], () => [
