@@ -340,22 +340,20 @@ void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t 
 }
 
 Upcall* Upcall::make(const std::shared_ptr<UpcallBudget>& budget, size_t n) {
-  const size_t charge = sizeof(Upcall) + n;
-  if (!budget->take(charge)) return nullptr;  // checked before malloc: a refused datagram costs no allocation
-  void* mem = malloc(charge);
+  if (!budget->take(charge(n))) return nullptr;  // checked before malloc: a refused datagram costs no allocation
+  void* mem = malloc(charge(n));
   if (!mem) {
-    budget->give(charge);
+    budget->give(charge(n));
     return nullptr;
   }
   auto* u = new (mem) Upcall;
   u->budget = budget;
-  u->charge = charge;
   u->length = n;
   return u;
 }
 
 void Upcall::destroy(Upcall* u) {
-  u->budget->give(u->charge);
+  u->budget->give(charge(u->length));
   u->~Upcall();
   free(u);
 }

@@ -87,13 +87,15 @@ class UpcallBudget {
 // (the Node-API queue can outlive the plane, so the budget is shared with every upcall).
 struct Upcall {
   std::shared_ptr<UpcallBudget> budget;
-  size_t charge;  // what this upcall holds: header and datagram
   int listenerId;
   int lane;
   char address[INET6_ADDRSTRLEN];
   int port;
   size_t length;
   uint8_t data[1];
+
+  // What an upcall with n datagram bytes holds (header and datagram), charged to the budget.
+  static size_t charge(size_t n) { return sizeof(Upcall) + n; }
 
   // An upcall with room for n datagram bytes; nullptr when the budget or malloc refuses.
   static Upcall* make(const std::shared_ptr<UpcallBudget>& budget, size_t n);
