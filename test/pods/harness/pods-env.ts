@@ -9,8 +9,6 @@ export const PODS_ENV = {
   clusters: 'TURNRELAY_PODS_CLUSTERS',
   /** How many clusters to start (default: Jest's worker count). */
   nodes: 'TURNRELAY_PODS_NODES',
-  netns: 'TURNRELAY_PODS_NETNS',
-  nodeIp: 'TURNRELAY_PODS_NODE_IP',
 } as const;
 
 export interface PodsCluster {
@@ -38,14 +36,16 @@ export function clusterOfWorker(env: NodeJS.ProcessEnv = process.env): PodsClust
   return cluster;
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(`${name} is not set: pod tests run in the 'pods' Jest project, whose global setup starts the node`);
-  return value;
+function workerCluster(): PodsCluster {
+  const cluster = clusterOfWorker();
+  if (!cluster)
+    throw new Error(
+      `${PODS_ENV.clusters} is not set: pod tests run in the 'pods' Jest project, whose global setup starts the nodes`,
+    );
+  return cluster;
 }
 
 /** The node's network namespace (/run/netns/NAME): test clients run inside it. */
-export const nodeNetns = (): string => required(PODS_ENV.netns);
+export const nodeNetns = (): string => workerCluster().netns;
 /** The node's InternalIP. */
-export const nodeIp = (): string => required(PODS_ENV.nodeIp);
+export const nodeIp = (): string => workerCluster().nodeIp;
