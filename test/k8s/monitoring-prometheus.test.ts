@@ -235,11 +235,12 @@ test('with their conditions made real, every alert expression and every dashboar
   for (const group of relayAlertRules({ namespace: ns, name: 'edge' })) {
     for (const rule of group.rules) await returnsData(rule.expr, `alert ${rule.alert}`);
   }
-  // And Prometheus itself evaluates them from the rule file: every alert is pending or firing.
-  const alerts = await prometheus.query('ALERTS');
-  expect(new Set(alerts.map((a) => a.metric.alertname))).toEqual(
-    new Set(relayAlertRules({ namespace: ns, name: 'edge' })[0]!.rules.map((r) => r.alert)),
-  );
+  // And Prometheus itself evaluates them from the rule file: every alert is pending or firing
+  // (ALERTS holds an alert only after the rule's next evaluation, so wait for that one).
+  const expected = new Set(relayAlertRules({ namespace: ns, name: 'edge' })[0]!.rules.map((r) => r.alert));
+  const alertNames = async () => new Set((await prometheus.query('ALERTS')).map((a) => a.metric.alertname));
+  await waitFor('every alert in ALERTS', async () => (await alertNames()).size >= expected.size).catch(() => undefined);
+  expect(await alertNames()).toEqual(expected);
 
   const dashboard = JSON.parse(
     await readFile(join(ROOT, 'charts/turnrelay-operator/files/grafana-dashboard.json'), 'utf8'),
