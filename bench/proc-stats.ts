@@ -23,12 +23,6 @@ function runNanos(pid: number, tid: string): number {
   return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
-/** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
-function tickCpuMicros(pid: number): number {
-  const { userMicros, systemMicros } = readStat(`/proc/${pid}/stat`);
-  return userMicros + systemMicros;
-}
-
 /** Nanoseconds each live thread has run. */
 function threadRunNanos(pid: number): Map<string, number> {
   const runs = new Map<string, number>();
@@ -46,11 +40,20 @@ function threadRunNanos(pid: number): Map<string, number> {
 export interface CpuSample {
   pid: number;
   threads: Map<string, number>;
+  /** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
   ticks: number;
+  /** stime alone (time in the kernel on the process's behalf), same resolution. */
+  systemTicks: number;
 }
 
 export function cpuSample(pid: number): CpuSample {
-  return { pid, threads: threadRunNanos(pid), ticks: tickCpuMicros(pid) };
+  const { userMicros, systemMicros } = readStat(`/proc/${pid}/stat`);
+  return { pid, threads: threadRunNanos(pid), ticks: userMicros + systemMicros, systemTicks: systemMicros };
+}
+
+/** Kernel time (system CPU, all threads) the process used since `from`, in µs at tick resolution. */
+export function systemMicrosSince(from: CpuSample, to: CpuSample = cpuSample(from.pid)): number {
+  return to.systemTicks - from.systemTicks;
 }
 
 /**

@@ -2,16 +2,19 @@
 // (Allocate + CreatePermission + ChannelBind, timed as the allocation rate),
 // then bench/loadgen (C++, sendmmsg/recvmmsg, pinned to its own CPU where
 // the machine has one to spare) takes over their client ports and drives
-// ChannelData at fixed offered rates, client-to-client, so each delivered
-// message is two relayed packets. Steps up a fixed ladder of rates until loss
+// ChannelData at fixed offered rates, so each delivered message is two relayed
+// packets: client-to-client (each allocation's peer is another allocation of
+// the run, both call parties on one relay), or to a plain echo peer the load
+// generator runs (a peer that is not a TURN client). Steps up a fixed ladder of rates until loss
 // passes 0.1% twice in a row, then bisects between the highest passing and the
 // lowest failing rate, so the maximum at <= 0.1% loss is found to about 1%.
 import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
 import { MAX_LOSS_PERCENT, nextBisectionRate } from './max-rate-search.js';
-import { cpuMicrosSince, cpuSample } from './proc-stats.js';
+import { cpuMicrosSince, cpuSample, systemMicrosSince } from './proc-stats.js';
 import { benchUser, type ServerUnderTest } from './servers.js';
 
 export interface FloodStep {
@@ -28,6 +31,8 @@ export interface FloodStep {
   relayedPerSecond: number;
   serverCpuMicros: number;
   cpuMicrosPerRelayedPacket: number;
+  /** The part of the server's CPU spent in the kernel (ticks of /proc/<pid>/stat): sockets, UDP/IP, wakeups. */
+  systemMicrosPerRelayedPacket: number;
 }
 
 export interface FloodResult {
@@ -38,6 +43,7 @@ export interface FloodResult {
   /** Highest relayed packets/s of a step with at most 0.1% loss. */
   maxRelayedPerSecond: number;
   loadgenCpu: string;
+  peer: FloodPeer;
 }
 
 /** CPUs for the server and for the load generator: separate when the machine has two, else shared. */
@@ -57,9 +63,25 @@ interface Pair {
   channel: number;
 }
 
+/** Who the allocations send to: each other ('client', both call parties on the relay), or a plain UDP echo peer. */
+export type FloodPeer = 'client' | 'echo';
+
+/** A UDP port free on `host` right now (the load generator binds it next). */
+async function freePort(host: string): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, host, () => resolve());
+  });
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
 async function makeAllocations(
   server: ServerUnderTest,
   pairs: number,
+  echo: { address: string; port: number } | undefined,
 ): Promise<{ senders: Pair[]; perSecond: number }> {
   const started = performance.now();
   const senders: Pair[] = [];
@@ -78,8 +100,8 @@ async function makeAllocations(
         const ca = 0x4000 + ((2 * i) % 0x3fff);
         const cb = 0x4000 + ((2 * i + 1) % 0x3fff);
         for (const [c, peer, channel] of [
-          [a, rb, ca],
-          [b, ra, cb],
+          [a, echo ?? rb, ca],
+          [b, echo ?? ra, cb],
         ] as const) {
           if (!isSuccess(await c.createPermission(peer))) throw new Error(`${server.name}: CreatePermission failed`);
           if (!isSuccess(await c.channelBind(channel, peer))) throw new Error(`${server.name}: ChannelBind failed`);
@@ -100,6 +122,7 @@ async function runLoadgen(
   rate: number,
   seconds: number,
   cpu: string,
+  echoPort: number | undefined,
 ): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
   const args = [
     '-c',
@@ -111,6 +134,7 @@ async function runLoadgen(
     String(rate),
     String(seconds),
     '120',
+    ...(echoPort === undefined ? [] : [`echo=${echoPort}`]),
     ...senders.map((s) => `${s.port}:${s.channel}`),
   ];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,6 +156,8 @@ export async function runFlood(
   server: ServerUnderTest,
   options: {
     pairs: number;
+    /** Default 'client'. */
+    peer?: FloodPeer;
     /** The ladder: fixed offered rates (the same for every server, so CPU per packet compares at equal load). */
     rates: number[];
     seconds: number;
@@ -145,15 +171,22 @@ export async function runFlood(
   },
 ): Promise<FloodResult> {
   const binary = join(repoRoot, 'build/bench/loadgen');
-  const { senders, perSecond } = await makeAllocations(server, options.pairs);
+  const echoPort = options.peer === 'echo' ? await freePort(server.host) : undefined;
+  const { senders, perSecond } = await makeAllocations(
+    server,
+    options.pairs,
+    echoPort === undefined ? undefined : { address: server.host, port: echoPort },
+  );
   const steps: FloodStep[] = [];
   const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
     const cpuBefore = cpuSample(server.pid);
     const [r] = await Promise.all([
-      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu),
+      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu, echoPort),
       options.during?.(rate),
     ]);
-    const serverCpuMicros = cpuMicrosSince(cpuBefore);
+    const cpuAfter = cpuSample(server.pid);
+    const serverCpuMicros = cpuMicrosSince(cpuBefore, cpuAfter);
+    const serverSystemMicros = systemMicrosSince(cpuBefore, cpuAfter);
     const relayed = 2 * r.received;
     const lossPercent = r.sent > 0 ? (100 * Math.max(0, r.sent - r.received)) / r.sent : 0;
     const result: FloodStep = {
@@ -167,6 +200,7 @@ export async function runFlood(
       relayedPerSecond: relayed / r.seconds,
       serverCpuMicros,
       cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
+      systemMicrosPerRelayedPacket: relayed > 0 ? serverSystemMicros / relayed : Number.NaN,
     };
     steps.push(result);
     process.stderr.write(
@@ -192,5 +226,6 @@ export async function runFlood(
     steps,
     maxRelayedPerSecond: Math.max(0, ...passing.map((s) => s.relayedPerSecond)),
     loadgenCpu: options.loadgenCpu,
+    peer: options.peer ?? 'client',
   };
 }

@@ -107,6 +107,12 @@ export function createRelayMetrics(src: MetricSources): Registry {
     ['transport', 'direction'],
     byTransportAndDirection('clientToPeerBytes', 'peerToClientBytes'),
   );
+  mirror(
+    'turnrelay_relayed_in_process_packets_total',
+    "Client-to-peer packets whose peer was another allocation of this relay with this host's address, handed over without a trip through the kernel",
+    [],
+    () => [[{}, src.dataPlane.deliveredInProcess]],
+  );
   mirror('turnrelay_dropped_packets_total', 'Packets the data plane dropped, by reason', ['reason'], () => [
     [{ reason: 'no_permission' }, src.dataPlane.droppedNoPermission],
     [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],

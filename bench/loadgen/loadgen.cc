@@ -3,10 +3,12 @@
 // in Node); this program then takes over their client ports: it binds the
 // same local ports, sends ChannelData at a fixed offered rate spread over
 // all of them, and counts what comes back. Each sender's channel leads to
-// another allocation of the same run (client-to-client), so every delivered
-// message was relayed twice by the server.
+// another allocation of the same run (client-to-client), or, with echo=PORT,
+// to a plain UDP peer this program runs on local-ip:PORT that sends every
+// datagram back to where it came from (a relayed address); either way every
+// delivered message was relayed twice by the server.
 //
-//   loadgen <server-ip> <server-port> <local-ip> <rate msgs/s> <seconds> <size> <port:channel>...
+//   loadgen <server-ip> <server-port> <local-ip> <rate msgs/s> <seconds> <size> [echo=PORT] <port:channel>...
 // Prints one JSON line: {"sent":N,"received":M,"stale":K,"seconds":S}. Every
 // payload starts with a nonce of this run, and only ChannelData carrying it
 // counts as received: datagrams of an earlier run that the server still had
@@ -41,6 +43,57 @@ struct Sender {
   uint16_t channel;
 };
 
+// A non-blocking UDP socket with 4 MiB buffers bound to ip:port (-1 after printing why not).
+int boundSocket(in_addr ip, int port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  int buf = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  sockaddr_in me{};
+  me.sin_family = AF_INET;
+  me.sin_addr = ip;
+  me.sin_port = htons(static_cast<uint16_t>(port));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0) {
+    perror("bind");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The plain peer: sends each datagram back to its source, a batch at a time, until `done`.
+void echo(int fd, const std::atomic<bool>& done) {
+  std::vector<uint8_t> storage(kBatch * 2048);
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  sockaddr_in from[kBatch];
+  int ep = epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  while (!done.load()) {
+    if (epoll_wait(ep, &ev, 1, 50) <= 0) continue;
+    for (;;) {
+      for (int i = 0; i < kBatch; i++) {
+        iovs[i] = {storage.data() + i * 2048, 2048};
+        memset(&msgs[i], 0, sizeof msgs[i]);
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      }
+      int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+      if (got <= 0) break;
+      for (int i = 0; i < got; i++) iovs[i].iov_len = msgs[i].msg_len;
+      for (int off = 0; off < got;) {
+        int r = sendmmsg(fd, msgs + off, got - off, 0);
+        off += r > 0 ? r : 1;  // a failed datagram is lost, as on a network
+      }
+    }
+  }
+  close(ep);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,24 +117,20 @@ int main(int argc, char** argv) {
   size_t size = static_cast<size_t>(atoi(argv[6]));
   std::vector<Sender> senders;
   int ep = epoll_create1(0);
-  for (int i = 7; i < argc; i++) {
+  int echoFd = -1, firstSender = 7;
+  if (strncmp(argv[7], "echo=", 5) == 0) {
+    echoFd = boundSocket(local, atoi(argv[7] + 5));
+    if (echoFd < 0) return 1;
+    firstSender = 8;
+  }
+  for (int i = firstSender; i < argc; i++) {
     int port = 0, channel = 0;
     if (sscanf(argv[i], "%d:%d", &port, &channel) != 2) {
       fprintf(stderr, "bad port:channel %s\n", argv[i]);
       return 2;
     }
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    int buf = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-    sockaddr_in me{};
-    me.sin_family = AF_INET;
-    me.sin_addr = local;
-    me.sin_port = htons(static_cast<uint16_t>(port));
-    if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0) {
-      perror("bind");
-      return 1;
-    }
+    int fd = boundSocket(local, port);
+    if (fd < 0) return 1;
     if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
       perror("connect");
       return 1;
@@ -103,6 +152,8 @@ int main(int argc, char** argv) {
     memcpy(nonce, &v, 4);
   }
   if (size < sizeof nonce) size = sizeof nonce;
+  std::thread peer;
+  if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done); });
   std::thread receiver([&] {
     std::vector<uint8_t> storage(kBatch * 2048);
     mmsghdr msgs[kBatch];
@@ -176,6 +227,7 @@ int main(int argc, char** argv) {
   nanosleep(&drain, nullptr);
   done.store(true);
   receiver.join();
+  if (peer.joinable()) peer.join();
   printf("{\"sent\":%llu,\"received\":%llu,\"stale\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(sent),
          static_cast<unsigned long long>(received.load()), static_cast<unsigned long long>(stale.load()), sentFor);
   return 0;

@@ -15,5 +15,6 @@ export function createCounters(): DataPlaneCounters {
     droppedRateLimited: 0,
     droppedBackpressure: 0,
     sendErrors: 0,
+    deliveredInProcess: 0,
   };
 }

@@ -41,6 +41,9 @@ interface ChannelEntry {
 const tidPrefix = randomBytes(8);
 let tidCounter = 0;
 
+/** Own relayed address+port -> the endpoint there, for in-process delivery (RelayEndpointSpec.ownRelayedAddress). */
+type OwnRelayed = Map<IpKey, JsRelayEndpoint>;
+
 class JsRelayEndpoint implements RelayEndpoint {
   private readonly permissions = new Map<IpKey, number>();
   private readonly channels = new Map<number, ChannelEntry>();
@@ -51,12 +54,20 @@ class JsRelayEndpoint implements RelayEndpoint {
   private readonly own = direction();
   private closed = false;
 
+  private readonly source: RemoteInfo | undefined;
+
   constructor(
     private readonly spec: RelayEndpointSpec,
     private readonly counters: DataPlaneCounters,
     guard: HandlerGuard,
+    private readonly ownRelayed: OwnRelayed,
   ) {
     this.stats = counters.byTransport[spec.sink.transport];
+    const own = spec.ownRelayedAddress;
+    if (own) {
+      this.source = { address: own.address, port: own.port, family: spec.family === 4 ? 'IPv4' : 'IPv6', size: 0 };
+      ownRelayed.set(transportAddressKey(own.address, own.port), this);
+    }
     this.bucket = spec.maxBitrateKbps > 0 ? new TokenBucket(spec.maxBitrateKbps) : null;
     spec.socket.on(
       'message',
@@ -130,8 +141,10 @@ class JsRelayEndpoint implements RelayEndpoint {
       this.counters.droppedRateLimited++;
       return;
     }
-    this.spec.socket.send(frame, CHANNEL_DATA_HEADER, length, entry.port, entry.ip);
     this.countToPeer(length);
+    const local = this.localPeer(entry.peerKey);
+    if (local) local.fromPeer(frame.subarray(CHANNEL_DATA_HEADER, CHANNEL_DATA_HEADER + length), this.source!);
+    else this.spec.socket.send(frame, CHANNEL_DATA_HEADER, length, entry.port, entry.ip);
   }
 
   fromClientSend(peerIp: string, peerPort: number, payload: Buffer): void {
@@ -140,8 +153,18 @@ class JsRelayEndpoint implements RelayEndpoint {
       this.counters.droppedRateLimited++;
       return;
     }
-    this.spec.socket.send(payload, peerPort, peerIp);
     this.countToPeer(payload.length);
+    const local = this.localPeer(transportAddressKey(peerIp, peerPort));
+    if (local) local.fromPeer(payload, this.source!);
+    else this.spec.socket.send(payload, peerPort, peerIp);
+  }
+
+  /** The endpoint of this plane at a peer address, when both relayed addresses are this host's. */
+  private localPeer(peerKey: IpKey): JsRelayEndpoint | undefined {
+    if (this.source === undefined || this.ownRelayed.size === 0) return undefined;
+    const local = this.ownRelayed.get(peerKey);
+    if (local) this.counters.deliveredInProcess++;
+    return local;
   }
 
   private countToPeer(bytes: number): void {
@@ -197,6 +220,9 @@ class JsRelayEndpoint implements RelayEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const own = this.spec.ownRelayedAddress;
+    if (own && this.ownRelayed.get(transportAddressKey(own.address, own.port)) === this)
+      this.ownRelayed.delete(transportAddressKey(own.address, own.port));
     this.permissions.clear();
     this.channels.clear();
     this.channelByPeer.clear();
@@ -232,6 +258,7 @@ export class JsDataPlane implements DataPlane {
   readonly threads = 1;
   readonly counters = createCounters();
   private readonly listeners = new Set<JsUdpListener>();
+  private readonly ownRelayed: OwnRelayed = new Map();
 
   constructor(private readonly guard = new HandlerGuard()) {}
 
@@ -242,7 +269,7 @@ export class JsDataPlane implements DataPlane {
   }
 
   openRelay(spec: RelayEndpointSpec): RelayEndpoint {
-    return new JsRelayEndpoint(spec, this.counters, this.guard);
+    return new JsRelayEndpoint(spec, this.counters, this.guard, this.ownRelayed);
   }
 
   /** Listener and relay sockets are closed by their owners (listeners, allocations); nothing runs besides them. */

@@ -24,6 +24,8 @@ export interface DataPlaneCounters {
   droppedRateLimited: number;
   droppedBackpressure: number;
   sendErrors: number;
+  /** Client → peer datagrams handed to another allocation of this relay in process (see RelayEndpointSpec). */
+  deliveredInProcess: number;
 }
 
 /** Where peer traffic for one allocation goes: the client's 5-tuple. */
@@ -45,6 +47,13 @@ export interface RelayEndpointSpec {
   sink: ClientSink;
   /** Per-allocation bitrate cap (both directions together), 0 = unlimited. */
   maxBitrateKbps: number;
+  /**
+   * The relayed address the client was told, given only when it is an address of this host
+   * (no external address stands in for it): the kernel would deliver a datagram sent there
+   * to this very socket, so an allocation of the same plane that sends to it may be handed
+   * the datagram in process, with this address as its source, under the same checks.
+   */
+  ownRelayedAddress?: { address: string; port: number };
 }
 
 /** Forwarding state of one allocation. All addresses are canonical IP text. */

@@ -22,18 +22,36 @@ export function advertisedAddress(
   reachedOn: string,
   local: () => string[] = localAddresses,
 ): string {
-  const external = family === 4 ? relay.externalAddress : relay.externalAddress6;
+  const external = externalAddressFor(relay, family, local);
   if (external) return external;
-  const mapped = (relay.externalAddressMap ?? []).filter((m) => familyOf(m.external) === family);
-  if (mapped.length) {
-    const own = new Set(local());
-    const hit = mapped.find((m) => own.has(m.internal));
-    if (hit) return hit.external;
-  }
   const host = family === 4 ? relay.host : relay.host6!;
   if (!isUnspecified(host)) return host;
   if (familyOf(reachedOn) === family && !isUnspecified(reachedOn)) return reachedOn;
   return local().find((address) => familyOf(address) === family && isRoutableInterfaceAddress(address)) ?? host;
+}
+
+/** The external address that stands in for this host's relayed addresses of `family`, if one does. */
+function externalAddressFor(relay: RelayConfig['relay'], family: 4 | 6, local: () => string[]): string | undefined {
+  const external = family === 4 ? relay.externalAddress : relay.externalAddress6;
+  if (external) return external;
+  const mapped = (relay.externalAddressMap ?? []).filter((m) => familyOf(m.external) === family);
+  if (!mapped.length) return undefined;
+  const own = new Set(local());
+  return mapped.find((m) => own.has(m.internal))?.external;
+}
+
+/**
+ * Whether `advertised` (what advertisedAddress returned) is an address of this host: no
+ * external address stands in for it. Only then does a datagram sent to it reach this very
+ * relay; an external address may be shared (a load balancer in front of several pods).
+ */
+export function isOwnRelayedAddress(
+  relay: RelayConfig['relay'],
+  family: 4 | 6,
+  advertised: string,
+  local: () => string[] = localAddresses,
+): boolean {
+  return !isUnspecified(advertised) && externalAddressFor(relay, family, local) === undefined;
 }
 
 /** Not loopback, link-local or unspecified: an address a peer elsewhere could be routed to. */

@@ -1,15 +1,22 @@
 // What does the relay actually forward? During a Chromium data-channel run
 // through our relay, capture every UDP datagram on the relay's own loopback
-// address and check that relayed traffic (relay port to relay port) is only
-// STUN connectivity checks and DTLS records, and that the plaintext sent over
-// the data channel never appears anywhere on the wire. A control datagram
-// carrying a second marker in the clear proves the search would find it.
+// address and check that relayed traffic is only STUN connectivity checks and
+// DTLS records, and that the plaintext sent over the data channel never
+// appears anywhere on the wire. Relayed traffic is what crosses from relay
+// port to relay port, and the payload of the ChannelData between a UDP
+// client and the listener: both browsers' allocations live on this relay, so
+// the plane may hand a datagram from one to the other in process, and then
+// only the client legs carry it. A control datagram carrying a second marker
+// in the clear proves the search would find it.
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { decodeChannelData } from '../../relay/stun/channel-data.js';
+import { AttributeType, MessageClass, Method } from '../../relay/stun/constants.js';
+import { decodeStunMessage } from '../../relay/stun/message.js';
 import { startLoopbackCapture } from './harness/capture.js';
 import { ChildSet } from './harness/children.js';
 import { launchChromium, runTurnPair } from './harness/chromium.js';
@@ -67,7 +74,14 @@ test('the relay forwards only DTLS and STUN, never the data-channel plaintext', 
   const packets = await capture.stop();
 
   const inRange = (port: number) => port >= portRange.min && port <= portRange.max;
-  const relayed = packets.filter((p) => inRange(p.srcPort) && inRange(p.dstPort) && !p.payload.includes(control));
+  const udpListener = relay.endpoint('udp').port;
+  const relayed = [
+    ...packets.filter((p) => inRange(p.srcPort) && inRange(p.dstPort) && !p.payload.includes(control)),
+    ...packets.flatMap((p) => {
+      const inner = p.srcPort === udpListener || p.dstPort === udpListener ? carried(p.payload) : undefined;
+      return inner ? [{ ...p, payload: inner }] : [];
+    }),
+  ];
   const unexpected = relayed.filter((p) => !isStunMessage(p.payload) && !dtlsRecords(p.payload));
   const records = relayed.flatMap((p) => dtlsRecords(p.payload) ?? []);
   const dtls12Style = records.flatMap((r) => (r.format === 'dtls-plaintext' && r.version === 0xfefd ? [r] : []));
@@ -89,6 +103,17 @@ function sendControlDatagram(address: string, port: number, text: string): Promi
       else resolve();
     }),
   );
+}
+
+/** What a UDP client leg carries for a peer: a ChannelData payload, or the DATA of a Send or Data indication. */
+function carried(datagram: Buffer): Buffer | undefined {
+  const channelData = decodeChannelData(datagram);
+  if (channelData) return channelData.data;
+  if (!isStunMessage(datagram)) return undefined;
+  const m = decodeStunMessage(datagram);
+  return m.cls === MessageClass.Indication && (m.method === Method.Send || m.method === Method.Data)
+    ? m.get(AttributeType.Data)
+    : undefined;
 }
 
 function summarize(packets: CapturedPacket[]): string[] {

@@ -27,6 +27,8 @@ export interface NativeAddon {
     clientIp: string,
     clientPort: number,
     kbps: number,
+    relayedIp?: string,
+    relayedPort?: number,
   ): number;
   /** Returns what the relay endpoint relayed (in the order of `UsageIndex`), undefined if it was unknown. */
   closeRelay(plane: PlaneHandle, relayId: number): number[] | undefined;
@@ -83,6 +85,7 @@ export const NativeCounter = {
   droppedBackpressure: 7,
   sendErrors: 8,
   upcallsDropped: 9,
+  deliveredInProcess: 10,
 } as const;
 
 /** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage` in tables.h. */

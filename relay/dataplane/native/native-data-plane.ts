@@ -193,7 +193,7 @@ export class NativeDataPlane implements DataPlane {
   private readonly stun = new Map<number, UdpListenerEvents['stun']>();
   /** Sinks this plane made for its UDP clients; any other sink (TCP/TLS) relays on the JS plane. */
   private readonly clients = new WeakMap<ClientSink, NativeClient>();
-  private readonly relayIds = new WeakMap<RelayEndpoint, number>();
+  private readonly relays = new WeakMap<RelayEndpoint, { id: number; lane: number }>();
   private closed = false;
   private last: number[] = [];
 
@@ -228,7 +228,12 @@ export class NativeDataPlane implements DataPlane {
   }
 
   relayIdOf(endpoint: RelayEndpoint): number {
-    return this.relayIds.get(endpoint) ?? 0;
+    return this.relays.get(endpoint)?.id ?? 0;
+  }
+
+  /** The thread an endpoint of this plane relays on (undefined: a TCP/TLS endpoint, on the JS side), for tests. */
+  laneOf(endpoint: RelayEndpoint): number | undefined {
+    return this.relays.get(endpoint)?.lane;
   }
 
   detachListener(id: number): void {
@@ -247,10 +252,12 @@ export class NativeDataPlane implements DataPlane {
       client.address,
       client.port,
       spec.maxBitrateKbps,
+      spec.ownRelayedAddress?.address,
+      spec.ownRelayedAddress?.port,
     );
     spec.socket.close(); // the plane holds its own duplicate of the fd
     const endpoint = new NativeRelayEndpoint(this.call, id);
-    this.relayIds.set(endpoint, id);
+    this.relays.set(endpoint, { id, lane: client.lane });
     return endpoint;
   }
 
@@ -291,7 +298,13 @@ export class NativeDataPlane implements DataPlane {
       });
     }
     const counters = { byTransport: { udp, tcp: js.byTransport.tcp, tls: js.byTransport.tls } } as DataPlaneCounters;
-    for (const key of ['droppedNoPermission', 'droppedNoChannel', 'droppedRateLimited', 'sendErrors'] as const) {
+    for (const key of [
+      'droppedNoPermission',
+      'droppedNoChannel',
+      'droppedRateLimited',
+      'sendErrors',
+      'deliveredInProcess',
+    ] as const) {
       Object.defineProperty(counters, key, { enumerable: true, get: () => read(NativeCounter[key]) + js[key] });
     }
     // STUN datagrams the plane could not queue for the JS thread (it was this far behind: the queue

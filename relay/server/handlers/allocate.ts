@@ -12,7 +12,7 @@ import { Allocation } from '../allocation.js';
 import type { AuthContext, ServerContext, TurnRequest } from '../context.js';
 import { grantedLifetimeSeconds } from '../lifetime.js';
 import { errorResponse, successResponse } from '../responses.js';
-import { advertisedAddress } from '../advertised-address.js';
+import { advertisedAddress, isOwnRelayedAddress } from '../advertised-address.js';
 import type { BoundRelay } from '../relay-ports.js';
 
 export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth: AuthContext): Promise<Buffer> {
@@ -83,13 +83,14 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
 
   const lifetimeAttr = msg.get(AttributeType.Lifetime);
   const lifetime = grantedLifetimeSeconds(lifetimeAttr ? decodeLifetime(lifetimeAttr) : undefined, limits);
+  const relayed = { address: advertisedAddress(ctx.config.relay, relay.family, client.localAddress), port: relay.port };
   const endpoint = ctx.dataPlane.openRelay({
     socket: relay.socket,
     family: relay.family,
     sink: client.sink,
     maxBitrateKbps: limits.maxBitrateKbps,
+    ...(isOwnRelayedAddress(ctx.config.relay, relay.family, relayed.address) ? { ownRelayedAddress: relayed } : {}),
   });
-  const relayed = { address: advertisedAddress(ctx.config.relay, relay.family, client.localAddress), port: relay.port };
   const allocation = new Allocation(
     client,
     auth.user,

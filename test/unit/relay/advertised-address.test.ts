@@ -1,5 +1,5 @@
 import { RelaySocketsSchema } from '../../../relay/config/schema.js';
-import { advertisedAddress } from '../../../relay/server/advertised-address.js';
+import { advertisedAddress, isOwnRelayedAddress } from '../../../relay/server/advertised-address.js';
 
 const relay = (input: Record<string, unknown>) => RelaySocketsSchema.parse(input);
 const hostA = () => ['127.0.0.1', '10.0.0.11', 'fe80::1'];
@@ -56,5 +56,28 @@ describe('advertisedAddress (XOR-RELAYED-ADDRESS)', () => {
     expect(() => relay({ externalAddressMap: [{ internal: 'node-1', external: '198.51.100.1' }] })).toThrow(
       /IPv4 or IPv6/,
     );
+  });
+});
+
+describe('isOwnRelayedAddress (may allocations of this relay be handed each other’s datagrams in process)', () => {
+  test('the bind address, or an interface address the relay picked, is this host’s own', () => {
+    const bound = relay({ host: '10.0.0.11' });
+    expect(isOwnRelayedAddress(bound, 4, advertisedAddress(bound, 4, '10.0.0.11', hostA), hostA)).toBe(true);
+    const any = relay({});
+    expect(isOwnRelayedAddress(any, 4, advertisedAddress(any, 4, '0.0.0.0', hostA), hostA)).toBe(true);
+  });
+
+  test('an external address (possibly a load balancer shared by several pods) is not, nor a mapped one', () => {
+    const external = relay({ host: '10.0.0.11', externalAddress: '203.0.113.7' });
+    expect(isOwnRelayedAddress(external, 4, advertisedAddress(external, 4, '10.0.0.11', hostA), hostA)).toBe(false);
+    const mapped = relay({ externalAddressMap: [{ internal: '10.0.0.11', external: '198.51.100.11' }] });
+    expect(isOwnRelayedAddress(mapped, 4, advertisedAddress(mapped, 4, '0.0.0.0', hostA), hostA)).toBe(false);
+    // An IPv4 external address says nothing about IPv6 relayed addresses.
+    const dual = relay({ host6: '2001:db8::11', externalAddress: '203.0.113.7' });
+    expect(isOwnRelayedAddress(dual, 6, '2001:db8::11', hostA)).toBe(true);
+  });
+
+  test('the unspecified address (no routable interface) is never delivered to', () => {
+    expect(isOwnRelayedAddress(relay({}), 4, '0.0.0.0', () => ['127.0.0.1'])).toBe(false);
   });
 });

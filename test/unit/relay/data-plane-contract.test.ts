@@ -32,11 +32,20 @@ const PLANES: PlaneCase[] = [
 const MIB = 1024 * 1024;
 const udpSeries = (direction: string) => `turnrelay_relayed_packets_total{transport="udp",direction="${direction}"}`;
 const dropped = (reason: string) => `turnrelay_dropped_packets_total{reason="${reason}"}`;
+const IN_PROCESS = 'turnrelay_relayed_in_process_packets_total';
 const relayOptions = (plane: PlaneCase) => ({
   host: '127.0.0.1',
   portRange: { min: 50000, max: 59999 },
   ...plane.relay,
 });
+
+/** The thread the allocation at a relayed port relays on (single-thread planes: 0). */
+function laneOf(t: TestRelay, relayedPort: number): number | undefined {
+  const dp = t.relay.turn.ctx.dataPlane;
+  const allocation = [...t.relay.turn.ctx.allocations.values()].find((a) => a.relayed.port === relayedPort);
+  if (!allocation) throw new Error(`no allocation at relayed port ${relayedPort}`);
+  return dp.name === 'native' ? (dp as NativeDataPlane).laneOf(allocation.endpoint) : 0;
+}
 
 /** The next message must be a well-formed Data indication (type 0x0017, length matching the datagram). */
 async function nextDataIndication(
@@ -346,6 +355,87 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       await expect(peer.next(300)).rejects.toThrow(/received nothing/);
     } finally {
       c.close();
+      peer.close();
+    }
+  });
+
+  // Both call parties on this relay: each allocation's peer is the other's relayed address.
+  // Where both live on one thread, the plane hands the datagram over in process (the kernel
+  // would deliver it to that very socket); across threads it goes through the kernel. What
+  // the clients see is the same either way.
+  test('two allocations of this relay relay to each other: ChannelData and Send, from each other’s relayed address, counted like any peer', async () => {
+    const a = await TurnTestClient.udp(t.port('udp'));
+    const b = await TurnTestClient.udp(t.port('udp'));
+    try {
+      const before = await metricsText(t.relay);
+      const ra = a.relayedAddress(await a.allocate(USER, PASSWORD));
+      const rb = b.relayedAddress(await b.allocate(USER, PASSWORD));
+      expect(isSuccess(await a.channelBind(0x4101, rb))).toBe(true);
+      expect(isSuccess(await b.createPermission(ra))).toBe(true);
+
+      a.sendChannelData(0x4101, Buffer.from('a to b, channel'));
+      expect(await nextDataIndication(b)).toEqual({
+        data: 'a to b, channel',
+        peer: { address: ra.address, port: ra.port },
+      });
+      b.sendIndication(ra, Buffer.from('b to a, send'));
+      expect(await a.nextData()).toEqual({ data: Buffer.from('b to a, send'), channel: 0x4101 });
+      expect(isSuccess(await b.channelBind(0x4102, ra))).toBe(true);
+      for (let i = 0; i < 20; i++) a.sendChannelData(0x4101, Buffer.from(`burst ${i}`));
+      for (let i = 0; i < 20; i++)
+        expect(await b.nextData()).toEqual({ data: Buffer.from(`burst ${i}`), channel: 0x4102 });
+
+      const after = await metricsText(t.relay);
+      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
+      expect(delta(udpSeries('client_to_peer'))).toBe(22);
+      expect(delta(udpSeries('peer_to_client'))).toBe(22);
+      const sameLane = laneOf(t, ra.port) === laneOf(t, rb.port);
+      expect(delta(IN_PROCESS)).toBe(sameLane ? 22 : 0);
+      await Promise.all([a.refresh(0), b.refresh(0)]);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('two allocations of this relay: the receiving allocation’s permission still decides, and a deleted allocation’s address gets nothing', async () => {
+    const a = await TurnTestClient.udp(t.port('udp'));
+    const b = await TurnTestClient.udp(t.port('udp'));
+    const peer = await startPeer();
+    try {
+      const ra = a.relayedAddress(await a.allocate(USER, PASSWORD));
+      const rb = b.relayedAddress(await b.allocate(USER, PASSWORD));
+      expect(isSuccess(await a.channelBind(0x4103, rb))).toBe(true);
+      const before = await metricsText(t.relay);
+      // b permits only 127.0.0.2, not a's relayed address (127.0.0.1).
+      expect(isSuccess(await b.createPermission({ address: '127.0.0.2', port: 1 }))).toBe(true);
+      a.sendChannelData(0x4103, Buffer.from('not permitted'));
+      await expect(b.nextData(300)).rejects.toThrow(/timed out/);
+      const refused = await metricsText(t.relay);
+      expect(metricValue(refused, dropped('no_permission')) - metricValue(before, dropped('no_permission'))).toBe(1);
+      expect(metricValue(refused, udpSeries('peer_to_client'))).toBe(metricValue(before, udpSeries('peer_to_client')));
+
+      // Once b's allocation is gone, its relayed address reaches nobody, in process or not.
+      expect(isSuccess(await b.refresh(0))).toBe(true);
+      for (let i = 0; i < 50 && !(await portIsFree(rb.port)); i++) await sleep(10);
+      const gone = await metricsText(t.relay);
+      a.sendChannelData(0x4103, Buffer.from('to a deleted allocation'));
+      a.sendIndication(rb, Buffer.from('and by send indication'));
+      await expect(b.nextData(300)).rejects.toThrow(/timed out/);
+      const later = await metricsText(t.relay);
+      expect(metricValue(later, IN_PROCESS)).toBe(metricValue(gone, IN_PROCESS));
+      expect(metricValue(later, udpSeries('peer_to_client'))).toBe(metricValue(gone, udpSeries('peer_to_client')));
+
+      // a itself still relays to an ordinary peer.
+      expect(isSuccess(await a.channelBind(0x4104, peer))).toBe(true);
+      a.sendChannelData(0x4104, Buffer.from('still relaying'));
+      expect((await peer.next()).data.toString()).toBe('still relaying');
+      peer.socket.send(Buffer.from('from a peer'), ra.port, ra.address);
+      expect((await a.nextData()).data.toString()).toBe('from a peer');
+      await a.refresh(0);
+    } finally {
+      a.close();
+      b.close();
       peer.close();
     }
   });

@@ -60,8 +60,8 @@ struct Plane {
 
 struct Args {
   napi_env env;
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 10;
+  napi_value argv[10];
   Plane* plane = nullptr;
   bool ok = true;
 
@@ -304,7 +304,8 @@ napi_value RemoveListener(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
-// openRelay(plane, lane, fd, listenerId, clientIp, clientPort, kbps) -> relay id
+// openRelay(plane, lane, fd, listenerId, clientIp, clientPort, kbps[, relayedIp, relayedPort]) -> relay id
+// relayedIp/Port: the allocation's relayed address when it is this host's own (see byRelayed_).
 napi_value OpenRelay(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Worker* w = a.lane(a.i32(1));
@@ -312,6 +313,9 @@ napi_value OpenRelay(napi_env env, napi_callback_info info) {
   Command c(Command::OpenRelay);
   a.address(4, 5, c.addr, c.addrLen);
   c.value = a.f64(6);
+  napi_valuetype relayedType = napi_undefined;
+  if (a.ok && a.argc > 7) napi_typeof(env, a.argv[7], &relayedType);
+  if (relayedType == napi_string) a.address(7, 8, c.relayed, c.relayedLen);
   if (!a.ok) return nullptr;
   // A duplicate the worker owns; the caller closes its own copy.
   int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);

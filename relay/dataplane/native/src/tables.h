@@ -87,6 +87,10 @@ struct Relay {
   int listenerId = 0;
   sockaddr_storage client{};
   socklen_t clientLen = 0;
+  // The relayed address clients were told, when it is this host's own (relayedLen 0: not
+  // known, or an external address): the source its in-process deliveries carry.
+  sockaddr_storage relayed{};
+  socklen_t relayedLen = 0;
   std::unordered_map<Key, double, KeyHash> permissions;
   std::unordered_map<uint16_t, Channel> channels;
   // Peer address+port -> its channel in `channels` (unordered_map elements never move).
@@ -157,6 +161,7 @@ enum CounterId {
   kDroppedBackpressure,
   kSendErrors,
   kUpcallsDropped,
+  kDeliveredInProcess,
   kCounterCount
 };
 

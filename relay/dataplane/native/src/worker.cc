@@ -84,6 +84,7 @@ void Worker::stop() {
   if (thread_.joinable()) thread_.join();
   for (auto& [id, r] : relays_) close(r->fd);
   for (auto& [id, s] : sockets_) close(s.fd);
+  byRelayed_.clear();
   relays_.clear();
   sockets_.clear();
   relayCount_.store(0);
@@ -122,6 +123,10 @@ void Worker::closeRelay(int64_t id) {
   epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
   close(it->second->fd);
   Relay* gone = it->second.get();
+  if (gone->relayedLen) {
+    auto own = byRelayed_.find(keyOf(gone->relayed, true));
+    if (own != byRelayed_.end() && own->second == gone) byRelayed_.erase(own);
+  }
   for (auto& [lid, s] : sockets_) {
     for (auto r = s.routes.begin(); r != s.routes.end();) r = r->second == gone ? s.routes.erase(r) : std::next(r);
   }
@@ -153,6 +158,8 @@ void Worker::apply(Command& c) {
       r->client = c.addr;
       r->clientLen = c.addrLen;
       r->usage = std::move(c.usage);
+      r->relayed = c.relayed;
+      r->relayedLen = c.relayedLen;
       if (c.value > 0) r->bucket.setRate(c.value);
       c.fd = -1;
       if (!watch(r->fd, kKindRelay, c.relayId)) {
@@ -160,6 +167,7 @@ void Worker::apply(Command& c) {
         counters_[kSendErrors].add();
         return;
       }
+      if (r->relayedLen) byRelayed_[keyOf(r->relayed, true)] = r.get();
       relays_[c.relayId] = std::move(r);
       relayCount_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -205,16 +213,12 @@ void Worker::apply(Command& c) {
       break;
     case Command::SendToPeer: {
       // A Send indication's data (policy and permission checked in JS).
-      if (!r.bucket.take(c.payload.size(), nowMs())) {
+      double now = nowMs();
+      if (!r.bucket.take(c.payload.size(), now)) {
         counters_[kDroppedRateLimited].add();
         break;
       }
-      Out& o = push(r.fd, c.addr, c.addrLen);
-      o.iov[0] = {c.payload.data(), c.payload.size()};
-      o.iovCount = 1;
-      counters_[kClientToPeerPackets].add();
-      counters_[kClientToPeerBytes].add(c.payload.size());
-      r.usage->toPeer(c.payload.size());
+      toPeer(r, c.addr, c.addrLen, c.payload.data(), c.payload.size(), now);
       break;
     }
     default:
@@ -276,15 +280,34 @@ void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double 
     counters_.drop(why);
     return;
   }
-  Out& o = push(r.fd, ch->addr, ch->addrLen);
-  o.iov[0] = {const_cast<uint8_t*>(cd.payload), cd.length};
-  o.iovCount = 1;
-  counters_[kClientToPeerPackets].add();
-  counters_[kClientToPeerBytes].add(cd.length);
-  r.usage->toPeer(cd.length);
+  toPeer(r, ch->addr, ch->addrLen, cd.payload, cd.length, now);
 }
 
-void Worker::fromPeer(Relay& r, int clientFd, uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const uint8_t* data, size_t n, double now) {
+  counters_[kClientToPeerPackets].add();
+  counters_[kClientToPeerBytes].add(n);
+  r.usage->toPeer(n);
+  if (!byRelayed_.empty() && r.relayedLen) {
+    auto local = byRelayed_.find(keyOf(to, true));
+    if (local != byRelayed_.end()) {
+      // The kernel would hand this datagram to that relay socket of ours with r's address as
+      // its source; the other allocation judges it exactly as if it had (permission, bitrate).
+      counters_[kDeliveredInProcess].add();
+      fromPeer(*local->second, clientFdOf(*local->second), data, n, r.relayed, now);
+      return;
+    }
+  }
+  Out& o = push(r.fd, to, toLen);
+  o.iov[0] = {const_cast<uint8_t*>(data), n};
+  o.iovCount = 1;
+}
+
+int Worker::clientFdOf(const Relay& r) const {
+  auto sock = sockets_.find(r.listenerId);
+  return sock == sockets_.end() ? -1 : sock->second.fd;
+}
+
+void Worker::fromPeer(Relay& r, int clientFd, const uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
   const Channel* ch = nullptr;
   Drop why = r.fromPeer(from, n, now, ch);
   if (why != Drop::None) {
@@ -303,14 +326,14 @@ void Worker::fromPeer(Relay& r, int clientFd, uint8_t* data, size_t n, const soc
   if (ch) {
     writeChannelDataHeader(o.header, ch->number, n);
     o.iov[0] = {o.header, kChannelDataHeader};
-    o.iov[1] = {data, n};
+    o.iov[1] = {const_cast<uint8_t*>(data), n};
     o.iovCount = 2;  // UDP ChannelData needs no padding
   } else {
     put32(tid_ + 8, ++tidCounter_);
     size_t h = writeDataIndicationHeader(o.header, from, n, tid_);
     size_t pad = (4 - (n & 3)) & 3;
     o.iov[0] = {o.header, h};
-    o.iov[1] = {data, n};
+    o.iov[1] = {const_cast<uint8_t*>(data), n};
     o.iov[2] = {const_cast<uint8_t*>(kZeros), pad};
     o.iovCount = pad ? 3 : 2;
   }
@@ -439,13 +462,11 @@ void Worker::drain(uint64_t kind, int64_t id) {
                    addrs_[first + i], now);
       }
     } else {
-      // The client's listener socket, looked up once for the batch (-1: the listener closed).
-      auto sock = sockets_.find(relay->listenerId);
-      const int clientFd = sock == sockets_.end() ? -1 : sock->second.fd;
+      const int clientFd = clientFdOf(*relay);  // looked up once for the batch
       for (int i = 0; i < got; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
-        fromPeer(*relay, clientFd, static_cast<uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len, addrs_[first + i],
-                 now);
+        fromPeer(*relay, clientFd, static_cast<const uint8_t*>(iovs_[first + i].iov_base), msgs[i].msg_len,
+                 addrs_[first + i], now);
       }
     }
     if (got < kBatch) return;  // drained: a short count means the queue is empty

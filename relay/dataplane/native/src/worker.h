@@ -55,6 +55,8 @@ struct Command {
   int fd = -1;
   sockaddr_storage addr{};
   socklen_t addrLen = 0;
+  sockaddr_storage relayed{};  // OpenRelay: the allocation's own relayed address (relayedLen 0: none)
+  socklen_t relayedLen = 0;
   double value = 0;  // expiry (ms) or bitrate (kbps)
   uint16_t channel = 0;
   std::vector<uint8_t> payload;
@@ -142,8 +144,12 @@ class Worker {
   void apply(Command& c);
   void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now);
+  // Client -> peer datagram that passed r's checks; counted and queued for sending.
+  void toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const uint8_t* data, size_t n, double now);
   // clientFd: the listener socket the client's data leaves through, -1 once it is closed.
-  void fromPeer(Relay& r, int clientFd, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
+  void fromPeer(Relay& r, int clientFd, const uint8_t* data, size_t n, const sockaddr_storage& from, double now);
+  // The listener socket r's client is reached through, -1 once it is closed.
+  int clientFdOf(const Relay& r) const;
   void upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from);
   Out& push(int fd, const sockaddr_storage& dst, socklen_t len);
   void flush();
@@ -160,6 +166,10 @@ class Worker {
   // Owned by the worker thread (after start()).
   std::unordered_map<int, LaneSocket> sockets_;
   std::unordered_map<int64_t, std::unique_ptr<Relay>> relays_;
+  // Own relayed address+port -> its relay, for relays whose address is this host's: a
+  // datagram one allocation sends to another's goes straight to it instead of through the
+  // kernel's UDP stack twice (both call parties on this relay, thread, and host).
+  std::unordered_map<Key, Relay*, KeyHash> byRelayed_;
   std::vector<Out> out_;
   // The receive arena: slots [0, used_) hold datagrams that queued sends in out_ may point into.
   // Not value-initialised (a vector would zero it): pages no datagram touched stay unbacked.
