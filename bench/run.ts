@@ -31,7 +31,9 @@ const loads: LoadSpec[] = [
 ];
 const tcpLoad: LoadSpec = { label: 'tcp paced 8k/s', sessions: 20, messagesPerSession: 1200, intervalMs: 5 };
 /** Offered ChannelData messages/s of the batched load (each delivered one is relayed twice). */
-const floodRates = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000];
+const floodRates = [
+  5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000, 320_000, 400_000,
+];
 const allocationsForMemory = 1000;
 
 interface Config {

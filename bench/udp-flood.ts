@@ -12,6 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { randomLoopbackAddress } from '../test/interop/harness/relay-config-files.js';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
 import { MAX_LOSS_PERCENT, nextBisectionRate } from './max-rate-search.js';
 import { cpuMicrosSince, cpuSample, systemMicrosSince } from './proc-stats.js';
@@ -66,22 +67,29 @@ interface Pair {
 /** Who the allocations send to: each other ('client', both call parties on the relay), or a plain UDP echo peer. */
 export type FloodPeer = 'client' | 'echo';
 
-/** A UDP port free on `host` right now (the load generator binds it next). */
-async function freePort(host: string): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, host, () => resolve());
-  });
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+/**
+ * A UDP port free on `host` right now (the load generator binds it next), below the
+ * ephemeral range the relay port blocks of the bench sit in: a peer there would be the
+ * relay's own address at a relay port, which the servers refuse.
+ */
+async function freeEchoPort(host: string): Promise<number> {
+  for (let port = 31000; port < 32000; port++) {
+    const s = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, host, () => resolve(true));
+    });
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (bound) return port;
+  }
+  throw new Error(`no free UDP port in 31000-31999 on ${host}`);
 }
 
 async function makeAllocations(
   server: ServerUnderTest,
   pairs: number,
   echo: { address: string; port: number } | undefined,
+  clientHost: string,
 ): Promise<{ senders: Pair[]; perSecond: number }> {
   const started = performance.now();
   const senders: Pair[] = [];
@@ -92,8 +100,8 @@ async function makeAllocations(
     await Promise.all(
       Array.from({ length: Math.min(batch, pairs - first) }, async (_, k) => {
         const i = first + k;
-        const a = await TurnTestClient.udp(server.port, server.host);
-        const b = await TurnTestClient.udp(server.port, server.host);
+        const a = await TurnTestClient.udp(server.port, server.host, clientHost);
+        const b = await TurnTestClient.udp(server.port, server.host, clientHost);
         clients.push(a, b);
         const ra = a.relayedAddress(await a.allocate(benchUser.name, benchUser.password));
         const rb = b.relayedAddress(await b.allocate(benchUser.name, benchUser.password));
@@ -122,6 +130,7 @@ async function runLoadgen(
   rate: number,
   seconds: number,
   cpu: string,
+  clientHost: string,
   echoPort: number | undefined,
 ): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
   const args = [
@@ -130,7 +139,7 @@ async function runLoadgen(
     binary,
     server.host,
     String(server.port),
-    server.host,
+    clientHost,
     String(rate),
     String(seconds),
     '120',
@@ -171,17 +180,22 @@ export async function runFlood(
   },
 ): Promise<FloodResult> {
   const binary = join(repoRoot, 'build/bench/loadgen');
-  const echoPort = options.peer === 'echo' ? await freePort(server.host) : undefined;
+  const echoPort = options.peer === 'echo' ? await freeEchoPort(server.host) : undefined;
+  // The allocations of an earlier flood outlive it (the load generator never deletes them), and
+  // a new client on a port one of them used would be refused (437): each flood's clients get a
+  // loopback address of their own.
+  const clientHost = randomLoopbackAddress();
   const { senders, perSecond } = await makeAllocations(
     server,
     options.pairs,
     echoPort === undefined ? undefined : { address: server.host, port: echoPort },
+    clientHost,
   );
   const steps: FloodStep[] = [];
   const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
     const cpuBefore = cpuSample(server.pid);
     const [r] = await Promise.all([
-      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu, echoPort),
+      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu, clientHost, echoPort),
       options.during?.(rate),
     ]);
     const cpuAfter = cpuSample(server.pid);

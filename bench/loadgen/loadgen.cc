@@ -4,7 +4,7 @@
 // same local ports, sends ChannelData at a fixed offered rate spread over
 // all of them, and counts what comes back. Each sender's channel leads to
 // another allocation of the same run (client-to-client), or, with echo=PORT,
-// to a plain UDP peer this program runs on local-ip:PORT that sends every
+// to a plain UDP peer this program runs on server-ip:PORT that sends every
 // datagram back to where it came from (a relayed address); either way every
 // delivered message was relayed twice by the server.
 //
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   int ep = epoll_create1(0);
   int echoFd = -1, firstSender = 7;
   if (strncmp(argv[7], "echo=", 5) == 0) {
-    echoFd = boundSocket(local, atoi(argv[7] + 5));
+    echoFd = boundSocket(server.sin_addr, atoi(argv[7] + 5));
     if (echoFd < 0) return 1;
     firstSender = 8;
   }

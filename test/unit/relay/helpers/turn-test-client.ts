@@ -65,9 +65,10 @@ export class TurnTestClient {
     private readonly closer: () => void,
   ) {}
 
-  static async udp(port: number, host = '127.0.0.1'): Promise<TurnTestClient> {
+  /** `localHost`: the address the client binds (default: `host`, the server's). */
+  static async udp(port: number, host = '127.0.0.1', localHost = host): Promise<TurnTestClient> {
     const socket: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((r) => socket.bind(0, host, () => r()));
+    await new Promise<void>((r) => socket.bind(0, localHost, () => r()));
     const c = new TurnTestClient(
       'udp',
       (b) => socket.send(b, port, host),
