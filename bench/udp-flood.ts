@@ -191,6 +191,8 @@ export async function runFlood(
     echoPort === undefined ? undefined : { address: server.host, port: echoPort },
     clientHost,
   );
+  // Let the server finish what the allocations left behind (log lines, timers, GC) before the first step.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const steps: FloodStep[] = [];
   const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
     const cpuBefore = cpuSample(server.pid);
