@@ -43,6 +43,28 @@ struct Sender {
   uint16_t channel;
 };
 
+// kBatch receive slots of 2 KiB, each with room for its source address.
+struct RecvBatch {
+  std::vector<uint8_t> storage = std::vector<uint8_t>(kBatch * 2048);
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  sockaddr_in from[kBatch];
+
+  // One recvmmsg into fresh slots; the count read (<= 0: nothing).
+  int recv(int fd) {
+    for (int i = 0; i < kBatch; i++) {
+      iovs[i] = {data(i), 2048};
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    return recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+  }
+  uint8_t* data(int i) { return storage.data() + i * 2048; }
+};
+
 // A non-blocking UDP socket with 4 MiB buffers bound to ip:port (-1 after printing why not).
 int boundSocket(in_addr ip, int port) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -63,10 +85,7 @@ int boundSocket(in_addr ip, int port) {
 
 // The plain peer: sends each datagram back to its source, a batch at a time, until `done`.
 void echo(int fd, const std::atomic<bool>& done) {
-  std::vector<uint8_t> storage(kBatch * 2048);
-  mmsghdr msgs[kBatch];
-  iovec iovs[kBatch];
-  sockaddr_in from[kBatch];
+  RecvBatch batch;
   int ep = epoll_create1(0);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -74,19 +93,12 @@ void echo(int fd, const std::atomic<bool>& done) {
   while (!done.load()) {
     if (epoll_wait(ep, &ev, 1, 50) <= 0) continue;
     for (;;) {
-      for (int i = 0; i < kBatch; i++) {
-        iovs[i] = {storage.data() + i * 2048, 2048};
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-      }
-      int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+      int got = batch.recv(fd);
       if (got <= 0) break;
-      for (int i = 0; i < got; i++) iovs[i].iov_len = msgs[i].msg_len;
+      // Back out as received: each message's own length, to its own source.
+      for (int i = 0; i < got; i++) batch.iovs[i].iov_len = batch.msgs[i].msg_len;
       for (int off = 0; off < got;) {
-        int r = sendmmsg(fd, msgs + off, got - off, 0);
+        int r = sendmmsg(fd, batch.msgs + off, got - off, 0);
         off += r > 0 ? r : 1;  // a failed datagram is lost, as on a network
       }
     }
@@ -155,28 +167,18 @@ int main(int argc, char** argv) {
   std::thread peer;
   if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done); });
   std::thread receiver([&] {
-    std::vector<uint8_t> storage(kBatch * 2048);
-    mmsghdr msgs[kBatch];
-    iovec iovs[kBatch];
+    RecvBatch batch;
     epoll_event events[64];
     while (!done.load()) {
       int n = epoll_wait(ep, events, 64, 50);
       for (int e = 0; e < n; e++) {
         int fd = senders[events[e].data.u32].fd;
         for (;;) {
-          for (int i = 0; i < kBatch; i++) {
-            iovs[i] = {storage.data() + i * 2048, 2048};
-            memset(&msgs[i], 0, sizeof msgs[i]);
-            msgs[i].msg_hdr.msg_iov = &iovs[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-          }
-          int got = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+          int got = batch.recv(fd);
           if (got <= 0) break;
           uint64_t mine = 0;
-          for (int i = 0; i < got; i++) {
-            const uint8_t* d = storage.data() + i * 2048;
-            if (msgs[i].msg_len >= 8 && memcmp(d + 4, nonce, 4) == 0) mine++;  // ChannelData header, then the nonce
-          }
+          for (int i = 0; i < got; i++)  // ChannelData header, then the nonce
+            if (batch.msgs[i].msg_len >= 8 && memcmp(batch.data(i) + 4, nonce, 4) == 0) mine++;
           received.fetch_add(mine, std::memory_order_relaxed);
           stale.fetch_add(static_cast<uint64_t>(got) - mine, std::memory_order_relaxed);
         }
