@@ -76,6 +76,27 @@ async function portIsFree(port: number): Promise<boolean> {
   }
 }
 
+/** Polls until `port` is free (the owning thread closes a relay socket once it applied the close); false after ~0.5 s. */
+async function waitUntilPortIsFree(port: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if (await portIsFree(port)) return true;
+    await sleep(10);
+  }
+  return portIsFree(port);
+}
+
+/** Two UDP clients of the relay, each with an allocation. */
+async function allocatedPair(t: TestRelay) {
+  const a = await TurnTestClient.udp(t.port('udp'));
+  const b = await TurnTestClient.udp(t.port('udp'));
+  return {
+    a,
+    b,
+    ra: a.relayedAddress(await a.allocate(USER, PASSWORD)),
+    rb: b.relayedAddress(await b.allocate(USER, PASSWORD)),
+  };
+}
+
 /**
  * A STUN-shaped datagram of `size` bytes: the 20-byte `header` of a Send indication, then
  * junk. With `lying`, its length field claims more than the datagram holds.
@@ -348,9 +369,7 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       expect(isSuccess(await c.channelBind(0x4002, peer))).toBe(true);
       expect(await portIsFree(relayed.port)).toBe(false);
       expect(isSuccess(await c.refresh(0))).toBe(true);
-      // The owning thread closes the socket once it has applied the close.
-      for (let i = 0; i < 50 && !(await portIsFree(relayed.port)); i++) await sleep(10);
-      expect(await portIsFree(relayed.port)).toBe(true);
+      expect(await waitUntilPortIsFree(relayed.port)).toBe(true);
       c.sendChannelData(0x4002, Buffer.from('after teardown'));
       await expect(peer.next(300)).rejects.toThrow(/received nothing/);
     } finally {
@@ -364,12 +383,9 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
   // would deliver it to that very socket); across threads it goes through the kernel. What
   // the clients see is the same either way.
   test('two allocations of this relay relay to each other: ChannelData and Send, from each other’s relayed address, counted like any peer', async () => {
-    const a = await TurnTestClient.udp(t.port('udp'));
-    const b = await TurnTestClient.udp(t.port('udp'));
+    const before = await metricsText(t.relay);
+    const { a, b, ra, rb } = await allocatedPair(t);
     try {
-      const before = await metricsText(t.relay);
-      const ra = a.relayedAddress(await a.allocate(USER, PASSWORD));
-      const rb = b.relayedAddress(await b.allocate(USER, PASSWORD));
       expect(isSuccess(await a.channelBind(0x4101, rb))).toBe(true);
       expect(isSuccess(await b.createPermission(ra))).toBe(true);
 
@@ -399,12 +415,9 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
   });
 
   test('two allocations of this relay: the receiving allocation’s permission still decides, and a deleted allocation’s address gets nothing', async () => {
-    const a = await TurnTestClient.udp(t.port('udp'));
-    const b = await TurnTestClient.udp(t.port('udp'));
+    const { a, b, ra, rb } = await allocatedPair(t);
     const peer = await startPeer();
     try {
-      const ra = a.relayedAddress(await a.allocate(USER, PASSWORD));
-      const rb = b.relayedAddress(await b.allocate(USER, PASSWORD));
       expect(isSuccess(await a.channelBind(0x4103, rb))).toBe(true);
       const before = await metricsText(t.relay);
       // b permits only 127.0.0.2, not a's relayed address (127.0.0.1).
@@ -417,7 +430,7 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
 
       // Once b's allocation is gone, its relayed address reaches nobody, in process or not.
       expect(isSuccess(await b.refresh(0))).toBe(true);
-      for (let i = 0; i < 50 && !(await portIsFree(rb.port)); i++) await sleep(10);
+      await waitUntilPortIsFree(rb.port);
       const gone = await metricsText(t.relay);
       a.sendChannelData(0x4103, Buffer.from('to a deleted allocation'));
       a.sendIndication(rb, Buffer.from('and by send indication'));
