@@ -54,6 +54,8 @@ class JsRelayEndpoint implements RelayEndpoint {
   private readonly own = direction();
   private closed = false;
 
+  /** Where this endpoint sits in `ownRelayed`, and the source its in-process deliveries carry (both unset without an own relayed address). */
+  private readonly ownKey: IpKey | undefined;
   private readonly source: RemoteInfo | undefined;
 
   constructor(
@@ -66,7 +68,8 @@ class JsRelayEndpoint implements RelayEndpoint {
     const own = spec.ownRelayedAddress;
     if (own) {
       this.source = { address: own.address, port: own.port, family: spec.family === 4 ? 'IPv4' : 'IPv6', size: 0 };
-      ownRelayed.set(transportAddressKey(own.address, own.port), this);
+      this.ownKey = transportAddressKey(own.address, own.port);
+      ownRelayed.set(this.ownKey, this);
     }
     this.bucket = spec.maxBitrateKbps > 0 ? new TokenBucket(spec.maxBitrateKbps) : null;
     spec.socket.on(
@@ -220,9 +223,7 @@ class JsRelayEndpoint implements RelayEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const own = this.spec.ownRelayedAddress;
-    if (own && this.ownRelayed.get(transportAddressKey(own.address, own.port)) === this)
-      this.ownRelayed.delete(transportAddressKey(own.address, own.port));
+    if (this.ownKey !== undefined && this.ownRelayed.get(this.ownKey) === this) this.ownRelayed.delete(this.ownKey);
     this.permissions.clear();
     this.channels.clear();
     this.channelByPeer.clear();
