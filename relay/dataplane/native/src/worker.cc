@@ -218,7 +218,7 @@ void Worker::apply(Command& c) {
         counters_[kDroppedRateLimited].add();
         break;
       }
-      toPeer(r, c.addr, c.addrLen, c.payload.data(), c.payload.size(), now);
+      toPeer(r, c.addr, c.addrLen, keyOf(c.addr, true), c.payload.data(), c.payload.size(), now);
       break;
     }
     default:
@@ -280,15 +280,16 @@ void Worker::channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double 
     counters_.drop(why);
     return;
   }
-  toPeer(r, ch->addr, ch->addrLen, cd.payload, cd.length, now);
+  toPeer(r, ch->addr, ch->addrLen, ch->peer, cd.payload, cd.length, now);
 }
 
-void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const uint8_t* data, size_t n, double now) {
+void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const Key& toKey, const uint8_t* data,
+                    size_t n, double now) {
   counters_[kClientToPeerPackets].add();
   counters_[kClientToPeerBytes].add(n);
   r.usage->toPeer(n);
   if (!byRelayed_.empty() && r.relayedLen) {
-    auto local = byRelayed_.find(keyOf(to, true));
+    auto local = byRelayed_.find(toKey);
     if (local != byRelayed_.end()) {
       // The kernel would hand this datagram to that relay socket of ours with r's address as
       // its source; the other allocation judges it exactly as if it had (permission, bitrate).

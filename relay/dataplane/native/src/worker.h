@@ -145,7 +145,9 @@ class Worker {
   void fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void channelDataToPeer(Relay& r, const uint8_t* frame, size_t n, double now);
   // Client -> peer datagram that passed r's checks; counted and queued for sending.
-  void toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const uint8_t* data, size_t n, double now);
+  // toKey: keyOf(to, true), which a channel already holds.
+  void toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const Key& toKey, const uint8_t* data, size_t n,
+              double now);
   // clientFd: the listener socket the client's data leaves through, -1 once it is closed.
   void fromPeer(Relay& r, int clientFd, const uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   // The listener socket r's client is reached through, -1 once it is closed.
