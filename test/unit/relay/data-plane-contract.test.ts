@@ -86,16 +86,30 @@ async function waitUntilPortIsFree(port: number): Promise<boolean> {
 }
 
 /** Two UDP clients of the relay, each with an allocation. */
-async function allocatedPair(t: TestRelay) {
+type Lanes = 'one thread' | 'two threads';
+
+/**
+ * Two UDP clients with an allocation each, on one thread of the plane or on two. The kernel
+ * spreads clients over the threads' sockets by address hash, so new clients are tried until
+ * one lands as asked (a single-thread plane only has 'one thread').
+ */
+async function allocatedPair(t: TestRelay, lanes: Lanes = 'one thread') {
   const a = await TurnTestClient.udp(t.port('udp'));
-  const b = await TurnTestClient.udp(t.port('udp'));
-  return {
-    a,
-    b,
-    ra: a.relayedAddress(await a.allocate(USER, PASSWORD)),
-    rb: b.relayedAddress(await b.allocate(USER, PASSWORD)),
-  };
+  const ra = a.relayedAddress(await a.allocate(USER, PASSWORD));
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const b = await TurnTestClient.udp(t.port('udp'));
+    const rb = b.relayedAddress(await b.allocate(USER, PASSWORD));
+    if ((laneOf(t, ra.port) === laneOf(t, rb.port)) === (lanes === 'one thread')) return { a, b, ra, rb };
+    await b.refresh(0);
+    b.close();
+  }
+  a.close();
+  throw new Error(`40 clients in a row did not land on ${lanes} with the first`);
 }
+
+/** The pairings a plane can have: both allocations on one thread, and with two threads, on two. */
+const pairings = (plane: PlaneCase): Lanes[] =>
+  (plane.relay.threads ?? 1) > 1 ? ['one thread', 'two threads'] : ['one thread'];
 
 /**
  * A STUN-shaped datagram of `size` bytes: the 20-byte `header` of a Send indication, then
@@ -382,76 +396,84 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
   // Where both live on one thread, the plane hands the datagram over in process (the kernel
   // would deliver it to that very socket); across threads it goes through the kernel. What
   // the clients see is the same either way.
-  test('two allocations of this relay relay to each other: ChannelData and Send, from each other’s relayed address, counted like any peer', async () => {
-    const before = await metricsText(t.relay);
-    const { a, b, ra, rb } = await allocatedPair(t);
-    try {
-      expect(isSuccess(await a.channelBind(0x4101, rb))).toBe(true);
-      expect(isSuccess(await b.createPermission(ra))).toBe(true);
-
-      a.sendChannelData(0x4101, Buffer.from('a to b, channel'));
-      expect(await nextDataIndication(b)).toEqual({
-        data: 'a to b, channel',
-        peer: { address: ra.address, port: ra.port },
-      });
-      b.sendIndication(ra, Buffer.from('b to a, send'));
-      expect(await a.nextData()).toEqual({ data: Buffer.from('b to a, send'), channel: 0x4101 });
-      expect(isSuccess(await b.channelBind(0x4102, ra))).toBe(true);
-      for (let i = 0; i < 20; i++) a.sendChannelData(0x4101, Buffer.from(`burst ${i}`));
-      for (let i = 0; i < 20; i++)
-        expect(await b.nextData()).toEqual({ data: Buffer.from(`burst ${i}`), channel: 0x4102 });
-
-      const after = await metricsText(t.relay);
-      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
-      expect(delta(udpSeries('client_to_peer'))).toBe(22);
-      expect(delta(udpSeries('peer_to_client'))).toBe(22);
-      const sameLane = laneOf(t, ra.port) === laneOf(t, rb.port);
-      expect(delta(IN_PROCESS)).toBe(sameLane ? 22 : 0);
-      await Promise.all([a.refresh(0), b.refresh(0)]);
-    } finally {
-      a.close();
-      b.close();
-    }
-  });
-
-  test('two allocations of this relay: the receiving allocation’s permission still decides, and a deleted allocation’s address gets nothing', async () => {
-    const { a, b, ra, rb } = await allocatedPair(t);
-    const peer = await startPeer();
-    try {
-      expect(isSuccess(await a.channelBind(0x4103, rb))).toBe(true);
+  test.each(pairings(plane))(
+    'two allocations of this relay relay to each other in process, on %s: ChannelData and Send, from each other’s relayed address, counted like any peer',
+    async (lanes) => {
       const before = await metricsText(t.relay);
-      // b permits only 127.0.0.2, not a's relayed address (127.0.0.1).
-      expect(isSuccess(await b.createPermission({ address: '127.0.0.2', port: 1 }))).toBe(true);
-      a.sendChannelData(0x4103, Buffer.from('not permitted'));
-      await expect(b.nextData(300)).rejects.toThrow(/timed out/);
-      const refused = await metricsText(t.relay);
-      expect(metricValue(refused, dropped('no_permission')) - metricValue(before, dropped('no_permission'))).toBe(1);
-      expect(metricValue(refused, udpSeries('peer_to_client'))).toBe(metricValue(before, udpSeries('peer_to_client')));
+      const { a, b, ra, rb } = await allocatedPair(t, lanes);
+      try {
+        expect(isSuccess(await a.channelBind(0x4101, rb))).toBe(true);
+        expect(isSuccess(await b.createPermission(ra))).toBe(true);
 
-      // Once b's allocation is gone, its relayed address reaches nobody, in process or not.
-      expect(isSuccess(await b.refresh(0))).toBe(true);
-      await waitUntilPortIsFree(rb.port);
-      const gone = await metricsText(t.relay);
-      a.sendChannelData(0x4103, Buffer.from('to a deleted allocation'));
-      a.sendIndication(rb, Buffer.from('and by send indication'));
-      await expect(b.nextData(300)).rejects.toThrow(/timed out/);
-      const later = await metricsText(t.relay);
-      expect(metricValue(later, IN_PROCESS)).toBe(metricValue(gone, IN_PROCESS));
-      expect(metricValue(later, udpSeries('peer_to_client'))).toBe(metricValue(gone, udpSeries('peer_to_client')));
+        a.sendChannelData(0x4101, Buffer.from('a to b, channel'));
+        expect(await nextDataIndication(b)).toEqual({
+          data: 'a to b, channel',
+          peer: { address: ra.address, port: ra.port },
+        });
+        b.sendIndication(ra, Buffer.from('b to a, send'));
+        expect(await a.nextData()).toEqual({ data: Buffer.from('b to a, send'), channel: 0x4101 });
+        expect(isSuccess(await b.channelBind(0x4102, ra))).toBe(true);
+        for (let i = 0; i < 20; i++) a.sendChannelData(0x4101, Buffer.from(`burst ${i}`));
+        for (let i = 0; i < 20; i++)
+          expect(await b.nextData()).toEqual({ data: Buffer.from(`burst ${i}`), channel: 0x4102 });
 
-      // a itself still relays to an ordinary peer.
-      expect(isSuccess(await a.channelBind(0x4104, peer))).toBe(true);
-      a.sendChannelData(0x4104, Buffer.from('still relaying'));
-      expect((await peer.next()).data.toString()).toBe('still relaying');
-      peer.socket.send(Buffer.from('from a peer'), ra.port, ra.address);
-      expect((await a.nextData()).data.toString()).toBe('from a peer');
-      await a.refresh(0);
-    } finally {
-      a.close();
-      b.close();
-      peer.close();
-    }
-  });
+        const after = await metricsText(t.relay);
+        const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
+        expect(delta(udpSeries('client_to_peer'))).toBe(22);
+        expect(delta(udpSeries('peer_to_client'))).toBe(22);
+        // Every one of them went from one relay to the other without the kernel, across threads too.
+        expect(delta(IN_PROCESS)).toBe(22);
+        await Promise.all([a.refresh(0), b.refresh(0)]);
+      } finally {
+        a.close();
+        b.close();
+      }
+    },
+  );
+
+  test.each(pairings(plane))(
+    'two allocations of this relay, on %s: the receiving allocation’s permission still decides, and a deleted allocation’s address gets nothing',
+    async (lanes) => {
+      const { a, b, ra, rb } = await allocatedPair(t, lanes);
+      const peer = await startPeer();
+      try {
+        expect(isSuccess(await a.channelBind(0x4103, rb))).toBe(true);
+        const before = await metricsText(t.relay);
+        // b permits only 127.0.0.2, not a's relayed address (127.0.0.1).
+        expect(isSuccess(await b.createPermission({ address: '127.0.0.2', port: 1 }))).toBe(true);
+        a.sendChannelData(0x4103, Buffer.from('not permitted'));
+        await expect(b.nextData(300)).rejects.toThrow(/timed out/);
+        const refused = await metricsText(t.relay);
+        expect(metricValue(refused, dropped('no_permission')) - metricValue(before, dropped('no_permission'))).toBe(1);
+        expect(metricValue(refused, udpSeries('peer_to_client'))).toBe(
+          metricValue(before, udpSeries('peer_to_client')),
+        );
+
+        // Once b's allocation is gone, its relayed address reaches nobody, in process or not.
+        expect(isSuccess(await b.refresh(0))).toBe(true);
+        await waitUntilPortIsFree(rb.port);
+        const gone = await metricsText(t.relay);
+        a.sendChannelData(0x4103, Buffer.from('to a deleted allocation'));
+        a.sendIndication(rb, Buffer.from('and by send indication'));
+        await expect(b.nextData(300)).rejects.toThrow(/timed out/);
+        const later = await metricsText(t.relay);
+        expect(metricValue(later, IN_PROCESS)).toBe(metricValue(gone, IN_PROCESS));
+        expect(metricValue(later, udpSeries('peer_to_client'))).toBe(metricValue(gone, udpSeries('peer_to_client')));
+
+        // a itself still relays to an ordinary peer.
+        expect(isSuccess(await a.channelBind(0x4104, peer))).toBe(true);
+        a.sendChannelData(0x4104, Buffer.from('still relaying'));
+        expect((await peer.next()).data.toString()).toBe('still relaying');
+        peer.socket.send(Buffer.from('from a peer'), ra.port, ra.address);
+        expect((await a.nextData()).data.toString()).toBe('from a peer');
+        await a.refresh(0);
+      } finally {
+        a.close();
+        b.close();
+        peer.close();
+      }
+    },
+  );
 
   test('TCP clients relay through the same plane object', async () => {
     const c = await TurnTestClient.stream('tcp', t.port('tcp'));
@@ -686,22 +708,33 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
     const clients = await Promise.all(Array.from({ length: 8 }, () => TurnTestClient.udp(t.port('udp'))));
     const peer = await startPeer();
     try {
-      const relayed = [];
+      const relayed: { address: string; port: number }[] = [];
+      for (const c of clients) relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
+      // Each client floods the peer and, in a ring, the next client's allocation (in process,
+      // on one thread or across two), so deletions race handovers as well as the kernel path.
+      const next = (i: number) => relayed[(i + 1) % relayed.length];
+      const previous = (i: number) => relayed[(i + relayed.length - 1) % relayed.length];
       for (const [i, c] of clients.entries()) {
-        relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
         expect(isSuccess(await c.channelBind(0x4300 + i, peer))).toBe(true);
+        expect(isSuccess(await c.channelBind(0x4380 + i, next(i)))).toBe(true);
+        expect(isSuccess(await c.createPermission(previous(i)))).toBe(true);
       }
+      const before = metricValue(await metricsText(t.relay), IN_PROCESS);
       let flooding = true;
       const payload = Buffer.alloc(200, 7);
       const flood = (async () => {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test clears it while this loop awaits
         while (flooding) {
-          for (const [i, c] of clients.entries()) c.sendChannelData(0x4300 + i, payload);
+          for (const [i, c] of clients.entries()) {
+            c.sendChannelData(0x4300 + i, payload);
+            c.sendChannelData(0x4380 + i, payload);
+          }
           for (const r of relayed) peer.socket.send(payload, r.port, r.address);
           await sleep(1);
         }
       })();
       await sleep(100);
+      expect(metricValue(await metricsText(t.relay), IN_PROCESS)).toBeGreaterThan(before);
       // Deleted one after the other while both directions flood.
       for (const c of clients) expect(isSuccess(await c.refresh(0))).toBe(true);
       await sleep(50);

@@ -204,6 +204,9 @@ napi_value Create(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
+  std::vector<Worker*> lanes;
+  for (auto& w : p->workers) lanes.push_back(w.get());
+  for (auto& w : p->workers) w->setLanes(lanes);
   for (auto& w : p->workers) w->start();
   napi_value ext;
   Plane* raw = p.release();

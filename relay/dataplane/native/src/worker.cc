@@ -20,6 +20,11 @@ constexpr size_t kOutCapacity = kArenaSlots;
 // one cache set, as a plain 64 KiB stride would make them.
 constexpr size_t kSlot = kMaxDatagram + 192;
 constexpr int kListenerRounds = 4;  // recvmmsg batches per listener wakeup
+// Bytes of handed-over datagrams a lane's inbox holds at most, like a relay socket's receive
+// buffer: past it, a lane that cannot keep up loses datagrams instead of growing without bound.
+constexpr size_t kInboxBytes = 4 * 1024 * 1024;
+// A lane sends its handovers at the end of each wakeup, or earlier once they hold this much.
+constexpr size_t kOutboundBytes = 256 * 1024;
 const uint8_t kZeros[4] = {0, 0, 0, 0};
 // epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
@@ -58,6 +63,7 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  outbound_.resize(lanes_.size());
   thread_ = std::thread([this] { run(); });
   // Named for top -H, perf and bench/profile.ts (at most 15 characters).
   char name[16];
@@ -85,6 +91,7 @@ void Worker::stop() {
   for (auto& [id, r] : relays_) close(r->fd);
   for (auto& [id, s] : sockets_) close(s.fd);
   byRelayed_.clear();
+  elsewhere_.clear();
   relays_.clear();
   sockets_.clear();
   relayCount_.store(0);
@@ -120,13 +127,17 @@ bool Worker::applyCommands() {
 void Worker::closeRelay(int64_t id) {
   auto it = relays_.find(id);
   if (it == relays_.end()) return;
-  epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
-  close(it->second->fd);
   Relay* gone = it->second.get();
   if (gone->relayedLen) {
     auto own = byRelayed_.find(keyOf(gone->relayed, true));
-    if (own != byRelayed_.end() && own->second == gone) byRelayed_.erase(own);
+    if (own != byRelayed_.end() && own->second == gone) {
+      byRelayed_.erase(own);
+      // Before the port is free: once anyone can see it closed, no lane hands over to it any more.
+      tellLanes(Command::Withdraw, gone->relayed);
+    }
   }
+  epoll_ctl(ep_, EPOLL_CTL_DEL, gone->fd, nullptr);
+  close(gone->fd);
   for (auto& [lid, s] : sockets_) {
     for (auto r = s.routes.begin(); r != s.routes.end();) r = r->second == gone ? s.routes.erase(r) : std::next(r);
   }
@@ -167,7 +178,10 @@ void Worker::apply(Command& c) {
         counters_[kSendErrors].add();
         return;
       }
-      if (r->relayedLen) byRelayed_[keyOf(r->relayed, true)] = r.get();
+      if (r->relayedLen) {
+        byRelayed_[keyOf(r->relayed, true)] = r.get();
+        tellLanes(Command::Announce, r->relayed);
+      }
       relays_[c.relayId] = std::move(r);
       relayCount_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -175,6 +189,15 @@ void Worker::apply(Command& c) {
     case Command::CloseRelay:
       closeRelay(c.relayId);
       return;
+    case Command::Announce:
+      elsewhere_[keyOf(c.relayed, true)] = c.lane;
+      return;
+    case Command::Withdraw: {
+      // Only the lane that announced it withdraws it: the port may already be another lane's.
+      auto it = elsewhere_.find(keyOf(c.relayed, true));
+      if (it != elsewhere_.end() && it->second == c.lane) elsewhere_.erase(it);
+      return;
+    }
     case Command::SetRoute: {
       auto it = sockets_.find(c.listenerId);
       if (it == sockets_.end()) return;
@@ -288,13 +311,19 @@ void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const
   counters_[kClientToPeerPackets].add();
   counters_[kClientToPeerBytes].add(n);
   r.usage->toPeer(n);
-  if (!byRelayed_.empty() && r.relayedLen) {
+  if (r.relayedLen && !(byRelayed_.empty() && elsewhere_.empty())) {
     auto local = byRelayed_.find(toKey);
     if (local != byRelayed_.end()) {
       // The kernel would hand this datagram to that relay socket of ours with r's address as
       // its source; the other allocation judges it exactly as if it had (permission, bitrate).
       counters_[kDeliveredInProcess].add();
       fromPeer(*local->second, clientFdOf(*local->second), data, n, r.relayed, now);
+      return;
+    }
+    auto far = elsewhere_.find(toKey);
+    if (far != elsewhere_.end()) {
+      counters_[kDeliveredInProcess].add();  // the receiving lane judges it the same way
+      handOver(far->second, toKey, r.relayed, data, n);
       return;
     }
   }
@@ -418,8 +447,81 @@ void Worker::run() {
       }
       drain(kind, id);
     }
+    takeHandovers();
     flush();  // everything this wakeup relayed, one sendmmsg per run of one destination socket
     used_ = 0;
+    taking_.clear();  // the sends that pointed into it are gone
+    sendHandovers();
+  }
+}
+
+void Worker::tellLanes(Command::Op op, const sockaddr_storage& relayed) {
+  for (Worker* w : lanes_) {
+    if (w == this) continue;
+    Command c(op);
+    c.relayed = relayed;
+    c.lane = lane_;
+    w->post(std::move(c));
+  }
+}
+
+void Worker::handOver(int lane, const Key& to, const sockaddr_storage& from, const uint8_t* data, size_t n) {
+  Handovers& h = outbound_[lane];
+  h.entries.push_back({to, from, static_cast<uint32_t>(h.bytes.size()), static_cast<uint32_t>(n)});
+  h.bytes.insert(h.bytes.end(), data, data + n);
+  if (h.bytes.size() >= kOutboundBytes) sendHandovers();
+}
+
+void Worker::sendHandovers() {
+  for (size_t lane = 0; lane < outbound_.size(); lane++) {
+    Handovers& h = outbound_[lane];
+    if (h.empty()) continue;
+    // Lost like datagrams on a full socket buffer: the receiving lane is this far behind.
+    counters_[kDroppedBackpressure].add(lanes_[lane]->receive(h));
+    h.clear();
+  }
+}
+
+size_t Worker::receive(Handovers& batch) {
+  size_t refused = 0;
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(inboxMu_);
+    wake = inbox_.empty();
+    if (wake && batch.bytes.size() <= kInboxBytes) {
+      std::swap(inbox_, batch);  // the common case: nothing waiting, take the whole batch as it is
+    } else {
+      for (const auto& e : batch.entries) {
+        if (inbox_.bytes.size() + e.length > kInboxBytes) {
+          refused++;
+          continue;
+        }
+        inbox_.entries.push_back({e.to, e.from, static_cast<uint32_t>(inbox_.bytes.size()), e.length});
+        inbox_.bytes.insert(inbox_.bytes.end(), batch.bytes.begin() + e.offset,
+                            batch.bytes.begin() + e.offset + e.length);
+      }
+    }
+  }
+  inboxPending_.store(true, std::memory_order_release);
+  // An inbox that held something already has a wakeup on its way (see takeHandovers).
+  uint64_t one = 1;
+  if (wake && write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
+  }
+  return refused;
+}
+
+void Worker::takeHandovers() {
+  if (!inboxPending_.exchange(false, std::memory_order_acquire)) return;
+  applyCommands();  // a permission JavaScript installed before the sender's packet is in force for it
+  {
+    std::lock_guard<std::mutex> lock(inboxMu_);
+    std::swap(inbox_, taking_);  // taking_ is empty: the senders get its capacity back
+  }
+  double now = nowMs();
+  for (const auto& e : taking_.entries) {
+    auto it = byRelayed_.find(e.to);
+    if (it == byRelayed_.end()) continue;  // closed meanwhile: the kernel would have had no socket for it either
+    fromPeer(*it->second, clientFdOf(*it->second), taking_.bytes.data() + e.offset, e.length, e.from, now);
   }
 }
 

@@ -11,6 +11,11 @@
 // loop applies queued commands before it processes each received batch, so a
 // permission JavaScript installed before a peer's packet arrived is in force
 // for that packet.
+//
+// A datagram one allocation sends to another allocation's own relayed address
+// skips the kernel: to a relay of this worker it goes straight to fromPeer; to
+// another worker's it is copied into that worker's inbox (Handovers), which
+// the worker relays on its next wakeup as if its socket had received it.
 #pragma once
 
 #include <node_api.h>
@@ -46,7 +51,10 @@ struct Command {
     Unbind,
     SetBitrate,
     ChannelData,
-    SendToPeer
+    SendToPeer,
+    // Between workers: another lane opened (Announce) or closed (Withdraw) a relay at `relayed`.
+    Announce,
+    Withdraw
   };
   explicit Command(Op o) : op(o) {}
   Op op;
@@ -59,6 +67,7 @@ struct Command {
   socklen_t relayedLen = 0;
   double value = 0;  // expiry (ms) or bitrate (kbps)
   uint16_t channel = 0;
+  int lane = 0;  // Announce, Withdraw: the lane that owns the relay
   std::vector<uint8_t> payload;
   std::shared_ptr<Usage> usage;  // OpenRelay: the cell JS reads the allocation's usage from
 };
@@ -114,11 +123,30 @@ struct Out {
   socklen_t dstLen;
 };
 
+// Datagrams one allocation sent to another's relayed address on another lane, copied out of
+// the sender's arena: what the kernel would otherwise carry from one relay socket to the other.
+struct Handovers {
+  struct Entry {
+    Key to;                 // the receiving relay's relayed address+port
+    sockaddr_storage from;  // the sending relay's relayed address, the source the receiver judges
+    uint32_t offset, length;
+  };
+  std::vector<Entry> entries;
+  std::vector<uint8_t> bytes;
+  bool empty() const { return entries.empty(); }
+  void clear() {
+    entries.clear();
+    bytes.clear();
+  }
+};
+
 class Worker {
  public:
   Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget);
   ~Worker();
   bool ok() const { return ep_ >= 0 && wake_ >= 0; }
+  // The plane's workers, this one included; set before start() and fixed afterwards.
+  void setLanes(std::vector<Worker*> lanes) { lanes_ = std::move(lanes); }
   void start();
   // Stops and joins the thread, then closes every socket the worker owns.
   void stop();
@@ -155,6 +183,16 @@ class Worker {
   void upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from);
   Out& push(int fd, const sockaddr_storage& dst, socklen_t len);
   void flush();
+  // Queues a datagram for the relay at `to` on another lane (lane != lane_).
+  void handOver(int lane, const Key& to, const sockaddr_storage& from, const uint8_t* data, size_t n);
+  // Moves each lane's queued handovers into that lane's inbox, waking it when the inbox was empty.
+  void sendHandovers();
+  // From another worker: appends a batch to the inbox; returns how many entries did not fit.
+  size_t receive(Handovers& batch);
+  // Relays what other lanes handed over to this lane's relays.
+  void takeHandovers();
+  // Tells the other lanes that this lane opened (Announce) or closed (Withdraw) the relay at `relayed`.
+  void tellLanes(Command::Op op, const sockaddr_storage& relayed);
   bool watch(int fd, uint64_t kind, int64_t id);
   void closeRelay(int64_t id);
 
@@ -172,6 +210,12 @@ class Worker {
   // datagram one allocation sends to another's goes straight to it instead of through the
   // kernel's UDP stack twice (both call parties on this relay, thread, and host).
   std::unordered_map<Key, Relay*, KeyHash> byRelayed_;
+  // The same for other lanes' relays: relayed address+port -> the lane that owns it. A copy per
+  // worker, kept by Announce/Withdraw commands, so the packet path never reads a shared table.
+  std::unordered_map<Key, int, KeyHash> elsewhere_;
+  std::vector<Worker*> lanes_;
+  std::vector<Handovers> outbound_;  // per lane: handed over during this wakeup, not yet sent
+  Handovers taking_;                 // the inbox batch being relayed
   std::vector<Out> out_;
   // The receive arena: slots [0, used_) hold datagrams that queued sends in out_ may point into.
   // Not value-initialised (a vector would zero it): pages no datagram touched stay unbacked.
@@ -190,6 +234,11 @@ class Worker {
   std::mutex queueMu_;
   std::vector<Command> queue_;
   std::atomic<bool> pending_{false};
+
+  // Handovers from other lanes; held only to append or take a batch.
+  std::mutex inboxMu_;
+  Handovers inbox_;
+  std::atomic<bool> inboxPending_{false};
 };
 
 }  // namespace turnrelay
