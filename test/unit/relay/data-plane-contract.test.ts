@@ -712,12 +712,15 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       for (const c of clients) relayed.push(c.relayedAddress(await c.allocate(USER, PASSWORD)));
       // Each client floods the peer and, in a ring, the next client's allocation (in process,
       // on one thread or across two), so deletions race handovers as well as the kernel path.
-      const next = (i: number) => relayed[(i + 1) % relayed.length];
-      const previous = (i: number) => relayed[(i + relayed.length - 1) % relayed.length];
+      const around = (i: number) => {
+        const r = relayed[(i + relayed.length) % relayed.length];
+        if (!r) throw new Error(`no relayed address ${i}`);
+        return r;
+      };
       for (const [i, c] of clients.entries()) {
         expect(isSuccess(await c.channelBind(0x4300 + i, peer))).toBe(true);
-        expect(isSuccess(await c.channelBind(0x4380 + i, next(i)))).toBe(true);
-        expect(isSuccess(await c.createPermission(previous(i)))).toBe(true);
+        expect(isSuccess(await c.channelBind(0x4380 + i, around(i + 1)))).toBe(true);
+        expect(isSuccess(await c.createPermission(around(i - 1)))).toBe(true);
       }
       const before = metricValue(await metricsText(t.relay), IN_PROCESS);
       let flooding = true;
