@@ -71,14 +71,39 @@ void Worker::start() {
   pthread_setname_np(thread_.native_handle(), name);
 }
 
+namespace {
+// Commands with an effect of their own: the loop must run them even if no datagram arrives
+// (a socket to watch or close, data to send). The others only change how datagrams are
+// judged, and the loop applies queued commands before it handles any datagram, so they
+// need no wakeup: that spares the JS thread an eventfd write (and the worker a wakeup) for
+// each permission, channel and route.
+bool needsWakeup(Command::Op op) {
+  switch (op) {
+    case Command::AddListener:
+    case Command::RemoveListener:
+    case Command::OpenRelay:
+    case Command::CloseRelay:
+    case Command::ChannelData:
+    case Command::SendToPeer:
+      return true;
+    default:
+      return false;
+  }
+}
+// Commands that wait for a datagram are applied at the latest once this many are queued.
+constexpr size_t kLazyCommands = 256;
+}  // namespace
+
 void Worker::post(Command&& c) {
+  bool wake = needsWakeup(c.op);
   {
     std::lock_guard<std::mutex> lock(queueMu_);
     queue_.push_back(std::move(c));
+    wake = wake || queue_.size() >= kLazyCommands;
   }
   pending_.store(true, std::memory_order_release);
   uint64_t one = 1;
-  if (write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
+  if (wake && write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
   }
 }
 

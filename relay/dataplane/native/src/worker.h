@@ -7,10 +7,11 @@
 // client listener in one call. No lock is held around either.
 //
 // JavaScript never touches a worker's tables: it queues commands (install a
-// permission, open a relay...) and wakes the loop through an eventfd. The
-// loop applies queued commands before it processes each received batch, so a
-// permission JavaScript installed before a peer's packet arrived is in force
-// for that packet.
+// permission, open a relay...). The loop applies queued commands before it
+// processes each received batch, so a permission JavaScript installed before
+// a peer's packet arrived is in force for that packet. Only commands with an
+// effect of their own (watch or close a socket, send data) wake the loop
+// through an eventfd; the rest wait for the next datagram or wakeup.
 //
 // A datagram one allocation sends to another allocation's own relayed address
 // skips the kernel: to a relay of this worker it goes straight to fromPeer; to
