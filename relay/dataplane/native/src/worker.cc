@@ -25,6 +25,8 @@ constexpr int kListenerRounds = 4;  // recvmmsg batches per listener wakeup
 constexpr size_t kInboxBytes = 4 * 1024 * 1024;
 // A lane sends its handovers at the end of each wakeup, or earlier once they hold this much.
 constexpr size_t kOutboundBytes = 256 * 1024;
+// So a whole batch (sent once it passes kOutboundBytes) always fits an empty inbox.
+static_assert(kOutboundBytes + kMaxDatagram <= kInboxBytes, "an outbound batch must fit an empty inbox");
 const uint8_t kZeros[4] = {0, 0, 0, 0};
 // epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
@@ -102,21 +104,22 @@ void Worker::post(Command&& c) {
     wake = wake || queue_.size() >= kLazyCommands;
   }
   pending_.store(true, std::memory_order_release);
+  if (wake) wakeUp();
+}
+
+void Worker::wakeUp() {
   uint64_t one = 1;
-  if (wake && write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
+  if (write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
   }
 }
 
 void Worker::stop() {
   stopping_.store(true);
-  uint64_t one = 1;
-  if (write(wake_, &one, sizeof one) < 0) { /* the loop also wakes on any socket event */
-  }
+  wakeUp();
   if (thread_.joinable()) thread_.join();
   for (auto& [id, r] : relays_) close(r->fd);
   for (auto& [id, s] : sockets_) close(s.fd);
   byRelayed_.clear();
-  elsewhere_.clear();
   relays_.clear();
   sockets_.clear();
   relayCount_.store(0);
@@ -155,7 +158,7 @@ void Worker::closeRelay(int64_t id) {
   Relay* gone = it->second.get();
   if (gone->relayedLen) {
     auto own = byRelayed_.find(keyOf(gone->relayed, true));
-    if (own != byRelayed_.end() && own->second == gone) {
+    if (own != byRelayed_.end() && own->second.local == gone) {
       byRelayed_.erase(own);
       // Before the port is free: once anyone can see it closed, no lane hands over to it any more.
       tellLanes(Command::Withdraw, gone->relayed);
@@ -204,7 +207,7 @@ void Worker::apply(Command& c) {
         return;
       }
       if (r->relayedLen) {
-        byRelayed_[keyOf(r->relayed, true)] = r.get();
+        byRelayed_[keyOf(r->relayed, true)] = {r.get(), lane_};
         tellLanes(Command::Announce, r->relayed);
       }
       relays_[c.relayId] = std::move(r);
@@ -214,13 +217,16 @@ void Worker::apply(Command& c) {
     case Command::CloseRelay:
       closeRelay(c.relayId);
       return;
-    case Command::Announce:
-      elsewhere_[keyOf(c.relayed, true)] = c.lane;
+    case Command::Announce: {
+      // A relay of ours at that port is the live one (the kernel lets only one socket have it).
+      Owner& o = byRelayed_.try_emplace(keyOf(c.relayed, true), Owner{nullptr, c.lane}).first->second;
+      if (!o.local) o.lane = c.lane;
       return;
+    }
     case Command::Withdraw: {
       // Only the lane that announced it withdraws it: the port may already be another lane's.
-      auto it = elsewhere_.find(keyOf(c.relayed, true));
-      if (it != elsewhere_.end() && it->second == c.lane) elsewhere_.erase(it);
+      auto it = byRelayed_.find(keyOf(c.relayed, true));
+      if (it != byRelayed_.end() && !it->second.local && it->second.lane == c.lane) byRelayed_.erase(it);
       return;
     }
     case Command::SetRoute: {
@@ -336,19 +342,17 @@ void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const
   counters_[kClientToPeerPackets].add();
   counters_[kClientToPeerBytes].add(n);
   r.usage->toPeer(n);
-  if (r.relayedLen && !(byRelayed_.empty() && elsewhere_.empty())) {
-    auto local = byRelayed_.find(toKey);
-    if (local != byRelayed_.end()) {
+  if (r.relayedLen && !byRelayed_.empty()) {
+    auto own = byRelayed_.find(toKey);
+    if (own != byRelayed_.end()) {
       // The kernel would hand this datagram to that relay socket of ours with r's address as
-      // its source; the other allocation judges it exactly as if it had (permission, bitrate).
+      // its source; the other allocation judges it exactly as if it had (permission, bitrate),
+      // here or on the lane that owns it.
       counters_[kDeliveredInProcess].add();
-      fromPeer(*local->second, clientFdOf(*local->second), data, n, r.relayed, now);
-      return;
-    }
-    auto far = elsewhere_.find(toKey);
-    if (far != elsewhere_.end()) {
-      counters_[kDeliveredInProcess].add();  // the receiving lane judges it the same way
-      handOver(far->second, toKey, r.relayed, data, n);
+      if (Relay* local = own->second.local)
+        fromPeer(*local, clientFdOf(*local), data, n, r.relayed, now);
+      else
+        handOver(own->second.lane, toKey, r.relayed, data, n);
       return;
     }
   }
@@ -513,7 +517,7 @@ size_t Worker::receive(Handovers& batch) {
   {
     std::lock_guard<std::mutex> lock(inboxMu_);
     wake = inbox_.empty();
-    if (wake && batch.bytes.size() <= kInboxBytes) {
+    if (wake) {
       std::swap(inbox_, batch);  // the common case: nothing waiting, take the whole batch as it is
     } else {
       for (const auto& e : batch.entries) {
@@ -528,10 +532,7 @@ size_t Worker::receive(Handovers& batch) {
     }
   }
   inboxPending_.store(true, std::memory_order_release);
-  // An inbox that held something already has a wakeup on its way (see takeHandovers).
-  uint64_t one = 1;
-  if (wake && write(wake_, &one, sizeof one) < 0) { /* counter saturated: the loop is awake anyway */
-  }
+  if (wake) wakeUp();  // an inbox that held something already has a wakeup on its way
   return refused;
 }
 
@@ -545,8 +546,9 @@ void Worker::takeHandovers() {
   double now = nowMs();
   for (const auto& e : taking_.entries) {
     auto it = byRelayed_.find(e.to);
-    if (it == byRelayed_.end()) continue;  // closed meanwhile: the kernel would have had no socket for it either
-    fromPeer(*it->second, clientFdOf(*it->second), taking_.bytes.data() + e.offset, e.length, e.from, now);
+    Relay* local = it == byRelayed_.end() ? nullptr : it->second.local;
+    if (!local) continue;  // closed meanwhile: the kernel would have had no socket for it either
+    fromPeer(*local, clientFdOf(*local), taking_.bytes.data() + e.offset, e.length, e.from, now);
   }
 }
 

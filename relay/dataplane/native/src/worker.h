@@ -194,6 +194,8 @@ class Worker {
   void takeHandovers();
   // Tells the other lanes that this lane opened (Announce) or closed (Withdraw) the relay at `relayed`.
   void tellLanes(Command::Op op, const sockaddr_storage& relayed);
+  // Wakes the loop from another thread (it may be in epoll_wait).
+  void wakeUp();
   bool watch(int fd, uint64_t kind, int64_t id);
   void closeRelay(int64_t id);
 
@@ -207,13 +209,16 @@ class Worker {
   // Owned by the worker thread (after start()).
   std::unordered_map<int, LaneSocket> sockets_;
   std::unordered_map<int64_t, std::unique_ptr<Relay>> relays_;
-  // Own relayed address+port -> its relay, for relays whose address is this host's: a
-  // datagram one allocation sends to another's goes straight to it instead of through the
-  // kernel's UDP stack twice (both call parties on this relay, thread, and host).
-  std::unordered_map<Key, Relay*, KeyHash> byRelayed_;
-  // The same for other lanes' relays: relayed address+port -> the lane that owns it. A copy per
-  // worker, kept by Announce/Withdraw commands, so the packet path never reads a shared table.
-  std::unordered_map<Key, int, KeyHash> elsewhere_;
+  // Own relayed address+port -> the relay there, for relays whose address is this host's: a
+  // datagram one allocation sends to another's goes to it without the kernel's UDP stack
+  // (both call parties on this relay and host). `local` for this worker's relays; other
+  // lanes' are kept by their Announce/Withdraw commands, a copy per worker, so the packet
+  // path never reads a shared table and finds either kind with one lookup.
+  struct Owner {
+    Relay* local;  // nullptr: the relay lives on `lane`
+    int lane;
+  };
+  std::unordered_map<Key, Owner, KeyHash> byRelayed_;
   std::vector<Worker*> lanes_;
   std::vector<Handovers> outbound_;  // per lane: handed over during this wakeup, not yet sent
   Handovers taking_;                 // the inbox batch being relayed
