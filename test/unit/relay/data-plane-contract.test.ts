@@ -475,6 +475,37 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
     },
   );
 
+  test.each(pairings(plane))(
+    'hostile client: a flood of maximum-size datagrams from one of its allocations to another, on %s, arrives whole or not at all, and the relay keeps serving everyone',
+    async (lanes) => {
+      const { a, b, ra, rb } = await allocatedPair(t, lanes);
+      try {
+        expect(isSuccess(await a.channelBind(0x4110, rb))).toBe(true);
+        expect(isSuccess(await b.channelBind(0x4111, ra))).toBe(true);
+        const before = metricValue(await metricsText(t.relay), IN_PROCESS);
+        // ~19 MB at once: far more than the listener's socket buffer, and than a lane's inbox.
+        const big = Buffer.alloc(65_000, 0x5a);
+        for (let i = 0; i < 300; i++) a.sendChannelData(0x4110, big);
+        let received = 0;
+        for (;;) {
+          const got = await b.nextData(500).catch(() => undefined);
+          if (!got) break;
+          expect(got.channel).toBe(0x4111);
+          expect(got.data.equals(big)).toBe(true);
+          received++;
+        }
+        expect(received).toBeGreaterThan(0);
+        expect(received).toBeLessThanOrEqual(300);
+        expect(metricValue(await metricsText(t.relay), IN_PROCESS) - before).toBeGreaterThanOrEqual(received);
+        await expectServing(t);
+        await Promise.all([a.refresh(0), b.refresh(0)]);
+      } finally {
+        a.close();
+        b.close();
+      }
+    },
+  );
+
   test('TCP clients relay through the same plane object', async () => {
     const c = await TurnTestClient.stream('tcp', t.port('tcp'));
     const peer = await startPeer();
