@@ -4,7 +4,7 @@
 // resolution (/proc/<pid>/task/*/schedstat), all per relayed packet, over a
 // window in the middle of the step; optionally a `perf record -g` profile.
 //
-//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--record DIR]
+//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--peer client|echo] [--record DIR]
 //
 // Needs perf (Debian linux-perf) and root. A diagnostic, not part of `npm run bench`.
 import { execFile } from 'node:child_process';
@@ -17,7 +17,7 @@ import { randomLoopbackAddress } from '../test/interop/harness/relay-config-file
 import { findRepoRoot } from '../test/interop/harness/repo-root.js';
 import { threadCpu, type ThreadCpu } from './proc-stats.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
-import { cpuPlan, pin, runFlood } from './udp-flood.js';
+import { cpuPlan, pin, runFlood, type FloodPeer } from './udp-flood.js';
 
 const run = promisify(execFile);
 const repoRoot = findRepoRoot(import.meta.url);
@@ -26,6 +26,7 @@ interface Args {
   kind: 'coturn' | 'turnrelay';
   threads: number;
   rates: number[];
+  peer: FloodPeer;
   record: string | undefined;
 }
 
@@ -40,6 +41,7 @@ function parseArgs(argv: string[]): Args {
     kind,
     threads: Number(value('--threads') ?? 1),
     rates: (value('--rates') ?? '20000,60000').split(',').map(Number),
+    peer: value('--peer') === 'echo' ? 'echo' : 'client',
     record: value('--record'),
   };
 }
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
     const observed: Array<{ rate: number; seconds: number; cpu: ThreadCpu; calls: Map<string, number> }> = [];
     const flood = await runFlood(repoRoot, server, {
       pairs: 100,
+      peer: args.peer,
       rates: args.rates,
       seconds: window + (args.record ? 5 : 3),
       loadgenCpu: plan.loadgen,
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
       const packets = step.relayedPerSecond * o.seconds;
       const per = (n: number) => (n / packets).toFixed(3);
       console.log(
-        `${server.name} offered ${o.rate} msg/s: relayed ${step.relayedPerSecond.toFixed(0)} pkt/s, loss ${step.lossPercent.toFixed(3)}%`,
+        `${server.name} ${args.peer} peer, offered ${o.rate} msg/s: relayed ${step.relayedPerSecond.toFixed(0)} pkt/s, loss ${step.lossPercent.toFixed(3)}%`,
       );
       console.log(
         `  per relayed packet: run ${(o.cpu.runNanos / 1000 / packets).toFixed(2)} µs (schedstat), ` +

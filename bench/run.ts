@@ -4,8 +4,9 @@
 // packet under turnutils_uclient at several paced loads and a flood (steady
 // window and whole run), the maximum relayed rate at <= 0.1% loss from the
 // batched load generator (bench/loadgen), the allocation rate, memory per
-// 1,000 allocations and CPU per relayed packet for TCP clients. Prints the
-// table and the ratios against the goals, writes bench/results/latest.json.
+// 1,000 allocations, CPU per relayed packet for TCP clients and CPU while
+// idle (warmed up, no traffic). Prints the table and the ratios against the
+// goals, writes bench/results/latest.json.
 // Run with `npm run bench` (builds first). Not a test: it asserts nothing.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { requireTools } from '../test/interop/harness/tools.js';
 import { runEchoBaseline, type EchoResult } from './echo-baseline.js';
 import { inferredScaling } from './capacity.js';
 import { measureAllocationMemory, type MemoryResult } from './memory.js';
-import { cpuSource } from './proc-stats.js';
+import { cpuMicrosSince, cpuSample, cpuSource } from './proc-stats.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
 import { runLoad, type LoadResult, type LoadSpec } from './turn-load.js';
 import { cpuPlan, pin, runFlood, type FloodResult } from './udp-flood.js';
@@ -35,6 +36,8 @@ const floodRates = [
   5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000, 320_000, 400_000,
 ];
 const allocationsForMemory = 1000;
+/** How long a warmed-up server with no traffic is watched for the idle CPU figure. */
+const idleSeconds = 5;
 
 interface Config {
   name: string;
@@ -64,6 +67,15 @@ interface ServerResults {
   floodEcho: FloodResult;
   tcp: LoadResult;
   memory: MemoryResult;
+  /** CPU ms per second while warmed up and without traffic (timers, housekeeping). */
+  idleCpuMillisPerSecond: number;
+}
+
+/** CPU ms per second the server uses over idleSeconds with nothing to relay. */
+async function idleCpu(server: ServerUnderTest): Promise<number> {
+  const before = cpuSample(server.pid);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  return cpuMicrosSince(before) / 1000 / idleSeconds;
 }
 
 const repoRoot = findRepoRoot(import.meta.url);
@@ -79,6 +91,8 @@ async function benchServer(
     pin(server.pid, plan.server);
     // Warm-up: first allocations, JIT, lazy initialisation.
     await runLoad(children, server, { label: 'warm-up', sessions: 2, messagesPerSession: 200, intervalMs: 5 });
+    process.stderr.write(`  ${server.name}: idle ${idleSeconds} s\n`);
+    const idleCpuMillisPerSecond = await idleCpu(server);
     const results: LoadResult[] = [];
     for (const load of loads) {
       process.stderr.write(`  ${server.name}: ${load.label}\n`);
@@ -101,7 +115,17 @@ async function benchServer(
     const tcp = await runLoad(children, server, { ...tcpLoad, transport: 'tcp' });
     process.stderr.write(`  ${server.name}: ${allocationsForMemory} allocations\n`);
     const memory = await measureAllocationMemory(children, server, allocationsForMemory);
-    return { server: config.name, threads: config.threads, cpus: plan, loads: results, flood, floodEcho, tcp, memory };
+    return {
+      server: config.name,
+      threads: config.threads,
+      cpus: plan,
+      loads: results,
+      flood,
+      floodEcho,
+      tcp,
+      memory,
+      idleCpuMillisPerSecond,
+    };
   } finally {
     await server.child.stop();
   }
@@ -158,6 +182,7 @@ interface Ratios {
   allocationRate: number | undefined;
   memory: number | undefined;
   tcpCpuPerPacket: number | undefined;
+  idleCpu: number | undefined;
 }
 
 function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined {
@@ -182,6 +207,7 @@ function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined
     allocationRate: ratio(ours.flood.allocationsPerSecond, coturn.flood.allocationsPerSecond),
     memory: ratio(ours.memory.kibPerThousandAllocations, coturn.memory.kibPerThousandAllocations),
     tcpCpuPerPacket: ratio(ours.tcp.steady?.cpuMicrosPerRelayedPacket, coturn.tcp.steady?.cpuMicrosPerRelayedPacket),
+    idleCpu: ratio(ours.idleCpuMillisPerSecond, coturn.idleCpuMillisPerSecond),
   };
 }
 
@@ -244,6 +270,7 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
       'allocations/s',
       'KiB RSS / 1,000 alloc',
       'TCP CPU µs/pkt',
+      'idle CPU ms/s',
     ],
   ];
   for (const s of servers) {
@@ -255,6 +282,7 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
       fmt(s.flood.allocationsPerSecond, 0),
       fmt(s.memory.kibPerThousandAllocations, 0),
       fmt(s.tcp.steady?.cpuMicrosPerRelayedPacket, 2),
+      fmt(s.idleCpuMillisPerSecond, 2),
     ]);
   }
   printTable(summary);
@@ -278,7 +306,7 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
       console.log(`  max relayed rate, ${peer}: ${fmt(flood.maxRelayedRate, 2)}x (goal >= 1.5x)`);
     }
     console.log(
-      `  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x`,
+      `  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x; idle CPU: ${fmt(r.idleCpu, 2)}x`,
     );
   }
   // Client-to-client, 2 threads hand datagrams between threads where 1 thread hands them over

@@ -1,7 +1,8 @@
 // Prometheus metrics, one registry per relay. Hot-path counters are plain
 // numbers owned by the data plane and the server; prom-client reads them at
 // scrape time through collect(), so nothing is done per packet here.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../shared/process-metrics.js';
 import type { DataPlaneCounters, ClientTransport, DirectionCounters } from './dataplane/types.js';
 import type { AllocationTable } from './server/allocation-table.js';
 import type { ConnectionTable } from './transport/connection-table.js';
@@ -30,7 +31,7 @@ type Sample = [Record<string, string>, number];
 
 export function createRelayMetrics(src: MetricSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'turnrelay_process_' });
+  collectProcessMetrics(registry, 'turnrelay_process_');
   // Metrics of values we own, re-read at each scrape: reset, then write every sample (one left out is absent).
   const refill = <M extends { reset(): void }>(
     read: () => Sample[],

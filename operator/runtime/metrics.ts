@@ -1,6 +1,7 @@
 // The operator's Prometheus metrics, in a registry per operator instance (so
 // several instances can run in one process, as the tests do).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../shared/process-metrics.js';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -70,6 +71,6 @@ export class OperatorMetrics {
         this.set(queue.delayed());
       },
     });
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'turnrelay_operator_' });
+    if (defaultMetrics) collectProcessMetrics(this.registry, 'turnrelay_operator_');
   }
 }
