@@ -2,6 +2,7 @@
 // from static users and from TURN REST shared secrets. Several secrets are
 // live at once during rotation, so a REST username yields one candidate per
 // secret; the server verifies MESSAGE-INTEGRITY against each.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { parseRestUsername, restPassword } from './rest-credentials.js';
 
 export type CredentialLookup =
@@ -15,12 +16,13 @@ export interface LookupOptions {
 }
 
 export class CredentialStore {
-  private secrets: readonly string[] = [];
+  /** As KeyObjects: each REST lookup makes one HMAC per secret (see IntegrityKey). */
+  private secrets: readonly KeyObject[] = [];
   private users: ReadonlyMap<string, string> = new Map();
 
   /** Shared secrets, signing secret first. */
   setSecrets(secrets: string[]): void {
-    this.secrets = [...secrets];
+    this.secrets = secrets.map((s) => createSecretKey(s, 'utf8'));
   }
 
   setUsers(users: Map<string, string>): void {

@@ -2,11 +2,12 @@
 // implemented by coturn and consumed by browsers): the username carries its
 // own expiry, and the password is an HMAC of the username under a shared
 // secret the application server and the relay both know.
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 
 const MAX_USERNAME_BYTES = 512; // STUN USERNAME limit (RFC 8489 section 14.3)
 
-export function restPassword(secret: string, username: string): string {
+/** The secret as a string (utf-8) or a KeyObject of its utf-8 bytes. */
+export function restPassword(secret: string | KeyObject, username: string): string {
   return createHmac('sha1', secret).update(username).digest('base64');
 }
 

@@ -3,7 +3,7 @@
 // counted; failures from a source that presented a nonce issued to it are
 // recorded in the per-IP failure limiter (a success clears it); a blocked IP gets no
 // answer at all, so it learns nothing and costs us nothing.
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { AttributeType, Method } from '../stun/constants.js';
 import { ErrorCode } from '../stun/error-codes.js';
 import { verifyMessageIntegrity } from '../stun/attributes/message-integrity.js';
@@ -62,9 +62,10 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
   const offset = (useSha256 ? sha256Offset : sha1Offset)!;
   const value = msg.get(useSha256 ? AttributeType.MessageIntegritySha256 : AttributeType.MessageIntegrity)!;
   // Try every candidate (one per shared secret during rotation) without an early exit.
-  let matched: Buffer | null = null;
+  let matched: KeyObject | null = null;
   for (const password of found.passwords) {
-    const key = longTermKey(username, realm, password);
+    // One KeyObject for the check and the response's MESSAGE-INTEGRITY (see IntegrityKey).
+    const key = createSecretKey(longTermKey(username, realm, password));
     const ok = useSha256
       ? verifyMessageIntegritySha256(msg.raw, offset, value, key)
       : verifyMessageIntegrity(msg.raw, offset, value, key);

@@ -1,4 +1,5 @@
 // Everything a request handler needs, passed explicitly (no globals).
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.js';
 import type { CredentialStore } from '../auth/credential-store.js';
@@ -43,7 +44,8 @@ export interface ServerContext {
 export interface AuthContext {
   username: string;
   user: string;
-  key: Buffer;
+  /** The long-term key, for MESSAGE-INTEGRITY on the responses. */
+  key: KeyObject;
   sha256: boolean;
 }
 

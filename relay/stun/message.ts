@@ -7,6 +7,7 @@ import { FingerprintMismatchError, StunDecodeError } from './errors.js';
 import { appendMessageIntegrity } from './attributes/message-integrity.js';
 import { appendMessageIntegritySha256 } from './attributes/message-integrity-sha256.js';
 import { appendFingerprint, verifyFingerprint } from './attributes/fingerprint.js';
+import type { IntegrityKey } from './attributes/integrity-common.js';
 
 export interface StunAttribute {
   type: number;
@@ -100,7 +101,7 @@ export function decodeStunMessage(buf: Buffer): StunMessage {
 
 export interface BuildOptions {
   /** Long-term or short-term key; appends MESSAGE-INTEGRITY (HMAC-SHA1). */
-  integrityKey?: Buffer;
+  integrityKey?: IntegrityKey;
   /** Append MESSAGE-INTEGRITY-SHA256 instead of the SHA-1 variant. */
   sha256?: boolean;
   fingerprint?: boolean;
