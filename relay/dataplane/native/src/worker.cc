@@ -347,12 +347,13 @@ void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const
     if (own != byRelayed_.end()) {
       // The kernel would hand this datagram to that relay socket of ours with r's address as
       // its source; the other allocation judges it exactly as if it had (permission, bitrate),
-      // here or on the lane that owns it.
-      counters_[kDeliveredInProcess].add();
-      if (Relay* local = own->second.local)
+      // here or on the lane that owns it (which counts it once it finds the relay still there).
+      if (Relay* local = own->second.local) {
+        counters_[kDeliveredInProcess].add();
         fromPeer(*local, clientFdOf(*local), data, n, r.relayed, now);
-      else
+      } else {
         handOver(own->second.lane, toKey, r.relayed, data, n);
+      }
       return;
     }
   }
@@ -548,6 +549,7 @@ void Worker::takeHandovers() {
     auto it = byRelayed_.find(e.to);
     Relay* local = it == byRelayed_.end() ? nullptr : it->second.local;
     if (!local) continue;  // closed meanwhile: the kernel would have had no socket for it either
+    counters_[kDeliveredInProcess].add();
     fromPeer(*local, clientFdOf(*local), taking_.bytes.data() + e.offset, e.length, e.from, now);
   }
 }
