@@ -5,8 +5,8 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 /**
  * How often the event-loop lag monitor samples, in ms. prom-client's default (10) wakes the
  * JS thread 100 times a second, which on an idle native-plane relay (its packets never reach
- * JS) was nearly all of its CPU: about 11 ms per second, twenty times what an idle coturn
- * uses. At 100 ms a stall that long still always shows in the lag metrics.
+ * JS) was nearly all of its CPU: 9-11 ms per second, 15 to 30 times what an idle coturn uses
+ * (1.5-2 ms/s at 100 ms). A stall of 100 ms or more still always shows in the lag metrics.
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 

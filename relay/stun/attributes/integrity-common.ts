@@ -11,8 +11,7 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
  */
 export type IntegrityKey = Buffer | KeyObject;
 
-export const integrityKeyObject = (key: IntegrityKey): KeyObject =>
-  key instanceof Uint8Array ? createSecretKey(key) : key;
+const keyObject = (key: IntegrityKey): KeyObject => (key instanceof Uint8Array ? createSecretKey(key) : key);
 
 export function integrityHmac(
   algorithm: 'sha1' | 'sha256',
@@ -23,7 +22,7 @@ export function integrityHmac(
 ): Buffer {
   const header = Buffer.from(buf.subarray(0, 20));
   header.writeUInt16BE(attrOffset + 4 + valueLength - 20, 2);
-  return createHmac(algorithm, integrityKeyObject(key)).update(header).update(buf.subarray(20, attrOffset)).digest();
+  return createHmac(algorithm, keyObject(key)).update(header).update(buf.subarray(20, attrOffset)).digest();
 }
 
 export function writeIntegrity(

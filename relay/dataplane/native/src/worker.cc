@@ -348,18 +348,21 @@ void Worker::toPeer(Relay& r, const sockaddr_storage& to, socklen_t toLen, const
       // The kernel would hand this datagram to that relay socket of ours with r's address as
       // its source; the other allocation judges it exactly as if it had (permission, bitrate),
       // here or on the lane that owns it (which counts it once it finds the relay still there).
-      if (Relay* local = own->second.local) {
-        counters_[kDeliveredInProcess].add();
-        fromPeer(*local, clientFdOf(*local), data, n, r.relayed, now);
-      } else {
+      if (Relay* local = own->second.local)
+        relayInProcess(*local, data, n, r.relayed, now);
+      else
         handOver(own->second.lane, toKey, r.relayed, data, n);
-      }
       return;
     }
   }
   Out& o = push(r.fd, to, toLen);
   o.iov[0] = {const_cast<uint8_t*>(data), n};
   o.iovCount = 1;
+}
+
+void Worker::relayInProcess(Relay& to, const uint8_t* data, size_t n, const sockaddr_storage& from, double now) {
+  counters_[kDeliveredInProcess].add();
+  fromPeer(to, clientFdOf(to), data, n, from, now);
 }
 
 int Worker::clientFdOf(const Relay& r) const {
@@ -549,8 +552,7 @@ void Worker::takeHandovers() {
     auto it = byRelayed_.find(e.to);
     Relay* local = it == byRelayed_.end() ? nullptr : it->second.local;
     if (!local) continue;  // closed meanwhile: the kernel would have had no socket for it either
-    counters_[kDeliveredInProcess].add();
-    fromPeer(*local, clientFdOf(*local), taking_.bytes.data() + e.offset, e.length, e.from, now);
+    relayInProcess(*local, taking_.bytes.data() + e.offset, e.length, e.from, now);
   }
 }
 

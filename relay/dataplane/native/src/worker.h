@@ -181,6 +181,9 @@ class Worker {
   void fromPeer(Relay& r, int clientFd, const uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   // The listener socket r's client is reached through, -1 once it is closed.
   int clientFdOf(const Relay& r) const;
+  // A datagram another allocation of this host sent to `to`, which lives on this lane: counted
+  // as relayed in process, then judged by `to` as if its socket had received it from `from`.
+  void relayInProcess(Relay& to, const uint8_t* data, size_t n, const sockaddr_storage& from, double now);
   void upcallToJs(int listenerId, const uint8_t* data, size_t n, const sockaddr_storage& from);
   Out& push(int fd, const sockaddr_storage& dst, socklen_t len);
   void flush();
