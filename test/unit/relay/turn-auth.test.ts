@@ -1,9 +1,13 @@
 // Authentication through a running relay: 401 challenge then success, static
 // users and TURN REST credentials, expired credentials, wrong passwords,
-// stale nonces (438), and per-IP rate limiting of failures.
+// forged integrity from an allocated client, stale nonces (438), and per-IP
+// rate limiting of failures.
+import { randomBytes } from 'node:crypto';
 import { mintRestCredential } from '../../../relay/auth/rest-credentials.js';
 import { AttributeType, Method, errorCodeOf, isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
 import { encodeRequestedTransport } from '../../../relay/stun/attributes/requested-transport.js';
+import { MessageClass } from '../../../relay/stun/constants.js';
+import { StunMessageBuilder } from '../../../relay/stun/message.js';
 import {
   metricsText,
   metricValue,
@@ -83,6 +87,30 @@ describe('TURN authentication', () => {
     const text = await metricsText(t.relay);
     expect(metricValue(text, 'turnrelay_auth_total{result="bad_integrity"}')).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'turnrelay_auth_total{result="unknown_user"}')).toBeGreaterThanOrEqual(1);
+  });
+
+  test('an allocated client that forges MESSAGE-INTEGRITY values of every length gets errors, keeps its allocation, and others are served', async () => {
+    // Its own source address: its failures count against that address only (maxFailuresPerIp is 20).
+    const c = await TurnTestClient.udp(t.port('udp'), '127.0.0.1', '127.0.0.2');
+    clients.push(c);
+    expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+    // A Refresh with the valid USERNAME, REALM and NONCE, and integrity bytes that are not the HMAC.
+    const forged = (type: number, length: number) =>
+      new StunMessageBuilder(Method.Refresh, MessageClass.Request, randomBytes(12))
+        .add(AttributeType.Username, Buffer.from(USER))
+        .add(AttributeType.Realm, Buffer.from(c.realm))
+        .add(AttributeType.Nonce, Buffer.from(c.nonce))
+        .add(type, randomBytes(length))
+        .build({ fingerprint: true });
+    const attempts: Array<[number, number[]]> = [
+      [AttributeType.MessageIntegrity, [0, 1, 4, 19, 20, 21, 32]],
+      [AttributeType.MessageIntegritySha256, [0, 12, 15, 16, 20, 32, 33, 36]],
+    ];
+    for (const [type, lengths] of attempts)
+      for (const length of lengths) expect([400, 401]).toContain(errorCodeOf(await c.transact(forged(type, length))));
+    expect(isSuccess(await c.refresh())).toBe(true);
+    const other = await client();
+    expect(isSuccess(await other.allocate(USER, PASSWORD))).toBe(true);
   });
 });
 
