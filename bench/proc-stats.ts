@@ -18,28 +18,34 @@ function readStat(path: string): { name: string; userMicros: number; systemMicro
   };
 }
 
-/** Nanoseconds a thread has run (first field of its schedstat). */
-function runNanos(pid: number, tid: string): number {
-  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+/** A thread's schedstat: nanoseconds it has run, and how many times it was put on a CPU. */
+function schedstat(pid: number, tid: string): { runNanos: number; slices: number } {
+  const fields = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+  return { runNanos: Number(fields[0]), slices: Number(fields[2]) };
 }
 
-/** Nanoseconds each live thread has run. */
-function threadRunNanos(pid: number): Map<string, number> {
-  const runs = new Map<string, number>();
+function runNanos(pid: number, tid: string): number {
+  return schedstat(pid, tid).runNanos;
+}
+
+/** Schedstat of each live thread. */
+function threadSchedstats(pid: number): Map<string, { runNanos: number; slices: number }> {
+  const stats = new Map<string, { runNanos: number; slices: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      runs.set(tid, runNanos(pid, tid));
+      stats.set(tid, schedstat(pid, tid));
     } catch {
       // the thread exited between the listing and the read
     }
   }
-  return runs;
+  return stats;
 }
 
 /** A point in a process's CPU time; `cpuMicrosSince` measures from it. */
 export interface CpuSample {
   pid: number;
-  threads: Map<string, number>;
+  /** Per live thread: run time (ns) and times put on a CPU. */
+  threads: Map<string, { runNanos: number; slices: number }>;
   /** utime+stime of the whole process (live and exited threads) in µs: tick resolution. */
   ticks: number;
   /** stime alone (time in the kernel on the process's behalf), same resolution. */
@@ -48,7 +54,7 @@ export interface CpuSample {
 
 export function cpuSample(pid: number): CpuSample {
   const { userMicros, systemMicros } = readStat(`/proc/${pid}/stat`);
-  return { pid, threads: threadRunNanos(pid), ticks: userMicros + systemMicros, systemTicks: systemMicros };
+  return { pid, threads: threadSchedstats(pid), ticks: userMicros + systemMicros, systemTicks: systemMicros };
 }
 
 /** Kernel time (system CPU, all threads) the process used since `from`, in µs at tick resolution. */
@@ -63,14 +69,30 @@ export function systemMicrosSince(from: CpuSample, to: CpuSample = cpuSample(fro
  * tick count (10 ms resolution) of the whole process is used instead.
  */
 export function cpuMicrosSince(from: CpuSample, to: CpuSample = cpuSample(from.pid)): number {
-  let nanos = 0;
+  const nanos = sumSince(from, to, 'runNanos');
+  return nanos === undefined ? to.ticks - from.ticks : nanos / 1000;
+}
+
+/**
+ * How many times the process's threads were put on a CPU since `from` (schedstat's
+ * timeslice count): nearly all of them wakeups from a blocking wait, each with the
+ * context switch and, on a VM, the exit from idle that come with it. NaN when a
+ * thread of `from` has exited meanwhile.
+ */
+export function wakeupsSince(from: CpuSample, to: CpuSample = cpuSample(from.pid)): number {
+  return sumSince(from, to, 'slices') ?? Number.NaN;
+}
+
+/** The growth of one schedstat field over all threads; undefined when a thread of `from` is gone. */
+function sumSince(from: CpuSample, to: CpuSample, field: 'runNanos' | 'slices'): number | undefined {
+  let total = 0;
   for (const [tid, before] of from.threads) {
     const after = to.threads.get(tid);
-    if (after === undefined) return to.ticks - from.ticks;
-    nanos += after - before;
+    if (after === undefined) return undefined;
+    total += after[field] - before[field];
   }
-  for (const [tid, after] of to.threads) if (!from.threads.has(tid)) nanos += after;
-  return nanos / 1000;
+  for (const [tid, after] of to.threads) if (!from.threads.has(tid)) total += after[field];
+  return total;
 }
 
 export const cpuSource = 'run time of all server threads from /proc/<pid>/task/*/schedstat (ns)';

@@ -4,7 +4,7 @@
 // resolution (/proc/<pid>/task/*/schedstat), all per relayed packet, over a
 // window in the middle of the step; optionally a `perf record -g` profile.
 //
-//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--peer client|echo] [--record DIR]
+//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--peer client|echo] [--poll] [--record DIR]
 //
 // Needs perf (Debian linux-perf) and root. A diagnostic, not part of `npm run bench`.
 import { execFile } from 'node:child_process';
@@ -27,6 +27,8 @@ interface Args {
   threads: number;
   rates: number[];
   peer: FloodPeer;
+  /** The load generator polls instead of sleeping (see runFlood's clientPolls). */
+  poll: boolean;
   record: string | undefined;
 }
 
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): Args {
     threads: Number(value('--threads') ?? 1),
     rates: (value('--rates') ?? '20000,60000').split(',').map(Number),
     peer: value('--peer') === 'echo' ? 'echo' : 'client',
+    poll: argv.includes('--poll'),
     record: value('--record'),
   };
 }
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
     const flood = await runFlood(repoRoot, server, {
       pairs: 100,
       peer: args.peer,
+      clientPolls: args.poll,
       rates: args.rates,
       seconds: window + (args.record ? 5 : 3),
       loadgenCpu: plan.loadgen,

@@ -17,9 +17,10 @@ import { randomLoopbackAddress } from '../test/interop/harness/relay-config-file
 import { findRepoRoot } from '../test/interop/harness/repo-root.js';
 import { requireTools } from '../test/interop/harness/tools.js';
 import { runEchoBaseline, type EchoResult } from './echo-baseline.js';
-import { inferredScaling } from './capacity.js';
+import { inferredScaling, type InferredScaling } from './capacity.js';
 import { measureAllocationMemory, type MemoryResult } from './memory.js';
 import { cpuMicrosSince, cpuSample, cpuSource } from './proc-stats.js';
+import { summariseRounds, type RatioLine } from './ratio-summary.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
 import { runLoad, type LoadResult, type LoadSpec } from './turn-load.js';
 import { cpuPlan, pin, runFlood, type FloodResult } from './udp-flood.js';
@@ -149,7 +150,13 @@ function printTable(rows: string[][]): void {
 /** Ours/coturn under the batched load generator, for one kind of peer. */
 interface FloodRatios {
   /** kernelFloor: our kernel time alone over coturn's whole CPU, which no user-space change can go below. */
-  cpuPerPacket: Array<{ offered: number; ratio: number | undefined; kernelFloor: number | undefined }>;
+  cpuPerPacket: Array<{
+    offered: number;
+    ratio: number | undefined;
+    kernelFloor: number | undefined;
+    /** Our wakeups per relayed packet over coturn's. */
+    wakeups: number | undefined;
+  }>;
   maxRelayedRate: number | undefined;
 }
 
@@ -166,6 +173,7 @@ function floodRatios(ours: FloodResult, coturn: FloodResult): FloodRatios {
               offered: o.offeredMessagesPerSecond,
               ratio: ratio(o.cpuMicrosPerRelayedPacket, c.cpuMicrosPerRelayedPacket),
               kernelFloor: ratio(o.systemMicrosPerRelayedPacket, c.cpuMicrosPerRelayedPacket),
+              wakeups: ratio(o.wakeupsPerRelayedPacket, c.wakeupsPerRelayedPacket),
             },
           ]
         : [];
@@ -211,7 +219,10 @@ function ratiosAt(servers: ServerResults[], threads: number): Ratios | undefined
   };
 }
 
-function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[]; scaling: Record<string, unknown> } {
+function report(
+  echo: EchoResult[],
+  servers: ServerResults[],
+): { ratios: Ratios[]; lines: RatioLine[]; scaling: Record<string, unknown> } {
   const uclientRows: string[][] = [
     ['server', 'load', 'offered pkt/s', 'relayed pkt/s', 'loss %', 'CPU µs/pkt (steady)', 'CPU µs/pkt (whole run)'],
   ];
@@ -243,7 +254,15 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
 
   for (const [peer, pick] of FLOOD_PEERS) {
     const floodRows: string[][] = [
-      ['server', 'offered msg/s', 'relayed pkt/s', 'loss %', 'server CPU µs/pkt', 'of it in the kernel µs/pkt'],
+      [
+        'server',
+        'offered msg/s',
+        'relayed pkt/s',
+        'loss %',
+        'server CPU µs/pkt',
+        'of it in the kernel µs/pkt',
+        'server wakeups/pkt',
+      ],
     ];
     for (const s of servers)
       for (const f of [...pick(s).steps].sort((a, b) => a.offeredMessagesPerSecond - b.offeredMessagesPerSecond))
@@ -254,6 +273,7 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
           fmt(f.lossPercent, 3),
           fmt(f.cpuMicrosPerRelayedPacket, 2),
           fmt(f.systemMicrosPerRelayedPacket, 2),
+          fmt(f.wakeupsPerRelayedPacket, 3),
         ]);
     console.log(
       `batched load generator (bench/loadgen: sendmmsg/recvmmsg, 200 allocations, 120-byte ChannelData), ${peer}`,
@@ -288,45 +308,28 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
   printTable(summary);
 
   const ratios = [1, 2].flatMap((t) => ratiosAt(servers, t) ?? []);
-  for (const r of ratios) {
-    console.log(`threads ${r.threads}, ours/coturn:`);
-    for (const c of r.cpuPerPacket)
-      console.log(
-        `  CPU per relayed packet, uclient ${c.load}: ${fmt(c.steady, 2)}x steady, ${fmt(c.wholeRun, 2)}x whole run${r.threads === 1 ? ' (goal <= 0.5x)' : ''}`,
-      );
-    for (const [peer, flood] of [
-      ['client-to-client', r.flood],
-      ['echo peer', r.floodEcho],
-    ] as const) {
-      for (const f of flood.cpuPerPacket)
-        console.log(
-          `  CPU per relayed packet, loadgen ${peer} ${f.offered} msg/s: ${fmt(f.ratio, 2)}x${r.threads === 1 ? ' (goal <= 0.5x)' : ''}; ` +
-            `our kernel time alone: ${fmt(f.kernelFloor, 2)}x`,
-        );
-      console.log(`  max relayed rate, ${peer}: ${fmt(flood.maxRelayedRate, 2)}x (goal >= 1.5x)`);
-    }
-    console.log(
-      `  allocation rate: ${fmt(r.allocationRate, 2)}x; memory per 1,000 allocations: ${fmt(r.memory, 2)}x; TCP clients CPU per relayed packet: ${fmt(r.tcpCpuPerPacket, 2)}x; idle CPU: ${fmt(r.idleCpu, 2)}x`,
-    );
-  }
   // Client-to-client, 2 threads hand datagrams between threads where 1 thread hands them over
   // directly, so the echo peer (kernel both ways on every thread count) is the like-for-like
   // scaling figure; the client-to-client one is printed beside it.
-  const rate = (name: string) => servers.find((s) => s.server === name)?.floodEcho.maxRelayedPerSecond;
+  const maxRate = (name: string, peer: 'flood' | 'floodEcho') =>
+    servers.find((s) => s.server === name)?.[peer].maxRelayedPerSecond;
   const scaling = {
-    turnrelay: ratio(rate('turnrelay-t2'), rate('turnrelay-t1')),
-    coturn: ratio(rate('coturn-t2'), rate('coturn-t1')),
+    turnrelay: ratio(maxRate('turnrelay-t2', 'floodEcho'), maxRate('turnrelay-t1', 'floodEcho')),
+    coturn: ratio(maxRate('coturn-t2', 'floodEcho'), maxRate('coturn-t1', 'floodEcho')),
+    clientToClient: {
+      turnrelay: ratio(maxRate('turnrelay-t2', 'flood'), maxRate('turnrelay-t1', 'flood')),
+      coturn: ratio(maxRate('coturn-t2', 'flood'), maxRate('coturn-t1', 'flood')),
+    },
   };
-  const c2c = (name: string) => servers.find((s) => s.server === name)?.flood.maxRelayedPerSecond;
-  console.log(
-    `1 -> 2 threads, max relayed rate, echo peer: turnrelay ${fmt(scaling.turnrelay, 2)}x (goal >= 1.8x), coturn ${fmt(scaling.coturn, 2)}x; ` +
-      `client-to-client: turnrelay ${fmt(ratio(c2c('turnrelay-t2'), c2c('turnrelay-t1')), 2)}x, coturn ${fmt(ratio(c2c('coturn-t2'), c2c('coturn-t1')), 2)}x`,
-  );
   const steps = (name: string) => servers.find((s) => s.server === name)?.floodEcho.steps ?? [];
   const inferred = {
     turnrelay: inferredScaling(steps('turnrelay-t1'), steps('turnrelay-t2'), 2),
     coturn: inferredScaling(steps('coturn-t1'), steps('coturn-t2'), 2),
   };
+  const lines = ratioLines(ratios, scaling, inferred);
+  console.log('ours/coturn (unless a line says otherwise):');
+  for (const line of lines)
+    console.log(`  ${line.label}: ${fmt(line.value, 2)}x${line.goal ? ` (goal ${line.goal})` : ''}`);
   for (const [name, s] of Object.entries(inferred))
     if (s)
       console.log(
@@ -338,14 +341,80 @@ function report(echo: EchoResult[], servers: ServerResults[]): { ratios: Ratios[
       `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
       `CPU = ${cpuSource}. ` +
       '"Our kernel time alone" divides our system CPU per relayed packet (stime ticks of /proc/<pid>/stat: the socket calls, UDP/IP and waking the receiver) ' +
-      "by coturn's whole CPU per relayed packet: the ratio our relay would reach if its own code cost nothing.",
+      "by coturn's whole CPU per relayed packet: the ratio our relay would reach if its own code cost nothing. " +
+      '"Wakeups" count the times the server\'s threads were put on a CPU (schedstat), per relayed packet.',
   );
-  return { ratios, scaling: { ...scaling, inferred } };
+  return { ratios, lines, scaling: { ...scaling, inferred } };
+}
+
+/** Every ratio of a round as a labelled line (ours/coturn unless the label says otherwise). */
+function ratioLines(
+  ratios: Ratios[],
+  scaling: { turnrelay?: number; coturn?: number; clientToClient: { turnrelay?: number; coturn?: number } },
+  inferred: Record<string, InferredScaling | undefined>,
+): RatioLine[] {
+  const lines: RatioLine[] = [];
+  for (const r of ratios) {
+    const t = `t${r.threads}`;
+    const cpuGoal = r.threads === 1 ? '<= 0.5x' : undefined;
+    for (const c of r.cpuPerPacket) {
+      lines.push({ label: `${t} CPU/pkt, uclient ${c.load}, steady`, value: c.steady, goal: cpuGoal });
+      lines.push({ label: `${t} CPU/pkt, uclient ${c.load}, whole run`, value: c.wholeRun });
+    }
+    for (const [peer, flood] of [
+      ['client-to-client', r.flood],
+      ['echo peer', r.floodEcho],
+    ] as const) {
+      for (const f of flood.cpuPerPacket) {
+        lines.push({ label: `${t} CPU/pkt, loadgen ${peer} ${f.offered} msg/s`, value: f.ratio, goal: cpuGoal });
+        lines.push({ label: `${t} our kernel time alone, loadgen ${peer} ${f.offered} msg/s`, value: f.kernelFloor });
+        lines.push({ label: `${t} wakeups/pkt, loadgen ${peer} ${f.offered} msg/s`, value: f.wakeups });
+      }
+      lines.push({ label: `${t} max relayed rate, ${peer}`, value: flood.maxRelayedRate, goal: '>= 1.5x' });
+    }
+    lines.push({ label: `${t} allocation rate`, value: r.allocationRate });
+    lines.push({ label: `${t} memory per 1,000 allocations`, value: r.memory });
+    lines.push({ label: `${t} TCP clients CPU/pkt (uclient, steady)`, value: r.tcpCpuPerPacket });
+    lines.push({ label: `${t} idle CPU`, value: r.idleCpu });
+  }
+  lines.push({
+    label: '1 -> 2 threads, max relayed rate, echo peer, turnrelay',
+    value: scaling.turnrelay,
+    goal: '>= 1.8x',
+  });
+  lines.push({ label: '1 -> 2 threads, max relayed rate, echo peer, coturn', value: scaling.coturn });
+  lines.push({
+    label: '1 -> 2 threads, max relayed rate, client-to-client, turnrelay',
+    value: scaling.clientToClient.turnrelay,
+  });
+  lines.push({
+    label: '1 -> 2 threads, max relayed rate, client-to-client, coturn',
+    value: scaling.clientToClient.coturn,
+  });
+  for (const [name, s] of Object.entries(inferred))
+    lines.push({ label: `1 -> 2 threads, echo peer, INFERRED CPU-normalised capacity, ${name}`, value: s?.ratio });
+  return lines;
+}
+
+function parseArgs(args: string[]): { roundCount: number; names: string[] } {
+  const names: string[] = [];
+  let roundCount = 1;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--rounds') {
+      roundCount = Number(args[++i]);
+      if (!Number.isInteger(roundCount) || roundCount < 1) throw new Error('--rounds takes a whole number >= 1');
+    } else if (CONFIGS.some((c) => c.name === args[i])) names.push(args[i]!);
+    else
+      throw new Error(`unknown argument ${args[i]}: expected --rounds N or ${CONFIGS.map((c) => c.name).join(', ')}`);
+  }
+  return { roundCount, names };
 }
 
 async function main(): Promise<void> {
-  // `npm run bench -- coturn-t1 turnrelay-t1` runs only those; default: all four.
-  const selected = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : CONFIGS.map((c) => c.name));
+  // `npm run bench -- coturn-t1 turnrelay-t1` runs only those (default: all four);
+  // `--rounds N` runs them N times over and summarises each ratio by its median.
+  const { roundCount, names } = parseArgs(process.argv.slice(2));
+  const selected = new Set(names.length > 0 ? names : CONFIGS.map((c) => c.name));
   requireTools(['turnserver', 'turnutils_uclient', 'taskset']);
   if (!existsSync(join(repoRoot, 'dist/cli/turnrelay.js')))
     throw new Error('dist/cli/turnrelay.js is missing: run `npm run build` (npm run bench does)');
@@ -366,34 +435,50 @@ async function main(): Promise<void> {
       { label: 'paced 10k/s', mode: '10000', seconds: 4 },
       { label: 'flood', mode: 'flood:64', seconds: 4 },
     ]);
-    const servers: ServerResults[] = [];
-    for (const [i, config] of CONFIGS.entries()) {
-      if (!selected.has(config.name)) continue;
-      const serverDir = join(dir, `server-${i}`);
-      await mkdir(serverDir);
-      // Separate port blocks: allocations of one server may outlive it in the kernel tables for a moment.
-      const portRange = { min: 40000 + i * 5000, max: 40000 + i * 5000 + 4999 };
-      servers.push(
-        await benchServer(children, config, () =>
-          config.kind === 'coturn'
-            ? startCoturnProcess(children, {
-                dir: serverDir,
-                host,
-                portRange,
-                relayThreads: config.threads,
-                name: config.name,
-              })
-            : startOurRelayProcess(children, {
-                dir: serverDir,
-                host,
-                portRange,
-                threads: config.threads,
-                name: config.name,
-              }),
-        ),
-      );
+    const rounds: Array<{ servers: ServerResults[]; ratios: Ratios[]; scaling: Record<string, unknown> }> = [];
+    const roundLines: RatioLine[][] = [];
+    for (let round = 1; round <= roundCount; round++) {
+      if (roundCount > 1) process.stderr.write(`round ${round} of ${roundCount}\n`);
+      const servers: ServerResults[] = [];
+      for (const [i, config] of CONFIGS.entries()) {
+        if (!selected.has(config.name)) continue;
+        const serverDir = join(dir, `round-${round}-server-${i}`);
+        await mkdir(serverDir);
+        // Separate port blocks: allocations of one server may outlive it in the kernel tables for a moment.
+        const portRange = { min: 40000 + i * 5000, max: 40000 + i * 5000 + 4999 };
+        servers.push(
+          await benchServer(children, config, () =>
+            config.kind === 'coturn'
+              ? startCoturnProcess(children, {
+                  dir: serverDir,
+                  host,
+                  portRange,
+                  relayThreads: config.threads,
+                  name: config.name,
+                })
+              : startOurRelayProcess(children, {
+                  dir: serverDir,
+                  host,
+                  portRange,
+                  threads: config.threads,
+                  name: config.name,
+                }),
+          ),
+        );
+      }
+      if (roundCount > 1) console.log(`\n==== round ${round} of ${roundCount} ====`);
+      const { ratios, lines, scaling } = report(echo, servers);
+      rounds.push({ servers, ratios, scaling });
+      roundLines.push(lines);
     }
-    const { ratios, scaling } = report(echo, servers);
+    const summary = summariseRounds(roundLines);
+    if (roundCount > 1) {
+      console.log(`\nours/coturn over ${roundCount} rounds: median (lowest - highest round)`);
+      for (const r of summary)
+        console.log(
+          `  ${r.label}: ${fmt(r.median, 2)}x (${fmt(r.min, 2)} - ${fmt(r.max, 2)}${r.rounds < roundCount ? `, ${r.rounds} rounds` : ''})${r.goal ? ` (goal ${r.goal})` : ''}`,
+        );
+    }
     const results = {
       date: new Date().toISOString(),
       node: process.version,
@@ -401,9 +486,8 @@ async function main(): Promise<void> {
       cpuCount: cpus().length,
       durationSeconds: (Date.now() - started) / 1000,
       echo,
-      servers,
-      ratios,
-      scaling,
+      rounds,
+      summary,
     };
     await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
     await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);

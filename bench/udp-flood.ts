@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomLoopbackAddress } from '../test/interop/harness/relay-config-files.js';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
 import { MAX_LOSS_PERCENT, nextBisectionRate } from './max-rate-search.js';
-import { cpuMicrosSince, cpuSample, systemMicrosSince } from './proc-stats.js';
+import { cpuMicrosSince, cpuSample, systemMicrosSince, wakeupsSince } from './proc-stats.js';
 import { benchUser, type ServerUnderTest } from './servers.js';
 
 export interface FloodStep {
@@ -34,6 +34,8 @@ export interface FloodStep {
   cpuMicrosPerRelayedPacket: number;
   /** The part of the server's CPU spent in the kernel (ticks of /proc/<pid>/stat): sockets, UDP/IP, wakeups. */
   systemMicrosPerRelayedPacket: number;
+  /** Times the server's threads were put on a CPU (mostly wakeups), per relayed packet. */
+  wakeupsPerRelayedPacket: number;
 }
 
 export interface FloodResult {
@@ -132,6 +134,7 @@ async function runLoadgen(
   cpu: string,
   clientHost: string,
   echoPort: number | undefined,
+  poll: boolean,
 ): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
   const args = [
     '-c',
@@ -143,6 +146,7 @@ async function runLoadgen(
     String(rate),
     String(seconds),
     '120',
+    ...(poll ? ['poll'] : []),
     ...(echoPort === undefined ? [] : [`echo=${echoPort}`]),
     ...senders.map((s) => `${s.port}:${s.channel}`),
   ];
@@ -175,6 +179,12 @@ export async function runFlood(
     bisectionSteps?: number;
     /** Stop bisecting once the bracket is this fraction of the passing rate; default 1%. */
     resolution?: number;
+    /**
+     * The load generator's receiving threads poll instead of sleeping, so the server's sends never
+     * wake them: on loopback a sender pays for waking its receiver, which a server sending to a
+     * remote client over a NIC does not. Only where the load generator has a CPU of its own.
+     */
+    clientPolls?: boolean;
     /** Runs alongside each step's load (bench/profile.ts observes the server with it). */
     during?: (rate: number) => Promise<void>;
   },
@@ -197,12 +207,23 @@ export async function runFlood(
   const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
     const cpuBefore = cpuSample(server.pid);
     const [r] = await Promise.all([
-      runLoadgen(binary, server, senders, rate, options.seconds, options.loadgenCpu, clientHost, echoPort),
+      runLoadgen(
+        binary,
+        server,
+        senders,
+        rate,
+        options.seconds,
+        options.loadgenCpu,
+        clientHost,
+        echoPort,
+        options.clientPolls ?? false,
+      ),
       options.during?.(rate),
     ]);
     const cpuAfter = cpuSample(server.pid);
     const serverCpuMicros = cpuMicrosSince(cpuBefore, cpuAfter);
     const serverSystemMicros = systemMicrosSince(cpuBefore, cpuAfter);
+    const wakeups = wakeupsSince(cpuBefore, cpuAfter);
     const relayed = 2 * r.received;
     const lossPercent = r.sent > 0 ? (100 * Math.max(0, r.sent - r.received)) / r.sent : 0;
     const result: FloodStep = {
@@ -217,6 +238,7 @@ export async function runFlood(
       serverCpuMicros,
       cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
       systemMicrosPerRelayedPacket: relayed > 0 ? serverSystemMicros / relayed : Number.NaN,
+      wakeupsPerRelayedPacket: relayed > 0 ? wakeups / relayed : Number.NaN,
     };
     steps.push(result);
     process.stderr.write(

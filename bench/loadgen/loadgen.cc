@@ -84,14 +84,14 @@ int boundSocket(in_addr ip, int port) {
 }
 
 // The plain peer: sends each datagram back to its source, a batch at a time, until `done`.
-void echo(int fd, const std::atomic<bool>& done) {
+void echo(int fd, const std::atomic<bool>& done, int waitMs) {
   RecvBatch batch;
   int ep = epoll_create1(0);
   epoll_event ev{};
   ev.events = EPOLLIN;
   epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   while (!done.load()) {
-    if (epoll_wait(ep, &ev, 1, 50) <= 0) continue;
+    if (epoll_wait(ep, &ev, 1, waitMs) <= 0) continue;
     for (;;) {
       int got = batch.recv(fd);
       if (got <= 0) break;
@@ -130,10 +130,18 @@ int main(int argc, char** argv) {
   std::vector<Sender> senders;
   int ep = epoll_create1(0);
   int echoFd = -1, firstSender = 7;
-  if (strncmp(argv[7], "echo=", 5) == 0) {
-    echoFd = boundSocket(server.sin_addr, atoi(argv[7] + 5));
-    if (echoFd < 0) return 1;
-    firstSender = 8;
+  // The receiving threads' wait: 50 ms, or 0 (poll) so that they never sleep.
+  int waitMs = 50;
+  for (; firstSender < argc && strchr(argv[firstSender], ':') == nullptr; firstSender++) {
+    if (strcmp(argv[firstSender], "poll") == 0) {
+      waitMs = 0;
+    } else if (strncmp(argv[firstSender], "echo=", 5) == 0) {
+      echoFd = boundSocket(server.sin_addr, atoi(argv[firstSender] + 5));
+      if (echoFd < 0) return 1;
+    } else {
+      fprintf(stderr, "bad option %s\n", argv[firstSender]);
+      return 2;
+    }
   }
   for (int i = firstSender; i < argc; i++) {
     int port = 0, channel = 0;
@@ -165,12 +173,12 @@ int main(int argc, char** argv) {
   }
   if (size < sizeof nonce) size = sizeof nonce;
   std::thread peer;
-  if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done); });
+  if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done, waitMs); });
   std::thread receiver([&] {
     RecvBatch batch;
     epoll_event events[64];
     while (!done.load()) {
-      int n = epoll_wait(ep, events, 64, 50);
+      int n = epoll_wait(ep, events, 64, waitMs);
       for (int e = 0; e < n; e++) {
         int fd = senders[events[e].data.u32].fd;
         for (;;) {
