@@ -119,6 +119,7 @@ export function createRelayMetrics(src: MetricSources): Registry {
     [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],
     [{ reason: 'rate_limited' }, src.dataPlane.droppedRateLimited],
     [{ reason: 'backpressure' }, src.dataPlane.droppedBackpressure],
+    [{ reason: 'handover' }, src.dataPlane.droppedHandover],
   ]);
   // kind="handler" samples say where: the socket event handler whose input made our code throw.
   mirror(

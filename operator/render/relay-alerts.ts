@@ -18,8 +18,8 @@ export interface RuleGroup {
 
 /** Failed credential checks (a first request without credentials and stale nonces are normal TURN flow). */
 export const AUTH_FAILURE_RESULTS = 'bad_integrity|unknown_user|expired|rate_limited';
-/** Drops that mean lost media: a full client buffer or the bandwidth cap. */
-export const LOSS_DROP_REASONS = 'backpressure|rate_limited';
+/** Drops that mean lost media: a full client buffer, the bandwidth cap, or a data-plane thread too far behind. */
+export const LOSS_DROP_REASONS = 'backpressure|rate_limited|handover';
 
 function alert(
   name: string,
@@ -77,7 +77,7 @@ export function relayAlertRules(target: { namespace: string; name: string }): Ru
           '10m',
           'warning',
           `${relay}: the data plane drops relayed packets`,
-          '{{ $labels.pod }} drops {{ $value | humanize }} packets/s ({{ $labels.reason }}): slow TCP/TLS clients (backpressure) or spec.limits.maxBitrateKbps (rate_limited).',
+          '{{ $labels.pod }} drops {{ $value | humanize }} packets/s ({{ $labels.reason }}): slow TCP/TLS clients or STUN beyond what the JavaScript thread keeps up with (backpressure), spec.limits.maxBitrateKbps (rate_limited), or a data-plane thread too busy to take datagrams from the others (handover: add CPU or pods).',
         ),
         alert(
           'TurnRelayCertificateExpiresSoon',

@@ -14,6 +14,7 @@ export function createCounters(): DataPlaneCounters {
     droppedNoChannel: 0,
     droppedRateLimited: 0,
     droppedBackpressure: 0,
+    droppedHandover: 0, // the JavaScript plane has one thread: nothing to hand over
     sendErrors: 0,
     deliveredInProcess: 0,
   };

@@ -23,6 +23,8 @@ export interface DataPlaneCounters {
   droppedNoChannel: number;
   droppedRateLimited: number;
   droppedBackpressure: number;
+  /** Datagrams for an allocation of another thread that did not fit that thread's inbox (it was this far behind). */
+  droppedHandover: number;
   sendErrors: number;
   /** Client → peer datagrams handed to another allocation of this relay in process (see RelayEndpointSpec). */
   deliveredInProcess: number;

@@ -86,6 +86,7 @@ export const NativeCounter = {
   sendErrors: 8,
   upcallsDropped: 9,
   deliveredInProcess: 10,
+  droppedHandover: 11,
 } as const;
 
 /** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage` in tables.h. */

@@ -302,6 +302,7 @@ export class NativeDataPlane implements DataPlane {
       'droppedNoPermission',
       'droppedNoChannel',
       'droppedRateLimited',
+      'droppedHandover',
       'sendErrors',
       'deliveredInProcess',
     ] as const) {

@@ -162,6 +162,7 @@ enum CounterId {
   kSendErrors,
   kUpcallsDropped,
   kDeliveredInProcess,
+  kDroppedHandover,
   kCounterCount
 };
 

@@ -510,7 +510,7 @@ void Worker::sendHandovers() {
     Handovers& h = outbound_[lane];
     if (h.empty()) continue;
     // Lost like datagrams on a full socket buffer: the receiving lane is this far behind.
-    counters_[kDroppedBackpressure].add(lanes_[lane]->receive(h));
+    counters_[kDroppedHandover].add(lanes_[lane]->receive(h));
     h.clear();
   }
 }
