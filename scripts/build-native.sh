@@ -7,6 +7,8 @@
 #   scripts/build-native.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build in
 #                                       build/native-sanitize/ (load it with LD_PRELOAD of libasan,
 #                                       see scripts/test-native-sanitize.sh); the normal build is untouched
+#   scripts/build-native.sh --tsan      ThreadSanitizer build in build/native-tsan/ (see
+#                                       scripts/test-native-tsan.sh)
 #   scripts/build-native.sh --optional  like the default, but only warns when g++ is missing or the
 #                                       compile fails (the relay then falls back to the JavaScript
 #                                       plane); `npm start` and the package's install step use it
@@ -20,6 +22,9 @@ flags=(-O2)
 if [ "$mode" = --sanitize ]; then
   out=build/native-sanitize
   flags=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+elif [ "$mode" = --tsan ]; then
+  out=build/native-tsan
+  flags=(-O1 -g -fno-omit-frame-pointer -fsanitize=thread)
 fi
 if ! command -v g++ >/dev/null; then
   if [ "$mode" = --optional ]; then

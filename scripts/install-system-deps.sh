@@ -5,7 +5,7 @@
 # iproute2 for network namespaces; for the pod tests' node: runc, the CNI
 # plugins, iptables and conntrack (kube-proxy), mmdebstrap and buildah (the
 # test images, built without a registry or daemon); g++ with its sanitizer
-# runtimes for the native data plane, its ASan/UBSan test build and the
+# runtimes for the native data plane, its ASan/UBSan and TSan test builds and the
 # bench load generator; taskset (util-linux) pins the benchmark processes;
 # clang-format checks the C++ layout (npm run lint); certutil (libnss3-tools)
 # makes the NSS database through which Chromium trusts a test CA.
@@ -26,7 +26,9 @@ command -v nsenter >/dev/null && command -v taskset >/dev/null || need+=(util-li
 command -v g++ >/dev/null || need+=(g++)
 command -v clang-format >/dev/null || need+=(clang-format)
 command -v certutil >/dev/null || need+=(libnss3-tools)
-[ -e "$(g++ -print-file-name=libasan.so 2>/dev/null)" ] && [ -e "$(g++ -print-file-name=libubsan.so 2>/dev/null)" ] || need+=(g++)
+for runtime in libasan libubsan libtsan; do
+  [ -e "$(g++ -print-file-name=$runtime.so 2>/dev/null)" ] || need+=(g++)
+done
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

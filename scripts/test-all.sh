@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test` after the typecheck: the four Jest projects and the sanitizer run.
+# `npm test` after the typecheck: the four Jest projects and the sanitizer runs
+# (AddressSanitizer + UndefinedBehaviorSanitizer, then ThreadSanitizer).
 # The k8s and pods projects spend most of their time waiting (on the API
 # server, kubelet, probes, drains and rotation timers), so each runs in a Jest
 # process of its own beside the unit project; their output lines start with
@@ -41,6 +42,8 @@ jest --selectProjects unit
 unit=$?
 bash scripts/test-native-sanitize.sh
 sanitize=$?
+bash scripts/test-native-tsan.sh
+tsan=$?
 wait "${jest_pids[0]}"
 k8s=$?
 wait "${jest_pids[1]}"
@@ -49,12 +52,12 @@ wait "${prefix_pids[@]}"
 trap - INT TERM
 
 status=0
-for part in "unit project:$unit" "interop project:$interop" "k8s project:$k8s" "pods project:$pods" "sanitizer run:$sanitize"; do
+for part in "unit project:$unit" "interop project:$interop" "k8s project:$k8s" "pods project:$pods" "sanitizer run:$sanitize" "ThreadSanitizer run:$tsan"; do
   code="${part##*:}"
   if [ "$code" -ne 0 ]; then
     echo "npm test: the ${part%:*} failed (exit $code)" >&2
     status=1
   fi
 done
-[ "$status" -eq 0 ] && echo "npm test: all Jest projects and the sanitizer run passed"
+[ "$status" -eq 0 ] && echo "npm test: all Jest projects and the sanitizer runs passed"
 exit "$status"
