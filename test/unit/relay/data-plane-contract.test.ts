@@ -744,6 +744,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
   });
 
   test('teardown under load: allocations deleted mid-flood, then the relay still serves', async () => {
+    // Counted from here: an earlier test of this relay that failed may have left its allocation.
+    const allocationsBefore = t.relay.turn.ctx.allocations.size;
     const clients = await Promise.all(Array.from({ length: 8 }, () => TurnTestClient.udp(t.port('udp'))));
     const peer = await startPeer();
     try {
@@ -782,7 +784,7 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       await sleep(50);
       flooding = false;
       await flood;
-      expect(t.relay.turn.ctx.allocations.size).toBe(0);
+      expect(t.relay.turn.ctx.allocations.size).toBe(allocationsBefore);
       await expectServing(t);
     } finally {
       for (const c of clients) c.close();
