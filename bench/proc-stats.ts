@@ -24,10 +24,6 @@ function schedstat(pid: number, tid: string): { runNanos: number; slices: number
   return { runNanos: Number(fields[0]), slices: Number(fields[2]) };
 }
 
-function runNanos(pid: number, tid: string): number {
-  return schedstat(pid, tid).runNanos;
-}
-
 /** Schedstat of each live thread. */
 function threadSchedstats(pid: number): Map<string, { runNanos: number; slices: number }> {
   const stats = new Map<string, { runNanos: number; slices: number }>();
@@ -110,7 +106,7 @@ export function threadCpu(pid: number): ThreadCpu {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const { name, userMicros, systemMicros } = readStat(`/proc/${pid}/task/${tid}/stat`);
-      const run = runNanos(pid, tid);
+      const run = schedstat(pid, tid).runNanos;
       total.userMicros += userMicros;
       total.systemMicros += systemMicros;
       total.runNanos += run;

@@ -125,30 +125,35 @@ async function makeAllocations(
   return { senders, perSecond: (2 * pairs) / seconds };
 }
 
+/** One run of bench/loadgen: who it sends as and to, at what rate, for how long, on which CPU. */
+interface LoadgenRun {
+  binary: string;
+  server: ServerUnderTest;
+  senders: Pair[];
+  rate: number;
+  seconds: number;
+  cpu: string;
+  clientHost: string;
+  echoPort: number | undefined;
+  poll: boolean;
+}
+
 async function runLoadgen(
-  binary: string,
-  server: ServerUnderTest,
-  senders: Pair[],
-  rate: number,
-  seconds: number,
-  cpu: string,
-  clientHost: string,
-  echoPort: number | undefined,
-  poll: boolean,
+  run: LoadgenRun,
 ): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
   const args = [
     '-c',
-    cpu,
-    binary,
-    server.host,
-    String(server.port),
-    clientHost,
-    String(rate),
-    String(seconds),
+    run.cpu,
+    run.binary,
+    run.server.host,
+    String(run.server.port),
+    run.clientHost,
+    String(run.rate),
+    String(run.seconds),
     '120',
-    ...(poll ? ['poll'] : []),
-    ...(echoPort === undefined ? [] : [`echo=${echoPort}`]),
-    ...senders.map((s) => `${s.port}:${s.channel}`),
+    ...(run.poll ? ['poll'] : []),
+    ...(run.echoPort === undefined ? [] : [`echo=${run.echoPort}`]),
+    ...run.senders.map((s) => `${s.port}:${s.channel}`),
   ];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -207,17 +212,17 @@ export async function runFlood(
   const step = async (rate: number, search: FloodStep['search']): Promise<FloodStep> => {
     const cpuBefore = cpuSample(server.pid);
     const [r] = await Promise.all([
-      runLoadgen(
+      runLoadgen({
         binary,
         server,
         senders,
         rate,
-        options.seconds,
-        options.loadgenCpu,
+        seconds: options.seconds,
+        cpu: options.loadgenCpu,
         clientHost,
         echoPort,
-        options.clientPolls ?? false,
-      ),
+        poll: options.clientPolls ?? false,
+      }),
       options.during?.(rate),
     ]);
     const cpuAfter = cpuSample(server.pid);

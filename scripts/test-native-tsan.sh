@@ -18,12 +18,13 @@ sanitizer_addon --tsan libtsan
 runtime="$(g++ -print-file-name=libtsan.so)"
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
-# TSan maps its shadow memory at fixed addresses, which the randomised layout
-# of a recent kernel can collide with: run without address randomisation.
-norandom=(setarch "$(uname -m)" -R)
-options="log_path=$logs/tsan halt_on_error=0 exitcode=0 report_signal_unsafe=0 ignore_noninstrumented_modules=1 ${TURNRELAY_TSAN_OPTIONS:-}"
+# Node under TSan: the runtime preloaded, its options, and no address
+# randomisation (TSan maps its shadow memory at fixed addresses, which the
+# randomised layout of a recent kernel can collide with).
+under_tsan=(setarch "$(uname -m)" -R env LD_PRELOAD="$runtime"
+  TSAN_OPTIONS="log_path=$logs/tsan halt_on_error=0 exitcode=0 report_signal_unsafe=0 ignore_noninstrumented_modules=1 ${TURNRELAY_TSAN_OPTIONS:-}")
 # The runtime is really loaded into the Node that runs the tests.
-"${norandom[@]}" env LD_PRELOAD="$runtime" TSAN_OPTIONS="$options" node -e \
+"${under_tsan[@]}" node -e \
   "if (!require('fs').readFileSync('/proc/self/maps', 'utf8').includes('libtsan')) process.exit(1)" ||
   { echo "libtsan did not load into node" >&2; exit 1; }
 # The native cases of the suite, or what the arguments select instead. The one
@@ -32,9 +33,7 @@ options="log_path=$logs/tsan halt_on_error=0 exitcode=0 report_signal_unsafe=0 i
 select=(-t '^(?!.*hold a bounded amount of memory).*native')
 [ $# -eq 0 ] || select=("$@")
 status=0
-"${norandom[@]}" env LD_PRELOAD="$runtime" \
-  TSAN_OPTIONS="$options" \
-  NODE_OPTIONS=--experimental-vm-modules \
+"${under_tsan[@]}" NODE_OPTIONS=--experimental-vm-modules \
   jest --selectProjects unit --testTimeout 60000 test/unit/relay/data-plane-contract.test.ts \
   "${select[@]}" || status=$?
 # Reports are delimited by lines of '='; keep those that name the addon.
