@@ -26,3 +26,41 @@ export function nextBisectionRate(
   if (high - low <= resolution * low) return undefined;
   return Math.round((low + high) / 2);
 }
+
+/** What one step of the search lost, and where the load generator saw it go. */
+export interface StepLoss {
+  offeredMessagesPerSecond: number;
+  lossPercent: number;
+  sent: number;
+  received: number;
+  /** Dropped at the generator's own receive buffers, or not taken by its sends. */
+  lostAtGenerator: number;
+  /** The generator's CPU over the step, percent of the one CPU it is pinned to. */
+  generatorCpuPercent: number;
+}
+
+/**
+ * What capped the maximum: nothing (no step above it failed, so the maximum is
+ * only a lower bound), or the failing step just above it, named by where most
+ * of its lost messages were dropped: at the load generator (its sockets could
+ * not take them: the generator, not the server, ran out) or elsewhere, i.e. at
+ * the server. Pure.
+ */
+export type RateLimit =
+  | { by: 'none (top of the ladder)' }
+  | { by: 'load generator' | 'server'; offeredMessagesPerSecond: number; generatorCpuPercent: number };
+
+export function maxRateLimit(steps: StepLoss[]): RateLimit {
+  const passing = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT).map((s) => s.offeredMessagesPerSecond);
+  const best = passing.length > 0 ? Math.max(...passing) : 0;
+  const above = steps
+    .filter((s) => s.lossPercent > MAX_LOSS_PERCENT && s.offeredMessagesPerSecond > best)
+    .sort((a, b) => a.offeredMessagesPerSecond - b.offeredMessagesPerSecond)[0];
+  if (!above) return { by: 'none (top of the ladder)' };
+  const lost = Math.max(0, above.sent - above.received);
+  return {
+    by: 2 * above.lostAtGenerator >= lost ? 'load generator' : 'server',
+    offeredMessagesPerSecond: above.offeredMessagesPerSecond,
+    generatorCpuPercent: above.generatorCpuPercent,
+  };
+}

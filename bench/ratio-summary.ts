@@ -9,6 +9,8 @@ export interface RatioLine {
   value: number | undefined;
   /** The goal for it, as printed (e.g. "<= 0.5x"), if it has one. */
   goal?: string;
+  /** What to read beside this round's value (e.g. what capped the two maxima); not summarised. */
+  note?: string;
 }
 
 export interface RatioSummary {

@@ -19,6 +19,7 @@ import { requireTools } from '../test/interop/harness/tools.js';
 import { runEchoBaseline, type EchoResult } from './echo-baseline.js';
 import { inferredScaling, type InferredScaling } from './capacity.js';
 import { measureAllocationMemory, type MemoryResult } from './memory.js';
+import type { RateLimit } from './max-rate-search.js';
 import { cpuMicrosSince, cpuSample, cpuSource } from './proc-stats.js';
 import { summariseRounds, type RatioLine } from './ratio-summary.js';
 import { startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
@@ -147,6 +148,12 @@ function printTable(rows: string[][]): void {
   console.log('');
 }
 
+function limitText(limit: RateLimit): string {
+  return limit.by === 'none (top of the ladder)'
+    ? limit.by
+    : `${limit.by} at ${limit.offeredMessagesPerSecond} msg/s (loadgen CPU ${fmt(limit.generatorCpuPercent, 0)}%)`;
+}
+
 /** Ours/coturn under the batched load generator, for one kind of peer. */
 interface FloodRatios {
   /** kernelFloor: our kernel time alone over coturn's whole CPU, which no user-space change can go below. */
@@ -158,6 +165,8 @@ interface FloodRatios {
     wakeups: number | undefined;
   }>;
   maxRelayedRate: number | undefined;
+  /** What capped each server's maximum, so a ratio between two generator-bound maxima reads as one. */
+  limits: string;
 }
 
 function floodRatios(ours: FloodResult, coturn: FloodResult): FloodRatios {
@@ -179,6 +188,7 @@ function floodRatios(ours: FloodResult, coturn: FloodResult): FloodRatios {
         : [];
     }),
     maxRelayedRate: ratio(ours.maxRelayedPerSecond, coturn.maxRelayedPerSecond),
+    limits: `ours capped by ${ours.limit.by}, coturn by ${coturn.limit.by}`,
   };
 }
 
@@ -262,6 +272,8 @@ function report(
         'server CPU µs/pkt',
         'of it in the kernel µs/pkt',
         'server wakeups/pkt',
+        'lost at loadgen',
+        'loadgen CPU %',
       ],
     ];
     for (const s of servers)
@@ -274,6 +286,8 @@ function report(
           fmt(f.cpuMicrosPerRelayedPacket, 2),
           fmt(f.systemMicrosPerRelayedPacket, 2),
           fmt(f.wakeupsPerRelayedPacket, 3),
+          String(f.lostAtGenerator),
+          fmt(f.generatorCpuPercent, 0),
         ]);
     console.log(
       `batched load generator (bench/loadgen: sendmmsg/recvmmsg, 200 allocations, 120-byte ChannelData), ${peer}`,
@@ -287,6 +301,7 @@ function report(
       'threads',
       'CPUs server/loadgen',
       'max relayed pkt/s (<=0.1% loss), client-to-client / echo peer',
+      'what capped it, client-to-client / echo peer',
       'allocations/s',
       'KiB RSS / 1,000 alloc',
       'TCP CPU µs/pkt',
@@ -299,6 +314,7 @@ function report(
       String(s.threads),
       `${s.cpus.server} / ${s.cpus.loadgen}`,
       `${fmt(s.flood.maxRelayedPerSecond, 0)} / ${fmt(s.floodEcho.maxRelayedPerSecond, 0)}`,
+      `${limitText(s.flood.limit)} / ${limitText(s.floodEcho.limit)}`,
       fmt(s.flood.allocationsPerSecond, 0),
       fmt(s.memory.kibPerThousandAllocations, 0),
       fmt(s.tcp.steady?.cpuMicrosPerRelayedPacket, 2),
@@ -329,7 +345,9 @@ function report(
   const lines = ratioLines(ratios, scaling, inferred);
   console.log('ours/coturn (unless a line says otherwise):');
   for (const line of lines)
-    console.log(`  ${line.label}: ${fmt(line.value, 2)}x${line.goal ? ` (goal ${line.goal})` : ''}`);
+    console.log(
+      `  ${line.label}: ${fmt(line.value, 2)}x${line.goal ? ` (goal ${line.goal})` : ''}${line.note ? `; ${line.note}` : ''}`,
+    );
   for (const [name, s] of Object.entries(inferred))
     if (s)
       console.log(
@@ -370,7 +388,12 @@ function ratioLines(
         lines.push({ label: `${t} our kernel time alone, loadgen ${peer} ${f.offered} msg/s`, value: f.kernelFloor });
         lines.push({ label: `${t} wakeups/pkt, loadgen ${peer} ${f.offered} msg/s`, value: f.wakeups });
       }
-      lines.push({ label: `${t} max relayed rate, ${peer}`, value: flood.maxRelayedRate, goal: '>= 1.5x' });
+      lines.push({
+        label: `${t} max relayed rate, ${peer}`,
+        value: flood.maxRelayedRate,
+        goal: '>= 1.5x',
+        note: flood.limits,
+      });
     }
     lines.push({ label: `${t} allocation rate`, value: r.allocationRate });
     lines.push({ label: `${t} memory per 1,000 allocations`, value: r.memory });

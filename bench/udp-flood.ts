@@ -14,21 +14,18 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomLoopbackAddress } from '../test/interop/harness/relay-config-files.js';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
-import { MAX_LOSS_PERCENT, nextBisectionRate } from './max-rate-search.js';
+import { MAX_LOSS_PERCENT, maxRateLimit, nextBisectionRate, type RateLimit, type StepLoss } from './max-rate-search.js';
 import { cpuMicrosSince, cpuSample, systemMicrosSince, wakeupsSince } from './proc-stats.js';
 import { benchUser, type ServerUnderTest } from './servers.js';
 
-export interface FloodStep {
-  offeredMessagesPerSecond: number;
+export interface FloodStep extends StepLoss {
   /** A rate of the fixed ladder, or one the maximum search bisected to. */
   search: 'ladder' | 'bisection';
-  sent: number;
   /** Datagrams of this step that came back (carrying its nonce). */
   received: number;
   /** Datagrams of an earlier step that the server relayed during this one: not counted as received. */
   stale: number;
   seconds: number;
-  lossPercent: number;
   relayedPerSecond: number;
   serverCpuMicros: number;
   cpuMicrosPerRelayedPacket: number;
@@ -45,6 +42,8 @@ export interface FloodResult {
   steps: FloodStep[];
   /** Highest relayed packets/s of a step with at most 0.1% loss. */
   maxRelayedPerSecond: number;
+  /** What stopped the search there: the load generator, the server, or the top of the ladder. */
+  limit: RateLimit;
   loadgenCpu: string;
   peer: FloodPeer;
 }
@@ -138,9 +137,18 @@ interface LoadgenRun {
   poll: boolean;
 }
 
-async function runLoadgen(
-  run: LoadgenRun,
-): Promise<{ sent: number; received: number; stale: number; seconds: number }> {
+/** bench/loadgen's JSON line (see its header). */
+interface LoadgenOutput {
+  sent: number;
+  received: number;
+  stale: number;
+  seconds: number;
+  generatorDrops: number;
+  sendFailures: number;
+  cpuSeconds: number;
+}
+
+async function runLoadgen(run: LoadgenRun): Promise<LoadgenOutput> {
   const args = [
     '-c',
     run.cpu,
@@ -166,7 +174,7 @@ async function runLoadgen(
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`loadgen exited ${code}: ${err}`);
-  return JSON.parse(out.trim()) as { sent: number; received: number; stale: number; seconds: number };
+  return JSON.parse(out.trim()) as LoadgenOutput;
 }
 
 export async function runFlood(
@@ -239,6 +247,8 @@ export async function runFlood(
       stale: r.stale,
       seconds: r.seconds,
       lossPercent,
+      lostAtGenerator: r.generatorDrops + r.sendFailures,
+      generatorCpuPercent: r.seconds > 0 ? (100 * r.cpuSeconds) / r.seconds : Number.NaN,
       relayedPerSecond: relayed / r.seconds,
       serverCpuMicros,
       cpuMicrosPerRelayedPacket: relayed > 0 ? serverCpuMicros / relayed : Number.NaN,
@@ -247,7 +257,7 @@ export async function runFlood(
     };
     steps.push(result);
     process.stderr.write(
-      `    ${server.name}: offered ${rate} msg/s${search === 'bisection' ? ' (bisection)' : ''} -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}%${r.stale > 0 ? ` (${r.stale} stale datagrams of an earlier step not counted)` : ''}\n`,
+      `    ${server.name}: offered ${rate} msg/s${search === 'bisection' ? ' (bisection)' : ''} -> relayed ${(relayed / r.seconds).toFixed(0)} pkt/s, loss ${lossPercent.toFixed(3)}% (${result.lostAtGenerator} at the load generator, its CPU ${result.generatorCpuPercent.toFixed(0)}%)${r.stale > 0 ? ` (${r.stale} stale datagrams of an earlier step not counted)` : ''}\n`,
     );
     return result;
   };
@@ -268,6 +278,7 @@ export async function runFlood(
     allocationsPerSecond: perSecond,
     steps,
     maxRelayedPerSecond: Math.max(0, ...passing.map((s) => s.relayedPerSecond)),
+    limit: maxRateLimit(steps),
     loadgenCpu: options.loadgenCpu,
     peer: options.peer ?? 'client',
   };

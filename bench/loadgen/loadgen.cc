@@ -9,17 +9,24 @@
 // delivered message was relayed twice by the server.
 //
 //   loadgen <server-ip> <server-port> <local-ip> <rate msgs/s> <seconds> <size> [echo=PORT] <port:channel>...
-// Prints one JSON line: {"sent":N,"received":M,"stale":K,"seconds":S}. Every
-// payload starts with a nonce of this run, and only ChannelData carrying it
-// counts as received: datagrams of an earlier run that the server still had
-// queued when this one bound the same ports are counted as stale instead.
+// Prints one JSON line: {"sent":N,"received":M,"stale":K,"seconds":S,
+// "generatorDrops":D,"sendFailures":F,"cpuSeconds":C}. Every payload starts
+// with a nonce of this run, and only ChannelData carrying it counts as
+// received: datagrams of an earlier run that the server still had queued when
+// this one bound the same ports are counted as stale instead. D is what the
+// kernel dropped at this program's own receive buffers (its client sockets
+// and the echo peer's) and F the datagrams its sends did not take: losses of
+// the load generator, not of the server. C is this program's CPU time over
+// the sending window, so C / S near 1 means the generator ran out of its CPU.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,8 +90,22 @@ int boundSocket(in_addr ip, int port) {
   return fd;
 }
 
+// Datagrams the kernel dropped at fd's receive buffer since it was opened (0 where unknown).
+uint64_t receiveDrops(int fd) {
+  uint32_t info[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof info;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0 || len <= SK_MEMINFO_DROPS * sizeof info[0]) return 0;
+  return info[SK_MEMINFO_DROPS];
+}
+
+double cpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 // The plain peer: sends each datagram back to its source, a batch at a time, until `done`.
-void echo(int fd, const std::atomic<bool>& done, int waitMs) {
+void echo(int fd, const std::atomic<bool>& done, int waitMs, std::atomic<uint64_t>& sendFailures) {
   RecvBatch batch;
   int ep = epoll_create1(0);
   epoll_event ev{};
@@ -99,6 +120,7 @@ void echo(int fd, const std::atomic<bool>& done, int waitMs) {
       for (int i = 0; i < got; i++) batch.iovs[i].iov_len = batch.msgs[i].msg_len;
       for (int off = 0; off < got;) {
         int r = sendmmsg(fd, batch.msgs + off, got - off, 0);
+        if (r <= 0) sendFailures.fetch_add(1, std::memory_order_relaxed);
         off += r > 0 ? r : 1;  // a failed datagram is lost, as on a network
       }
     }
@@ -163,7 +185,7 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<bool> done{false};
-  std::atomic<uint64_t> received{0}, stale{0};
+  std::atomic<uint64_t> received{0}, stale{0}, sendFailures{0};
   uint8_t nonce[4];
   {
     timespec ts;
@@ -173,7 +195,7 @@ int main(int argc, char** argv) {
   }
   if (size < sizeof nonce) size = sizeof nonce;
   std::thread peer;
-  if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done, waitMs); });
+  if (echoFd >= 0) peer = std::thread([&] { echo(echoFd, done, waitMs, sendFailures); });
   std::thread receiver([&] {
     RecvBatch batch;
     epoll_event events[64];
@@ -210,9 +232,12 @@ int main(int argc, char** argv) {
   mmsghdr msgs[kBatch];
   iovec iovs[kBatch];
   double sentFor = 0;
+  const double cpuAtStart = cpuSeconds();
+  double cpuForWindow = 0;
   while (now() < end) {
     double elapsed = now() - start;
     sentFor = elapsed;  // the window `sent` covers (a late wakeup after the last batch is not part of it)
+    cpuForWindow = cpuSeconds() - cpuAtStart;
     uint64_t due = static_cast<uint64_t>(elapsed * rate);
     while (sent < due) {
       // A batch for the next sender: up to kBatch messages, fewer when only a few are due.
@@ -226,8 +251,9 @@ int main(int argc, char** argv) {
         msgs[i].msg_hdr.msg_iovlen = 1;
       }
       int r = sendmmsg(s.fd, msgs, n, 0);
-      // A full socket buffer counts as sent and lost: the offered rate is what we tried.
-      sent += r > 0 ? static_cast<uint64_t>(r) + (n - r) : static_cast<uint64_t>(n);
+      // A datagram the send did not take counts as sent (the offered rate is what we tried) and as a send failure.
+      sent += static_cast<uint64_t>(n);
+      sendFailures.fetch_add(static_cast<uint64_t>(r > 0 ? n - r : n), std::memory_order_relaxed);
       next = (next + 1) % senders.size();
     }
     timespec pause{0, 200000};  // 0.2 ms
@@ -238,7 +264,13 @@ int main(int argc, char** argv) {
   done.store(true);
   receiver.join();
   if (peer.joinable()) peer.join();
-  printf("{\"sent\":%llu,\"received\":%llu,\"stale\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(sent),
-         static_cast<unsigned long long>(received.load()), static_cast<unsigned long long>(stale.load()), sentFor);
+  uint64_t drops = echoFd >= 0 ? receiveDrops(echoFd) : 0;
+  for (const Sender& s : senders) drops += receiveDrops(s.fd);
+  printf(
+      "{\"sent\":%llu,\"received\":%llu,\"stale\":%llu,\"seconds\":%.3f,\"generatorDrops\":%llu,\"sendFailures\":%llu,"
+      "\"cpuSeconds\":%.3f}\n",
+      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received.load()),
+      static_cast<unsigned long long>(stale.load()), sentFor, static_cast<unsigned long long>(drops),
+      static_cast<unsigned long long>(sendFailures.load()), cpuForWindow);
   return 0;
 }

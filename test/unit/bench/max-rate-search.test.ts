@@ -1,4 +1,4 @@
-import { nextBisectionRate } from '../../../bench/max-rate-search.js';
+import { maxRateLimit, nextBisectionRate, type StepLoss } from '../../../bench/max-rate-search.js';
 
 const step = (offeredMessagesPerSecond: number, lossPercent: number) => ({ offeredMessagesPerSecond, lossPercent });
 
@@ -39,5 +39,35 @@ describe('max-rate search: next bisection rate', () => {
 
   test('a loss of exactly 0.1% passes', () => {
     expect(nextBisectionRate([step(60_000, 0.1), step(80_000, 0.11)], 0.01)).toBe(70_000);
+  });
+});
+
+describe('max-rate search: what capped the maximum', () => {
+  const measured = (offered: number, lost: number, lostAtGenerator: number, generatorCpuPercent = 60): StepLoss => ({
+    offeredMessagesPerSecond: offered,
+    sent: offered,
+    received: offered - lost,
+    lossPercent: (100 * lost) / offered,
+    lostAtGenerator,
+    generatorCpuPercent,
+  });
+
+  test('the failing step just above the maximum names the side where most of its loss was dropped', () => {
+    const steps = [measured(40_000, 0, 0), measured(80_000, 4_000, 3_900, 99), measured(60_000, 600, 100)];
+    // 60k is the bracket's upper end (80k failed too, but further up): 100 of 600 lost at the generator.
+    expect(maxRateLimit(steps)).toEqual({ by: 'server', offeredMessagesPerSecond: 60_000, generatorCpuPercent: 60 });
+    steps.push(measured(50_000, 500, 250, 97));
+    expect(maxRateLimit(steps)).toEqual({
+      by: 'load generator',
+      offeredMessagesPerSecond: 50_000,
+      generatorCpuPercent: 97,
+    });
+  });
+
+  test('no failing step above the maximum: only the top of the ladder capped it', () => {
+    expect(maxRateLimit([measured(20_000, 500, 500), measured(40_000, 0, 0)])).toEqual({
+      by: 'none (top of the ladder)',
+    });
+    expect(maxRateLimit([])).toEqual({ by: 'none (top of the ladder)' });
   });
 });

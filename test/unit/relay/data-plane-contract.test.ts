@@ -13,6 +13,7 @@ import { decodeXorAddress } from '../../../relay/stun/attributes/xor-address.js'
 import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
 import {
   metricsText,
+  metricDelta,
   metricValue,
   PASSWORD,
   sleep,
@@ -223,12 +224,11 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       expect(back.data.toString()).toBe('back on channel 0x4001');
 
       const after = await metricsText(t.relay);
-      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
-      expect(delta(udpSeries('client_to_peer'))).toBe(2);
-      expect(delta(udpSeries('peer_to_client'))).toBe(3);
-      expect(delta('turnrelay_relayed_bytes_total{transport="udp",direction="client_to_peer"}')).toBe(
-        'via send indication'.length + odd.length,
-      );
+      expect(metricDelta(before, after, udpSeries('client_to_peer'))).toBe(2);
+      expect(metricDelta(before, after, udpSeries('peer_to_client'))).toBe(3);
+      expect(
+        metricDelta(before, after, 'turnrelay_relayed_bytes_total{transport="udp",direction="client_to_peer"}'),
+      ).toBe('via send indication'.length + odd.length);
       await c.refresh(0);
     } finally {
       c.close();
@@ -341,8 +341,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       await expect(stranger.next(50)).rejects.toThrow(/received nothing/);
 
       const after = await metricsText(t.relay);
-      expect(metricValue(after, dropped('no_permission')) - metricValue(before, dropped('no_permission'))).toBe(1);
-      expect(metricValue(after, dropped('no_channel')) - metricValue(before, dropped('no_channel'))).toBe(1);
+      expect(metricDelta(before, after, dropped('no_permission'))).toBe(1);
+      expect(metricDelta(before, after, dropped('no_channel'))).toBe(1);
       expect(metricValue(after, udpSeries('peer_to_client'))).toBe(metricValue(before, udpSeries('peer_to_client')));
       await c.refresh(0);
     } finally {
@@ -418,11 +418,10 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
           expect(await b.nextData()).toEqual({ data: Buffer.from(`burst ${i}`), channel: 0x4102 });
 
         const after = await metricsText(t.relay);
-        const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
-        expect(delta(udpSeries('client_to_peer'))).toBe(22);
-        expect(delta(udpSeries('peer_to_client'))).toBe(22);
+        expect(metricDelta(before, after, udpSeries('client_to_peer'))).toBe(22);
+        expect(metricDelta(before, after, udpSeries('peer_to_client'))).toBe(22);
         // Every one of them went from one relay to the other without the kernel, across threads too.
-        expect(delta(IN_PROCESS)).toBe(22);
+        expect(metricDelta(before, after, IN_PROCESS)).toBe(22);
         await Promise.all([a.refresh(0), b.refresh(0)]);
       } finally {
         a.close();
@@ -497,11 +496,10 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
         expect(received).toBeGreaterThan(0);
         expect(received).toBeLessThanOrEqual(300);
         const after = await metricsText(t.relay);
-        const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
-        expect(delta(IN_PROCESS)).toBeGreaterThanOrEqual(received);
+        expect(metricDelta(before, after, IN_PROCESS)).toBeGreaterThanOrEqual(received);
         // A datagram that did not fit the receiving thread's inbox is counted once, and never also delivered.
         expect(after).toContain(`${dropped('handover')} `);
-        const handedOverAndDropped = delta(dropped('handover'));
+        const handedOverAndDropped = metricDelta(before, after, dropped('handover'));
         expect(received + handedOverAndDropped).toBeLessThanOrEqual(300);
         if (lanes === 'one thread') expect(handedOverAndDropped).toBe(0);
         await expectServing(t);
@@ -635,15 +633,14 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       expect((await victim.nextData()).data.toString()).toBe('and back');
       await expectServing(t);
       const after = await metricsText(t.relay);
-      const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
-      const delivered = delta('turnrelay_errors_total{kind="malformed_message"}');
+      const delivered = metricDelta(before, after, 'turnrelay_errors_total{kind="malformed_message"}');
       expect(delivered).toBeGreaterThan(0);
       expect(delivered * size).toBeLessThanOrEqual(bound);
       expect(growth).toBeLessThan(bound + 16 * MIB); // the rest: whatever else this process touched meanwhile
       const dp = t.relay.turn.ctx.dataPlane;
       if (dp.name === 'native') {
         // The kernel drops what the JavaScript plane's socket has no room for, uncounted.
-        expect(delta(dropped('backpressure'))).toBeGreaterThan(0);
+        expect(metricDelta(before, after, dropped('backpressure'))).toBeGreaterThan(0);
         expect((dp as NativeDataPlane).upcallBytes()).toBe(0); // JS caught up: every byte given back
       }
       await victim.refresh(0);
@@ -672,9 +669,7 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       stranger.socket.send(Buffer.alloc(65_507, 0x42), relayed.port, relayed.address);
       await expect(c.nextData(300)).rejects.toThrow(/timed out/);
       const after = await metricsText(t.relay);
-      expect(
-        metricValue(after, dropped('no_permission')) - metricValue(before, dropped('no_permission')),
-      ).toBeGreaterThan(0);
+      expect(metricDelta(before, after, dropped('no_permission'))).toBeGreaterThan(0);
       // The permitted peer on a channel sends a datagram too large to wrap in ChannelData over UDP
       // (65,511 bytes), then an empty one: the first cannot arrive, the second arrives as it is.
       peer.socket.send(Buffer.alloc(65_507, 0x43), relayed.port, relayed.address);
@@ -729,12 +724,8 @@ describe.each(PLANES)('data plane contract: $name', (plane) => {
       for (const [i, r] of relayed.entries()) peer.socket.send(Buffer.from(`back ${i}`), r.port, r.address);
       for (const [i, c] of clients.entries()) expect((await c.nextData()).data.toString()).toBe(`back ${i}`);
       const after = await metricsText(t.relay);
-      expect(metricValue(after, udpSeries('client_to_peer')) - metricValue(before, udpSeries('client_to_peer'))).toBe(
-        clients.length * 10,
-      );
-      expect(metricValue(after, udpSeries('peer_to_client')) - metricValue(before, udpSeries('peer_to_client'))).toBe(
-        clients.length,
-      );
+      expect(metricDelta(before, after, udpSeries('client_to_peer'))).toBe(clients.length * 10);
+      expect(metricDelta(before, after, udpSeries('peer_to_client'))).toBe(clients.length);
       await Promise.all(clients.map((c) => c.refresh(0)));
     } finally {
       for (const c of clients) c.close();

@@ -123,5 +123,10 @@ export function metricValue(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** How much one sample grew between two scrapes of the same relay. */
+export function metricDelta(before: string, after: string, series: string): number {
+  return metricValue(after, series) - metricValue(before, series);
+}
+
 // Unref: a pending sleep in a lost Promise.race must not keep Jest alive.
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
