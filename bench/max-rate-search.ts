@@ -40,11 +40,18 @@ export interface StepLoss {
 }
 
 /**
+ * At or above this share of its CPU the load generator is taken to be out of CPU:
+ * its sender then falls behind the pacing and catches up in bursts, so what the
+ * server was offered was not the paced rate, and the server's own drops in such a
+ * step say nothing about the server at that rate.
+ */
+export const GENERATOR_SATURATED_PERCENT = 95;
+
+/**
  * What capped the maximum: nothing (no step above it failed, so the maximum is
- * only a lower bound), or the failing step just above it, named by where most
- * of its lost messages were dropped: at the load generator (its sockets could
- * not take them: the generator, not the server, ran out) or elsewhere, i.e. at
- * the server. Pure.
+ * only a lower bound), or the failing step just above it: the load generator
+ * when most of its lost messages were dropped at the generator's own sockets or
+ * the generator was out of CPU, else the server. Pure.
  */
 export type RateLimit =
   | { by: 'none (top of the ladder)' }
@@ -59,7 +66,10 @@ export function maxRateLimit(steps: StepLoss[]): RateLimit {
   if (!above) return { by: 'none (top of the ladder)' };
   const lost = Math.max(0, above.sent - above.received);
   return {
-    by: 2 * above.lostAtGenerator >= lost ? 'load generator' : 'server',
+    by:
+      2 * above.lostAtGenerator >= lost || above.generatorCpuPercent >= GENERATOR_SATURATED_PERCENT
+        ? 'load generator'
+        : 'server',
     offeredMessagesPerSecond: above.offeredMessagesPerSecond,
     generatorCpuPercent: above.generatorCpuPercent,
   };

@@ -1,4 +1,9 @@
-import { maxRateLimit, nextBisectionRate, type StepLoss } from '../../../bench/max-rate-search.js';
+import {
+  GENERATOR_SATURATED_PERCENT,
+  maxRateLimit,
+  nextBisectionRate,
+  type StepLoss,
+} from '../../../bench/max-rate-search.js';
 
 const step = (offeredMessagesPerSecond: number, lossPercent: number) => ({ offeredMessagesPerSecond, lossPercent });
 
@@ -56,12 +61,19 @@ describe('max-rate search: what capped the maximum', () => {
     const steps = [measured(40_000, 0, 0), measured(80_000, 4_000, 3_900, 99), measured(60_000, 600, 100)];
     // 60k is the bracket's upper end (80k failed too, but further up): 100 of 600 lost at the generator.
     expect(maxRateLimit(steps)).toEqual({ by: 'server', offeredMessagesPerSecond: 60_000, generatorCpuPercent: 60 });
-    steps.push(measured(50_000, 500, 250, 97));
+    steps.push(measured(50_000, 500, 250, 70));
     expect(maxRateLimit(steps)).toEqual({
       by: 'load generator',
       offeredMessagesPerSecond: 50_000,
-      generatorCpuPercent: 97,
+      generatorCpuPercent: 70,
     });
+  });
+
+  test("a step where the generator was out of CPU is the generator's, wherever its loss was dropped", () => {
+    const steps = [measured(40_000, 0, 0), measured(60_000, 6_000, 0, GENERATOR_SATURATED_PERCENT)];
+    expect(maxRateLimit(steps).by).toBe('load generator');
+    steps[1] = measured(60_000, 6_000, 0, GENERATOR_SATURATED_PERCENT - 1);
+    expect(maxRateLimit(steps).by).toBe('server');
   });
 
   test('no failing step above the maximum: only the top of the ladder capped it', () => {
