@@ -5,33 +5,39 @@
 /** The loss limit of the maximum relayed rate (percent of the messages sent). */
 export const MAX_LOSS_PERCENT = 0.1;
 
+type Step = { offeredMessagesPerSecond: number; lossPercent: number };
+
+/**
+ * The search's bracket: the highest rate that passed (undefined if none did),
+ * and the step that failed at the lowest rate above it (above 0 if none passed). Pure.
+ */
+function bracket<S extends Step>(steps: S[]): { passing: number | undefined; failing: S | undefined } {
+  const passingRates = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT).map((s) => s.offeredMessagesPerSecond);
+  const passing = passingRates.length > 0 ? Math.max(...passingRates) : undefined;
+  const failing = steps
+    .filter((s) => s.lossPercent > MAX_LOSS_PERCENT && s.offeredMessagesPerSecond > (passing ?? 0))
+    .sort((a, b) => a.offeredMessagesPerSecond - b.offeredMessagesPerSecond)[0];
+  return { passing, failing };
+}
+
 /**
  * The offered rate the maximum search tries next: the middle of the highest
  * passing and the lowest failing rate above it, or undefined once that
  * bracket is within `resolution` (a fraction of the passing rate) or the
  * ladder found no such bracket. Pure.
  */
-export function nextBisectionRate(
-  steps: Array<{ offeredMessagesPerSecond: number; lossPercent: number }>,
-  resolution: number,
-): number | undefined {
-  const passing = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT).map((s) => s.offeredMessagesPerSecond);
-  if (passing.length === 0) return undefined;
-  const low = Math.max(...passing);
-  const failingAbove = steps
-    .filter((s) => s.lossPercent > MAX_LOSS_PERCENT && s.offeredMessagesPerSecond > low)
-    .map((s) => s.offeredMessagesPerSecond);
-  if (failingAbove.length === 0) return undefined;
-  const high = Math.min(...failingAbove);
+export function nextBisectionRate(steps: Step[], resolution: number): number | undefined {
+  const { passing: low, failing } = bracket(steps);
+  if (low === undefined || failing === undefined) return undefined;
+  const high = failing.offeredMessagesPerSecond;
   if (high - low <= resolution * low) return undefined;
   return Math.round((low + high) / 2);
 }
 
 /** What one step of the search lost, and where the load generator saw it go. */
-export interface StepLoss {
-  offeredMessagesPerSecond: number;
-  lossPercent: number;
+export interface StepLoss extends Step {
   sent: number;
+  /** Datagrams of this step that came back (carrying its nonce). */
   received: number;
   /** Dropped at the generator's own receive buffers, or not taken by its sends. */
   lostAtGenerator: number;
@@ -58,11 +64,7 @@ export type RateLimit =
   | { by: 'load generator' | 'server'; offeredMessagesPerSecond: number; generatorCpuPercent: number };
 
 export function maxRateLimit(steps: StepLoss[]): RateLimit {
-  const passing = steps.filter((s) => s.lossPercent <= MAX_LOSS_PERCENT).map((s) => s.offeredMessagesPerSecond);
-  const best = passing.length > 0 ? Math.max(...passing) : 0;
-  const above = steps
-    .filter((s) => s.lossPercent > MAX_LOSS_PERCENT && s.offeredMessagesPerSecond > best)
-    .sort((a, b) => a.offeredMessagesPerSecond - b.offeredMessagesPerSecond)[0];
+  const above = bracket(steps).failing;
   if (!above) return { by: 'none (top of the ladder)' };
   const lost = Math.max(0, above.sent - above.received);
   return {

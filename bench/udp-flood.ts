@@ -21,8 +21,6 @@ import { benchUser, type ServerUnderTest } from './servers.js';
 export interface FloodStep extends StepLoss {
   /** A rate of the fixed ladder, or one the maximum search bisected to. */
   search: 'ladder' | 'bisection';
-  /** Datagrams of this step that came back (carrying its nonce). */
-  received: number;
   /** Datagrams of an earlier step that the server relayed during this one: not counted as received. */
   stale: number;
   seconds: number;
