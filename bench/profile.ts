@@ -4,7 +4,8 @@
 // resolution (/proc/<pid>/task/*/schedstat), all per relayed packet, over a
 // window in the middle of the step; optionally a `perf record -g` profile.
 //
-//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--peer client|echo] [--poll] [--record DIR]
+//   node dist/bench/profile.js <coturn|turnrelay> [--threads N] [--rates 20000,60000] [--peer client|echo] [--poll]
+//     [--coalesce MICROS] [--record DIR]
 //
 // Needs perf (Debian linux-perf) and root. A diagnostic, not part of `npm run bench`.
 import { execFile } from 'node:child_process';
@@ -29,6 +30,8 @@ interface Args {
   peer: FloodPeer;
   /** The load generator polls instead of sleeping (see runFlood's clientPolls). */
   poll: boolean;
+  /** Our relay's relay.coalesceMicros; absent = its default. */
+  coalesce: number | undefined;
   record: string | undefined;
 }
 
@@ -45,6 +48,7 @@ function parseArgs(argv: string[]): Args {
     rates: (value('--rates') ?? '20000,60000').split(',').map(Number),
     peer: value('--peer') === 'echo' ? 'echo' : 'client',
     poll: argv.includes('--poll'),
+    coalesce: value('--coalesce') === undefined ? undefined : Number(value('--coalesce')),
     record: value('--record'),
   };
 }
@@ -112,7 +116,11 @@ async function main(): Promise<void> {
     const server: ServerUnderTest =
       args.kind === 'coturn'
         ? await startCoturnProcess(children, { ...options, relayThreads: args.threads })
-        : await startOurRelayProcess(children, { ...options, threads: args.threads });
+        : await startOurRelayProcess(children, {
+            ...options,
+            threads: args.threads,
+            ...(args.coalesce !== undefined ? { coalesceMicros: args.coalesce } : {}),
+          });
     const plan = cpuPlan(args.threads);
     pin(server.pid, plan.server);
     const window = 2;

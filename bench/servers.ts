@@ -49,12 +49,14 @@ export async function startOurRelayProcess(
     portRange: { min: number; max: number };
     dataPlane?: 'node' | 'native';
     threads?: number;
+    coalesceMicros?: number;
     name?: string;
   },
 ): Promise<ServerUnderTest> {
   const { configPath } = await writeRelayFiles({
     dataPlane: options.dataPlane,
     ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.coalesceMicros !== undefined ? { coalesceMicros: options.coalesceMicros } : {}),
     dir: options.dir,
     host: options.host,
     listeners: ['udp', 'tcp'],

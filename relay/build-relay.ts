@@ -69,6 +69,7 @@ export async function buildRelay(config: RelayConfig, log: Logger): Promise<Buil
   const dataPlane = selectDataPlane({
     choice: config.relay.dataPlane,
     ...(config.relay.threads ? { threads: config.relay.threads } : {}),
+    ...(config.relay.coalesceMicros !== undefined ? { coalesceMicros: config.relay.coalesceMicros } : {}),
     guard,
     log,
   });

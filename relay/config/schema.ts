@@ -68,6 +68,10 @@ export const RelaySocketsSchema = z.strictObject({
   // Epoll threads of the native plane, each with its own SO_REUSEPORT client
   // socket; absent: the CPUs available to the process (affinity, cgroup quota).
   threads: positiveInt.max(1024).optional(),
+  // Native plane: microseconds a thread pauses after a wakeup that relayed
+  // without a backlog, so several datagrams share each system call at light
+  // load (at most this much added delay per hop). Absent: 1000; 0: no pause.
+  coalesceMicros: nonNegativeInt.max(10000).optional(),
 });
 
 export const PeersSchema = z.strictObject({

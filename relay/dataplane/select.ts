@@ -15,6 +15,8 @@ export interface DataPlaneSelection {
   choice: DataPlaneChoice;
   /** Worker threads of the native plane (default: the CPUs available); the JavaScript plane has one. */
   threads?: number;
+  /** The native plane's coalescing pause in µs (default DEFAULT_COALESCE_MICROS). */
+  coalesceMicros?: number;
   log: Pick<Logger, 'warn'>;
   /** Catches what a socket handler of the plane throws. */
   guard?: HandlerGuard;
@@ -25,13 +27,19 @@ export interface DataPlaneSelection {
 export function selectDataPlane({
   choice,
   threads,
+  coalesceMicros,
   log,
   guard,
   addonPath = nativeAddonPath(),
 }: DataPlaneSelection): DataPlane {
   if (choice === 'node') return new JsDataPlane(guard);
   if (choice === 'native' || nativeAddonExists(addonPath))
-    return new NativeDataPlane({ addonPath, ...(threads ? { threads } : {}), ...(guard ? { guard } : {}) });
+    return new NativeDataPlane({
+      addonPath,
+      ...(threads ? { threads } : {}),
+      ...(coalesceMicros !== undefined ? { coalesceMicros } : {}),
+      ...(guard ? { guard } : {}),
+    });
   log.warn(
     { addon: addonPath },
     'the native data plane is not built, so UDP relaying runs on the slower JavaScript plane: ' +

@@ -13,7 +13,8 @@ export type PlaneHandle = { readonly [planeBrand]: true };
 export type Upcall = (listenerId: number, lane: number, datagram: Buffer, ip: string, port: number) => void;
 
 export interface NativeAddon {
-  create(threads: number, onPacket: Upcall): PlaneHandle;
+  /** coalesceMicros: the pause after a wakeup that relayed without a backlog (0..10000, 0: none). */
+  create(threads: number, onPacket: Upcall, coalesceMicros: number): PlaneHandle;
   close(plane: PlaneHandle): void;
   /** Binds one SO_REUSEPORT socket per thread on ip:port; returns [listenerId, bound port]. */
   listen(plane: PlaneHandle, ip: string, port: number): [number, number];

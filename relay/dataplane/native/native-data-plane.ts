@@ -175,9 +175,17 @@ class NativeRelayEndpoint implements RelayEndpoint {
   }
 }
 
+/**
+ * Pause (µs) a thread takes after a wakeup that relayed without a backlog, so the next one
+ * shares its system calls among several datagrams; adds at most this much delay per hop.
+ */
+export const DEFAULT_COALESCE_MICROS = 1000;
+
 export interface NativePlaneOptions {
   /** Epoll threads; default: the CPUs available to the process. */
   threads?: number;
+  /** Default DEFAULT_COALESCE_MICROS; 0 turns the pause off. */
+  coalesceMicros?: number;
   addonPath?: string;
   /** Catches what a socket handler of the JavaScript side (TCP/TLS relays) throws. */
   guard?: HandlerGuard;
@@ -187,6 +195,7 @@ export class NativeDataPlane implements DataPlane {
   readonly name = 'native';
   readonly counters: DataPlaneCounters;
   readonly threads: number;
+  readonly coalesceMicros: number;
   private readonly addon: NativeAddon;
   private readonly handle: PlaneHandle;
   private readonly js: JsDataPlane;
@@ -202,8 +211,11 @@ export class NativeDataPlane implements DataPlane {
     this.js = new JsDataPlane(options.guard);
     this.addon = loadNativeAddon(options.addonPath ?? nativeAddonPath());
     this.threads = Math.max(1, Math.floor(options.threads ?? availableCpus()));
-    this.handle = this.addon.create(this.threads, (listenerId, lane, datagram, address, port) =>
-      this.stun.get(listenerId)?.(datagram, address, port, lane),
+    this.coalesceMicros = options.coalesceMicros ?? DEFAULT_COALESCE_MICROS;
+    this.handle = this.addon.create(
+      this.threads,
+      (listenerId, lane, datagram, address, port) => this.stun.get(listenerId)?.(datagram, address, port, lane),
+      this.coalesceMicros,
     );
     this.counters = this.combinedCounters();
   }

@@ -27,6 +27,8 @@ export interface RelayFilesOptions {
   dataPlane?: 'node' | 'native';
   /** relay.threads; absent = the CPUs available. */
   threads?: number;
+  /** relay.coalesceMicros; absent = the relay's default. */
+  coalesceMicros?: number;
 }
 
 export interface RelayFiles {
@@ -57,6 +59,7 @@ export async function writeRelayFiles(options: RelayFilesOptions): Promise<Relay
       portRange: options.portRange,
       ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
+      ...(options.coalesceMicros !== undefined ? { coalesceMicros: options.coalesceMicros } : {}),
     },
     peers: { allowCIDRs: [...options.allowCIDRs], denyCIDRs: [] },
     admin: { host: options.host, port: 0 },

@@ -122,6 +122,15 @@ test('bad values name the field and say what was expected', () => {
   ]);
 });
 
+test('relay.coalesceMicros takes 0 to 10000 whole microseconds', () => {
+  for (const bad of ['10001', '-1', '2.5'])
+    expect(problemsOf(`${minimal}\nrelay: {coalesceMicros: ${bad}}\n`)).toEqual([
+      expect.stringMatching(/^relay\.coalesceMicros: /),
+    ]);
+  expect(parseRelayConfig(`${minimal}\nrelay: {coalesceMicros: 0}\n`, 'relay.yaml').relay.coalesceMicros).toBe(0);
+  expect(parseRelayConfig(minimal, 'relay.yaml').relay.coalesceMicros).toBeUndefined();
+});
+
 test('cross-field rules', () => {
   expect(problemsOf('listeners: [{protocol: tls, port: 5349}]\nauth: {usersFile: /u}\n')).toEqual([
     'tls: required because a listener has protocol tls (set certFile and keyFile)',

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { RelayConfigSchema } from '../../../relay/config/schema.js';
 import { startRelay } from '../../../relay/main.js';
 import { nativeAddonExists } from '../../../relay/dataplane/native/native-addon.js';
+import { DEFAULT_COALESCE_MICROS } from '../../../relay/dataplane/native/native-data-plane.js';
 import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
 import { PASSWORD, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
 
@@ -87,6 +88,50 @@ test('relay.dataPlane: node runs the JavaScript plane even though the addon exis
   try {
     expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: 'node', threads: 1 });
   } finally {
+    await t.stop();
+  }
+});
+
+test('relay.coalesceMicros reaches the native plane (absent: the default)', async () => {
+  for (const [coalesceMicros, expected] of [
+    [undefined, DEFAULT_COALESCE_MICROS],
+    [0, 0],
+    [2000, 2000],
+  ] as const) {
+    const relay = { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 1 };
+    const t = await startTestRelay({ relay: coalesceMicros === undefined ? relay : { ...relay, coalesceMicros } });
+    try {
+      expect(t.relay.turn.ctx.dataPlane).toMatchObject({ name: 'native', coalesceMicros: expected });
+    } finally {
+      await t.stop();
+    }
+  }
+  expect(DEFAULT_COALESCE_MICROS).toBeGreaterThan(0);
+});
+
+test('at the longest coalescing pause a burst is relayed whole, both ways', async () => {
+  const t = await startTestRelay({
+    relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 1, coalesceMicros: 10000 },
+  });
+  const c = await TurnTestClient.udp(t.port('udp'));
+  const peer = await startPeer();
+  const burst = 150;
+  try {
+    const res = await c.allocate(USER, PASSWORD);
+    expect(isSuccess(res)).toBe(true);
+    expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+    for (let i = 0; i < burst; i++) c.sendChannelData(0x4001, Buffer.from(`up ${i}`));
+    const up: string[] = [];
+    for (let i = 0; i < burst; i++) up.push((await peer.next()).data.toString());
+    expect(up).toEqual(Array.from({ length: burst }, (_, i) => `up ${i}`));
+    const relayed = c.relayedAddress(res);
+    for (let i = 0; i < burst; i++) peer.socket.send(Buffer.from(`down ${i}`), relayed.port, relayed.address);
+    const down: string[] = [];
+    for (let i = 0; i < burst; i++) down.push((await c.nextData()).data.toString());
+    expect(down).toEqual(Array.from({ length: burst }, (_, i) => `down ${i}`));
+  } finally {
+    c.close();
+    peer.close();
     await t.stop();
   }
 });

@@ -14,7 +14,7 @@ const CHILD = `
 const addon = require(process.argv[1]);
 const dgram = require('node:dgram');
 let upcalls = 0;
-const plane = addon.create(Number(process.argv[2]), () => { upcalls++; });
+const plane = addon.create(Number(process.argv[2]), () => { upcalls++; }, 1000);
 const [, port] = addon.listen(plane, '127.0.0.1', 0);
 const socket = dgram.createSocket('udp4');
 const stun = Buffer.alloc(20);

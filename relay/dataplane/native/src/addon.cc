@@ -175,18 +175,24 @@ void finalizePlane(napi_env, void* data, void*) {
   delete p;
 }
 
-// create(threads, onPacket) -> plane
+// create(threads, onPacket, coalesceMicros) -> plane
 napi_value Create(napi_env env, napi_callback_info info) {
   Args a(env, info, false);
   int32_t threads = a.i32(0);
   if (!a.ok) return nullptr;
   napi_valuetype t;
   if (a.argc < 2 || napi_typeof(env, a.argv[1], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, nullptr, "create(threads, onPacket) needs a callback");
+    napi_throw_type_error(env, nullptr, "create(threads, onPacket, coalesceMicros) needs a callback");
     return nullptr;
   }
+  int32_t coalesceMicros = a.i32(2);
+  if (!a.ok) return nullptr;
   if (threads < 1 || threads > kMaxThreads) {
     a.fail("threads must be between 1 and 1024");
+    return nullptr;
+  }
+  if (coalesceMicros < 0 || coalesceMicros > kMaxCoalesceMicros) {
+    a.fail("coalesceMicros must be between 0 and 10000");
     return nullptr;
   }
   auto p = std::make_unique<Plane>();
@@ -197,7 +203,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   // The loop threads must not keep Node alive; the listeners JS wraps decide that.
   napi_unref_threadsafe_function(env, p->upcall);
   for (int i = 0; i < threads; i++) {
-    p->workers.push_back(std::make_unique<Worker>(i, p->upcall, p->upcallBudget));
+    p->workers.push_back(std::make_unique<Worker>(i, p->upcall, p->upcallBudget, coalesceMicros));
     if (!p->workers.back()->ok()) {
       napi_release_threadsafe_function(p->upcall, napi_tsfn_release);
       napi_throw_error(env, nullptr, "native data plane: epoll/eventfd setup failed");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <new>
@@ -32,8 +33,8 @@ const uint8_t kZeros[4] = {0, 0, 0, 0};
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
 }  // namespace
 
-Worker::Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget)
-    : lane_(lane), upcall_(upcall), budget_(std::move(budget)) {
+Worker::Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget, int coalesceMicros)
+    : lane_(lane), coalesceMicros_(coalesceMicros), upcall_(upcall), budget_(std::move(budget)) {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (ok() && !watch(wake_, kKindWake, 0)) {
@@ -461,13 +462,15 @@ void Worker::upcallToJs(int listenerId, const uint8_t* data, size_t n, const soc
 }
 
 void Worker::run() {
-  epoll_event events[64];
+  epoll_event events[kEvents];
   while (!stopping_.load()) {
-    int ready = epoll_wait(ep_, events, 64, -1);
+    int ready = epoll_wait(ep_, events, kEvents, -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    // A full event array may have left ready sockets out (the listener among them): no pause.
+    if (ready == kEvents) backlog_ = true;
     applyCommands();
     for (int e = 0; e < ready && !stopping_.load(std::memory_order_relaxed); e++) {
       uint64_t kind = events[e].data.u64 >> 56;
@@ -485,6 +488,24 @@ void Worker::run() {
     used_ = 0;
     taking_.clear();  // the sends that pointed into it are gone
     sendHandovers();
+    coalesce();
+  }
+}
+
+void Worker::coalesce() {
+  const bool pause = coalesceMicros_ > 0 && received_ > 0 && !backlog_;
+  received_ = 0;
+  backlog_ = false;
+  if (!pause || stopping_.load(std::memory_order_relaxed)) return;
+  timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_nsec += static_cast<long>(coalesceMicros_) * 1000;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+  }
+  // Absolute deadline: a signal that interrupts the sleep does not lengthen it.
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
   }
 }
 
@@ -584,6 +605,7 @@ void Worker::drain(uint64_t kind, int64_t id) {
     if (got <= 0) return;  // EAGAIN, or an ICMP error reported on the socket: nothing to read
     const int first = used_;
     used_ += got;
+    received_ += got;
     // The handlers read the address from addrs_ itself; the lengths are ready for the next call.
     for (int i = 0; i < got; i++) msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     // Commands queued while we waited (a permission for this very packet) apply first.
@@ -605,6 +627,7 @@ void Worker::drain(uint64_t kind, int64_t id) {
     }
     if (got < kBatch) return;  // drained: a short count means the queue is empty
   }
+  backlog_ = true;  // the rounds ran out with the socket still full
 }
 
 }  // namespace turnrelay
