@@ -13,7 +13,7 @@ import { startRelay } from '../../../relay/main.js';
 import { nativeAddonExists } from '../../../relay/dataplane/native/native-addon.js';
 import { DEFAULT_COALESCE_MICROS } from '../../../relay/dataplane/native/native-data-plane.js';
 import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
-import { PASSWORD, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
+import { PASSWORD, sleep, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
 
 const MISSING = '/nonexistent/turnrelay_dataplane.node';
 
@@ -109,7 +109,7 @@ test('relay.coalesceMicros reaches the native plane (absent: the default)', asyn
   expect(DEFAULT_COALESCE_MICROS).toBeGreaterThan(0);
 });
 
-test('at the longest coalescing pause a burst is relayed whole, both ways', async () => {
+test('at the longest coalescing pause bursts are relayed whole both ways, and sparse datagrams too', async () => {
   const t = await startTestRelay({
     relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 1, coalesceMicros: 10000 },
   });
@@ -129,6 +129,17 @@ test('at the longest coalescing pause a burst is relayed whole, both ways', asyn
     const down: string[] = [];
     for (let i = 0; i < burst; i++) down.push((await c.nextData()).data.toString());
     expect(down).toEqual(Array.from({ length: burst }, (_, i) => `down ${i}`));
+    // Datagrams further apart than the pause: each pause finds nothing and pauses back off.
+    for (let i = 0; i < 12; i++) {
+      c.sendChannelData(0x4001, Buffer.from(`sparse ${i}`));
+      expect((await peer.next()).data.toString()).toBe(`sparse ${i}`);
+      await sleep(15);
+    }
+    // A burst after the back-off still arrives whole.
+    for (let i = 0; i < burst; i++) c.sendChannelData(0x4001, Buffer.from(`again ${i}`));
+    const again: string[] = [];
+    for (let i = 0; i < burst; i++) again.push((await peer.next()).data.toString());
+    expect(again).toEqual(Array.from({ length: burst }, (_, i) => `again ${i}`));
   } finally {
     c.close();
     peer.close();

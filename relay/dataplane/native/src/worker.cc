@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <new>
 #include <random>
 
@@ -493,10 +494,24 @@ void Worker::run() {
 }
 
 void Worker::coalesce() {
-  const bool pause = coalesceMicros_ > 0 && received_ > 0 && !backlog_;
+  const int received = received_;
+  const bool backlog = backlog_;
   received_ = 0;
   backlog_ = false;
-  if (!pause || stopping_.load(std::memory_order_relaxed)) return;
+  if (afterPause_) {
+    afterPause_ = false;
+    if (received >= 2 || backlog) {
+      backoff_ = 0;
+    } else {
+      backoff_ = backoff_ == 0 ? 1 : std::min(backoff_ * 2, kMaxPauseBackoff);
+      skipPauses_ = backoff_;
+    }
+  }
+  if (coalesceMicros_ == 0 || received == 0 || backlog || stopping_.load(std::memory_order_relaxed)) return;
+  if (skipPauses_ > 0) {
+    skipPauses_--;
+    return;
+  }
   timespec until;
   clock_gettime(CLOCK_MONOTONIC, &until);
   until.tv_nsec += static_cast<long>(coalesceMicros_) * 1000;
@@ -507,6 +522,7 @@ void Worker::coalesce() {
   // Absolute deadline: a signal that interrupts the sleep does not lengthen it.
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
   }
+  afterPause_ = true;
 }
 
 void Worker::tellLanes(Command::Op op, const sockaddr_storage& relayed) {
