@@ -116,19 +116,25 @@ test('at the longest coalescing pause bursts are relayed whole both ways, and sp
   const c = await TurnTestClient.udp(t.port('udp'));
   const peer = await startPeer();
   const burst = 150;
+  // Sends `burst` numbered datagrams one way and returns what the other end received, in order.
+  const relayBurst = async (label: string, send: (data: Buffer) => void, next: () => Promise<Buffer>) => {
+    for (let i = 0; i < burst; i++) send(Buffer.from(`${label} ${i}`));
+    const got: string[] = [];
+    for (let i = 0; i < burst; i++) got.push((await next()).toString());
+    return got;
+  };
+  const numbered = (label: string) => Array.from({ length: burst }, (_, i) => `${label} ${i}`);
   try {
     const res = await c.allocate(USER, PASSWORD);
     expect(isSuccess(res)).toBe(true);
     expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
-    for (let i = 0; i < burst; i++) c.sendChannelData(0x4001, Buffer.from(`up ${i}`));
-    const up: string[] = [];
-    for (let i = 0; i < burst; i++) up.push((await peer.next()).data.toString());
-    expect(up).toEqual(Array.from({ length: burst }, (_, i) => `up ${i}`));
+    const toPeer = (data: Buffer) => c.sendChannelData(0x4001, data);
+    const atPeer = async () => (await peer.next()).data;
+    expect(await relayBurst('up', toPeer, atPeer)).toEqual(numbered('up'));
     const relayed = c.relayedAddress(res);
-    for (let i = 0; i < burst; i++) peer.socket.send(Buffer.from(`down ${i}`), relayed.port, relayed.address);
-    const down: string[] = [];
-    for (let i = 0; i < burst; i++) down.push((await c.nextData()).data.toString());
-    expect(down).toEqual(Array.from({ length: burst }, (_, i) => `down ${i}`));
+    const toClient = (data: Buffer) => peer.socket.send(data, relayed.port, relayed.address);
+    const atClient = async () => (await c.nextData()).data;
+    expect(await relayBurst('down', toClient, atClient)).toEqual(numbered('down'));
     // Datagrams further apart than the pause: each pause finds nothing and pauses back off.
     for (let i = 0; i < 12; i++) {
       c.sendChannelData(0x4001, Buffer.from(`sparse ${i}`));
@@ -136,10 +142,7 @@ test('at the longest coalescing pause bursts are relayed whole both ways, and sp
       await sleep(15);
     }
     // A burst after the back-off still arrives whole.
-    for (let i = 0; i < burst; i++) c.sendChannelData(0x4001, Buffer.from(`again ${i}`));
-    const again: string[] = [];
-    for (let i = 0; i < burst; i++) again.push((await peer.next()).data.toString());
-    expect(again).toEqual(Array.from({ length: burst }, (_, i) => `again ${i}`));
+    expect(await relayBurst('again', toPeer, atPeer)).toEqual(numbered('again'));
   } finally {
     c.close();
     peer.close();

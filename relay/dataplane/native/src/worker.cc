@@ -514,10 +514,10 @@ void Worker::coalesce() {
   }
   timespec until;
   clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_nsec += static_cast<long>(coalesceMicros_) * 1000;
+  until.tv_nsec += static_cast<long>(coalesceMicros_) * 1000;  // < 1 s: carries at most one second
   if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
   }
   // Absolute deadline: a signal that interrupts the sleep does not lengthen it.
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
