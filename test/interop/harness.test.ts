@@ -5,7 +5,7 @@ import { dtlsRecords, isStunMessage } from './harness/dtls-records.js';
 import { readPcap } from './harness/pcap.js';
 import { sumSamples } from './harness/prometheus-text.js';
 import { parseUclientReport } from './harness/uclient-report.js';
-import { redactArgs, uclientArgs } from './harness/uclient.js';
+import { redactArgs, refusedRandomChannel, uclientArgs } from './harness/uclient.js';
 
 describe('parseUclientReport', () => {
   test('reads the final totals', () => {
@@ -129,4 +129,13 @@ test('uclient arguments follow the scenario and never leak secrets into messages
   expect(args).toEqual(expect.arrayContaining(['-t', '-S', '-s', '-y', '-W', 's3cr3t', '-z', '50']));
   expect(args.slice(-3)).toEqual(['-p', '3478', '127.0.0.5']);
   expect(redactArgs(args)).not.toContain('s3cr3t');
+});
+
+test('only a refused channel bind makes a uclient run worth repeating', () => {
+  const bind = (outcome: string) =>
+    `0: : channel bind sent\n0: : cb response received: \n0: : success: 0x4e33\n0: : channel bind sent\n0: : cb response received: \n0: : ${outcome}\n`;
+  expect(refusedRandomChannel(bind('channel bind: error 400 (Bad Request)'))).toBe(true);
+  expect(refusedRandomChannel(bind('channel bind: error 403 (Forbidden)'))).toBe(false);
+  expect(refusedRandomChannel(bind('success: 0x4e33'))).toBe(false);
+  expect(refusedRandomChannel('0: : allocate response received: \n0: : error 400 (Bad Request)\n')).toBe(false);
 });
