@@ -21,13 +21,21 @@ function watchedPaths(config: RelayConfig, configPath?: string): string[] {
   );
 }
 
-/** Config fields a reload cannot apply: listeners, the admin port and the data plane live as long as the process. */
+/** Config fields a reload cannot apply: listeners, the admin port and the data plane (its threads and pause too) live as long as the process. */
 const RESTART_ONLY: Record<string, (c: RelayConfig) => unknown> = {
   listeners: (c) => c.listeners,
   admin: (c) => c.admin,
   'relay.dataPlane': (c) => c.relay.dataPlane,
   'relay.threads': (c) => c.relay.threads,
+  'relay.coalesceMicros': (c) => c.relay.coalesceMicros,
 };
+
+/** The fields of RESTART_ONLY that differ between two configs. */
+export function restartOnlyChanges(prev: RelayConfig, next: RelayConfig): string[] {
+  return Object.entries(RESTART_ONLY)
+    .filter(([, read]) => !isDeepStrictEqual(read(prev), read(next)))
+    .map(([field]) => field);
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -101,10 +109,8 @@ export class RelayReloader {
     const { turn } = this.relay;
     const ctx = turn.ctx;
     const prev = this.config;
-    for (const [field, read] of Object.entries(RESTART_ONLY)) {
-      if (!isDeepStrictEqual(read(prev), read(next)))
-        log.warn({ field }, 'changed in the config file; takes effect only after a restart');
-    }
+    for (const field of restartOnlyChanges(prev, next))
+      log.warn({ field }, 'changed in the config file; takes effect only after a restart');
     this.config = next;
     ctx.config = next;
     ctx.policy.update(policyOptions(next));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ConfigError, loadRelayConfigFile, parseRelayConfig } from '../../../relay/config/load.js';
+import { restartOnlyChanges } from '../../../relay/reloader.js';
 
 const minimal = `
 listeners:
@@ -129,6 +130,17 @@ test('relay.coalesceMicros takes 0 to 10000 whole microseconds', () => {
     ]);
   expect(parseRelayConfig(`${minimal}\nrelay: {coalesceMicros: 0}\n`, 'relay.yaml').relay.coalesceMicros).toBe(0);
   expect(parseRelayConfig(minimal, 'relay.yaml').relay.coalesceMicros).toBeUndefined();
+});
+
+test('a reload names the changed fields it cannot apply (the data plane, its threads and pause) and only those', () => {
+  const config = (relay: string) => parseRelayConfig(`${minimal}\nrelay: ${relay}\n`, 'relay.yaml');
+  const base = config('{threads: 2}');
+  expect(restartOnlyChanges(base, config('{threads: 2, coalesceMicros: 0}'))).toEqual(['relay.coalesceMicros']);
+  expect(restartOnlyChanges(base, config('{threads: 4, dataPlane: node}'))).toEqual([
+    'relay.dataPlane',
+    'relay.threads',
+  ]);
+  expect(restartOnlyChanges(base, config('{threads: 2, portRange: {min: 50000, max: 50100}}'))).toEqual([]);
 });
 
 test('cross-field rules', () => {
