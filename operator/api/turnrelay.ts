@@ -414,6 +414,19 @@ export const TurnRelaySpecSchema = z
           'UDP relaying implementation. Default: native (C++, one thread per CPU the pod may use, in the image). ' +
           'node: the JavaScript plane. Changing it restarts the relay pods.',
       }),
+    coalesceMicroseconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(10000)
+      .optional()
+      .meta({
+        description:
+          'Native data plane: after a wakeup that relayed packets without a backlog, each thread waits this long ' +
+          'so that several datagrams share each system call (less CPU per packet at light load, at most this much ' +
+          'added delay per relayed hop). Default: the relay default, 1000; 0 turns the pause off. ' +
+          'Changing it restarts the relay pods.',
+      }),
     listeners: z
       .array(ListenerSchema)
       .min(1)
@@ -504,6 +517,10 @@ export const TurnRelaySpecSchema = z
     error: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
     path: ['tls'],
   })
+  .refine((s) => s.coalesceMicroseconds === undefined || s.dataPlane !== 'node', {
+    error: 'coalesceMicroseconds only has an effect on the native data plane: remove it or spec.dataPlane: node',
+    path: ['coalesceMicroseconds'],
+  })
   .refine((s) => s.replicas === undefined || s.autoscaling === undefined, {
     error: 'replicas and autoscaling are mutually exclusive',
     path: ['replicas'],
@@ -545,6 +562,11 @@ export const TurnRelaySpecSchema = z
         rule: "!has(self.tls) || (has(self.listeners) && self.listeners.exists(l, l.protocol == 'TLS'))",
         message: 'spec.tls only has an effect with a TLS listener: add one to spec.listeners or remove spec.tls',
         fieldPath: '.tls',
+      },
+      {
+        rule: "!has(self.coalesceMicroseconds) || !has(self.dataPlane) || self.dataPlane != 'node'",
+        message: 'coalesceMicroseconds only has an effect on the native data plane: remove it or spec.dataPlane: node',
+        fieldPath: '.coalesceMicroseconds',
       },
       {
         rule: '!(has(self.replicas) && has(self.autoscaling))',

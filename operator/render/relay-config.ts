@@ -62,6 +62,7 @@ export function renderRelayConfig(relay: TurnRelay, observed: Observed): RelayCo
       portRange: { min: spec.network.relayPortRange.min, max: spec.network.relayPortRange.max },
       // Absent: the relay's default (the native plane, which the image ships).
       ...(spec.dataPlane ? { dataPlane: spec.dataPlane } : {}),
+      ...(spec.coalesceMicroseconds !== undefined ? { coalesceMicros: spec.coalesceMicroseconds } : {}),
     },
     peers: { allowCIDRs: peerAllowList(relay, observed.allowedServiceIPs), denyCIDRs: [...spec.peers.denyCIDRs] },
     limits: {
@@ -105,5 +106,6 @@ export function restartRelevantConfig(config: RelayConfig): unknown {
     host6: config.relay.host6 ?? null,
     // Only when set, so relays that never chose keep the hash they had.
     ...(config.relay.dataPlane ? { dataPlane: config.relay.dataPlane } : {}),
+    ...(config.relay.coalesceMicros !== undefined ? { coalesceMicros: config.relay.coalesceMicros } : {}),
   };
 }

@@ -498,6 +498,23 @@ describe('renderRelay details', () => {
     expect(() => asRelay(wrong)).toThrow(/dataPlane/);
   });
 
+  test('spec.coalesceMicroseconds: absent leaves the relay default; set (0 too), it reaches the config and rolls the pods', () => {
+    const base = loadSample('udp-only.yaml').manifest;
+    expect(render(asRelay(base)).relayConfig.relay.coalesceMicros).toBeUndefined();
+    const checksum = (manifest: TurnRelayManifest) =>
+      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![
+        RESTART_CHECKSUM_ANNOTATION
+      ];
+    const seen = new Set([checksum(base)]);
+    for (const micros of [0, 250, 10_000]) {
+      const chosen = structuredClone(base);
+      chosen.spec.coalesceMicroseconds = micros;
+      expect(render(asRelay(chosen)).relayConfig.relay.coalesceMicros).toBe(micros);
+      seen.add(checksum(chosen));
+    }
+    expect(seen.size).toBe(4); // every value its own pod template
+  });
+
   test('a spec image overrides the operator default', () => {
     const manifest = structuredClone(loadSample('udp-only.yaml').manifest);
     manifest.spec.image = 'registry.example/turnrelay:pinned';

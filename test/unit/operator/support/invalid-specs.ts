@@ -30,6 +30,18 @@ export const INVALID_SPECS: InvalidCase[] = [
     message: /TLS listener needs spec\.tls/,
   },
   {
+    name: 'a coalescing pause with the JavaScript data plane',
+    spec: { dataPlane: 'node', coalesceMicroseconds: 500 },
+    field: 'spec.coalesceMicroseconds',
+    message: /only has an effect on the native data plane/,
+  },
+  {
+    name: 'a coalescing pause above 10 ms',
+    spec: { coalesceMicroseconds: 10001 },
+    field: 'spec.coalesceMicroseconds',
+    message: /10000|less than or equal/,
+  },
+  {
     name: 'replicas and autoscaling together',
     spec: { replicas: 2, autoscaling: { maxReplicas: 4 }, resources: { requests: { cpu: '100m' } } },
     field: 'spec.replicas',
