@@ -42,6 +42,11 @@ const RESTRICTED_CONTAINER = {
 
 const byKind = (objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind);
 const deploymentOf = (objects: KubernetesObject[]) => byKind(objects, 'Deployment') as V1Deployment;
+/** The pod template's restart checksum: it changes exactly when the relay pods must roll. */
+const restartChecksum = (manifest: TurnRelayManifest, observed: Partial<Observed> = {}) =>
+  deploymentOf(render(asRelay(manifest), observed).objects).spec!.template.metadata!.annotations![
+    RESTART_CHECKSUM_ANNOTATION
+  ];
 
 const EXPECTED_KINDS: Record<string, string[]> = {
   'udp-only.yaml': ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy'],
@@ -465,33 +470,25 @@ describe('renderRelay details', () => {
   });
 
   test('the restart checksum ignores live-reloadable changes and follows listener changes', () => {
-    const checksum = (manifest: TurnRelayManifest, observed: Partial<Observed> = {}) =>
-      deploymentOf(render(asRelay(manifest), observed).objects).spec!.template.metadata!.annotations![
-        RESTART_CHECKSUM_ANNOTATION
-      ];
     const base = loadSample('peers-in-cluster-service.yaml').manifest;
     const edited = structuredClone(base);
     edited.spec.limits = { maxAllocations: 5 };
     edited.spec.peers!.denyCIDRs = ['192.0.2.0/24'];
     edited.spec.realm = 'other.example.com';
-    expect(checksum(edited, { allowedServiceIPs: ['10.0.0.9'] })).toBe(checksum(base));
+    expect(restartChecksum(edited, { allowedServiceIPs: ['10.0.0.9'] })).toBe(restartChecksum(base));
     const relistened = structuredClone(base);
     relistened.spec.listeners = [{ protocol: 'UDP', port: 3479 }];
-    expect(checksum(relistened)).not.toBe(checksum(base));
+    expect(restartChecksum(relistened)).not.toBe(restartChecksum(base));
   });
 
   test('spec.dataPlane: absent leaves the relay default (native); set, it reaches the config and rolls the pods', () => {
     const base = loadSample('udp-only.yaml').manifest;
     expect(render(asRelay(base)).relayConfig.relay.dataPlane).toBeUndefined();
-    const checksum = (manifest: TurnRelayManifest) =>
-      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![
-        RESTART_CHECKSUM_ANNOTATION
-      ];
     for (const dataPlane of ['node', 'native'] as const) {
       const chosen = structuredClone(base);
       chosen.spec.dataPlane = dataPlane;
       expect(render(asRelay(chosen)).relayConfig.relay.dataPlane).toBe(dataPlane);
-      expect(checksum(chosen)).not.toBe(checksum(base));
+      expect(restartChecksum(chosen)).not.toBe(restartChecksum(base));
     }
     const wrong = structuredClone(base);
     Object.assign(wrong.spec, { dataPlane: 'gpu' }); // not a value the type allows, as YAML could say
@@ -501,16 +498,12 @@ describe('renderRelay details', () => {
   test('spec.coalesceMicroseconds: absent leaves the relay default; set (0 too), it reaches the config and rolls the pods', () => {
     const base = loadSample('udp-only.yaml').manifest;
     expect(render(asRelay(base)).relayConfig.relay.coalesceMicros).toBeUndefined();
-    const checksum = (manifest: TurnRelayManifest) =>
-      deploymentOf(render(asRelay(manifest)).objects).spec!.template.metadata!.annotations![
-        RESTART_CHECKSUM_ANNOTATION
-      ];
-    const seen = new Set([checksum(base)]);
+    const seen = new Set([restartChecksum(base)]);
     for (const micros of [0, 250, 10_000]) {
       const chosen = structuredClone(base);
       chosen.spec.coalesceMicroseconds = micros;
       expect(render(asRelay(chosen)).relayConfig.relay.coalesceMicros).toBe(micros);
-      seen.add(checksum(chosen));
+      seen.add(restartChecksum(chosen));
     }
     expect(seen.size).toBe(4); // every value its own pod template
   });
