@@ -1,7 +1,8 @@
 // Which data plane a relay runs: relay.dataPlane in the config, or, when it is
 // absent, the native plane if its addon is built and the JavaScript plane
 // (with one warning) if not. An explicit 'native' without the addon is a
-// startup error that says how to build it.
+// startup error that says how to build it. The JavaScript plane warns when the
+// config sets native-only settings, which it ignores.
 import type { Logger } from 'pino';
 import type { HandlerGuard } from '../handler-guard.js';
 import { JsDataPlane } from './js-data-plane.js';
@@ -32,7 +33,16 @@ export function selectDataPlane({
   guard,
   addonPath = nativeAddonPath(),
 }: DataPlaneSelection): DataPlane {
-  if (choice === 'node') return new JsDataPlane(guard);
+  // Settings only the native plane reads: a JavaScript plane says it ignores them.
+  const ignored = [
+    ...(threads !== undefined ? ['relay.threads'] : []),
+    ...(coalesceMicros !== undefined ? ['relay.coalesceMicros'] : []),
+  ];
+  const ignoring = ignored.length > 0 ? `; the JavaScript plane ignores ${ignored.join(' and ')}` : '';
+  if (choice === 'node') {
+    if (ignoring) log.warn({ ignored }, `relay.dataPlane is node${ignoring}`);
+    return new JsDataPlane(guard);
+  }
   if (choice === 'native' || nativeAddonExists(addonPath))
     return new NativeDataPlane({
       addonPath,
@@ -41,9 +51,10 @@ export function selectDataPlane({
       ...(guard ? { guard } : {}),
     });
   log.warn(
-    { addon: addonPath },
+    { addon: addonPath, ...(ignoring ? { ignored } : {}) },
     'the native data plane is not built, so UDP relaying runs on the slower JavaScript plane: ' +
-      'run `npm run build:native` (needs g++) to build it, or set relay.dataPlane: node to silence this warning',
+      'run `npm run build:native` (needs g++) to build it, or set relay.dataPlane: node to silence this warning' +
+      ignoring,
   );
   return new JsDataPlane(guard);
 }

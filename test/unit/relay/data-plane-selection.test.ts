@@ -1,7 +1,8 @@
 // Which data plane a relay runs (relay.dataPlane): native by default when the
 // addon is built, 'node' on request, a startup error for 'native' without the
 // addon, and one warning plus the JavaScript plane for a default start
-// without it. Real relays on loopback; the addon is "missing" by pointing
+// without it; the JavaScript plane warns about the native-only settings it
+// ignores. Real relays on loopback; the addon is "missing" by pointing
 // TURNRELAY_NATIVE_ADDON at a path that does not exist.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -182,4 +183,47 @@ test('a default start without the addon warns once and relays on the JavaScript 
   const warnings = lines.filter((l) => l.level === 'warn');
   expect(warnings).toHaveLength(1);
   expect(warnings[0]!.msg).toMatch(/native data plane is not built.*npm run build:native/);
+});
+
+test('relay.dataPlane: node with native-only settings warns that it ignores them, and relays', async () => {
+  const { log, lines } = recordingLogger();
+  const relay = await startRelay({
+    config: minimalConfig({ dataPlane: 'node', threads: 2, coalesceMicros: 500 }),
+    log,
+  });
+  try {
+    expect(relay.turn.ctx.dataPlane).toMatchObject({ name: 'node', threads: 1 });
+    const c = await TurnTestClient.udp(relay.listeners.find((l) => l.protocol === 'udp')!.port);
+    try {
+      expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await relay.close();
+  }
+  const warnings = lines.filter((l) => l.level === 'warn');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatchObject({ ignored: ['relay.threads', 'relay.coalesceMicros'] });
+  expect(warnings[0]!.msg).toMatch(/JavaScript plane ignores relay\.threads and relay\.coalesceMicros/);
+});
+
+test('relay.dataPlane: node without native-only settings starts without a warning', async () => {
+  const { log, lines } = recordingLogger();
+  const relay = await startRelay({ config: minimalConfig({ dataPlane: 'node' }), log });
+  await relay.close();
+  expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+});
+
+test('a default start without the addon names the native-only settings it ignores in its one warning', async () => {
+  const { log, lines } = recordingLogger();
+  await withAddonPath(MISSING, async () => {
+    const relay = await startRelay({ config: minimalConfig({ coalesceMicros: 0 }), log });
+    expect(relay.turn.ctx.dataPlane.name).toBe('node');
+    await relay.close();
+  });
+  const warnings = lines.filter((l) => l.level === 'warn');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatchObject({ ignored: ['relay.coalesceMicros'] });
+  expect(warnings[0]!.msg).toMatch(/native data plane is not built.*JavaScript plane ignores relay\.coalesceMicros$/);
 });
