@@ -62,13 +62,16 @@ export async function runUclient(children: ChildSet, scenario: UclientScenario):
   const args = uclientArgs(scenario);
   const [command, commandArgs] = inNetns(scenario.netnsPath, tools.turnutils_uclient, args);
   let run = await children.run(command, commandArgs, { timeoutMs: scenario.timeoutMs });
+  // Kept for the failure message: a second failure may say less than the first.
+  let firstRun = '';
   if (run.code !== 0 && refusedRandomChannel(run.stdout)) {
     process.stderr.write(
       `turnutils_uclient: a channel bind was refused with 400 (see refusedRandomChannel); running it once more\n`,
     );
+    firstRun = `first run (refused channel bind), exit ${run.code ?? run.signal}:\n${run.stdout.slice(-1500)}\nsecond run:\n`;
     run = await children.run(command, commandArgs, { timeoutMs: scenario.timeoutMs });
   }
-  const transcript = `turnutils_uclient ${redactArgs(args).join(' ')}\nexit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''}\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-1000)}`;
+  const transcript = `turnutils_uclient ${redactArgs(args).join(' ')}\n${firstRun}exit ${run.code ?? run.signal}${run.timedOut ? ' (timed out)' : ''}\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-1000)}`;
   if (run.code !== 0) throw new Error(`turnutils_uclient failed:\n${transcript}`);
   let report: UclientReport;
   try {
