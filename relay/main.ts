@@ -37,9 +37,16 @@ export async function startRelay(opts: {
   const adminInfo = { host: admin.host, port: admin.port };
   // Always written, whatever log.level says: parent processes read the actual
   // ports from this line.
-  log
-    .child({}, { level: 'info' })
-    .info({ listeners, admin: adminInfo, dataPlane: dataPlane.name, threads: dataPlane.threads }, 'relay started');
+  log.child({}, { level: 'info' }).info(
+    {
+      listeners,
+      admin: adminInfo,
+      dataPlane: dataPlane.name,
+      threads: dataPlane.threads,
+      ...(dataPlane.coalesceMicros !== undefined ? { coalesceMicros: dataPlane.coalesceMicros } : {}),
+    },
+    'relay started',
+  );
 
   let closed = false;
   return {

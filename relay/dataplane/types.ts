@@ -111,6 +111,8 @@ export interface DataPlane {
   /** Which implementation runs, and on how many threads (logged at startup). */
   readonly name: 'node' | 'native';
   readonly threads: number;
+  /** The native plane's coalescing pause in µs (relay.coalesceMicros); the JavaScript plane has none. */
+  readonly coalesceMicros?: number;
   readonly counters: DataPlaneCounters;
   /** Binds host:port (0: any free port); ChannelData of routed clients is forwarded, STUN goes to `events.stun`. */
   listenUdp(host: string, port: number, events: UdpListenerEvents): Promise<PlaneUdpListener>;

@@ -11,6 +11,7 @@ import { FIELD_MANAGER } from './harness/operator-install.js';
 import { nodeIp } from './harness/pods-env.js';
 import { usePodsFixture } from './harness/pods-fixture.js';
 import { relayStartedLog } from './harness/relay-clients.js';
+import { DEFAULT_COALESCE_MICROS } from '../../relay/dataplane/native/native-data-plane.js';
 import { waitForRelayReady } from './harness/relay-pods.js';
 
 const fixture = usePodsFixture();
@@ -32,6 +33,8 @@ describe('HostNetwork mode', () => {
     expect(await relayStartedLog(namespace, pods[0]!.metadata!.name!)).toMatchObject({
       dataPlane: 'native',
       threads: 2,
+      // The example leaves spec.coalesceMicroseconds out: the relay's own default.
+      coalesceMicros: DEFAULT_COALESCE_MICROS,
     });
 
     const ice = await mintWithCli(namespace, 'p2p', 'hostnet');

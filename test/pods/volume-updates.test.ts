@@ -3,6 +3,7 @@
 // change (allowCIDRs, then allowServices resolved from a Service's
 // EndpointSlice), a new TLS certificate, and the operator rotating the auth
 // Secret while a Chromium call allocated with the old credentials goes on.
+// The pod's relay starts with the spec.coalesceMicroseconds it was given.
 import { execFile } from 'node:child_process';
 import { applyYaml } from '../k8s/delivery-kubectl.js';
 import { deleteTestNamespace } from '../k8s/harness/cluster.js';
@@ -46,6 +47,8 @@ describe('updates reach running pods through kubelet volume updates', () => {
           auth: { rotationInterval: '1m', credentialTTL: '1m' },
           // One CPU: the data plane runs one thread.
           resources: { requests: { cpu: '100m' }, limits: { cpu: '1', memory: '512Mi' } },
+          // Not the default (1000): the pod's relay must have read it from the rendered config.
+          coalesceMicroseconds: 2000,
         },
       });
     await applyYaml(relay({ allowCIDRs: [] }), { fieldManager: FIELD_MANAGER });
@@ -56,6 +59,7 @@ describe('updates reach running pods through kubelet volume updates', () => {
     expect(await relayStartedLog(namespace, initialPods[0]!.metadata!.name!)).toMatchObject({
       dataPlane: 'native',
       threads: 1,
+      coalesceMicros: 2000,
     });
     const service = (await core.listNamespacedService({ namespace })).items.find((svc) =>
       svc.spec?.ports?.some((port) => port.port === 3478),

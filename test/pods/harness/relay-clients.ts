@@ -75,9 +75,9 @@ export function sample(metrics: string, series: string): number {
 export async function relayStartedLog(
   namespace: string,
   pod: string,
-): Promise<{ dataPlane: string; threads: number; listeners: unknown[] }> {
+): Promise<{ dataPlane: string; threads: number; coalesceMicros?: number; listeners: unknown[] }> {
   const logs = await kubectl(['logs', '-n', namespace, pod, '-c', 'relay']);
   const line = logs.split('\n').find((l) => l.includes('"relay started"'));
   if (!line) throw new Error(`no "relay started" line in the logs of ${namespace}/${pod}:\n${logs.slice(-2000)}`);
-  return JSON.parse(line) as { dataPlane: string; threads: number; listeners: unknown[] };
+  return JSON.parse(line) as { dataPlane: string; threads: number; coalesceMicros?: number; listeners: unknown[] };
 }

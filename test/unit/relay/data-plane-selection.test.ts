@@ -206,6 +206,20 @@ test('relay.dataPlane: node with native-only settings warns that it ignores them
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toMatchObject({ ignored: ['relay.threads', 'relay.coalesceMicros'] });
   expect(warnings[0]!.msg).toMatch(/JavaScript plane ignores relay\.threads and relay\.coalesceMicros/);
+  const started = lines.find((l) => l.msg === 'relay started');
+  expect(started).toMatchObject({ dataPlane: 'node', threads: 1 });
+  expect(started).not.toHaveProperty('coalesceMicros');
+});
+
+test('the "relay started" line reports the native plane\'s threads and coalescing pause', async () => {
+  const { log, lines } = recordingLogger();
+  const relay = await startRelay({ config: minimalConfig({ threads: 2, coalesceMicros: 2000 }), log });
+  await relay.close();
+  expect(lines.find((l) => l.msg === 'relay started')).toMatchObject({
+    dataPlane: 'native',
+    threads: 2,
+    coalesceMicros: 2000,
+  });
 });
 
 test('relay.dataPlane: node without native-only settings starts without a warning', async () => {
