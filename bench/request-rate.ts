@@ -5,12 +5,13 @@
 // is authenticated (MESSAGE-INTEGRITY both ways, a nonce check) and changes the
 // data plane's tables. A diagnostic, not part of `npm run bench`.
 //
-//   node dist/bench/request-rate.js [--clients 8] [--seconds 4]
+//   node dist/bench/request-rate.js [--clients 8] [--seconds 4] [--coalesce MICROS]
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildSet } from '../test/interop/harness/children.js';
 import { isSuccess, TurnTestClient } from '../test/unit/relay/helpers/turn-test-client.js';
+import { cpuMicrosSince, cpuSample } from './proc-stats.js';
 import { benchUser, startCoturnProcess, startOurRelayProcess, type ServerUnderTest } from './servers.js';
 
 const flag = (name: string, fallback: number) => {
@@ -19,14 +20,17 @@ const flag = (name: string, fallback: number) => {
 };
 const clients = flag('--clients', 8);
 const seconds = flag('--seconds', 4);
+// Our relay's relay.coalesceMicros; absent: its default.
+const coalesceMicros = process.argv.includes('--coalesce') ? flag('--coalesce', 0) : undefined;
 
-async function requestsPerSecond(server: ServerUnderTest): Promise<number> {
+async function requestsPerSecond(server: ServerUnderTest): Promise<{ perSecond: number; cpuMicros: number }> {
   const cs = await Promise.all(Array.from({ length: clients }, () => TurnTestClient.udp(server.port, server.host)));
   try {
     for (const c of cs)
       if (!isSuccess(await c.allocate(benchUser.name, benchUser.password)))
         throw new Error(`${server.name}: Allocate failed`);
     let answered = 0;
+    const before = cpuSample(server.pid!);
     const end = performance.now() + seconds * 1000;
     await Promise.all(
       cs.map(async (c, k) => {
@@ -37,8 +41,9 @@ async function requestsPerSecond(server: ServerUnderTest): Promise<number> {
         }
       }),
     );
+    const cpuMicros = cpuMicrosSince(before) / answered;
     for (const c of cs) await c.refresh(0);
-    return answered / seconds;
+    return { perSecond: answered / seconds, cpuMicros };
   } finally {
     for (const c of cs) c.close();
   }
@@ -54,10 +59,17 @@ try {
     const server =
       kind === 'coturn'
         ? await startCoturnProcess(children, { ...options, relayThreads: 1 })
-        : await startOurRelayProcess(children, { ...options, threads: 1 });
-    rates[kind] = await requestsPerSecond(server);
+        : await startOurRelayProcess(children, {
+            ...options,
+            threads: 1,
+            ...(coalesceMicros !== undefined ? { coalesceMicros } : {}),
+          });
+    const { perSecond, cpuMicros } = await requestsPerSecond(server);
+    rates[kind] = perSecond;
     await children.stopAll();
-    console.log(`${kind}: ${rates[kind].toFixed(0)} CreatePermission requests/s (${clients} clients, ${seconds} s)`);
+    console.log(
+      `${kind}: ${perSecond.toFixed(0)} CreatePermission requests/s (${clients} clients, ${seconds} s), server CPU ${cpuMicros.toFixed(1)} µs per request`,
+    );
   }
   console.log(`ours/coturn: ${((rates.turnrelay ?? 0) / (rates.coturn ?? 1)).toFixed(2)}x`);
 } finally {

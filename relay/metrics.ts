@@ -114,6 +114,12 @@ export function createRelayMetrics(src: MetricSources): Registry {
     [],
     () => [[{}, src.dataPlane.deliveredInProcess]],
   );
+  mirror(
+    'turnrelay_coalesce_pauses_total',
+    'Pauses the native data plane took after a wakeup that relayed, so later datagrams share system calls (relay.coalesceMicros each)',
+    [],
+    () => [[{}, src.dataPlane.coalescePauses]],
+  );
   mirror('turnrelay_dropped_packets_total', 'Packets the data plane dropped, by reason', ['reason'], () => [
     [{ reason: 'no_permission' }, src.dataPlane.droppedNoPermission],
     [{ reason: 'no_channel' }, src.dataPlane.droppedNoChannel],

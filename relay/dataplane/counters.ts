@@ -17,5 +17,6 @@ export function createCounters(): DataPlaneCounters {
     droppedHandover: 0, // the JavaScript plane has one thread: nothing to hand over
     sendErrors: 0,
     deliveredInProcess: 0,
+    coalescePauses: 0, // it never pauses
   };
 }

@@ -28,6 +28,8 @@ export interface DataPlaneCounters {
   sendErrors: number;
   /** Client → peer datagrams handed to another allocation of this relay in process (see RelayEndpointSpec). */
   deliveredInProcess: number;
+  /** Coalescing pauses the native plane's threads took (relay.coalesceMicros each); 0 on the JavaScript plane. */
+  coalescePauses: number;
 }
 
 /** Where peer traffic for one allocation goes: the client's 5-tuple. */

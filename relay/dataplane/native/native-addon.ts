@@ -88,6 +88,7 @@ export const NativeCounter = {
   upcallsDropped: 9,
   deliveredInProcess: 10,
   droppedHandover: 11,
+  coalescePauses: 12,
 } as const;
 
 /** Index of each value in `relayUsage()` / `closeRelay()`, the order of `struct Usage` in tables.h. */

@@ -317,6 +317,7 @@ export class NativeDataPlane implements DataPlane {
       'droppedHandover',
       'sendErrors',
       'deliveredInProcess',
+      'coalescePauses',
     ] as const) {
       Object.defineProperty(counters, key, { enumerable: true, get: () => read(NativeCounter[key]) + js[key] });
     }

@@ -13,8 +13,8 @@ import { RelayConfigSchema } from '../../../relay/config/schema.js';
 import { startRelay } from '../../../relay/main.js';
 import { nativeAddonExists } from '../../../relay/dataplane/native/native-addon.js';
 import { DEFAULT_COALESCE_MICROS } from '../../../relay/dataplane/native/native-data-plane.js';
-import { isSuccess, TurnTestClient } from './helpers/turn-test-client.js';
-import { PASSWORD, sleep, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
+import { isSuccess, Method, TurnTestClient } from './helpers/turn-test-client.js';
+import { metricsText, metricValue, PASSWORD, sleep, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
 
 const MISSING = '/nonexistent/turnrelay_dataplane.node';
 
@@ -144,6 +144,38 @@ test('at the longest coalescing pause bursts are relayed whole both ways, and sp
     }
     // A burst after the back-off still arrives whole.
     expect(await relayBurst('again', toPeer, atPeer)).toEqual(numbered('again'));
+  } finally {
+    c.close();
+    peer.close();
+    await t.stop();
+  }
+});
+
+test('STUN requests never start a coalescing pause; a wakeup that relayed ChannelData does, and the metric counts it', async () => {
+  const t = await startTestRelay({
+    relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 1, coalesceMicros: 10000 },
+  });
+  const c = await TurnTestClient.udp(t.port('udp'));
+  const peer = await startPeer();
+  const pauses = async () => {
+    const text = await metricsText(t.relay);
+    expect(text).toMatch(/^turnrelay_coalesce_pauses_total \d+$/m);
+    return metricValue(text, 'turnrelay_coalesce_pauses_total');
+  };
+  try {
+    // Each of these is a wakeup that received only STUN: a pause after it would hold back the next one.
+    expect(isSuccess(await c.allocate(USER, PASSWORD))).toBe(true);
+    expect(isSuccess(await c.createPermission(peer))).toBe(true);
+    expect(isSuccess(await c.channelBind(0x4001, peer))).toBe(true);
+    for (let i = 0; i < 20; i++) expect(isSuccess(await c.transact(c.build(Method.Binding, [])))).toBe(true);
+    expect(isSuccess(await c.refresh(600))).toBe(true);
+    expect(await pauses()).toBe(0);
+    c.sendChannelData(0x4001, Buffer.from('media'));
+    expect((await peer.next()).data.toString()).toBe('media');
+    // The pause starts after the send and is counted when it ends.
+    const deadline = Date.now() + 5000;
+    while ((await pauses()) === 0 && Date.now() < deadline) await sleep(20);
+    expect(await pauses()).toBeGreaterThan(0);
   } finally {
     c.close();
     peer.close();

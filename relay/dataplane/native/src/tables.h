@@ -163,6 +163,7 @@ enum CounterId {
   kUpcallsDropped,
   kDeliveredInProcess,
   kDroppedHandover,
+  kCoalescePauses,
   kCounterCount
 };
 

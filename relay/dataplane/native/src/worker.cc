@@ -420,6 +420,9 @@ void Worker::fromClient(LaneSocket& sock, int listenerId, uint8_t* data, size_t 
       return;
     }
     case ClientFrame::Stun:
+      // Not counted for the pause: JS answers each request with its own sendto, so waiting
+      // for more would only hold back the next request (call setup) for nothing.
+      received_--;
       upcallToJs(listenerId, data, n, from);
       return;
     case ClientFrame::Other:
@@ -522,6 +525,7 @@ void Worker::coalesce() {
   // Absolute deadline: a signal that interrupts the sleep does not lengthen it.
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
   }
+  counters_[kCoalescePauses].add();
   afterPause_ = true;
 }
 

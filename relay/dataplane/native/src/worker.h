@@ -221,13 +221,13 @@ class Worker {
   bool watch(int fd, uint64_t kind, int64_t id);
   void closeRelay(int64_t id);
 
-  // Sleeps coalesceMicros_ when this wakeup received datagrams and left no backlog, unless
+  // Sleeps coalesceMicros_ when this wakeup received datagrams (STUN requests aside) and left no backlog, unless
   // pauses are backing off; judges whether the previous pause paid.
   void coalesce();
 
   const int lane_;
   const int coalesceMicros_;
-  int received_ = 0;         // datagrams received in this wakeup
+  int received_ = 0;         // datagrams received in this wakeup, STUN requests left out
   bool backlog_ = false;     // this wakeup left a socket with more to read
   bool afterPause_ = false;  // this wakeup followed a pause
   int backoff_ = 0;          // pauses left out after the last one that did not pay (0: none)
