@@ -30,7 +30,7 @@ async function requestsPerSecond(server: ServerUnderTest): Promise<{ perSecond: 
       if (!isSuccess(await c.allocate(benchUser.name, benchUser.password)))
         throw new Error(`${server.name}: Allocate failed`);
     let answered = 0;
-    const before = cpuSample(server.pid!);
+    const before = cpuSample(server.pid);
     const end = performance.now() + seconds * 1000;
     await Promise.all(
       cs.map(async (c, k) => {
