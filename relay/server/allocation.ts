@@ -2,6 +2,7 @@
 // permissions and channel bindings (RFC 8656 §2.2). Forwarding state is
 // mirrored into the data plane's RelayEndpoint; this object keeps what the
 // control plane needs to answer requests and to expire things.
+import type { KeyObject } from 'node:crypto';
 import type { DirectionCounters, RelayEndpoint } from '../dataplane/types.js';
 import { direction } from '../dataplane/counters.js';
 import type { ClientConnection } from './client-connection.js';
@@ -45,6 +46,12 @@ export class Allocation {
     readonly relayed: { address: string; port: number },
     readonly endpoint: RelayEndpoint,
     public expiresAt: number,
+    /**
+     * The long-term key its Allocate authenticated with and the password it came from: later
+     * requests on this 5-tuple reuse it while the credential store still offers that password,
+     * instead of an MD5 and a KeyObject per request.
+     */
+    readonly longTermKey?: { password: string; key: KeyObject },
   ) {}
 
   addPermission(peerIp: string, nowMs: number): void {

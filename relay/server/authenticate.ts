@@ -10,6 +10,7 @@ import { verifyMessageIntegrity } from '../stun/attributes/message-integrity.js'
 import { verifyMessageIntegritySha256 } from '../stun/attributes/message-integrity-sha256.js';
 import type { AuthContext, ServerContext, TurnRequest } from './context.js';
 import { challengeResponse, errorResponse } from './responses.js';
+import type { Allocation } from './allocation.js';
 import type { AuthResult } from './stats.js';
 
 export type AuthOutcome = { ok: true; auth: AuthContext } | { ok: false; response: Buffer | null };
@@ -47,8 +48,9 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
   const realm = realmBuf.toString('utf8');
   if (realm !== ctx.config.realm) return fail('bad_integrity', challengeResponse(ctx, req, 401), true);
 
+  const live = liveAllocationOf(ctx, req, username);
   const found = ctx.credentials.lookup(username, now, {
-    acceptExpired: liveAllocationOf(ctx, req, username),
+    acceptExpired: live !== undefined,
     maxTtlSeconds: ctx.config.auth.maxCredentialTTLSeconds,
   });
   if (!found.ok)
@@ -62,19 +64,23 @@ export function authenticate(ctx: ServerContext, req: TurnRequest): AuthOutcome 
   const offset = (useSha256 ? sha256Offset : sha1Offset)!;
   const value = msg.get(useSha256 ? AttributeType.MessageIntegritySha256 : AttributeType.MessageIntegrity)!;
   // Try every candidate (one per shared secret during rotation) without an early exit.
-  let matched: KeyObject | null = null;
+  let matched: { key: KeyObject; password: string } | null = null;
   for (const password of found.passwords) {
-    // One KeyObject for the check and the response's MESSAGE-INTEGRITY (see IntegrityKey).
-    const key = createSecretKey(longTermKey(username, realm, password));
+    // One KeyObject for the check and the response's MESSAGE-INTEGRITY (see IntegrityKey); the
+    // allocation's own while the store still offers its password (a rotation may retire it).
+    const key =
+      live?.longTermKey?.password === password
+        ? live.longTermKey.key
+        : createSecretKey(longTermKey(username, realm, password));
     const ok = useSha256
       ? verifyMessageIntegritySha256(msg.raw, offset, value, key)
       : verifyMessageIntegrity(msg.raw, offset, value, key);
-    if (ok && matched === null) matched = key;
+    if (ok && matched === null) matched = { key, password };
   }
   if (matched === null) return fail('bad_integrity', challengeResponse(ctx, req, 401), true);
   ctx.stats.auth.success++;
   ctx.limiter.reset(ip);
-  return { ok: true, auth: { username, user: found.user, key: matched, sha256: useSha256 } };
+  return { ok: true, auth: { username, user: found.user, ...matched, sha256: useSha256 } };
 }
 
 /**
@@ -100,12 +106,12 @@ function firstContact(ctx: ServerContext, req: TurnRequest): Buffer {
  * username's expiry, until the allocation is limits.maxAllocationAgeSeconds
  * old, so calls longer than the credential TTL are not cut.
  */
-function liveAllocationOf(ctx: ServerContext, req: TurnRequest, username: string): boolean {
-  if (req.msg.method === Method.Allocate) return false;
+function liveAllocationOf(ctx: ServerContext, req: TurnRequest, username: string): Allocation | undefined {
+  if (req.msg.method === Method.Allocate) return undefined;
   const a = ctx.allocations.get(req.client.key);
-  return (
-    a !== undefined &&
+  return a !== undefined &&
     a.username === username &&
     req.now - a.startedAt < ctx.config.limits.maxAllocationAgeSeconds * 1000
-  );
+    ? a
+    : undefined;
 }

@@ -46,6 +46,8 @@ export interface AuthContext {
   user: string;
   /** The long-term key, for MESSAGE-INTEGRITY on the responses. */
   key: KeyObject;
+  /** The password that key was made from (kept by a new allocation, see Allocation.longTermKey). */
+  password: string;
   sha256: boolean;
 }
 

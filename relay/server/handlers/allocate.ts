@@ -99,6 +99,7 @@ export async function handleAllocate(ctx: ServerContext, req: TurnRequest, auth:
     relayed,
     endpoint,
     req.now + lifetime * 1000,
+    { password: auth.password, key: auth.key },
   );
   ctx.allocations.add(allocation);
   client.onAllocationChange(allocation);

@@ -161,20 +161,27 @@ describe('live reload', () => {
     expect(t.relay.turn.ctx.config.limits.maxPermissionsPerAllocation).toBe(7);
   });
 
-  test('secret rotation: credentials from the old and the new secret both work while both are listed', async () => {
+  test('secret rotation: credentials from the old and the new secret both work while both are listed, and no longer once it is dropped', async () => {
     const oldCred = mintRestCredential(SECRET, { user: 'x', ttlSeconds: 600 });
     await writeFile(join(t.dir, 'secrets'), `new-secret\n${SECRET}\n`);
     await t.relay.reload();
     const newCred = mintRestCredential('new-secret', { user: 'y', ttlSeconds: 600 });
     const a = await TurnTestClient.udp(t.port('udp'));
     const b = await TurnTestClient.udp(t.port('udp'));
-    expect(isSuccess(await a.allocate(oldCred.username, oldCred.password))).toBe(true);
-    expect(isSuccess(await b.allocate(newCred.username, newCred.password))).toBe(true);
-    await writeFile(join(t.dir, 'secrets'), 'new-secret\n');
-    await t.relay.reload();
     const c = await TurnTestClient.udp(t.port('udp'));
-    expect(errorCodeOf(await c.allocate(oldCred.username, oldCred.password))).toBe(401);
-    for (const x of [a, b, c]) x.close();
+    try {
+      expect(isSuccess(await a.allocate(oldCred.username, oldCred.password))).toBe(true);
+      expect(isSuccess(await b.allocate(newCred.username, newCred.password))).toBe(true);
+      await writeFile(join(t.dir, 'secrets'), 'new-secret\n');
+      await t.relay.reload();
+      expect(errorCodeOf(await c.allocate(oldCred.username, oldCred.password))).toBe(401);
+      // The allocation made with the retired secret's credential does not keep its key: its next
+      // request is refused; the other one's goes on being answered.
+      expect(errorCodeOf(await a.refresh(600))).toBe(401);
+      expect(isSuccess(await b.refresh(600))).toBe(true);
+    } finally {
+      for (const x of [a, b, c]) x.close();
+    }
   });
 });
 
