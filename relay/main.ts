@@ -43,7 +43,7 @@ export async function startRelay(opts: {
       admin: adminInfo,
       dataPlane: dataPlane.name,
       threads: dataPlane.threads,
-      ...(dataPlane.coalesceMicros !== undefined ? { coalesceMicros: dataPlane.coalesceMicros } : {}),
+      coalesceMicros: dataPlane.coalesceMicros, // undefined on the JavaScript plane: left out of the line
     },
     'relay started',
   );
