@@ -37,6 +37,35 @@ export function restartOnlyChanges(prev: RelayConfig, next: RelayConfig): string
     .map(([field]) => field);
 }
 
+/** Settings only the native data plane reads (the JavaScript plane warns at startup that it ignores them). */
+const NATIVE_ONLY: ReadonlySet<string> = new Set(['relay.threads', 'relay.coalesceMicros']);
+
+export interface UnappliedChange {
+  field: string;
+  /** 'restart': applies from the next start; 'unused': the running JavaScript plane never reads it. */
+  effect: 'restart' | 'unused';
+}
+
+/**
+ * What a reload says about each changed field it cannot apply. A native-only setting on a
+ * relay that runs the JavaScript plane is 'unused' unless relay.dataPlane changed too (then
+ * the next start may run the native plane, which reads it).
+ */
+export function unappliedChanges(prev: RelayConfig, next: RelayConfig, running: 'node' | 'native'): UnappliedChange[] {
+  const fields = restartOnlyChanges(prev, next);
+  const planeChanged = fields.includes('relay.dataPlane');
+  return fields.map((field) => ({
+    field,
+    effect: running === 'node' && !planeChanged && NATIVE_ONLY.has(field) ? 'unused' : 'restart',
+  }));
+}
+
+const UNAPPLIED_MESSAGE: Record<UnappliedChange['effect'], string> = {
+  restart: 'changed in the config file; takes effect only after a restart',
+  unused:
+    'changed in the config file; the JavaScript data plane running here does not use it (only the native plane does)',
+};
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -109,8 +138,8 @@ export class RelayReloader {
     const { turn } = this.relay;
     const ctx = turn.ctx;
     const prev = this.config;
-    for (const field of restartOnlyChanges(prev, next))
-      log.warn({ field }, 'changed in the config file; takes effect only after a restart');
+    for (const { field, effect } of unappliedChanges(prev, next, this.relay.dataPlane.name))
+      log.warn({ field }, UNAPPLIED_MESSAGE[effect]);
     this.config = next;
     ctx.config = next;
     ctx.policy.update(policyOptions(next));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ConfigError, loadRelayConfigFile, parseRelayConfig } from '../../../relay/config/load.js';
-import { restartOnlyChanges } from '../../../relay/reloader.js';
+import { restartOnlyChanges, unappliedChanges } from '../../../relay/reloader.js';
 
 const minimal = `
 listeners:
@@ -141,6 +141,27 @@ test('a reload names the changed fields it cannot apply (the data plane, its thr
     'relay.threads',
   ]);
   expect(restartOnlyChanges(base, config('{threads: 2, portRange: {min: 50000, max: 50100}}'))).toEqual([]);
+});
+
+test('on a JavaScript-plane relay a reload calls the native-only settings unused, unless the data plane changes too', () => {
+  const config = (relay: string) => parseRelayConfig(`${minimal}\nrelay: ${relay}\n`, 'relay.yaml');
+  const base = config('{threads: 2}');
+  const tuned = config('{threads: 4, coalesceMicros: 0}');
+  expect(unappliedChanges(base, tuned, 'node')).toEqual([
+    { field: 'relay.threads', effect: 'unused' },
+    { field: 'relay.coalesceMicros', effect: 'unused' },
+  ]);
+  expect(unappliedChanges(base, tuned, 'native')).toEqual([
+    { field: 'relay.threads', effect: 'restart' },
+    { field: 'relay.coalesceMicros', effect: 'restart' },
+  ]);
+  expect(unappliedChanges(base, config('{threads: 4, dataPlane: native}'), 'node')).toEqual([
+    { field: 'relay.dataPlane', effect: 'restart' },
+    { field: 'relay.threads', effect: 'restart' },
+  ]);
+  const moved = parseRelayConfig(`${minimal.replace('port: 3478', 'port: 3479')}\nrelay: {threads: 2}\n`, 'relay.yaml');
+  expect(unappliedChanges(base, moved, 'node')).toEqual([{ field: 'listeners', effect: 'restart' }]);
+  expect(unappliedChanges(base, config('{threads: 2}'), 'node')).toEqual([]);
 });
 
 test('cross-field rules', () => {

@@ -7,29 +7,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { RelayConfigSchema } from '../../../relay/config/schema.js';
 import { startRelay } from '../../../relay/main.js';
 import { nativeAddonExists } from '../../../relay/dataplane/native/native-addon.js';
 import { DEFAULT_COALESCE_MICROS } from '../../../relay/dataplane/native/native-data-plane.js';
+import { recordingLogger } from './helpers/recording-logger.js';
 import { isSuccess, Method, TurnTestClient } from './helpers/turn-test-client.js';
 import { metricsText, metricValue, PASSWORD, sleep, startPeer, startTestRelay, USER } from './helpers/test-relay.js';
 
 const MISSING = '/nonexistent/turnrelay_dataplane.node';
-
-/** A logger whose JSON lines the test can read. */
-function recordingLogger() {
-  const lines: Array<{ level: string; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean))
-        lines.push(JSON.parse(l) as { level: string; msg: string });
-      done();
-    },
-  });
-  return { lines, log: pino({ level: 'warn', formatters: { level: (label) => ({ level: label }) } }, stream) };
-}
 
 let usersFile: string;
 beforeAll(async () => {

@@ -4,13 +4,14 @@
 // are gone, rejected too), malformed auth files rejected
 // while the loaded credentials keep working, secrets rotation; plus TCP
 // connection limits and the idle timeout.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { generateSelfSignedCert } from '../../../relay/config/dev-defaults.js';
 import { mintRestCredential } from '../../../relay/auth/rest-credentials.js';
+import { recordingLogger } from './helpers/recording-logger.js';
 import { errorCodeOf, isSuccess, Method, TurnTestClient } from './helpers/turn-test-client.js';
 import {
   metricsText,
@@ -182,6 +183,41 @@ describe('live reload', () => {
     } finally {
       for (const x of [a, b, c]) x.close();
     }
+  });
+});
+
+describe('reload of settings it cannot apply', () => {
+  const reloadWarnings = async (dataPlane: 'node' | 'native') => {
+    const { lines, log } = recordingLogger();
+    const t = await startTestRelay(
+      { relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, dataPlane } },
+      log,
+    );
+    try {
+      const original = JSON.parse(await readFile(t.configFile, 'utf8')) as { relay: Record<string, unknown> };
+      const relay = { ...original.relay, threads: 2, coalesceMicros: 0 };
+      await writeFile(t.configFile, JSON.stringify({ ...original, relay }));
+      await t.relay.reload();
+      return lines.filter((l) => l.level === 'warn' && typeof l.field === 'string').map((l) => [l.field, l.msg]);
+    } finally {
+      await t.stop();
+    }
+  };
+
+  test('a JavaScript-plane relay says the native-only settings are unused there, not that a restart applies them', async () => {
+    const unused = /JavaScript data plane running here does not use it/;
+    expect(await reloadWarnings('node')).toEqual([
+      ['relay.threads', expect.stringMatching(unused)],
+      ['relay.coalesceMicros', expect.stringMatching(unused)],
+    ]);
+  });
+
+  test('a native-plane relay says they take effect after a restart', async () => {
+    const restart = /takes effect only after a restart/;
+    expect(await reloadWarnings('native')).toEqual([
+      ['relay.threads', expect.stringMatching(restart)],
+      ['relay.coalesceMicros', expect.stringMatching(restart)],
+    ]);
   });
 });
 

@@ -7,7 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { RelayConfigSchema, type RelayConfigInput } from '../../../../relay/config/schema.js';
 import { generateSelfSignedCert } from '../../../../relay/config/dev-defaults.js';
 import { startRelay, type RelayServer } from '../../../../relay/main.js';
-import { createLogger } from '../../../../shared/log.js';
+import { createLogger, type Logger } from '../../../../shared/log.js';
 
 export const SECRET = 'test-shared-secret-1';
 export const USER = 'alice';
@@ -29,7 +29,7 @@ type Overrides = Partial<Omit<RelayConfigInput, 'listeners'>> & { listeners?: Re
  * unless `peers` is overridden. `auth` overrides merge into the default auth
  * section; without a tls listener the tls section is dropped.
  */
-export async function startTestRelay(overrides: Overrides = {}): Promise<TestRelay> {
+export async function startTestRelay(overrides: Overrides = {}, log?: Logger): Promise<TestRelay> {
   const dir = await mkdtemp(join(tmpdir(), 'turnrelay-test-'));
   const { certPem, keyPem } = await generateSelfSignedCert();
   await writeFile(join(dir, 'tls.crt'), certPem);
@@ -55,7 +55,7 @@ export async function startTestRelay(overrides: Overrides = {}): Promise<TestRel
   const configFile = join(dir, 'relay.json');
   await writeFile(configFile, JSON.stringify(input));
   const config = RelayConfigSchema.parse(input);
-  const relay = await startRelay({ config, configPath: configFile, log: createLogger('test-relay', 'silent') });
+  const relay = await startRelay({ config, configPath: configFile, log: log ?? createLogger('test-relay', 'silent') });
   return {
     relay,
     dir,
