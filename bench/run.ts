@@ -5,8 +5,10 @@
 // window and whole run), the maximum relayed rate at <= 0.1% loss from the
 // batched load generator (bench/loadgen), the allocation rate, memory per
 // 1,000 allocations, CPU per relayed packet for TCP clients and CPU while
-// idle (warmed up, no traffic). Prints the table and the ratios against the
-// goals, writes bench/results/latest.json.
+// idle (warmed up, no traffic). uclient and the load generator run on the
+// last CPU (taskset); the server on the first with one thread, on both with
+// two. Prints the table and the ratios against the goals, writes
+// bench/results/latest.json.
 // Run with `npm run bench` (builds first). Not a test: it asserts nothing.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -92,13 +94,19 @@ async function benchServer(
   try {
     pin(server.pid, plan.server);
     // Warm-up: first allocations, JIT, lazy initialisation.
-    await runLoad(children, server, { label: 'warm-up', sessions: 2, messagesPerSession: 200, intervalMs: 5 });
+    await runLoad(children, server, {
+      label: 'warm-up',
+      sessions: 2,
+      messagesPerSession: 200,
+      intervalMs: 5,
+      cpu: plan.loadgen,
+    });
     process.stderr.write(`  ${server.name}: idle ${idleSeconds} s\n`);
     const idleCpuMillisPerSecond = await idleCpu(server);
     const results: LoadResult[] = [];
     for (const load of loads) {
       process.stderr.write(`  ${server.name}: ${load.label}\n`);
-      results.push(await runLoad(children, server, load));
+      results.push(await runLoad(children, server, { ...load, cpu: plan.loadgen }));
     }
     const floodOptions = {
       pairs: 100,
@@ -114,7 +122,7 @@ async function benchServer(
     process.stderr.write(`  ${server.name}: batched flood, echo peer\n`);
     const floodEcho = await runFlood(repoRoot, server, { ...floodOptions, peer: 'echo' });
     process.stderr.write(`  ${server.name}: ${tcpLoad.label}\n`);
-    const tcp = await runLoad(children, server, { ...tcpLoad, transport: 'tcp' });
+    const tcp = await runLoad(children, server, { ...tcpLoad, transport: 'tcp', cpu: plan.loadgen });
     process.stderr.write(`  ${server.name}: ${allocationsForMemory} allocations\n`);
     const memory = await measureAllocationMemory(children, server, allocationsForMemory);
     return {
@@ -356,7 +364,7 @@ function report(
       );
   console.log(
     `\n${cpus().length} CPUs. With 2 threads the server gets both CPUs and shares one with the load generator, so the 2-thread figures ` +
-      `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0 and the load generator to CPU 1. ` +
+      `(and the 1 -> 2 scaling) are bounded by the client, not by the relay; with 1 thread the server is pinned to CPU 0, and the load generator and turnutils_uclient to CPU 1. ` +
       `CPU = ${cpuSource}. ` +
       '"Our kernel time alone" divides our system CPU per relayed packet (stime ticks of /proc/<pid>/stat: the socket calls, UDP/IP and waking the receiver) ' +
       "by coturn's whole CPU per relayed packet: the ratio our relay would reach if its own code cost nothing. " +

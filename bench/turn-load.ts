@@ -19,6 +19,8 @@ export interface LoadSpec {
   intervalMs: number;
   /** Client transport; default UDP. */
   transport?: 'udp' | 'tcp';
+  /** CPU list (taskset -c) for uclient, to keep it off the server's CPUs; unpinned when absent. */
+  cpu?: string;
 }
 
 export interface LoadResult {
@@ -41,7 +43,7 @@ interface Progress {
 }
 
 export async function runLoad(children: ChildSet, server: ServerUnderTest, spec: LoadSpec): Promise<LoadResult> {
-  const tools = requireTools(['turnutils_uclient']);
+  const tools = requireTools(['turnutils_uclient', 'taskset']);
   const args = benchUclientArgs(server, {
     sessions: spec.sessions,
     messages: spec.messagesPerSession,
@@ -50,7 +52,11 @@ export async function runLoad(children: ChildSet, server: ServerUnderTest, spec:
   });
   const metricsBefore = await server.metrics?.();
   const cpuBefore = cpuSample(server.pid);
-  const client = children.start(tools.turnutils_uclient, args);
+  // taskset execs uclient in place: the child's pid and output are uclient's, pinned from its first instruction.
+  const client =
+    spec.cpu === undefined
+      ? children.start(tools.turnutils_uclient, args)
+      : children.start(tools.taskset, ['-c', spec.cpu, tools.turnutils_uclient, ...args]);
   const progress: Progress[] = [];
   client.process.stdout?.on('data', (chunk: string | Buffer) => {
     const matches = [...String(chunk).matchAll(/msz=\d+, tot_send_msgs=\d+, tot_recv_msgs=(\d+)/g)];
