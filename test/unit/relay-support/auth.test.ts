@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { CredentialStore } from '../../../relay/auth/credential-store.js';
 import { AuthFailureLimiter, clientBucket } from '../../../relay/auth/failure-limiter.js';
 import { AuthFileError, MAX_SECRETS, parseSecretsFile, parseUsersFile } from '../../../shared/auth-files.js';
-import { NonceIssuer } from '../../../relay/auth/nonce.js';
+import { NonceIssuer, REMEMBERED_NONCES } from '../../../relay/auth/nonce.js';
 import { mintRestCredential, parseRestUsername, restPassword } from '../../../relay/auth/rest-credentials.js';
 
 const NOW = Date.UTC(2026, 0, 1); // ms
@@ -162,6 +162,32 @@ describe('NonceIssuer', () => {
     // Issued in the future (beyond clock skew) is not accepted either.
     const future = issuer.issue('c', NOW + 60_000);
     expect(issuer.check(future, 'c', NOW)).toBe('invalid');
+  });
+
+  test('a nonce remembered as verified for one client is still judged for every other client and for staleness', () => {
+    const mine = new NonceIssuer({ lifetimeMs: 600_000 });
+    const n = mine.issue('udp 192.0.2.1:5000', NOW);
+    expect(mine.check(n, 'udp 192.0.2.1:5000', NOW)).toBe('ok');
+    expect(mine.check(n, 'udp 192.0.2.1:5000', NOW + 1000)).toBe('ok');
+    expect(mine.check(n, 'udp 192.0.2.2:5000', NOW + 1000)).toBe('invalid');
+    expect(mine.check(n, 'udp 192.0.2.1:5000', NOW + 600_001)).toBe('stale');
+    const [ts, mac] = n.split('-') as [string, string];
+    const flipped = `${ts}-${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
+    expect(mine.check(flipped, 'udp 192.0.2.1:5000', NOW + 1000)).toBe('invalid');
+    // A refused nonce does not replace the remembered one, and the good one still passes.
+    expect(mine.check(n, 'udp 192.0.2.1:5000', NOW + 2000)).toBe('ok');
+  });
+
+  test('remembered nonces are bounded; a forgotten client is checked by its MAC again', () => {
+    const mine = new NonceIssuer({ lifetimeMs: 600_000 });
+    const first = mine.issue('client-0', NOW);
+    for (let i = 0; i <= REMEMBERED_NONCES + 10; i++) {
+      const client = `client-${i}`;
+      expect(mine.check(mine.issue(client, NOW), client, NOW)).toBe('ok');
+    }
+    expect(mine.remembered).toBe(REMEMBERED_NONCES);
+    expect(mine.check(first, 'client-0', NOW)).toBe('ok');
+    expect(mine.check(first, 'client-1', NOW)).toBe('invalid');
   });
 
   test('a shared key makes nonces valid across instances', () => {
