@@ -14,6 +14,7 @@ import type { BuiltRelay } from './build-relay.js';
 import { UnauthenticatedResponseLimiter } from './server/unauthenticated-responses.js';
 import { applyAuthFiles, failureLimiter, nonceIssuer, policyOptions, readTls } from './from-config.js';
 import type { Logger } from '../shared/log.js';
+import { NATIVE_ONLY_SETTINGS } from './dataplane/select.js';
 
 function watchedPaths(config: RelayConfig, configPath?: string): string[] {
   return [configPath, config.auth.secretsFile, config.auth.usersFile, config.tls?.certFile, config.tls?.keyFile].filter(
@@ -37,8 +38,7 @@ export function restartOnlyChanges(prev: RelayConfig, next: RelayConfig): string
     .map(([field]) => field);
 }
 
-/** Settings only the native data plane reads (the JavaScript plane warns at startup that it ignores them). */
-const NATIVE_ONLY: ReadonlySet<string> = new Set(['relay.threads', 'relay.coalesceMicros']);
+const NATIVE_ONLY: ReadonlySet<string> = new Set(NATIVE_ONLY_SETTINGS);
 
 export interface UnappliedChange {
   field: string;

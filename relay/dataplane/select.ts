@@ -12,6 +12,10 @@ import type { DataPlane } from './types.js';
 
 export type DataPlaneChoice = 'node' | 'native' | undefined;
 
+/** Config fields only the native plane reads. */
+export const NATIVE_ONLY_SETTINGS = ['relay.threads', 'relay.coalesceMicros'] as const;
+export type NativeOnlySetting = (typeof NATIVE_ONLY_SETTINGS)[number];
+
 export interface DataPlaneSelection {
   choice: DataPlaneChoice;
   /** Worker threads of the native plane (default: the CPUs available); the JavaScript plane has one. */
@@ -33,11 +37,12 @@ export function selectDataPlane({
   guard,
   addonPath = nativeAddonPath(),
 }: DataPlaneSelection): DataPlane {
-  // Settings only the native plane reads: a JavaScript plane says it ignores them.
-  const ignored = [
-    ...(threads !== undefined ? ['relay.threads'] : []),
-    ...(coalesceMicros !== undefined ? ['relay.coalesceMicros'] : []),
-  ];
+  // A JavaScript plane says it ignores the native-only settings the config sets.
+  const given: Record<NativeOnlySetting, unknown> = {
+    'relay.threads': threads,
+    'relay.coalesceMicros': coalesceMicros,
+  };
+  const ignored = NATIVE_ONLY_SETTINGS.filter((field) => given[field] !== undefined);
   const ignoring = ignored.length > 0 ? `; the JavaScript plane ignores ${ignored.join(' and ')}` : '';
   if (choice === 'node') {
     if (ignoring) log.warn({ ignored }, `relay.dataPlane is node${ignoring}`);
