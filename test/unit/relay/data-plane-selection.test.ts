@@ -137,7 +137,7 @@ test('at the longest coalescing pause bursts are relayed whole both ways, and sp
   }
 });
 
-test('STUN requests never start a coalescing pause; a wakeup that relayed ChannelData does, and the metric counts it', async () => {
+test('STUN requests and sparse ChannelData never start a coalescing pause; steady ChannelData does, and the metric counts it', async () => {
   const t = await startTestRelay({
     relay: { host: '127.0.0.1', portRange: { min: 50000, max: 59999 }, threads: 1, coalesceMicros: 10000 },
   });
@@ -156,9 +156,20 @@ test('STUN requests never start a coalescing pause; a wakeup that relayed Channe
     for (let i = 0; i < 20; i++) expect(isSuccess(await c.transact(c.build(Method.Binding, [])))).toBe(true);
     expect(isSuccess(await c.refresh(600))).toBe(true);
     expect(await pauses()).toBe(0);
-    c.sendChannelData(0x4001, Buffer.from('media'));
-    expect((await peer.next()).data.toString()).toBe('media');
-    // The pause starts after the send and is counted when it ends.
+    // About 33 datagrams/s: a 10 ms pause would gather none of the next, so none is taken.
+    for (let i = 0; i < 12; i++) {
+      c.sendChannelData(0x4001, Buffer.from(`sparse ${i}`));
+      expect((await peer.next()).data.toString()).toBe(`sparse ${i}`);
+      await sleep(30);
+    }
+    expect(await pauses()).toBe(0);
+    // Bursts of 5 every few ms (over 200/s) predict several datagrams per pause: pauses start.
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 5; i++) c.sendChannelData(0x4001, Buffer.from(`steady ${round}.${i}`));
+      for (let i = 0; i < 5; i++) expect((await peer.next()).data.toString()).toBe(`steady ${round}.${i}`);
+      await sleep(5);
+    }
+    // A pause is counted when it ends.
     const deadline = Date.now() + 5000;
     while ((await pauses()) === 0 && Date.now() < deadline) await sleep(20);
     expect(await pauses()).toBeGreaterThan(0);

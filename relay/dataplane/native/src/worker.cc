@@ -34,8 +34,20 @@ const uint8_t kZeros[4] = {0, 0, 0, 0};
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
 }  // namespace
 
+namespace {
+int64_t monotonicNanos() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000000LL + now.tv_nsec;
+}
+}  // namespace
+
 Worker::Worker(int lane, napi_threadsafe_function upcall, std::shared_ptr<UpcallBudget> budget, int coalesceMicros)
-    : lane_(lane), coalesceMicros_(coalesceMicros), upcall_(upcall), budget_(std::move(budget)) {
+    : lane_(lane),
+      coalesceMicros_(coalesceMicros),
+      windowStart_(monotonicNanos()),
+      upcall_(upcall),
+      budget_(std::move(budget)) {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (ok() && !watch(wake_, kKindWake, 0)) {
@@ -496,11 +508,23 @@ void Worker::run() {
   }
 }
 
+void Worker::noteArrivals(int n) {
+  windowArrivals_ += n;
+  const int64_t now = monotonicNanos();
+  const int64_t elapsed = now - windowStart_;
+  if (elapsed < kRateWindowNanos) return;
+  expectedPerPause_ = static_cast<double>(windowArrivals_) * coalesceMicros_ * 1000.0 / static_cast<double>(elapsed);
+  windowStart_ = now;
+  windowArrivals_ = 0;
+}
+
 void Worker::coalesce() {
   const int received = received_;
   const bool backlog = backlog_;
   received_ = 0;
   backlog_ = false;
+  if (coalesceMicros_ == 0) return;
+  noteArrivals(received);
   if (afterPause_) {
     afterPause_ = false;
     if (received >= 2 || backlog) {
@@ -510,7 +534,9 @@ void Worker::coalesce() {
       skipPauses_ = backoff_;
     }
   }
-  if (coalesceMicros_ == 0 || received == 0 || backlog || stopping_.load(std::memory_order_relaxed)) return;
+  if (received == 0 || backlog || stopping_.load(std::memory_order_relaxed)) return;
+  // Arrivals too sparse to fill a pause: waiting would only add a timer wakeup of its own.
+  if (expectedPerPause_ < kMinExpectedPerPause) return;
   if (skipPauses_ > 0) {
     skipPauses_--;
     return;
