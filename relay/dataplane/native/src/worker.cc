@@ -32,13 +32,13 @@ static_assert(kOutboundBytes + kMaxDatagram <= kInboxBytes, "an outbound batch m
 const uint8_t kZeros[4] = {0, 0, 0, 0};
 // epoll tags: kind in the top 8 bits, the id (listener id or relay id) below.
 uint64_t tag(uint64_t kind, int64_t id) { return (kind << 56) | (static_cast<uint64_t>(id) & ((1ULL << 56) - 1)); }
-}  // namespace
 
-namespace {
+constexpr int64_t kNanosPerSecond = 1000000000LL;
+
 int64_t monotonicNanos() {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000000000LL + now.tv_nsec;
+  return static_cast<int64_t>(now.tv_sec) * kNanosPerSecond + now.tv_nsec;
 }
 }  // namespace
 
@@ -508,12 +508,12 @@ void Worker::run() {
   }
 }
 
-void Worker::noteArrivals(int n) {
+void Worker::noteArrivals(int n, int64_t now) {
   windowArrivals_ += n;
-  const int64_t now = monotonicNanos();
   const int64_t elapsed = now - windowStart_;
   if (elapsed < kRateWindowNanos) return;
-  expectedPerPause_ = static_cast<double>(windowArrivals_) * coalesceMicros_ * 1000.0 / static_cast<double>(elapsed);
+  // arrivals / elapsed * pause >= kMinPerPause, without the division.
+  fillsPause_ = windowArrivals_ * coalesceMicros_ * 1000LL >= kMinPerPause * elapsed;
   windowStart_ = now;
   windowArrivals_ = 0;
 }
@@ -524,7 +524,8 @@ void Worker::coalesce() {
   received_ = 0;
   backlog_ = false;
   if (coalesceMicros_ == 0) return;
-  noteArrivals(received);
+  const int64_t now = monotonicNanos();
+  noteArrivals(received, now);
   if (afterPause_) {
     afterPause_ = false;
     if (received >= 2 || backlog) {
@@ -536,18 +537,13 @@ void Worker::coalesce() {
   }
   if (received == 0 || backlog || stopping_.load(std::memory_order_relaxed)) return;
   // Arrivals too sparse to fill a pause: waiting would only add a timer wakeup of its own.
-  if (expectedPerPause_ < kMinExpectedPerPause) return;
+  if (!fillsPause_) return;
   if (skipPauses_ > 0) {
     skipPauses_--;
     return;
   }
-  timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_nsec += static_cast<long>(coalesceMicros_) * 1000;  // < 1 s: carries at most one second
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  const int64_t end = now + static_cast<int64_t>(coalesceMicros_) * 1000;
+  const timespec until{static_cast<time_t>(end / kNanosPerSecond), static_cast<long>(end % kNanosPerSecond)};
   // Absolute deadline: a signal that interrupts the sleep does not lengthen it.
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
   }

@@ -59,7 +59,7 @@ constexpr int kEvents = 64;              // epoll events per wakeup
 constexpr int kMaxCoalesceMicros = 10000;
 constexpr int kMaxPauseBackoff = 64;            // most pauses left out after ones that did not pay
 constexpr int64_t kRateWindowNanos = 20000000;  // arrivals are counted over windows this long
-constexpr double kMinExpectedPerPause = 2;      // datagrams the arrival rate must predict per pause
+constexpr int64_t kMinPerPause = 2;             // datagrams the arrival rate must predict per pause
 
 struct Command {
   enum Op {
@@ -226,22 +226,23 @@ class Worker {
   void closeRelay(int64_t id);
 
   // Sleeps coalesceMicros_ when this wakeup received datagrams (STUN requests aside) and left no backlog, unless
-  // the recent arrival rate predicts fewer than kMinExpectedPerPause per pause or pauses are backing off; judges
+  // the recent arrival rate predicts fewer than kMinPerPause per pause or pauses are backing off; judges
   // whether the previous pause paid.
   void coalesce();
-  // Adds a wakeup's datagrams to the arrival window; when the window is over, updates expectedPerPause_.
-  void noteArrivals(int n);
+  // Adds a wakeup's datagrams to the arrival window; when the window is over (at `now`, CLOCK_MONOTONIC ns),
+  // updates fillsPause_.
+  void noteArrivals(int n, int64_t now);
 
   const int lane_;
   const int coalesceMicros_;
-  int received_ = 0;             // datagrams received in this wakeup, STUN requests left out
-  bool backlog_ = false;         // this wakeup left a socket with more to read
-  bool afterPause_ = false;      // this wakeup followed a pause
-  int backoff_ = 0;              // pauses left out after the last one that did not pay (0: none)
-  int skipPauses_ = 0;           // of those, still to leave out
-  int64_t windowStart_;          // CLOCK_MONOTONIC ns when the current arrival window began
-  int windowArrivals_ = 0;       // datagrams received in it (STUN requests left out)
-  double expectedPerPause_ = 0;  // datagrams one pause would gather at the last window's arrival rate
+  int received_ = 0;            // datagrams received in this wakeup, STUN requests left out
+  bool backlog_ = false;        // this wakeup left a socket with more to read
+  bool afterPause_ = false;     // this wakeup followed a pause
+  int backoff_ = 0;             // pauses left out after the last one that did not pay (0: none)
+  int skipPauses_ = 0;          // of those, still to leave out
+  int64_t windowStart_;         // CLOCK_MONOTONIC ns when the current arrival window began
+  int64_t windowArrivals_ = 0;  // datagrams received in it (STUN requests left out)
+  bool fillsPause_ = false;     // the last window's arrival rate predicts kMinPerPause or more per pause
   napi_threadsafe_function upcall_;
   const std::shared_ptr<UpcallBudget> budget_;
   int ep_ = -1, wake_ = -1;
